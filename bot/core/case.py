@@ -1,0 +1,146 @@
+"""The case: the slots a triage fills in, with the codes fixed by the spec (§1).
+
+This module is the innermost layer: it imports nothing from the engine, the actions or the
+channels, so that all of them can share these types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Language = str  # ISO 639-1; the supported set is data (dialogs/languages.yml)
+
+DocumentCode = Literal[
+    "NONE",
+    "VLS_TS",
+    "CST_VPF",
+    "CST_SAL",
+    "CST_TT",
+    "CST_ETU",
+    "CST_STAG",
+    "CST_VIS",
+    "CST_ENT",
+    "CST_RECE",
+    "CSP_TALENT",
+    "CSP_SAISON",
+    "CSP_PS",
+    "CSP_OTHER",
+    "CR_10",
+    "CR_REFUGIE",
+    "CR_UE",
+    "CR_PERM",
+    "CRA_1",
+    "CRA_10",
+    "RECEPISSE",
+    "ANEF_API",
+    "APS",
+    "ASILE_ATT",
+    "DCEM",
+    "OTHER",
+]
+DOCUMENT_CODES: tuple[str, ...] = get_args(DocumentCode)
+
+ApplicationStatus = Literal["not_filed", "filed_with_proof", "filed_without_proof"]
+APPLICATION_STATUSES: tuple[str, ...] = get_args(ApplicationStatus)
+
+Custody = Literal["free", "house_arrest", "prison", "detained"]
+CUSTODY_KINDS: tuple[str, ...] = get_args(Custody)
+
+Vulnerability = Literal["children", "health", "work", "housing", "violence"]
+VULNERABILITIES: tuple[str, ...] = get_args(Vulnerability)
+
+UrgencyLevel = Literal["P0", "P1", "P2", "P3", "P4"]
+URGENCY_LEVELS: tuple[str, ...] = get_args(UrgencyLevel)
+
+# The slots of spec §1, in the order of the standard flow (§2).
+SLOT_NAMES: tuple[str, ...] = (
+    "language",
+    "consent",
+    "prefecture",
+    "commune",
+    "document",
+    "expiry_date",
+    "application_status",
+    "removal_order",
+    "removal_order_date",
+    "custody",
+    "attempts_since",
+    "evidence",
+    "vulnerabilities",
+    "note",
+    "confirm",
+)
+
+
+class Slots(BaseModel):
+    """What the person told the bot. ``None`` means "not known yet"."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    language: Language | None = None
+    consent: bool | None = None
+    prefecture: str | None = None
+    commune: str | None = None
+    document: DocumentCode | None = None
+    # The person's own words when the document is OTHER (spec §1.1).
+    document_text: str | None = None
+    expiry_date: dt.date | None = None
+    application_status: ApplicationStatus | None = None
+    removal_order: bool | None = None
+    removal_order_date: dt.date | None = None
+    custody: Custody | None = None
+    attempts_since: dt.date | None = None
+    evidence: bool | None = None
+    vulnerabilities: frozenset[Vulnerability] | None = None
+    note: str | None = None
+    confirm: bool | None = None
+
+
+CaseStatus = Literal[
+    "triage",
+    "ready_for_handoff",
+    "offered",
+    "accepted",
+    "escalated",
+    "closed",
+    "erased",
+]
+
+
+class UrgencyDecision(BaseModel):
+    """What the urgency rules decided, and why (spec §3)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    level: UrgencyLevel
+    rule: str
+    base_level: UrgencyLevel
+    modifier_applied: bool
+    oqtf_deadline: dt.datetime | None = None
+    hours_left: float | None = None
+    days_to_expiry: int | None = None
+    reason_fr: str
+    reason: str  # in the person's language (French when it is French or unknown)
+
+
+class Case(BaseModel):
+    """A triage that reached the hand-off, as stored and shown to volunteers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    conversation_id: str
+    channel: str
+    slots: Slots
+    urgency: UrgencyDecision
+    status: CaseStatus = "ready_for_handoff"
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    # Steps the person skipped, so the volunteer knows what to ask.
+    unanswered: list[str] = Field(default_factory=list)
+    # What the bot told the person at the hand-off (so the volunteer does not contradict it).
+    told_person: str = ""
+    fast_track: bool = False

@@ -144,3 +144,4 @@ class Case(BaseModel):
     # What the bot told the person at the hand-off (so the volunteer does not contradict it).
     told_person: str = ""
     fast_track: bool = False
+    human_requested: bool = False

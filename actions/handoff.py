@@ -1,0 +1,42 @@
+"""The hand-off: the triage becomes a case, ready for a volunteer (spec §4, issue "hand-off")."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from bot.core.case import Case
+from bot.core.ports import ActionContext, ActionResult
+
+logger = logging.getLogger(__name__)
+
+
+def new_case_id() -> str:
+    # Short enough to type in an SMS ("OUI 7K3F9Q"), random so that it reveals nothing.
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return "".join(secrets.choice(alphabet) for _ in range(6))
+
+
+async def hand_off(ctx: ActionContext) -> ActionResult:
+    """Create the case, or bring it up to date when the person answers more after the hand-off."""
+    if ctx.urgency is None:
+        raise ValueError("hand_off needs the urgency: run classify_urgency first")
+    existing = await ctx.cases.get_case(ctx.case_id) if ctx.case_id else None
+    case = Case(
+        id=existing.id if existing else new_case_id(),
+        conversation_id=ctx.conversation_id,
+        channel=ctx.channel,
+        slots=ctx.slots,
+        urgency=ctx.urgency,
+        status=existing.status if existing else "ready_for_handoff",
+        created_at=existing.created_at if existing else ctx.now,
+        updated_at=ctx.now,
+        unanswered=ctx.unanswered,
+        told_person=existing.told_person if existing else ctx.told_person,
+        fast_track=ctx.fast_track or (existing.fast_track if existing else False),
+        human_requested=ctx.human_requested,
+    )
+    await ctx.cases.save_case(case)
+    if existing is None:
+        logger.info("case %s ready for hand-off at %s (%s)", case.id, case.urgency.level, case.urgency.rule)
+    return ActionResult(case=case)

@@ -1,0 +1,57 @@
+"""The state of one conversation between two messages: all the engine needs to resume it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.core.case import Slots, UrgencyDecision
+
+
+class Candidate(BaseModel):
+    """A possible reading of an answer: the slots it would set, and how to show it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    values: dict[str, Any]
+    label: str
+
+
+class Pending(BaseModel):
+    """A question the bot asked that is not a slot: confirm a value, erase, restart."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["value", "erase", "restart"]
+    slot: str | None = None
+    candidates: tuple[Candidate, ...] = ()
+
+
+ConversationStatus = Literal["active", "handed_off", "ended"]
+
+
+class ConversationState(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    id: str
+    channel: str = "test"
+    slots: Slots = Field(default_factory=Slots)
+    # Steps finished without a value ("je ne sais pas", /skip, "non" to the note).
+    skipped: list[str] = Field(default_factory=list)
+    # Slots in the order they were answered, for "back".
+    history: list[str] = Field(default_factory=list)
+    # How each answer is shown back to the person ("Seine-Saint-Denis (93)"), in their language.
+    labels: dict[str, str] = Field(default_factory=dict)
+    asking: str | None = None
+    misses: int = 0
+    pending: Pending | None = None
+    status: ConversationStatus = "active"
+    fast_track: bool = False
+    human_requested: bool = False
+    greeted: bool = False
+    urgency: UrgencyDecision | None = None
+    case_id: str | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime

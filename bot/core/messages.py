@@ -1,0 +1,46 @@
+"""Neutral messages between the channels and the engine (no provider's shape leaks past the edge)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    lat: float
+    lon: float
+
+
+class InboundMessage(BaseModel):
+    """What a person sent: some text, a chosen option, or a shared location."""
+
+    model_config = ConfigDict(frozen=True)
+
+    conversation_id: str
+    channel: str = "test"
+    text: str | None = None
+    option: str | None = None
+    location: Location | None = None
+    # The provider's id, for de-duplication; absent for the terminal and tests.
+    message_id: str | None = None
+
+
+class Option(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    label: str
+
+
+class Reply(BaseModel):
+    """One message of the bot; channels render the options as buttons or a numbered menu."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    options: tuple[Option, ...] = ()
+    # The slot this message asks for, if any (read by `triage eval` and by channels for hints).
+    asking: str | None = None
+    # True when it checks an answer already given ("Vous voulez dire Montpellier (34) ?").
+    confirming: bool = False

@@ -1,0 +1,99 @@
+"""Interfaces the engine and the actions depend on; storage and understanding implement them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.core.case import Case, Slots, UrgencyDecision
+from bot.core.conversation import Candidate, ConversationState
+from bot.core.messages import Location
+
+
+class CaseRepository(Protocol):
+    async def save_case(self, case: Case) -> None: ...
+
+    async def get_case(self, case_id: str) -> Case | None: ...
+
+
+class ConversationStore(CaseRepository, Protocol):
+    async def load_conversation(self, conversation_id: str) -> ConversationState | None: ...
+
+    async def save_conversation(self, state: ConversationState) -> None: ...
+
+    async def erase_conversation(self, conversation_id: str) -> None:
+        """Delete the conversation and every case and trace it produced."""
+        ...
+
+    async def cases_for_conversation(self, conversation_id: str) -> list[Case]: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a message says about one slot. `certain` findings with one candidate are applied;
+    others are confirmed with the person. `echo` asks for an implicit confirmation (a typo fixed)."""
+
+    slot: str
+    candidates: tuple[Candidate, ...]
+    certain: bool
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class Reading:
+    intent: str | None = None
+    findings: tuple[Finding, ...] = ()
+    # A language the person named ("english please"), for switching.
+    named_language: str | None = None
+
+    def finding(self, slot: str) -> Finding | None:
+        return next((f for f in self.findings if f.slot == slot), None)
+
+
+class Understanding(Protocol):
+    def detect_language(self, text: str) -> str | None:
+        """The language of a first message, or None when unsure."""
+        ...
+
+    def read(
+        self,
+        text: str,
+        *,
+        lang: str,
+        asked: str | None,
+        now: dt.datetime,
+        location: Location | None = None,
+    ) -> Reading: ...
+
+
+@dataclass
+class ActionContext:
+    """The narrow view of a conversation an action gets."""
+
+    conversation_id: str
+    channel: str
+    language: str
+    slots: Slots
+    now: dt.datetime
+    cases: CaseRepository
+    urgency: UrgencyDecision | None = None
+    unanswered: list[str] = field(default_factory=list)
+    fast_track: bool = False
+    human_requested: bool = False
+    told_person: str = ""
+    case_id: str | None = None
+
+
+@dataclass
+class ActionResult:
+    urgency: UrgencyDecision | None = None
+    case: Case | None = None
+    # Slots the action derived from others (a récépissé implies the request was filed).
+    slots: Slots | None = None
+
+
+Action = Callable[[ActionContext], Awaitable[ActionResult]]

@@ -1,0 +1,588 @@
+"""The dialog engine: one inbound message in, neutral replies out (spec §2).
+
+The engine knows no channel and no provider. It reads the flow from `dialogs/`, asks the
+understanding layer what a message says, runs the actions named by the flow, and keeps the
+conversation's state in the store after every message, so a process killed between two messages
+loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core.case import SLOT_NAMES, Slots
+from bot.core.clock import Clock
+from bot.core.conversation import Candidate, ConversationState, Pending
+from bot.core.messages import InboundMessage, Option, Reply
+from bot.core.ports import Action, ActionContext, ConversationStore, Finding, Reading, Understanding
+from bot.engine.conditions import holds
+from bot.engine.schema import Flow, Step
+from bot.engine.texts import Texts
+
+logger = logging.getLogger(__name__)
+
+# Longer messages are cut: nobody answers a triage question in more, and it bounds the work.
+MAX_TEXT_CHARS = 2000
+# Steps whose options are shown with the question; the others show them after two misses.
+KINDS_WITH_BUTTONS = frozenset({"language", "bool", "choice", "confirm"})
+COMMANDS = frozenset({"erase", "restart", "help", "human", "back", "skip", "change_language"})
+# Shown in the recap before the hand-off, in this order.
+RECAP_SLOTS = (
+    "prefecture",
+    "document",
+    "expiry_date",
+    "application_status",
+    "removal_order",
+    "removal_order_date",
+    "custody",
+    "attempts_since",
+    "evidence",
+    "vulnerabilities",
+    "note",
+)
+
+
+def conversation_key(conversation_id: str) -> str:
+    """A short hash for logs: conversation ids can contain phone numbers."""
+    return hashlib.sha256(conversation_id.encode()).hexdigest()[:12]
+
+
+def clean_text(raw: str) -> tuple[str, bool]:
+    """Drop control and unassigned characters, trim, cut; returns (text, was_cut)."""
+    kept = "".join(
+        ch for ch in raw if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cs", "Co", "Cn"}
+    )
+    kept = " ".join(kept.split())
+    if len(kept) > MAX_TEXT_CHARS:
+        return kept[:MAX_TEXT_CHARS], True
+    return kept, False
+
+
+@dataclass
+class Turn:
+    """What one message does: the state being changed and the replies being built."""
+
+    state: ConversationState
+    channel: str
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def lang(self) -> str:
+        return self.state.slots.language or "fr"
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        flow: Flow,
+        texts: Texts,
+        understanding: Understanding,
+        actions: Mapping[str, Action],
+        store: ConversationStore,
+        clock: Clock,
+    ) -> None:
+        missing = [name for name in (*flow.on_update, *flow.on_handoff) if name not in actions]
+        if missing:
+            raise ValueError(f"the flow names unknown actions: {missing}")
+        self.flow = flow
+        self.texts = texts
+        self.understanding = understanding
+        self.actions = actions
+        self.store = store
+        self.clock = clock
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # -- entry point -------------------------------------------------------------------------
+
+    async def handle(self, message: InboundMessage) -> list[Reply]:
+        """Process one message; messages of one conversation are handled one at a time."""
+        lock = self._locks.setdefault(message.conversation_id, asyncio.Lock())
+        async with lock:
+            try:
+                return await self._handle(message)
+            except Exception:
+                # The one catch-all: the state saved before this message is kept as it was.
+                logger.exception("turn failed for conversation %s", conversation_key(message.conversation_id))
+                state = await self._load_quietly(message.conversation_id)
+                lang = state.slots.language if state else None
+                return [Reply(text=self.texts.get("internal_error", lang, channel=message.channel))]
+            finally:
+                if not lock.locked() or len(self._locks) > 10_000:
+                    self._locks.pop(message.conversation_id, None)
+
+    async def _load_quietly(self, conversation_id: str) -> ConversationState | None:
+        try:
+            return await self.store.load_conversation(conversation_id)
+        except Exception:
+            return None
+
+    async def _handle(self, message: InboundMessage) -> list[Reply]:
+        now = self.clock.now()
+        state = await self.store.load_conversation(message.conversation_id)
+        if state is None or state.status == "ended":
+            state = ConversationState(
+                id=message.conversation_id, channel=message.channel, created_at=now, updated_at=now
+            )
+        turn = Turn(state=state, channel=message.channel)
+
+        text, was_cut = clean_text(message.text or "")
+        if message.text is not None and not text and message.option is None and message.location is None:
+            turn.replies.append(self._say(turn, "not_text"))
+        if was_cut:
+            turn.replies.append(self._say(turn, "too_long"))
+
+        if state.slots.language is None and text:
+            detected = self.understanding.detect_language(text)
+            if detected in self.texts.languages:
+                state.slots = state.slots.model_copy(update={"language": detected})
+        if not state.greeted:
+            state.greeted = True
+            turn.replies.append(self._say(turn, "welcome"))
+
+        erased = await self._interpret(turn, message, text, now)
+        if erased:
+            return turn.replies
+
+        await self._advance(turn, now)
+        turn.state.updated_at = now  # `turn.state` may be a fresh one after a restart
+        await self.store.save_conversation(turn.state)
+        return turn.replies
+
+    # -- reading the message -----------------------------------------------------------------
+
+    async def _interpret(self, turn: Turn, message: InboundMessage, text: str, now: dt.datetime) -> bool:
+        """Apply what the message says to the state. Returns True when the conversation was erased."""
+        state = turn.state
+        asked = state.asking
+        chosen = self._chosen_option(turn, message.option, text)
+
+        if state.pending is not None:
+            return await self._answer_pending(turn, chosen, text, now)
+
+        if chosen is not None:
+            self._apply_option(turn, chosen)
+            return False
+        if not text and message.location is None:
+            return False
+
+        reading = self.understanding.read(
+            text, lang=turn.lang, asked=asked, now=now, location=message.location
+        )
+        if reading.intent in COMMANDS and reading.finding(asked or "") is None:
+            return await self._command(turn, reading, now)
+
+        applied_asked = False
+        for finding in reading.findings:
+            if finding.slot == asked:
+                applied_asked = self._apply_finding(turn, finding, asked=True)
+            else:
+                self._apply_finding(turn, finding, asked=False)
+        if asked is not None and not applied_asked and state.pending is None:
+            step = self.flow.step(asked)
+            declined = reading.intent == "deny" and step.kind == "text"  # "non merci" to the note
+            if declined or (reading.intent == "dont_know" and asked not in ("consent", "confirm", "language")):
+                self._skip(turn, asked)
+            elif not any(f.certain for f in reading.findings):
+                state.misses += 1
+                if state.misses == 1:
+                    turn.replies.append(self._say(turn, step.help))
+        return False
+
+    def _chosen_option(self, turn: Turn, option_id: str | None, text: str) -> str | None:
+        """The option the person picked: by id (buttons), by number or by label (SMS, typing)."""
+        offered = self._offered_options(turn)
+        ids = [option_id_ for option_id_, _ in offered]
+        if option_id is not None:
+            return option_id if option_id in ids else None
+        stripped = text.strip().rstrip(".)").strip()
+        if stripped.isdigit() and offered:
+            index = int(stripped) - 1
+            if 0 <= index < len(offered):
+                return offered[index][0]
+            return None
+        folded = stripped.casefold()
+        for option_id_, label in offered:
+            if folded and folded == label.casefold():
+                return option_id_
+        return None
+
+    def _offered_options(self, turn: Turn) -> list[tuple[str, str]]:
+        """The options the last question showed (or would show), as (id, label)."""
+        state = turn.state
+        if state.pending is not None:
+            return [(option.id, option.label) for option in self._pending_options(turn, state.pending)]
+        if state.asking is None:
+            return []
+        step = self.flow.step(state.asking)
+        if step.kind not in KINDS_WITH_BUTTONS and state.misses < 2:
+            return []
+        return [(option.id, option.label) for option in self._step_options(turn, step)]
+
+    def _apply_option(self, turn: Turn, option_id: str) -> None:
+        state = turn.state
+        assert state.asking is not None
+        step = self.flow.step(state.asking)
+        spec = next(option for option in step.options if option.id == option_id)
+        if spec.value is None:
+            self._skip(turn, step.slot)
+            return
+        value = frozenset(spec.value) if step.kind == "set" else spec.value
+        self._set(turn, {step.slot: value}, label=self.texts.get(spec.label, turn.lang))
+
+    def _apply_finding(self, turn: Turn, finding: Finding, *, asked: bool) -> bool:
+        """Set a slot from a finding, or ask to confirm it. Returns True when the slot was set."""
+        state = turn.state
+        if finding.certain and len(finding.candidates) == 1:
+            candidate = finding.candidates[0]
+            current = getattr(state.slots, finding.slot, None)
+            is_correction = not asked and current is not None and current != candidate.values.get(finding.slot)
+            if not asked and current is not None and not is_correction:
+                return False
+            self._set(turn, candidate.values, label=candidate.label)
+            if is_correction:
+                turn.replies.append(self._say(turn, "corrected", value=candidate.label))
+            elif finding.echo:
+                turn.replies.append(self._say(turn, "implicit_confirm", value=candidate.label))
+            return True
+        if asked and finding.candidates:
+            state.pending = Pending(kind="value", slot=finding.slot, candidates=finding.candidates)
+        return False
+
+    def _set(self, turn: Turn, values: Mapping[str, Any], *, label: str) -> None:
+        state = turn.state
+        state.slots = state.slots.model_copy(update=dict(values))
+        Slots.model_validate(state.slots.model_dump())  # model_copy does not validate
+        for slot in values:
+            if slot in state.skipped:
+                state.skipped.remove(slot)
+            if slot in state.history:
+                state.history.remove(slot)
+            state.history.append(slot)
+            state.labels[slot] = label
+        if state.asking in values:
+            state.misses = 0
+
+    def _skip(self, turn: Turn, slot: str) -> None:
+        state = turn.state
+        if slot not in state.skipped:
+            state.skipped.append(slot)
+        if slot in state.history:
+            state.history.remove(slot)
+        state.history.append(slot)
+        state.misses = 0
+
+    async def _answer_pending(self, turn: Turn, chosen: str | None, text: str, now: dt.datetime) -> bool:
+        state = turn.state
+        pending = state.pending
+        assert pending is not None
+        reading = self.understanding.read(text, lang=turn.lang, asked=None, now=now) if text else Reading()
+        yes = chosen == "yes" or (chosen is None and reading.intent == "affirm")
+        no = chosen == "no" or (chosen is None and reading.intent == "deny")
+        state.pending = None
+
+        if pending.kind == "erase":
+            if yes:
+                await self.store.erase_conversation(state.id)
+                logger.info("conversation %s erased at the person's request", conversation_key(state.id))
+                turn.replies.append(self._say(turn, "erased"))
+                return True
+            turn.replies.append(self._say(turn, "erase_cancelled"))
+            return False
+        if pending.kind == "restart":
+            if yes:
+                language = state.slots.language
+                fresh = ConversationState(
+                    id=state.id, channel=state.channel, created_at=now, updated_at=now, greeted=True
+                )
+                fresh.slots = fresh.slots.model_copy(update={"language": language})
+                turn.state = fresh
+                turn.replies.append(self._say(turn, "restarted"))
+            return False
+
+        # A value to confirm: one candidate (yes/no) or several (pick one).
+        if chosen is not None and chosen.startswith("c") and chosen[1:].isdigit():
+            candidate = pending.candidates[int(chosen[1:])]
+            self._set(turn, candidate.values, label=candidate.label)
+        elif yes and len(pending.candidates) == 1:
+            self._set(turn, pending.candidates[0].values, label=pending.candidates[0].label)
+        elif no or chosen == "none" or not text:
+            turn.replies.append(self._say(turn, self.flow.step(pending.slot or "prefecture").help))
+        else:
+            # Neither yes nor no: read it as a fresh answer to the same question.
+            return await self._interpret(turn, InboundMessage(conversation_id=state.id, text=text), text, now)
+        return False
+
+    async def _command(self, turn: Turn, reading: Reading, now: dt.datetime) -> bool:
+        state = turn.state
+        intent = reading.intent
+        logger.debug("command %s in conversation %s", intent, conversation_key(state.id))
+        if intent == "erase":
+            state.pending = Pending(kind="erase")
+        elif intent == "restart":
+            state.pending = Pending(kind="restart")
+        elif intent == "help":
+            turn.replies.append(self._say(turn, "help_general"))
+            if state.asking:
+                turn.replies.append(self._say(turn, self.flow.step(state.asking).help))
+        elif intent == "human":
+            state.human_requested = True
+            turn.replies.append(self._say(turn, "human_requested"))
+        elif intent == "skip" and state.asking and state.asking not in ("consent", "confirm", "language"):
+            self._skip(turn, state.asking)
+            turn.replies.append(self._say(turn, "skipped"))
+        elif intent == "back":
+            self._go_back(turn)
+        elif intent == "change_language":
+            self._change_language(turn, reading.named_language)
+        return False
+
+    def _go_back(self, turn: Turn) -> None:
+        state = turn.state
+        previous = [slot for slot in state.history if slot not in ("language", "consent", "commune")]
+        turn.replies.append(self._say(turn, "back"))
+        if not previous:
+            return
+        slot = previous[-1]
+        state.history.remove(slot)
+        if slot in state.skipped:
+            state.skipped.remove(slot)
+        cleared: dict[str, Any] = {slot: None}
+        if slot == "prefecture":
+            cleared["commune"] = None
+        state.slots = state.slots.model_copy(update=cleared)
+        state.misses = 0
+
+    def _change_language(self, turn: Turn, named: str | None) -> None:
+        state = turn.state
+        if named and named in self.texts.languages:
+            state.slots = state.slots.model_copy(update={"language": named})
+            turn.replies.append(self._say(turn, "language_switched"))
+        else:
+            state.slots = state.slots.model_copy(update={"language": None})
+            state.asking = None
+
+    # -- choosing what comes next ------------------------------------------------------------
+
+    async def _advance(self, turn: Turn, now: dt.datetime) -> None:
+        state = turn.state
+        self._drop_irrelevant(state)
+        if state.slots.consent is False:
+            await self._refuse_consent(turn)
+            return
+        await self._run_update_actions(turn, now)
+
+        if state.pending is not None:
+            state.asking = state.pending.slot
+            turn.replies.append(self._pending_reply(turn, state.pending))
+            return
+
+        step = self._next_step(state)
+        if step is None and state.status == "active":
+            await self._hand_off(turn, now)
+            step = self._next_step(state)
+        elif step is None and state.status == "handed_off":
+            await self._run_actions(turn, self.flow.on_handoff, now)  # keep the case up to date
+            turn.replies.append(self._say(turn, "already_handed_off"))
+        if step is None:
+            state.asking = None
+            return
+        if step.slot != state.asking:
+            state.misses = 0
+        state.asking = step.slot
+        turn.replies.append(self._question(turn, step))
+
+    def _drop_irrelevant(self, state: ConversationState) -> None:
+        """A corrected answer can make other answers irrelevant (a document changed to NONE)."""
+        values = state.slots.model_dump()
+        updates = {
+            step.slot: None
+            for step in self.flow.steps
+            if values.get(step.slot) is not None
+            and step.when
+            and not holds(step.when, values)
+            and step.slot not in self.flow.derived
+        }
+        if updates:
+            state.slots = state.slots.model_copy(update=updates)
+
+    def _next_step(self, state: ConversationState) -> Step | None:
+        values = state.slots.model_dump()
+        for step in self.flow.steps:
+            if state.fast_track and state.status == "active" and not step.fast_track:
+                continue
+            if step.slot == "confirm" and (state.status != "active" or state.fast_track):
+                continue
+            if values.get(step.slot) is not None or step.slot in state.skipped:
+                continue
+            if step.slot == "confirm" and state.slots.confirm is False:
+                continue
+            if holds(step.when, values):
+                return step
+        return None
+
+    async def _run_update_actions(self, turn: Turn, now: dt.datetime) -> None:
+        state = turn.state
+        await self._run_actions(turn, self.flow.on_update, now)
+        if state.urgency is not None and state.urgency.level == "P0" and not state.fast_track:
+            if state.status == "active":
+                state.fast_track = True
+                turn.replies.append(self._say(turn, "fast_track"))
+
+    async def _run_actions(self, turn: Turn, names: tuple[str, ...], now: dt.datetime) -> None:
+        state = turn.state
+        for name in names:
+            context = ActionContext(
+                conversation_id=state.id,
+                channel=state.channel,
+                language=turn.lang,
+                slots=state.slots,
+                now=now,
+                cases=self.store,
+                urgency=state.urgency,
+                unanswered=self._unanswered(state),
+                fast_track=state.fast_track,
+                human_requested=state.human_requested,
+                told_person=self._told_person(turn),
+                case_id=state.case_id,
+            )
+            result = await self.actions[name](context)
+            if result.urgency is not None:
+                state.urgency = result.urgency
+            if result.case is not None:
+                state.case_id = result.case.id
+            if result.slots is not None:
+                state.slots = result.slots
+
+    def _unanswered(self, state: ConversationState) -> list[str]:
+        values = state.slots.model_dump()
+        return [
+            step.slot
+            for step in self.flow.steps
+            if values.get(step.slot) is None and holds(step.when, values) and step.slot != "confirm"
+        ]
+
+    def _told_person(self, turn: Turn) -> str:
+        urgency = turn.state.urgency
+        level = urgency.level if urgency else "P4"
+        if turn.state.fast_track:
+            return self.texts.get("handoff_done_fast", "fr")
+        return self.texts.get(
+            "handoff_done",
+            "fr",
+            urgency=self.texts.get(f"urgency_{level}", "fr"),
+            delay=self.texts.get(f"delay_{level}", "fr"),
+        )
+
+    async def _hand_off(self, turn: Turn, now: dt.datetime) -> None:
+        state = turn.state
+        await self._run_actions(turn, self.flow.on_handoff, now)
+        state.status = "handed_off"
+        level = state.urgency.level if state.urgency else "P4"
+        if state.fast_track:
+            turn.replies.append(self._say(turn, "handoff_done_fast"))
+            state.fast_track = False  # the other questions may follow, to complete the case
+        else:
+            turn.replies.append(
+                self._say(
+                    turn,
+                    "handoff_done",
+                    urgency=self.texts.get(f"urgency_{level}", turn.lang),
+                    delay=self.texts.get(f"delay_{level}", turn.lang),
+                )
+            )
+        logger.info("conversation %s handed off at %s", conversation_key(state.id), level)
+
+    async def _refuse_consent(self, turn: Turn) -> None:
+        turn.replies.append(self._say(turn, "consent_refused"))
+        await self.store.erase_conversation(turn.state.id)
+        turn.state.status = "ended"
+        turn.state.slots = Slots(language=turn.state.slots.language)
+        turn.state.asking = None
+
+    # -- building replies --------------------------------------------------------------------
+
+    def _say(self, turn: Turn, key: str, **values: object) -> Reply:
+        return Reply(text=self.texts.get(key, turn.lang, channel=turn.channel, **values))
+
+    def _step_options(self, turn: Turn, step: Step) -> tuple[Option, ...]:
+        return tuple(
+            Option(id=option.id, label=self.texts.get(option.label, turn.lang)) for option in step.options
+        )
+
+    def _question(self, turn: Turn, step: Step) -> Reply:
+        state = turn.state
+        text = self.texts.get(step.prompt, turn.lang, channel=turn.channel)
+        options: tuple[Option, ...] = ()
+        if step.kind in KINDS_WITH_BUTTONS or state.misses >= 2:
+            options = self._step_options(turn, step)
+        if state.misses >= 2 and step.kind not in KINDS_WITH_BUTTONS:
+            text = self.texts.get("not_understood_options", turn.lang, channel=turn.channel) + "\n" + text
+        if step.kind == "confirm":
+            text = self._recap(turn) + "\n\n" + text
+        return Reply(text=text, options=options, asking=step.slot)
+
+    def _pending_options(self, turn: Turn, pending: Pending) -> tuple[Option, ...]:
+        if pending.kind in ("erase", "restart") or len(pending.candidates) == 1:
+            return (
+                Option(id="yes", label=self.texts.get("opt_yes", turn.lang)),
+                Option(id="no", label=self.texts.get("opt_no", turn.lang)),
+            )
+        return (
+            *(Option(id=f"c{i}", label=c.label) for i, c in enumerate(pending.candidates)),
+            Option(id="none", label=self.texts.get("opt_none_of_these", turn.lang)),
+        )
+
+    def _pending_reply(self, turn: Turn, pending: Pending) -> Reply:
+        options = self._pending_options(turn, pending)
+        if pending.kind == "erase":
+            text = self.texts.get("erase_confirm", turn.lang, channel=turn.channel)
+        elif pending.kind == "restart":
+            text = self.texts.get("restart_confirm", turn.lang, channel=turn.channel)
+        elif len(pending.candidates) == 1:
+            text = self.texts.get("confirm_value", turn.lang, value=pending.candidates[0].label)
+        else:
+            text = self.texts.get("choose_value", turn.lang)
+        return Reply(text=text, options=options, asking=pending.slot, confirming=pending.kind == "value")
+
+    def _recap(self, turn: Turn) -> str:
+        state = turn.state
+        values = state.slots.model_dump()
+        lines = [self.texts.get("recap_title", turn.lang)]
+        for slot in RECAP_SLOTS:
+            step = self.flow.step(slot)
+            if not holds(step.when, values):
+                continue
+            name = self.texts.get(f"slot_{slot}", turn.lang)
+            lines.append(f"- {name} : {self._describe(turn, slot, values.get(slot))}")
+        return "\n".join(lines)
+
+    def _describe(self, turn: Turn, slot: str, value: Any) -> str:
+        lang = turn.lang
+        if value is None:
+            return self.texts.get("recap_unknown", lang)
+        if isinstance(value, bool):
+            return self.texts.get("val_yes" if value else "val_no", lang)
+        if isinstance(value, dt.date):
+            return value.strftime("%d/%m/%Y")
+        if slot == "custody":
+            return self.texts.get(f"val_custody_{value}", lang)
+        if slot == "application_status":
+            return self.texts.get(f"val_{value}", lang)
+        if slot == "vulnerabilities":
+            if not value:
+                return self.texts.get("val_none", lang)
+            return ", ".join(self.texts.get(f"val_vuln_{v}", lang) for v in sorted(value))
+        if slot in turn.state.labels:
+            return turn.state.labels[slot]
+        return str(value)
+
+
+__all__ = ["SLOT_NAMES", "Candidate", "Engine", "clean_text", "conversation_key"]

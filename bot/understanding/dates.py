@@ -1,0 +1,330 @@
+"""Dates as people write them, in the French order, with the year taken from the tense (spec §2).
+
+The words (months, units, number words, tense markers) are data: Rasa lookup tables in
+`nlu_data/<lang>/months.yml` and `nlu_data/<lang>/dates.yml`. This module only knows the grammar:
+numbers, "<day> <month> [year]", "<month> [year]", "fin <month>", "dans 2 semaines",
+"il y a 3 mois", "depuis septembre", "hier". Calendar arithmetic is python-dateutil's.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from dateutil.relativedelta import relativedelta
+
+from bot.understanding.text import fold
+
+Tense = Literal["past", "future"]
+# "expiry": any date, the tense decides a missing year. "event": something that happened, never
+# in the future (removal_order_date, attempts_since).
+DateKind = Literal["expiry", "event"]
+
+# Plausible bounds: a residence document is at most 10 years long; older than 1970 is a typo.
+EARLIEST = dt.date(1970, 1, 1)
+LATEST_YEARS_AHEAD = 12
+
+LEXICON_NAMES = (
+    "tense_past",
+    "tense_future",
+    "unit_day",
+    "unit_week",
+    "unit_month",
+    "unit_year",
+    "ago",
+    "in",
+    "since",
+    "end_of",
+    "start_of",
+    "middle_of",
+    "today",
+    "yesterday",
+    "tomorrow",
+    "last",
+    "next",
+    "half",
+)
+
+
+@dataclass(frozen=True)
+class DateLexicon:
+    """Folded words → meaning, merged over the languages a message may use."""
+
+    months: Mapping[str, int]
+    numbers: Mapping[str, int]
+    words: Mapping[str, frozenset[str]]
+    # Precompiled alternations, longest first so "fin de" wins over "fin".
+    patterns: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        months: Mapping[str, int],
+        numbers: Mapping[str, int],
+        words: Mapping[str, Iterable[str]],
+    ) -> DateLexicon:
+        folded_words = {name: frozenset(fold(w) for w in words.get(name, ()) if fold(w)) for name in LEXICON_NAMES}
+        folded_months = {fold(k): v for k, v in months.items() if fold(k)}
+        folded_numbers = {fold(k): v for k, v in numbers.items() if fold(k)}
+        patterns = {name: _alternation(entries) for name, entries in folded_words.items()}
+        patterns["month"] = _alternation(folded_months)
+        patterns["number"] = _alternation(folded_numbers)
+        return cls(months=folded_months, numbers=folded_numbers, words=folded_words, patterns=patterns)
+
+    def unit_of(self, word: str) -> str | None:
+        for unit in ("day", "week", "month", "year"):
+            if word in self.words[f"unit_{unit}"]:
+                return unit
+        return None
+
+
+def _alternation(entries: Iterable[str]) -> str:
+    ordered = sorted(set(entries), key=len, reverse=True)
+    if not ordered:
+        return r"(?!x)x"  # matches nothing
+    return "(?:" + "|".join(re.escape(e) for e in ordered) + ")"
+
+
+@dataclass(frozen=True)
+class DateReading:
+    value: dt.date
+    # True for "fin décembre", "il y a 3 mois", "en janvier": a volunteer should check it.
+    approximate: bool = False
+
+
+_NUMERIC = re.compile(r"(?<!\d)(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{2}|\d{4}))?(?!\d)")
+_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_YEAR = re.compile(r"(?<!\d)(19[7-9]\d|20\d\d)(?!\d)")
+
+
+class DateParser:
+    def __init__(self, lexicon: DateLexicon) -> None:
+        self.lex = lexicon
+        p = lexicon.patterns
+        num = rf"(\d{{1,3}}|{p['number']})"
+        self._relative = re.compile(
+            rf"(?:(?P<dir_before>{p['ago']}|{p['in']}|{p['since']})\s+)?"
+            rf"(?:(?:un|une|a|an|uno|una)\s+)?(?P<num>{num[1:-1]})?\s*(?P<half>{p['half']}\s+)?"
+            rf"(?P<unit>{p['unit_day']}|{p['unit_week']}|{p['unit_month']}|{p['unit_year']})"
+            rf"(?:\s+(?P<dir_after>{p['ago']}))?(?:\s+(?P<half_after>{p['half']}))?"
+        )
+        self._day_month = re.compile(
+            rf"(?<![\d/])(\d{{1,2}}|{p['number']})(?:er|eme|e|th|st|nd|rd|º|o)?\s+(?:de\s+)?"
+            rf"(?P<month>{p['month']})(?:\s+(?:de\s+|del\s+)?(?P<year>\d{{4}}|\d{{2}}))?(?!\w)"
+        )
+        self._month_year = re.compile(
+            rf"(?:(?P<qual>{p['end_of']}|{p['start_of']}|{p['middle_of']})\s+(?:de\s+|d'|del\s+)?)?"
+            rf"(?<!\w)(?P<month>{p['month']})(?!\w)(?:\s+(?:de\s+|del\s+)?(?P<year>\d{{4}}))?"
+        )
+        self._last_next_unit = re.compile(
+            rf"(?:(?P<pre>{p['last']}|{p['next']})\s+)?(?P<unit>{p['unit_week']}|{p['unit_month']}|{p['unit_year']})"
+            rf"(?:\s+(?P<post>{p['last']}|{p['next']}))?"
+        )
+
+    def parse(self, text: str, *, today: dt.date, kind: DateKind = "expiry") -> DateReading | None:
+        """The date the text names, or None when there is none or it is impossible."""
+        folded = fold(text)
+        if not folded:
+            return None
+        tense = self._tense(folded)
+        if kind == "event":
+            tense = "past"
+        reading = (
+            self._iso(folded)
+            or self._numeric(folded, today, tense)
+            or self._day_month_text(folded, today, tense)
+            or self._relative_phrase(folded, today, kind)
+            or self._month_text(folded, today, tense)
+            or self._deictic(folded, today)
+            or self._year_alone(folded)
+        )
+        if reading is None or reading is _IMPOSSIBLE:
+            return None
+        if reading.value < EARLIEST or reading.value.year > today.year + LATEST_YEARS_AHEAD:
+            return None
+        if kind == "event" and reading.value > today:
+            return None
+        return reading
+
+    def mentions_date(self, text: str, *, today: dt.date) -> bool:
+        return self.parse(text, today=today) is not None
+
+    # -- the forms ---------------------------------------------------------------------------
+
+    def _tense(self, folded: str) -> Tense | None:
+        padded = f" {folded} "
+        past = False
+        # Longest first, and a past marker hides the words inside it: "a expire" (a expiré) must
+        # not also count as the present "expire".
+        for marker in sorted(self.lex.words["tense_past"], key=len, reverse=True):
+            if f" {marker} " in padded:
+                past = True
+                padded = padded.replace(f" {marker} ", " | ")
+        future = any(f" {w} " in padded for w in self.lex.words["tense_future"])
+        if past and not future:
+            return "past"
+        if future and not past:
+            return "future"
+        return None
+
+    def _iso(self, folded: str) -> DateReading | None:
+        match = _ISO.search(folded)
+        if not match:
+            return None
+        return _make(int(match[1]), int(match[2]), int(match[3]))
+
+    def _numeric(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
+        match = _NUMERIC.search(folded)
+        if not match:
+            return None
+        day, month = int(match[1]), int(match[2])
+        if match[3] is None:
+            return _without_year(day, month, today, tense)
+        year = int(match[3])
+        if year < 100:
+            year += 2000
+        return _make(year, month, day)
+
+    def _number(self, token: str) -> int | None:
+        if token.isdigit():
+            return int(token)
+        return self.lex.numbers.get(token)
+
+    def _day_month_text(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
+        match = self._day_month.search(folded)
+        if not match:
+            return None
+        day = self._number(match[1])
+        month = self.lex.months[match["month"]]
+        if day is None:
+            return None
+        if match["year"]:
+            year = int(match["year"])
+            return _make(year + 2000 if year < 100 else year, month, day)
+        return _without_year(day, month, today, tense)
+
+    def _month_text(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
+        for match in self._month_year.finditer(folded):
+            month = self.lex.months[match["month"]]
+            qualifier = match["qual"]
+            year = int(match["year"]) if match["year"] else None
+            probe_day = 15
+            if year is None:
+                guess = _without_year(probe_day, month, today, tense)
+                if guess is None or guess is _IMPOSSIBLE:
+                    continue
+                year = guess.value.year
+            if qualifier in self.lex.words["end_of"]:
+                day = calendar.monthrange(year, month)[1]
+            elif qualifier in self.lex.words["start_of"]:
+                day = 1
+            else:
+                day = 15
+            return DateReading(dt.date(year, month, day), approximate=True)
+        return None
+
+    def _relative_phrase(self, folded: str, today: dt.date, kind: DateKind) -> DateReading | None:
+        for match in self._relative.finditer(folded):
+            direction_word = match["dir_before"] or match["dir_after"]
+            unit = self.lex.unit_of(match["unit"])
+            if unit is None:
+                continue
+            amount_token = match["num"]
+            amount = self._number(amount_token) if amount_token else 1
+            if amount is None:
+                continue
+            half = bool(match["half"] or match["half_after"])
+            if direction_word is None and not amount_token:
+                continue  # a bare unit word ("mois") is not a date
+            sign = self._direction(direction_word, kind)
+            if sign is None:
+                continue
+            delta = _delta(unit, amount, half)
+            value = today - delta if sign < 0 else today + delta
+            return DateReading(value, approximate=unit != "day")
+        match = self._last_next_unit.search(folded)
+        if match and (match["pre"] or match["post"]):
+            unit = self.lex.unit_of(match["unit"])
+            which = match["pre"] or match["post"]
+            if unit is not None and unit != "day":
+                sign = -1 if which in self.lex.words["last"] else 1
+                value = today - _delta(unit, 1, False) if sign < 0 else today + _delta(unit, 1, False)
+                return DateReading(value, approximate=True)
+        return None
+
+    def _direction(self, word: str | None, kind: DateKind) -> int | None:
+        if word is None:
+            return -1 if kind == "event" else None
+        if word in self.lex.words["ago"] or word in self.lex.words["since"]:
+            return -1
+        if word in self.lex.words["in"]:
+            return -1 if kind == "event" else 1
+        return None
+
+    def _deictic(self, folded: str, today: dt.date) -> DateReading | None:
+        padded = f" {folded} "
+        for name, offset in (("yesterday", -1), ("tomorrow", 1), ("today", 0)):
+            if any(f" {w} " in padded for w in self.lex.words[name]):
+                return DateReading(today + dt.timedelta(days=offset))
+        return None
+
+    def _year_alone(self, folded: str) -> DateReading | None:
+        match = _YEAR.search(folded)
+        if not match:
+            return None
+        return DateReading(dt.date(int(match[1]), 7, 1), approximate=True)
+
+
+# Returned by a form that recognised a date that cannot exist (31/02): stop, do not guess.
+_IMPOSSIBLE = DateReading(dt.date.min)
+
+
+def _make(year: int, month: int, day: int) -> DateReading:
+    try:
+        return DateReading(dt.date(year, month, day))
+    except ValueError:
+        return _IMPOSSIBLE
+
+
+def _without_year(day: int, month: int, today: dt.date, tense: Tense | None) -> DateReading | None:
+    """The year from the tense: the past occurrence, the coming one, or the nearest."""
+    options = []
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            options.append(dt.date(year, month, day))
+        except ValueError:
+            continue
+    if not options:
+        # 29/02 outside leap years is still a real date in some year: try the nearest leap year.
+        return _IMPOSSIBLE if not (month == 2 and day == 29) else _nearest_leap_day(today, tense)
+    if tense == "past":
+        past = [d for d in options if d <= today]
+        return DateReading(max(past)) if past else None
+    if tense == "future":
+        future = [d for d in options if d >= today]
+        return DateReading(min(future)) if future else None
+    return DateReading(min(options, key=lambda d: (abs((d - today).days), d < today)))
+
+
+def _nearest_leap_day(today: dt.date, tense: Tense | None) -> DateReading:
+    years = [y for y in range(today.year - 4, today.year + 5) if calendar.isleap(y)]
+    dates = [dt.date(y, 2, 29) for y in years]
+    if tense == "past":
+        dates = [d for d in dates if d <= today]
+    elif tense == "future":
+        dates = [d for d in dates if d >= today]
+    return DateReading(min(dates, key=lambda d: abs((d - today).days)))
+
+
+def _delta(unit: str, amount: int, half: bool) -> relativedelta:
+    if unit == "day":
+        return relativedelta(days=amount)
+    if unit == "week":
+        return relativedelta(weeks=amount, days=3 if half else 0)
+    if unit == "month":
+        return relativedelta(months=amount, days=15 if half else 0)
+    return relativedelta(years=amount, months=6 if half else 0)

@@ -1,0 +1,231 @@
+"""The conversation of spec §2 through the real engine, data and NLU, on the embedded store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from bot.app import Brain
+from bot.core.clock import FixedClock
+from bot.storage.sqlite import SqliteStore
+from tests.conversation import Conversation
+
+
+async def answer_until(convo: Conversation, answers: dict[str, str], *, limit: int = 30) -> None:
+    """Answer whatever the bot asks from `answers` until it stops asking."""
+    for _ in range(limit):
+        slot = convo.asking
+        if slot is None:
+            return
+        await convo.say(answers.get(slot, "/skip"))
+    raise AssertionError(f"still asking {convo.asking!r} after {limit} turns")
+
+
+FULL_FRENCH = {
+    "consent": "oui",
+    "prefecture": "j'habite à Bobigny",
+    "document": "carte vie privée et familiale",
+    "expiry_date": "elle a expiré le 3 mars",
+    "application_status": "non, impossible d'avoir un rendez-vous",
+    "removal_order": "non",
+    "attempts_since": "depuis septembre",
+    "evidence": "oui",
+    "vulnerabilities": "j'ai deux enfants",
+    "note": "non merci",
+    "confirm": "oui",
+}
+
+
+async def test_whole_french_triage_reaches_a_case(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    assert convo.asking == "consent"
+    await answer_until(convo, FULL_FRENCH)
+    case = await convo.case()
+    assert case is not None
+    assert case.status == "ready_for_handoff"
+    assert case.slots.prefecture == "93"
+    assert case.slots.commune == "93008"
+    assert case.slots.document == "CST_VPF"
+    assert case.slots.expiry_date == dt.date(2026, 3, 3)
+    assert case.slots.vulnerabilities == frozenset({"children"})
+    # expired and not filed: P1, the modifier cannot raise above P1
+    assert (case.urgency.level, case.urgency.rule) == ("P1", "expired_unprotected")
+    assert "bénévole" in convo.text
+
+
+async def test_one_message_fills_several_slots_and_they_are_not_asked_again(convo: Conversation) -> None:
+    await convo.say("Bonjour, je suis à Lyon, mon titre étudiant expire le 12 janvier")
+    await convo.say("oui")  # consent
+    state = await convo.state()
+    assert state is not None
+    assert state.slots.prefecture == "69"
+    assert state.slots.document == "CST_ETU"
+    assert state.slots.expiry_date == dt.date(2027, 1, 12)
+    assert convo.asking == "application_status"
+
+
+async def test_no_document_skips_the_expiry_date(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de papiers")
+    await convo.say("oui")
+    await convo.say("93")
+    assert convo.asking == "application_status"
+
+
+async def test_a_receipt_derives_the_application_status(convo: Conversation) -> None:
+    await convo.say("Bonjour, je suis à Créteil")
+    await convo.say("oui")
+    await convo.say("un récépissé")
+    assert convo.asking == "expiry_date"
+    await convo.say("il a expiré le 10 novembre")
+    state = await convo.state()
+    assert state is not None
+    assert state.slots.application_status == "filed_without_proof"
+    assert convo.asking == "removal_order"
+
+
+async def test_detention_fast_tracks_to_the_hand_off(convo: Conversation) -> None:
+    await convo.say("Bonjour, je suis au centre de rétention, j'ai reçu une OQTF")
+    await convo.say("oui")
+    assert convo.asking == "prefecture"
+    await convo.say("Marseille")
+    case = await convo.case()
+    assert case is not None
+    assert (case.urgency.level, case.urgency.rule) == ("P0", "detained")
+    assert case.fast_track
+    # the other questions may follow after the hand-off, to complete the case
+    assert convo.asking == "document"
+
+
+async def test_consent_refused_stores_nothing(convo: Conversation, store: SqliteStore) -> None:
+    await convo.say("Bonjour, je suis à Lyon")
+    await convo.say("non")
+    assert await convo.case() is None
+    state = await convo.state()
+    assert state is None or state.slots.prefecture is None
+
+
+async def test_erase_needs_a_confirmation_then_erases_everything(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await answer_until(convo, FULL_FRENCH)
+    assert await convo.case() is not None
+    await convo.say("SUPPRIMER")
+    assert await convo.case() is not None, "nothing is erased before the confirmation"
+    await convo.say("oui")
+    assert await convo.case() is None
+    assert await convo.state() is None
+
+
+async def test_erase_can_be_cancelled(convo: Conversation) -> None:
+    await convo.say("Bonjour, je suis à Lyon")
+    await convo.say("oui")
+    await convo.say("STOP")
+    await convo.say("non")
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture == "69"
+
+
+async def test_back_reasks_the_previous_question(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("Toulouse")
+    assert convo.asking == "document"
+    await convo.say("retour")
+    assert convo.asking == "prefecture"
+
+
+async def test_restart_after_confirmation_forgets_the_answers(convo: Conversation) -> None:
+    await convo.say("Bonjour, je suis à Lyon")
+    await convo.say("oui")
+    await convo.say("recommencer")
+    await convo.say("oui")
+    state = await convo.state()
+    assert state is not None
+    assert state.slots.prefecture is None
+    assert state.slots.language == "fr"
+
+
+async def test_a_misunderstood_answer_is_reasked_with_help_then_with_options(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("Toulouse")
+    await convo.say("blablabla")
+    assert convo.asking == "document"
+    assert not convo.last.options
+    await convo.say("zzzz qqqq")
+    assert convo.asking == "document"
+    assert [o.id for o in convo.last.options][:2] == ["none", "recepisse"]
+    await convo.say("2")  # a numbered menu answer, as over SMS
+    state = await convo.state()
+    assert state is not None and state.slots.document == "RECEPISSE"
+
+
+async def test_correction_at_the_confirmation(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    answers = dict(FULL_FRENCH)
+    del answers["confirm"]
+    await answer_until_slot(convo, answers, "confirm")
+    await convo.say("non, la date c'est le 5 avril")
+    state = await convo.state()
+    assert state is not None
+    # no tense in the correction: the occurrence nearest to today (spec §2)
+    assert state.slots.expiry_date == dt.date(2027, 4, 5)
+    assert convo.asking == "confirm"
+    assert "05/04/2027" in convo.text
+
+
+async def answer_until_slot(convo: Conversation, answers: dict[str, str], slot: str) -> None:
+    for _ in range(30):
+        if convo.asking == slot:
+            return
+        await convo.say(answers.get(convo.asking or "", "/skip"))
+    raise AssertionError(f"never asked {slot}")
+
+
+async def test_ambiguous_place_is_confirmed_not_guessed(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("Saint-Denis")
+    assert convo.last.confirming
+    labels = [option.label for option in convo.last.options]
+    assert any("93" in label for label in labels) and any("974" in label for label in labels)
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture is None
+    chosen = next(o.id for o in convo.last.options if "974" in o.label)
+    await convo.say(option=chosen)
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture == "974"
+
+
+async def test_a_killed_process_resumes_where_it_was(brain: Brain, tmp_path: Path, clock: FixedClock) -> None:
+    path = tmp_path / "resume.db"
+    first = SqliteStore(path)
+    convo = Conversation(brain.engine(first, clock), first)
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("Nantes")
+    # No close(): the process dies; a new one opens the same file.
+    second = SqliteStore(path)
+    resumed = Conversation(brain.engine(second, clock), second)
+    await resumed.say("carte de séjour salarié")
+    state = await resumed.state()
+    assert state is not None
+    assert (state.slots.prefecture, state.slots.document) == ("44", "CST_SAL")
+    assert resumed.asking == "expiry_date"
+    await second.close()
+    await first.close()
+
+
+async def test_sms_replies_are_short_variants(brain: Brain, store: SqliteStore, clock: FixedClock) -> None:
+    convo = Conversation(brain.engine(store, clock), store, channel="sms")
+    await convo.say("Bonjour je n'ai pas de rendez-vous")
+    assert convo.asking == "consent"
+    assert all(len(reply.text) <= 320 for reply in convo.replies)
+
+
+async def test_switching_language_mid_conversation(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("english please")
+    state = await convo.state()
+    assert state is not None and state.slots.language == "en"
+    assert convo.asking == "prefecture"

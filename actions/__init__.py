@@ -16,7 +16,8 @@ from bot.core.ports import Action, ActionContext, ActionResult
 
 def build_actions(rules: RuleBook) -> dict[str, Action]:
     async def classify_urgency(ctx: ActionContext) -> ActionResult:
-        return ActionResult(urgency=rules.evaluate(ctx.slots, ctx.now, ctx.language))
+        decision = rules.evaluate(ctx.slots, ctx.now, ctx.language)
+        return ActionResult(urgency=decision, fast_track=rules.is_fast_track(decision))
 
     return {
         "derive_application_status": derive_application_status,

@@ -270,7 +270,7 @@ class VolunteerIndex:
 
     def __init__(self, volunteers: Sequence[Volunteer], locator: Locator) -> None:
         self.locator = locator
-        # (latitude and longitude in radians, cosine of the latitude) of each distinct base.
+        # Each distinct base as a point on the unit sphere: distances then need no trigonometry.
         self.bases: list[tuple[float, float, float]] = []
         base_of_point: dict[tuple[float, float], int] = {}
         self._entries: list[_Entry] = []
@@ -287,8 +287,7 @@ class VolunteerIndex:
             else:
                 base = base_of_point.setdefault(point, len(self.bases))
                 if base == len(self.bases):
-                    lat = math.radians(point[0])
-                    self.bases.append((lat, math.radians(point[1]), math.cos(lat)))
+                    self.bases.append(_unit_vector(point))
             self._entries.append(_Entry(volunteer, base))
         self._qualified: dict[tuple[tuple[str, ...], bool], list[bool]] = {}
         self._everyone = [True] * len(self._entries)
@@ -350,6 +349,11 @@ def person_coordinates(case: RoutingCase, locator: Locator) -> tuple[float, floa
     if point is None and case.prefecture:
         point = locator.prefecture_coordinates(case.prefecture)
     return point
+
+
+def _unit_vector(point: tuple[float, float]) -> tuple[float, float, float]:
+    lat, lon = math.radians(point[0]), math.radians(point[1])
+    return (math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat))
 
 
 def great_circle_km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -452,22 +456,28 @@ def _rank(
     limit: int | None,
 ) -> list[RankedVolunteer]:
     department = case.prefecture
+    if limit is not None and department is not None:
+        # Volunteers covering the département come first: when there are enough of them,
+        # the others cannot reach the head of the ranking and need no distance.
+        covering = [entry for entry in candidates if department in entry.departments]
+        if len(covering) >= limit:
+            candidates = covering
     point = person_coordinates(case, index.locator)
     inf = math.inf
     # The last slot stands for "not located" (base -1), so that the key needs no test.
     km_by_base: list[float] = [inf] * (len(index.bases) + 1)
     if point is not None:
         # Only the bases of candidates are measured; most rosters have far fewer bases than volunteers.
-        lat0, lon0 = math.radians(point[0]), math.radians(point[1])
-        cos0 = math.cos(lat0)
-        sin, asin, sqrt, bases = math.sin, math.asin, math.sqrt, index.bases
+        # Great-circle distance from the chord between unit vectors: 2R·asin(chord / 2).
+        x0, y0, z0 = _unit_vector(point)
+        asin, sqrt, bases = math.asin, math.sqrt, index.bases
         diameter = 2 * EARTH_RADIUS_KM
         needed = {entry.base for entry in candidates}
         needed.discard(-1)
         for base in needed:
-            lat, lon, cos_lat = bases[base]
-            h = sin((lat - lat0) / 2) ** 2 + cos0 * cos_lat * sin((lon - lon0) / 2) ** 2
-            km_by_base[base] = diameter * asin(min(1.0, sqrt(h)))
+            x, y, z = bases[base]
+            chord = sqrt((x - x0) ** 2 + (y - y0) ** 2 + (z - z0) ** 2)
+            km_by_base[base] = diameter * asin(min(1.0, chord / 2))
     if counts is None:
         keyed = [
             (department not in entry.departments, km_by_base[entry.base], entry.open_cases, entry.id)

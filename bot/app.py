@@ -47,13 +47,15 @@ class Brain:
 def load_brain(settings: Settings) -> Brain:
     flow = load_flow(settings.dialogs_dir / "flow.yml")
     texts = load_texts(settings.dialogs_dir / "locales")
-    problems = texts.missing(flow.text_keys() | {f"doc_{code}" for code in ()})
+    problems = texts.missing(flow.text_keys())
     if problems:
         raise DataError("; ".join(problems))
     documents = load_documents()
     rules = load_rules(settings.rules_file, documents)
     gazetteer = default_gazetteer()
-    labels = {code: {lang: documents.label(code, lang) for lang in texts.languages} for code in documents.codes}
+    labels = {
+        code: {lang: documents.label(code, lang) for lang in texts.languages} for code in documents.codes
+    }
     understanding = NluUnderstanding(load_nlu_data(settings.nlu_data_dir), gazetteer, labels)
     missing_languages = set(texts.languages) - set(understanding.data.languages)
     if missing_languages:

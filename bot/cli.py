@@ -31,7 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="triage", description="Triage bot for people without a prefecture appointment.")
+    parser = argparse.ArgumentParser(
+        prog="triage", description="Triage bot for people without a prefecture appointment."
+    )
     commands = parser.add_subparsers(title="commands")
 
     chat = commands.add_parser("chat", help="talk with the bot in this terminal")

@@ -144,7 +144,9 @@ class Report:
             for name, tally in sorted(self.fields.items()):
                 lines.append(f"  {name:<20} {tally.correct:>4}/{tally.total:<4} {tally.accuracy:7.1%}")
             for name, tally in sorted(self.conversation_languages.items()):
-                lines.append(f"  language {name:<11} {tally.correct:>4}/{tally.total:<4} {tally.accuracy:7.1%}")
+                lines.append(
+                    f"  language {name:<11} {tally.correct:>4}/{tally.total:<4} {tally.accuracy:7.1%}"
+                )
         if self.examples_total:
             lines.append("")
             lines.append(f"Examples: {self.examples_correct}/{self.examples_total} correct")
@@ -205,7 +207,9 @@ async def run_conversation(spec: ConversationSpec, brain: Brain, clock: FixedClo
     problems: list[tuple[str, Any, Any]] = []
 
     async def send(text: str | None = None, option: str | None = None) -> list[Reply]:
-        message = InboundMessage(conversation_id=conversation_id, channel=spec.channel, text=text, option=option)
+        message = InboundMessage(
+            conversation_id=conversation_id, channel=spec.channel, text=text, option=option
+        )
         return await engine.handle(message)
 
     openings = spec.opening if isinstance(spec.opening, list) else [spec.opening or NEUTRAL_START]
@@ -266,7 +270,9 @@ async def _run_conversations(loaded: ConversationFile, brain: Brain, report: Rep
 
 
 def _actual_fields(outcome: Outcome) -> dict[str, Any]:
-    slots: Slots | None = outcome.case.slots if outcome.case else (outcome.state.slots if outcome.state else None)
+    slots: Slots | None = (
+        outcome.case.slots if outcome.case else (outcome.state.slots if outcome.state else None)
+    )
     fields: dict[str, Any] = slots.model_dump() if slots else {}
     urgency = outcome.case.urgency if outcome.case else (outcome.state.urgency if outcome.state else None)
     fields["urgency"] = urgency.level if urgency else None
@@ -323,7 +329,9 @@ def _matches(name: str, expected: Any, got: Any) -> bool:
         actual = got if isinstance(got, dt.date) else dt.date.fromisoformat(str(got))
         return abs((actual - target).days) <= int(expected.get("tolerance_days", 0))
     if expected is None:
-        return got is None or (isinstance(got, frozenset | set | list) and name != "vulnerabilities" and not got)
+        return got is None or (
+            isinstance(got, frozenset | set | list) and name != "vulnerabilities" and not got
+        )
     if isinstance(expected, list):
         return got is not None and set(map(str, expected)) == set(map(str, got))
     if isinstance(expected, bool) or isinstance(got, bool):

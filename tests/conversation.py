@@ -10,7 +10,9 @@ from bot.storage.sqlite import SqliteStore
 
 
 class Conversation:
-    def __init__(self, engine: Engine, store: SqliteStore, *, conversation_id: str = "test:1", channel: str = "test"):
+    def __init__(
+        self, engine: Engine, store: SqliteStore, *, conversation_id: str = "test:1", channel: str = "test"
+    ):
         self.engine = engine
         self.store = store
         self.id = conversation_id

@@ -200,14 +200,16 @@ def test_unknown_custody_value_and_missing_month(copy: Path) -> None:
 
 
 def test_structure_errors(copy: Path) -> None:
-    _append(copy / "fr" / "intents.yml", "\n- intent: greet\n  exemples: |\n    - salut\n")
+    intents = copy / "fr" / "intents.yml"
+    appended_at = len(intents.read_text(encoding="utf-8").splitlines()) + 2  # the new "- intent:" line
+    _append(intents, "\n- intent: greet\n  exemples: |\n    - salut\n")
     (copy / "en" / "months.yml").write_text("version: '3.1'\nnlu: [\n", encoding="utf-8")
     with pytest.raises(NluDataError) as raised:
         load_nlu_data(copy)
     files = {str(issue.file) for issue in raised.value.issues}
     assert {"nlu_data/fr/intents.yml", "nlu_data/en/months.yml"} <= files
     locations = [i.location for i in raised.value.issues if str(i.file) == "nlu_data/fr/intents.yml"]
-    assert "line 419 (nlu[13].exemples)" in locations, locations
+    assert f"line {appended_at} (nlu[13].exemples)" in locations, locations
 
 
 def test_example_lines_must_be_list_items(copy: Path) -> None:

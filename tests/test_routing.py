@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from actions.routing import (
     HandoffRules,
+    Locator,
     RoutingCase,
     RoutingDecision,
     VolunteerIndex,
@@ -364,6 +365,8 @@ def test_to_json_dict_has_exactly_the_documented_shape() -> None:
         "excluded": [{"id": "b", "reason": "inactive"}],
     }
     assert json.loads(json.dumps(data)) == data
+    # A stored decision reads back (distances as rounded).
+    assert RoutingDecision.model_validate(data).to_json_dict() == data
 
 
 def test_decision_is_frozen() -> None:
@@ -589,6 +592,7 @@ volunteer_fields = st.fixed_dictionaries(
     removal_order=st.sampled_from([True, False, None]),
     offered_numbers=st.sets(st.integers(0, 14), max_size=4),
     live=st.none() | st.dictionaries(st.integers(0, 14), st.integers(0, 4), max_size=6),
+    limit=st.integers(1, 4),
 )
 def test_route_case_agrees_with_a_plain_reading_of_the_spec(
     rosters: list[dict[str, Any]],
@@ -599,6 +603,7 @@ def test_route_case_agrees_with_a_plain_reading_of_the_spec(
     removal_order: bool | None,
     offered_numbers: set[int],
     live: dict[int, int] | None,
+    limit: int,
 ) -> None:
     volunteers = [vol(f"v{n:02d}", **fields) for n, fields in enumerate(rosters)]
     rc = RoutingCase.model_validate(
@@ -624,3 +629,24 @@ def test_route_case_agrees_with_a_plain_reading_of_the_spec(
         assert {e.id for e in decision.excluded} == expected_excluded
         assert len(decision.excluded) == len(expected_excluded)
         assert decision.escalate is (not expected_ranking or len(offered) >= rules.max_failed_offers)
+    head = route_case(
+        rc, index, LOCATOR, open_cases=open_cases, excluded_ids=offered, rules=rules, limit=limit
+    )
+    assert [r.id for r in head.ranking] == expected_ranking[:limit]
+    assert head.ranking == decision.ranking[:limit]
+
+
+def test_the_gazetteer_is_a_locator_for_the_demo_roster() -> None:
+    from bot.understanding.places import Gazetteer
+
+    gazetteer = Gazetteer.load()
+    locator: Locator = gazetteer
+    index = VolunteerIndex(load_volunteers(REPO / "data" / "demo" / "volunteers.csv"), locator)
+    assert len(index.bases) > 20  # every base located, most distinct
+    decision = route_case(case(language="ar", urgency="P1"), index, locator)
+    assert decision.choice == "demo-paris-02"  # Paris 19e, covers 93, speaks Arabic
+    assert decision.ranking[0].km == pytest.approx(5.3, abs=0.2)
+    # Without a commune, Val-d'Oise is measured from the prefecture (Cergy).
+    near_cergy = route_case(case(prefecture="95", commune=None, language="fr"), index, locator)
+    assert near_cergy.choice == "demo-95-01"
+    assert near_cergy.ranking[0].km == pytest.approx(0.0, abs=0.5)

@@ -346,3 +346,9 @@ def test_volunteer_model_rejects_unknown_fields() -> None:
     data: dict[str, Any] = {**BASE, "id": "v1", "languages": ["fr"], "capacity": 1, "colour": "blue"}
     with pytest.raises(ValueError, match="colour"):
         Volunteer.model_validate(data)
+
+
+def test_demo_roster_places_exist_in_the_gazetteer() -> None:
+    from bot.understanding.places import Gazetteer
+
+    assert len(load_volunteers(DEMO, locator=Gazetteer.load())) == len(load_volunteers(DEMO))

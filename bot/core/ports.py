@@ -49,6 +49,9 @@ class Reading:
     findings: tuple[Finding, ...] = ()
     # A language the person named ("english please"), for switching.
     named_language: str | None = None
+    # The person says an earlier answer was wrong ("non, en fait c'est le 5 avril"): findings may
+    # replace answers already given. Without it, a value met in passing only fills empty slots.
+    correcting: bool = False
 
     def finding(self, slot: str) -> Finding | None:
         return next((f for f in self.findings if f.slot == slot), None)
@@ -94,6 +97,8 @@ class ActionResult:
     case: Case | None = None
     # Slots the action derived from others (a récépissé implies the request was filed).
     slots: Slots | None = None
+    # The case must reach a volunteer now: ask only what routing needs (spec §2, fast track).
+    fast_track: bool = False
 
 
 Action = Callable[[ActionContext], Awaitable[ActionResult]]

@@ -1,4 +1,4 @@
-"""Conditions of the flow on slot values: `{slot: value}`, `{slot: {in: [...]}}`, `{slot: {not_in: [...]}}`."""
+"""Flow conditions on slots: `{slot: value}`, `{slot: {in: [...]}}`, `{slot: {not_in: [...]}}`."""
 
 from __future__ import annotations
 

@@ -180,15 +180,18 @@ class Engine:
             return await self._command(turn, reading, now)
 
         applied_asked = False
+        may_correct = reading.correcting or asked == "confirm"
         for finding in reading.findings:
             if finding.slot == asked:
                 applied_asked = self._apply_finding(turn, finding, asked=True)
             else:
-                self._apply_finding(turn, finding, asked=False)
+                self._apply_finding(turn, finding, asked=False, may_correct=may_correct)
         if asked is not None and not applied_asked and state.pending is None:
             step = self.flow.step(asked)
             declined = reading.intent == "deny" and step.kind == "text"  # "non merci" to the note
-            if declined or (reading.intent == "dont_know" and asked not in ("consent", "confirm", "language")):
+            if declined or (
+                reading.intent == "dont_know" and asked not in ("consent", "confirm", "language")
+            ):
                 self._skip(turn, asked)
             elif not any(f.certain for f in reading.findings):
                 state.misses += 1
@@ -226,6 +229,13 @@ class Engine:
             return []
         return [(option.id, option.label) for option in self._step_options(turn, step)]
 
+    def _label(self, turn: Turn, slot: str, candidate: Candidate) -> str:
+        """How to show a proposed value: the engine's own words where it has them."""
+        value = candidate.values.get(slot)
+        if slot in ("prefecture", "document", "language", "note") or value is None:
+            return candidate.label
+        return self._describe(turn, slot, value)
+
     def _apply_option(self, turn: Turn, option_id: str) -> None:
         state = turn.state
         assert state.asking is not None
@@ -237,20 +247,23 @@ class Engine:
         value = frozenset(spec.value) if step.kind == "set" else spec.value
         self._set(turn, {step.slot: value}, label=self.texts.get(spec.label, turn.lang))
 
-    def _apply_finding(self, turn: Turn, finding: Finding, *, asked: bool) -> bool:
+    def _apply_finding(self, turn: Turn, finding: Finding, *, asked: bool, may_correct: bool = False) -> bool:
         """Set a slot from a finding, or ask to confirm it. Returns True when the slot was set."""
         state = turn.state
         if finding.certain and len(finding.candidates) == 1:
             candidate = finding.candidates[0]
             current = getattr(state.slots, finding.slot, None)
-            is_correction = not asked and current is not None and current != candidate.values.get(finding.slot)
-            if not asked and current is not None and not is_correction:
+            is_correction = (
+                not asked and current is not None and current != candidate.values.get(finding.slot)
+            )
+            if not asked and current is not None and not (is_correction and may_correct):
                 return False
-            self._set(turn, candidate.values, label=candidate.label)
+            label = self._label(turn, finding.slot, candidate)
+            self._set(turn, candidate.values, label=label)
             if is_correction:
-                turn.replies.append(self._say(turn, "corrected", value=candidate.label))
+                turn.replies.append(self._say(turn, "corrected", value=label))
             elif finding.echo:
-                turn.replies.append(self._say(turn, "implicit_confirm", value=candidate.label))
+                turn.replies.append(self._say(turn, "implicit_confirm", value=label))
             return True
         if asked and finding.candidates:
             state.pending = Pending(kind="value", slot=finding.slot, candidates=finding.candidates)
@@ -327,7 +340,9 @@ class Engine:
         if intent == "erase":
             state.pending = Pending(kind="erase")
         elif intent == "restart":
-            state.pending = Pending(kind="restart")
+            # "/start" on Telegram opens every chat: with nothing answered there is nothing to lose.
+            if state.history or state.status != "active":
+                state.pending = Pending(kind="restart")
         elif intent == "help":
             turn.replies.append(self._say(turn, "help_general"))
             if state.asking:
@@ -430,14 +445,15 @@ class Engine:
 
     async def _run_update_actions(self, turn: Turn, now: dt.datetime) -> None:
         state = turn.state
-        await self._run_actions(turn, self.flow.on_update, now)
-        if state.urgency is not None and state.urgency.level == "P0" and not state.fast_track:
-            if state.status == "active":
-                state.fast_track = True
-                turn.replies.append(self._say(turn, "fast_track"))
+        fast_track = await self._run_actions(turn, self.flow.on_update, now)
+        if fast_track and not state.fast_track and state.status == "active":
+            state.fast_track = True
+            turn.replies.append(self._say(turn, "fast_track"))
 
-    async def _run_actions(self, turn: Turn, names: tuple[str, ...], now: dt.datetime) -> None:
+    async def _run_actions(self, turn: Turn, names: tuple[str, ...], now: dt.datetime) -> bool:
+        """Run actions in order; True when one asks for the fast track (a P0 rule fired)."""
         state = turn.state
+        fast_track = False
         for name in names:
             context = ActionContext(
                 conversation_id=state.id,
@@ -460,6 +476,8 @@ class Engine:
                 state.case_id = result.case.id
             if result.slots is not None:
                 state.slots = result.slots
+            fast_track = fast_track or result.fast_track
+        return fast_track
 
     def _unanswered(self, state: ConversationState) -> list[str]:
         values = state.slots.model_dump()
@@ -536,7 +554,10 @@ class Engine:
                 Option(id="no", label=self.texts.get("opt_no", turn.lang)),
             )
         return (
-            *(Option(id=f"c{i}", label=c.label) for i, c in enumerate(pending.candidates)),
+            *(
+                Option(id=f"c{i}", label=self._label(turn, pending.slot or "", c))
+                for i, c in enumerate(pending.candidates)
+            ),
             Option(id="none", label=self.texts.get("opt_none_of_these", turn.lang)),
         )
 
@@ -547,7 +568,8 @@ class Engine:
         elif pending.kind == "restart":
             text = self.texts.get("restart_confirm", turn.lang, channel=turn.channel)
         elif len(pending.candidates) == 1:
-            text = self.texts.get("confirm_value", turn.lang, value=pending.candidates[0].label)
+            label = self._label(turn, pending.slot or "", pending.candidates[0])
+            text = self.texts.get("confirm_value", turn.lang, value=label)
         else:
             text = self.texts.get("choose_value", turn.lang)
         return Reply(text=text, options=options, asking=pending.slot, confirming=pending.kind == "value")

@@ -85,7 +85,5 @@ def load_flow(path: Path) -> Flow:
     except yaml.YAMLError as exc:
         raise DialogDataError(f"{path}: not valid YAML: {exc}") from exc
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise DialogDataError(f"{path}: {problems}") from exc

@@ -44,6 +44,10 @@ LEXICON_NAMES = (
     "today",
     "yesterday",
     "tomorrow",
+    "day_before_yesterday",
+    "day_after_tomorrow",
+    "start_of_year",
+    "end_of_year",
     "last",
     "next",
     "half",
@@ -67,7 +71,9 @@ class DateLexicon:
         numbers: Mapping[str, int],
         words: Mapping[str, Iterable[str]],
     ) -> DateLexicon:
-        folded_words = {name: frozenset(fold(w) for w in words.get(name, ()) if fold(w)) for name in LEXICON_NAMES}
+        folded_words = {
+            name: frozenset(fold(w) for w in words.get(name, ()) if fold(w)) for name in LEXICON_NAMES
+        }
         folded_months = {fold(k): v for k, v in months.items() if fold(k)}
         folded_numbers = {fold(k): v for k, v in numbers.items() if fold(k)}
         patterns = {name: _alternation(entries) for name, entries in folded_words.items()}
@@ -107,9 +113,9 @@ class DateParser:
         p = lexicon.patterns
         num = rf"(\d{{1,3}}|{p['number']})"
         self._relative = re.compile(
-            rf"(?:(?P<dir_before>{p['ago']}|{p['in']}|{p['since']})\s+)?"
-            rf"(?:(?:un|une|a|an|uno|una)\s+)?(?P<num>{num[1:-1]})?\s*(?P<half>{p['half']}\s+)?"
-            rf"(?P<unit>{p['unit_day']}|{p['unit_week']}|{p['unit_month']}|{p['unit_year']})"
+            rf"(?<!\w)(?:(?P<dir_before>{p['ago']}|{p['in']}|{p['since']})\s+)?"
+            rf"(?:(?:un|une|a|an|uno|una)\s+)?(?:(?P<num>{num[1:-1]})\s*)?(?P<half>{p['half']}\s+)?"
+            rf"(?P<unit>{p['unit_day']}|{p['unit_week']}|{p['unit_month']}|{p['unit_year']})(?!\w)"
             rf"(?:\s+(?P<dir_after>{p['ago']}))?(?:\s+(?P<half_after>{p['half']}))?"
         )
         self._day_month = re.compile(
@@ -121,7 +127,8 @@ class DateParser:
             rf"(?<!\w)(?P<month>{p['month']})(?!\w)(?:\s+(?:de\s+|del\s+)?(?P<year>\d{{4}}))?"
         )
         self._last_next_unit = re.compile(
-            rf"(?:(?P<pre>{p['last']}|{p['next']})\s+)?(?P<unit>{p['unit_week']}|{p['unit_month']}|{p['unit_year']})"
+            rf"(?<!\w)(?:(?P<pre>{p['last']}|{p['next']})\s+)?"
+            rf"(?P<unit>{p['unit_week']}|{p['unit_month']}|{p['unit_year']})(?!\w)"
             rf"(?:\s+(?P<post>{p['last']}|{p['next']}))?"
         )
 
@@ -246,10 +253,10 @@ class DateParser:
             delta = _delta(unit, amount, half)
             value = today - delta if sign < 0 else today + delta
             return DateReading(value, approximate=unit != "day")
-        match = self._last_next_unit.search(folded)
-        if match and (match["pre"] or match["post"]):
-            unit = self.lex.unit_of(match["unit"])
-            which = match["pre"] or match["post"]
+        last_next = self._last_next_unit.search(folded)
+        if last_next and (last_next["pre"] or last_next["post"]):
+            unit = self.lex.unit_of(last_next["unit"])
+            which = last_next["pre"] or last_next["post"]
             if unit is not None and unit != "day":
                 sign = -1 if which in self.lex.words["last"] else 1
                 value = today - _delta(unit, 1, False) if sign < 0 else today + _delta(unit, 1, False)
@@ -267,9 +274,19 @@ class DateParser:
 
     def _deictic(self, folded: str, today: dt.date) -> DateReading | None:
         padded = f" {folded} "
-        for name, offset in (("yesterday", -1), ("tomorrow", 1), ("today", 0)):
+        for name, offset in (
+            ("day_before_yesterday", -2),
+            ("day_after_tomorrow", 2),
+            ("yesterday", -1),
+            ("tomorrow", 1),
+            ("today", 0),
+        ):
             if any(f" {w} " in padded for w in self.lex.words[name]):
                 return DateReading(today + dt.timedelta(days=offset))
+        if any(f" {w} " in padded for w in self.lex.words["start_of_year"]):
+            return DateReading(dt.date(today.year, 1, 1), approximate=True)
+        if any(f" {w} " in padded for w in self.lex.words["end_of_year"]):
+            return DateReading(dt.date(today.year, 12, 31), approximate=True)
         return None
 
     def _year_alone(self, folded: str) -> DateReading | None:

@@ -20,10 +20,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
-from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
-from sklearn.pipeline import Pipeline  # type: ignore[import-untyped]
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from bot.understanding.nlu_data import NluData, normalize_text
 
@@ -91,7 +91,7 @@ def build_pipeline() -> Pipeline:
 
 
 @dataclass(frozen=True, slots=True)
-class _Scorer:
+class Scorer:
     """A fitted pipeline's arithmetic without sklearn's per-call input checks.
 
     Those checks cost about 0.5 ms per message, most of the budget; the n-grams still come from
@@ -106,7 +106,7 @@ class _Scorer:
     classes: tuple[str, ...]
 
     @classmethod
-    def of(cls, pipeline: Pipeline) -> _Scorer:
+    def of(cls, pipeline: Pipeline) -> Scorer:
         tfidf: TfidfVectorizer = pipeline.named_steps["tfidf"]
         model: LogisticRegression = pipeline.named_steps["model"]
         return cls(
@@ -137,7 +137,7 @@ class IntentClassifier:
 
     def __init__(self, models: Mapping[str, Pipeline]) -> None:
         self.models = dict(models)
-        self._scorers = {lang: _Scorer.of(pipeline) for lang, pipeline in self.models.items()}
+        self._scorers = {lang: Scorer.of(pipeline) for lang, pipeline in self.models.items()}
 
     @classmethod
     def train(cls, data: NluData) -> IntentClassifier:

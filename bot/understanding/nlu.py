@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from bot.understanding.language import LanguageDetector
 from bot.understanding.nlu_data import NluData, load_nlu_data
 from bot.understanding.places import Gazetteer, PlaceMatch, needs_confirmation
 from bot.understanding.text import contains_phrase, fold
+from bot.understanding.values import ValueClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +40,13 @@ DATE_SLOTS: Mapping[str, DateKind] = {
 COMMAND_INTENTS = frozenset({"erase", "restart", "help", "human", "back", "skip", "change_language"})
 # A note longer than this is cut: it is read by a volunteer on a phone.
 MAX_NOTE_CHARS = 1000
+_CLAUSE_BREAK = re.compile(r"[,;.!:،]|\s(?:et|mais|and|but|y|pero|و|بس)\s")
 # Places within this score of the best are offered with it when the bot must ask.
 PLACE_MARGIN = 0.1
 FUZZY_DOCUMENT_MIN = 86
+# The value models: sure above the first, worth a confirmation above the second.
+MODEL_SURE = 0.85
+MODEL_ASK = 0.5
 
 
 @dataclass(frozen=True)
@@ -99,19 +105,37 @@ class NluUnderstanding:
         self.gazetteer = gazetteer
         self.document_labels = document_labels
         self.intents = IntentClassifier.train(data)
+        self.values = ValueClassifier.train(data)
         self.languages = LanguageDetector(data.languages)
         self._lexicons: dict[tuple[str, str], Lexicon] = {}
         self._dates: dict[str, DateParser] = {}
         self._language_names = self._build_language_names()
+        self._none_answers = {
+            lang: frozenset(fold(entry) for entry in self._lookup_merged(lang, "none_answer"))
+            for lang in data.languages
+        }
+        self._correction_cues = {
+            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "correction_cue"))
+            for lang in data.languages
+        }
         for lang in data.languages:
-            for kind in ("document", "custody", "application_status", "vulnerabilities", "removal_order"):
+            for kind in (
+                "document",
+                "custody",
+                "application_status",
+                "vulnerabilities",
+                "removal_order",
+                "evidence",
+            ):
                 self._lexicons[(lang, kind)] = Lexicon.build(
                     self.data.synonyms(other, kind) for other in self._with_french(lang)
                 )
             self._dates[lang] = DateParser(self._date_lexicon(self._with_french(lang)))
 
     @classmethod
-    def load(cls, root: Path | None = None, *, document_labels: Mapping[str, Mapping[str, str]]) -> NluUnderstanding:
+    def load(
+        cls, root: Path | None = None, *, document_labels: Mapping[str, Mapping[str, str]]
+    ) -> NluUnderstanding:
         from bot.understanding.places import default_gazetteer
 
         return cls(load_nlu_data(root), default_gazetteer(), document_labels)
@@ -148,7 +172,8 @@ class NluUnderstanding:
         # An answer to the question asked is not a command ("non" to "ajouter quelque chose ?").
         if intent in COMMAND_INTENTS and any(f.slot == asked for f in findings):
             intent = None
-        return Reading(intent=intent, findings=tuple(findings), named_language=named)
+        correcting = any(contains_phrase(folded, cue) for cue in self._correction_cues.get(lang, ()))
+        return Reading(intent=intent, findings=tuple(findings), named_language=named, correcting=correcting)
 
     # -- slots -----------------------------------------------------------------------------------
 
@@ -156,9 +181,6 @@ class NluUnderstanding:
         self, text: str, folded: str, lang: str, asked: str | None, today: dt.date, intent: str | None
     ) -> list[Finding]:
         findings: list[Finding] = []
-        if intent in COMMAND_INTENTS and asked not in BOOL_SLOTS:
-            return findings
-
         place = self._place(text, asked == "prefecture", lang)
         if place is not None:
             findings.append(place)
@@ -170,8 +192,11 @@ class NluUnderstanding:
         findings.extend(self._dates_in(text, folded, lang, asked, today, document))
 
         removal = self._lexicons[(lang, "removal_order")].best(folded)
-        if removal is not None and (asked == "removal_order" or asked != "document"):
-            findings.append(_certain("removal_order", {"removal_order": removal[1] == "received"}, removal[0]))
+        is_question = text.rstrip().endswith(("?", "؟"))  # "c'est quoi une OQTF ?" says nothing
+        if removal is not None and not is_question:
+            findings.append(
+                _certain("removal_order", {"removal_order": removal[1] == "received"}, removal[0])
+            )
 
         custody = self._custody(folded, lang, asked == "custody")
         if custody is not None:
@@ -186,13 +211,23 @@ class NluUnderstanding:
         if vulnerabilities is not None:
             findings.append(vulnerabilities)
 
+        if asked == "evidence":
+            kept = self._lexicons[(lang, "evidence")].best(folded)
+            if kept is not None:
+                findings.append(_certain("evidence", {"evidence": kept[1] == "kept"}, kept[0]))
+            elif self._yes_no(intent) is None:
+                model = self._model_finding(folded, lang, "evidence")
+                if model is not None:
+                    findings.append(model)
         if asked in BOOL_SLOTS and not any(f.slot == asked for f in findings):
             answer = self._yes_no(intent)
+            if answer is None:
+                answer = self._yes_no(self._first_clause_intent(text, lang))
             # A correction at the confirmation ("non, la date c'est le 5 avril") is not a plain "no".
             if answer is not None and not (asked == "confirm" and findings):
                 findings.append(_certain(asked, {asked: answer}, "oui" if answer else "non"))
 
-        if asked == "note" and intent not in ("deny", "dont_know"):
+        if asked == "note" and intent not in ("deny", "dont_know", *COMMAND_INTENTS):
             note = " ".join(text.split())[:MAX_NOTE_CHARS]
             findings.append(_certain("note", {"note": note}, note))
         return findings
@@ -229,14 +264,22 @@ class NluUnderstanding:
             expression, code = found
             # In passing, a lone word ("rien", "aucun") says nothing about papers.
             if asked or " " in expression or len(expression) >= 6:
-                return _certain("document", self._document_values(code, folded), self._document_label(code, lang))
+                return _certain(
+                    "document", self._document_values(code, folded), self._document_label(code, lang)
+                )
         if asked:
             fuzzy = lexicon.fuzzy(folded)
+            if fuzzy is None:
+                return self._model_finding(folded, lang, "document")
             if fuzzy is not None:
                 _, code, score = fuzzy
                 return Finding(
                     "document",
-                    (Candidate(values=self._document_values(code, folded), label=self._document_label(code, lang)),),
+                    (
+                        Candidate(
+                            values=self._document_values(code, folded), label=self._document_label(code, lang)
+                        ),
+                    ),
                     certain=score >= 92,
                     echo=True,
                 )
@@ -255,7 +298,7 @@ class NluUnderstanding:
     def _custody(self, folded: str, lang: str, asked: bool) -> Finding | None:
         found = self._lexicons[(lang, "custody")].best(folded)
         if found is None:
-            return None
+            return self._model_finding(folded, lang, "custody") if asked else None
         expression, value = found
         # In passing only clear phrases count ("je suis au CRA"), never a lone "cra" or "libre".
         if not asked and (" " not in expression or value == "free"):
@@ -266,6 +309,9 @@ class NluUnderstanding:
         found = self._lexicons[(lang, "application_status")].best(folded)
         if found is not None:
             return _certain("application_status", {"application_status": found[1]}, found[0])
+        guess = self._model_finding(folded, lang, "application_status")
+        if guess is not None:
+            return guess
         if intent == "deny":
             return _certain("application_status", {"application_status": "not_filed"}, "non")
         if intent == "affirm":
@@ -280,14 +326,40 @@ class NluUnderstanding:
             )
         return None
 
+    def _model_finding(self, folded: str, lang: str, kind: str, slot: str | None = None) -> Finding | None:
+        """A value the model proposes: taken when sure, confirmed when likely, else nothing."""
+        guess = self.values.guess(folded, lang, kind)
+        if guess.value is None or guess.probability < MODEL_ASK:
+            return None
+        slot = slot or kind
+        value: Any = guess.value
+        if kind == "vulnerabilities":
+            value = frozenset({guess.value})
+        elif kind == "evidence":
+            value = guess.value == "kept"
+        values = {slot: value}
+        if kind == "document":
+            values = self._document_values(guess.value, folded)
+        candidate = Candidate(values=values, label=str(guess.value))
+        return Finding(slot, (candidate,), certain=guess.probability >= MODEL_SURE, echo=True)
+
     def _vulnerabilities(self, folded: str, lang: str, asked: bool, intent: str | None) -> Finding | None:
         found = self._lexicons[(lang, "vulnerabilities")].find_all(folded)
+        if not asked:
+            found = [(expression, value) for expression, value in found if " " in expression]
         values = frozenset(value for _, value in found)
         if values:
             return _certain("vulnerabilities", {"vulnerabilities": values}, ", ".join(sorted(values)))
-        if asked and intent in ("deny", "dont_know"):
+        if asked and (intent in ("deny", "dont_know") or folded in self._none_answers.get(lang, ())):
             return _certain("vulnerabilities", {"vulnerabilities": frozenset()}, "-")
-        return None
+        return self._model_finding(folded, lang, "vulnerabilities") if asked else None
+
+    def _first_clause_intent(self, text: str, lang: str) -> str | None:
+        """ "oui, et je suis assigné à résidence": the yes is in the first words."""
+        clause = _CLAUSE_BREAK.split(text.strip(), maxsplit=1)[0]
+        if clause == text.strip() or not clause:
+            return None
+        return self.intents.classify(clause, lang).intent
 
     def _yes_no(self, intent: str | None) -> bool | None:
         if intent == "affirm":
@@ -306,7 +378,7 @@ class NluUnderstanding:
         document: Finding | None,
     ) -> list[Finding]:
         parser = self._dates[lang]
-        if asked in DATE_SLOTS:
+        if asked is not None and asked in DATE_SLOTS:
             reading = parser.parse(text, today=today, kind=DATE_SLOTS[asked])
             if reading is None:
                 return []
@@ -367,9 +439,10 @@ class NluUnderstanding:
         words: dict[str, list[str]] = {}
         for lang in langs:
             for name, entries in self.data.by_language[lang].lookups.items():
-                if name.startswith("month_"):
+                if name.startswith(("month_", "season_")):
+                    # A season is read like the month in its middle ("depuis l'été": mid-July).
                     for entry in entries:
-                        months.setdefault(entry, int(name.removeprefix("month_")))
+                        months.setdefault(entry, int(name.rsplit("_", 1)[1]))
                 elif name.startswith("number_"):
                     for entry in entries:
                         numbers.setdefault(entry, int(name.removeprefix("number_")))

@@ -13,6 +13,7 @@ from bot.engine.engine import Engine
 from bot.engine.schema import Flow, load_flow
 from bot.engine.texts import Texts, load_texts
 from bot.settings import Settings
+from bot.understanding.models import load_or_train
 from bot.understanding.nlu import NluUnderstanding
 from bot.understanding.nlu_data import load_nlu_data
 from bot.understanding.places import Gazetteer, default_gazetteer
@@ -56,7 +57,9 @@ def load_brain(settings: Settings) -> Brain:
     labels = {
         code: {lang: documents.label(code, lang) for lang in texts.languages} for code in documents.codes
     }
-    understanding = NluUnderstanding(load_nlu_data(settings.nlu_data_dir), gazetteer, labels)
+    data = load_nlu_data(settings.nlu_data_dir)
+    models = load_or_train(data, settings.nlu_data_dir, settings.model_cache_dir)
+    understanding = NluUnderstanding(data, gazetteer, labels, models)
     missing_languages = set(texts.languages) - set(understanding.data.languages)
     if missing_languages:
         raise DataError(f"texts exist but no NLU data for: {sorted(missing_languages)}")

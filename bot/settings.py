@@ -19,5 +19,9 @@ class Settings(BaseSettings):
     )
     dialogs_dir: Path = Field(default=REPO_ROOT / "dialogs", description="The flow and the texts.")
     nlu_data_dir: Path = Field(default=REPO_ROOT / "nlu_data", description="NLU training and lookup data.")
+    model_cache_dir: Path | None = Field(
+        default=REPO_ROOT / "var" / "models",
+        description="Cache of trained NLU models, retrained when nlu_data/ changes; empty: no cache.",
+    )
     rules_file: Path | None = Field(default=None, description="Urgency rules (default: the shipped file).")
     log_level: str = Field(default="WARNING", description="Python logging level.")

@@ -1,31 +1,42 @@
 """Which language a first message is in, among the supported ones only.
 
-py3langid (a maintained, numpy-based fork of langid.py) ships its model inside the package, runs
-offline in well under a millisecond, and can be restricted to our languages, which makes short
-messages far less ambiguous. Below the confidence threshold we say "unsure" and the bot asks.
+A character n-gram model (scikit-learn, the same pipeline as the intents) trained at start-up on
+every phrase of `nlu_data/<lang>/`: restricted to our languages by construction, so adding a
+language needs only its data. Compared with py3langid, which we tried first, it costs about 1 MB
+instead of 75 MB of memory and 0.05 s instead of 0.4 s of start-up, and it knows our vocabulary
+(SMS spellings, French words inside Arabic sentences). Below the confidence threshold, or for
+messages too short to tell, it says "unsure" and the bot asks.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+import numpy as np
+from threadpoolctl import threadpool_limits
 
+from bot.understanding.intents import Scorer, build_pipeline
+from bot.understanding.nlu_data import NluData
 from bot.understanding.text import fold
 
 _ARABIC_LETTERS = re.compile(r"[\u0600-\u06ff]")
 _LATIN_LETTERS = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 # Short messages ("ok", "salam") are guessed badly by any model; ask instead.
 MIN_LETTERS = 6
-MIN_CONFIDENCE = 0.9
+MIN_CONFIDENCE = 0.75
 
 
 class LanguageDetector:
-    def __init__(self, languages: Sequence[str]) -> None:
-        self.languages = tuple(languages)
-        self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-        self._identifier.set_languages(list(self.languages))
+    def __init__(self, data: NluData) -> None:
+        self.languages = data.languages
+        texts: list[str] = []
+        labels: list[str] = []
+        for lang in self.languages:
+            phrases = _phrases(data, lang)
+            texts.extend(phrases)
+            labels.extend([lang] * len(phrases))
+        with threadpool_limits(limits=1):
+            self._scorer = Scorer.of(build_pipeline().fit(texts, labels))
 
     def detect(self, text: str) -> str | None:
         arabic = len(_ARABIC_LETTERS.findall(text))
@@ -34,5 +45,23 @@ class LanguageDetector:
             return "ar"
         if latin < MIN_LETTERS:
             return None
-        language, confidence = self._identifier.classify(fold(text))
-        return str(language) if confidence >= MIN_CONFIDENCE else None
+        probabilities = self._scorer.probabilities(fold(text))
+        best = int(np.argmax(probabilities))
+        if float(probabilities[best]) < MIN_CONFIDENCE:
+            return None
+        return self._scorer.classes[best]
+
+
+def _phrases(data: NluData, lang: str) -> list[str]:
+    """Every phrase of one language: intents, synonyms and lookups, without duplicates."""
+    language = data.by_language[lang]
+    phrases: dict[str, None] = {}
+    for examples in language.intents.values():
+        phrases.update(dict.fromkeys(examples))
+    for table in language.synonyms.values():
+        for expressions in table.values():
+            phrases.update(dict.fromkeys(expressions))
+    for name, entries in language.lookups.items():
+        if not name.startswith("language_"):  # "english" is said in every language
+            phrases.update(dict.fromkeys(entries))
+    return list(phrases)

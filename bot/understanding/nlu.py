@@ -12,7 +12,6 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -22,12 +21,10 @@ from bot.core.conversation import Candidate
 from bot.core.messages import Location
 from bot.core.ports import Finding, Reading
 from bot.understanding.dates import DateKind, DateLexicon, DateParser
-from bot.understanding.intents import IntentClassifier
-from bot.understanding.language import LanguageDetector
-from bot.understanding.nlu_data import NluData, load_nlu_data
+from bot.understanding.models import TrainedModels
+from bot.understanding.nlu_data import NluData
 from bot.understanding.places import Gazetteer, PlaceMatch, needs_confirmation
 from bot.understanding.text import contains_phrase, fold
-from bot.understanding.values import ValueClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -100,13 +97,15 @@ class NluUnderstanding:
         data: NluData,
         gazetteer: Gazetteer,
         document_labels: Mapping[str, Mapping[str, str]],
+        models: TrainedModels | None = None,
     ) -> None:
         self.data = data
         self.gazetteer = gazetteer
         self.document_labels = document_labels
-        self.intents = IntentClassifier.train(data)
-        self.values = ValueClassifier.train(data)
-        self.languages = LanguageDetector(data.languages)
+        models = models or TrainedModels.train(data)
+        self.intents = models.intents
+        self.values = models.values
+        self.languages = models.languages
         self._lexicons: dict[tuple[str, str], Lexicon] = {}
         self._dates: dict[str, DateParser] = {}
         self._language_names = self._build_language_names()
@@ -131,14 +130,6 @@ class NluUnderstanding:
                     self.data.synonyms(other, kind) for other in self._with_french(lang)
                 )
             self._dates[lang] = DateParser(self._date_lexicon(self._with_french(lang)))
-
-    @classmethod
-    def load(
-        cls, root: Path | None = None, *, document_labels: Mapping[str, Mapping[str, str]]
-    ) -> NluUnderstanding:
-        from bot.understanding.places import default_gazetteer
-
-        return cls(load_nlu_data(root), default_gazetteer(), document_labels)
 
     # -- the port ------------------------------------------------------------------------------
 

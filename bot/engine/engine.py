@@ -340,7 +340,7 @@ class Engine:
         if intent == "erase":
             state.pending = Pending(kind="erase")
         elif intent == "restart":
-            # "/start" on Telegram opens every chat: with nothing answered there is nothing to lose.
+            # Chat apps send "/start" when a chat opens: with nothing answered there is nothing to lose.
             if state.history or state.status != "active":
                 state.pending = Pending(kind="restart")
         elif intent == "help":

@@ -57,9 +57,7 @@ async def run(conversations: int) -> None:
     gc.collect()
     gc.freeze()  # what a server does after loading its data: the old generation is not rescanned
     print(f"machine: {machine()}")
-    print(
-        f"start-up (imports + data + models from cache): {startup:.2f} s; RSS {rss_mb():.0f} MB"
-    )
+    print(f"start-up (imports + data + models from cache): {startup:.2f} s; RSS {rss_mb():.0f} MB")
 
     spec = yaml.safe_load((ROOT / "tests" / "eval" / "fr_conversations.yml").read_text(encoding="utf-8"))
     clock = FixedClock.parse(spec["today"])

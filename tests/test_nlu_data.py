@@ -21,7 +21,7 @@ from bot.understanding.nlu_data import (
     normalize_text,
 )
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "rasa"
+SCHEMAS = Path(__file__).resolve().parent / "rasa_schema"
 LANGUAGES = ("ar", "en", "es", "fr")
 INTENTS = {
     "affirm", "deny", "help", "restart", "erase", "human", "change_language",

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core.case import Slots, UrgencyDecision
+from bot.core.messages import Address
 
 
 class Candidate(BaseModel):
@@ -53,5 +54,7 @@ class ConversationState(BaseModel):
     greeted: bool = False
     urgency: UrgencyDecision | None = None
     case_id: str | None = None
+    # The last address the person wrote from: hand-off news and relayed messages go there.
+    sender: Address | None = None
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -12,6 +12,16 @@ class Location(BaseModel):
     lon: float
 
 
+class Address(BaseModel):
+    """Where to send messages: a channel and the provider's id of the recipient (a Telegram chat
+    id, a phone number in E.164, a web chat id). Personal data: never logged."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: str
+    recipient: str
+
+
 class InboundMessage(BaseModel):
     """What a person sent: some text, a chosen option, or a shared location."""
 
@@ -24,6 +34,8 @@ class InboundMessage(BaseModel):
     location: Location | None = None
     # The provider's id, for de-duplication; absent for the terminal and tests.
     message_id: str | None = None
+    # Who sent it, to answer later (hand-off news, relayed messages); None for the terminal.
+    sender: Address | None = None
 
 
 class Option(BaseModel):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.core.case import Case, Slots, UrgencyDecision
 from bot.core.conversation import Candidate, ConversationState
-from bot.core.messages import Location
+from bot.core.messages import Address, Location, Reply
 
 
 class CaseRepository(Protocol):
@@ -30,6 +30,13 @@ class ConversationStore(CaseRepository, Protocol):
     async def cases_for_conversation(self, conversation_id: str) -> list[Case]: ...
 
     async def close(self) -> None: ...
+
+
+class Outbox(Protocol):
+    """Sends messages nobody is waiting for as a reply: offers to volunteers, hand-off news,
+    relayed messages. Channels implement it; tests record what was sent."""
+
+    async def send(self, address: Address, replies: Sequence[Reply]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,10 @@ class ActionContext:
     human_requested: bool = False
     told_person: str = ""
     case_id: str | None = None
+    # Where the person can be reached (None in the terminal), and what they just wrote after the
+    # hand-off (for actions that relay it to their volunteer).
+    sender: Address | None = None
+    message_text: str | None = None
 
 
 @dataclass
@@ -99,6 +110,10 @@ class ActionResult:
     slots: Slots | None = None
     # The case must reach a volunteer now: ask only what routing needs (spec §2, fast track).
     fast_track: bool = False
+    # An after-hand-off action took the message (relayed it): the engine answers with `reply`,
+    # a text key, instead of its usual "your case is already handed off".
+    consumed: bool = False
+    reply: str | None = None
 
 
 Action = Callable[[ActionContext], Awaitable[ActionResult]]

@@ -72,6 +72,8 @@ class Turn:
     state: ConversationState
     channel: str
     replies: list[Reply] = field(default_factory=list)
+    # An after-hand-off action took the message (it went to the volunteer).
+    relayed: bool = False
 
     @property
     def lang(self) -> str:
@@ -89,7 +91,9 @@ class Engine:
         store: ConversationStore,
         clock: Clock,
     ) -> None:
-        missing = [name for name in (*flow.on_update, *flow.on_handoff) if name not in actions]
+        missing = [
+            name for name in (*flow.on_update, *flow.on_handoff, *flow.after_handoff) if name not in actions
+        ]
         if missing:
             raise ValueError(f"the flow names unknown actions: {missing}")
         self.flow = flow
@@ -131,6 +135,8 @@ class Engine:
             state = ConversationState(
                 id=message.conversation_id, channel=message.channel, created_at=now, updated_at=now
             )
+        if message.sender is not None:
+            state.sender = message.sender
         turn = Turn(state=state, channel=message.channel)
 
         text, was_cut = clean_text(message.text or "")
@@ -178,6 +184,9 @@ class Engine:
         )
         if reading.intent in COMMANDS and reading.finding(asked or "") is None:
             return await self._command(turn, reading, now)
+        if state.status == "handed_off" and asked is None and not reading.correcting:
+            await self._after_handoff(turn, text, now)
+            return False
 
         applied_asked = False
         may_correct = reading.correcting or asked == "confirm"
@@ -405,7 +414,8 @@ class Engine:
             step = self._next_step(state)
         elif step is None and state.status == "handed_off":
             await self._run_actions(turn, self.flow.on_handoff, now)  # keep the case up to date
-            turn.replies.append(self._say(turn, "already_handed_off"))
+            if not turn.relayed:
+                turn.replies.append(self._say(turn, "already_handed_off"))
         if step is None:
             state.asking = None
             return
@@ -450,26 +460,41 @@ class Engine:
             state.fast_track = True
             turn.replies.append(self._say(turn, "fast_track"))
 
+    async def _after_handoff(self, turn: Turn, text: str, now: dt.datetime) -> None:
+        """A message once the triage is over goes to the after-hand-off actions (the relay)."""
+        for name in self.flow.after_handoff:
+            result = await self.actions[name](self._context(turn, now, message_text=text))
+            if result.consumed:
+                turn.relayed = True
+                if result.reply:
+                    turn.replies.append(self._say(turn, result.reply))
+                return
+
+    def _context(self, turn: Turn, now: dt.datetime, *, message_text: str | None = None) -> ActionContext:
+        state = turn.state
+        return ActionContext(
+            conversation_id=state.id,
+            channel=state.channel,
+            language=turn.lang,
+            slots=state.slots,
+            now=now,
+            cases=self.store,
+            urgency=state.urgency,
+            unanswered=self._unanswered(state),
+            fast_track=state.fast_track,
+            human_requested=state.human_requested,
+            told_person=self._told_person(turn),
+            case_id=state.case_id,
+            sender=state.sender,
+            message_text=message_text,
+        )
+
     async def _run_actions(self, turn: Turn, names: tuple[str, ...], now: dt.datetime) -> bool:
         """Run actions in order; True when one asks for the fast track (a P0 rule fired)."""
         state = turn.state
         fast_track = False
         for name in names:
-            context = ActionContext(
-                conversation_id=state.id,
-                channel=state.channel,
-                language=turn.lang,
-                slots=state.slots,
-                now=now,
-                cases=self.store,
-                urgency=state.urgency,
-                unanswered=self._unanswered(state),
-                fast_track=state.fast_track,
-                human_requested=state.human_requested,
-                told_person=self._told_person(turn),
-                case_id=state.case_id,
-            )
-            result = await self.actions[name](context)
+            result = await self.actions[name](self._context(turn, now))
             if result.urgency is not None:
                 state.urgency = result.urgency
             if result.case is not None:

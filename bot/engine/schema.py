@@ -57,6 +57,8 @@ class Flow(BaseModel):
     # Slots an action may set although their step is skipped (application_status for a récépissé).
     derived: tuple[str, ...] = ()
     on_handoff: tuple[str, ...] = ()
+    # Run on each message after the hand-off once no question is pending (relay to the volunteer).
+    after_handoff: tuple[str, ...] = ()
     # Texts every language must have beyond the steps' own prompts (replies to commands...).
     texts: tuple[str, ...] = ()
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.case import Case, Slots, UrgencyDecision
 from bot.core.conversation import Candidate, ConversationState
@@ -18,7 +18,42 @@ class CaseRepository(Protocol):
     async def get_case(self, case_id: str) -> Case | None: ...
 
 
-class ConversationStore(CaseRepository, Protocol):
+@dataclass(frozen=True)
+class Timer:
+    kind: str
+    key: str
+    due_at: dt.datetime
+
+
+class RecordStore(Protocol):
+    """Small JSON records by kind and key (volunteers, offers, invitations...) and durable timers.
+
+    The actions layer owns the records' shapes; stores only keep them. Timers survive restarts;
+    `claim_timer` removes one atomically, so among several workers exactly one processes it.
+    """
+
+    async def put_record(self, kind: str, key: str, record: Mapping[str, Any]) -> None: ...
+
+    async def get_record(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    async def delete_record(self, kind: str, key: str) -> None: ...
+
+    async def list_records(self, kind: str) -> list[dict[str, Any]]: ...
+
+    async def schedule_timer(self, kind: str, key: str, due_at: dt.datetime) -> None:
+        """Set (or move) the timer of (kind, key)."""
+        ...
+
+    async def due_timers(self, now: dt.datetime, limit: int = 100) -> list[Timer]: ...
+
+    async def claim_timer(self, timer: Timer) -> bool:
+        """Remove the timer if it is still there with that due time; True for the one caller that did."""
+        ...
+
+    async def cancel_timer(self, kind: str, key: str) -> None: ...
+
+
+class ConversationStore(CaseRepository, RecordStore, Protocol):
     async def load_conversation(self, conversation_id: str) -> ConversationState | None: ...
 
     async def save_conversation(self, state: ConversationState) -> None: ...

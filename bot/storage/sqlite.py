@@ -6,11 +6,22 @@ against a killed process; FULL would also survive a power cut at a measured cost
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from bot.core.case import Case
 from bot.core.conversation import ConversationState
+from bot.core.ports import Timer
+
+
+def _utc(moment: dt.datetime) -> str:
+    """Timers compare as text: one fixed-width UTC form keeps the order right."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -28,6 +39,19 @@ CREATE TABLE IF NOT EXISTS cases (
 );
 CREATE INDEX IF NOT EXISTS cases_by_conversation ON cases (conversation_id);
 CREATE INDEX IF NOT EXISTS cases_by_status ON cases (status);
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE TABLE IF NOT EXISTS timers (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX IF NOT EXISTS timers_by_due ON timers (due_at);
 """
 
 
@@ -86,6 +110,50 @@ class SqliteStore:
             "SELECT data FROM cases WHERE conversation_id = ? ORDER BY created_at", (conversation_id,)
         ).fetchall()
         return [Case.model_validate_json(row[0]) for row in rows]
+
+    # -- records and timers (RecordStore) ------------------------------------------------------
+
+    async def put_record(self, kind: str, key: str, record: Mapping[str, Any]) -> None:
+        self._db.execute(
+            "INSERT INTO records (kind, key, data) VALUES (?, ?, ?) "
+            "ON CONFLICT(kind, key) DO UPDATE SET data = excluded.data",
+            (kind, key, json.dumps(record, ensure_ascii=False, default=str)),
+        )
+
+    async def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT data FROM records WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        return dict(json.loads(row[0])) if row else None
+
+    async def delete_record(self, kind: str, key: str) -> None:
+        self._db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
+
+    async def list_records(self, kind: str) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT data FROM records WHERE kind = ? ORDER BY key", (kind,)).fetchall()
+        return [dict(json.loads(row[0])) for row in rows]
+
+    async def schedule_timer(self, kind: str, key: str, due_at: dt.datetime) -> None:
+        self._db.execute(
+            "INSERT INTO timers (kind, key, due_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(kind, key) DO UPDATE SET due_at = excluded.due_at",
+            (kind, key, _utc(due_at)),
+        )
+
+    async def due_timers(self, now: dt.datetime, limit: int = 100) -> list[Timer]:
+        rows = self._db.execute(
+            "SELECT kind, key, due_at FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+            (_utc(now), limit),
+        ).fetchall()
+        return [Timer(kind, key, dt.datetime.fromisoformat(due)) for kind, key, due in rows]
+
+    async def claim_timer(self, timer: Timer) -> bool:
+        cursor = self._db.execute(
+            "DELETE FROM timers WHERE kind = ? AND key = ? AND due_at = ?",
+            (timer.kind, timer.key, _utc(timer.due_at)),
+        )
+        return cursor.rowcount == 1
+
+    async def cancel_timer(self, kind: str, key: str) -> None:
+        self._db.execute("DELETE FROM timers WHERE kind = ? AND key = ?", (kind, key))
 
     async def close(self) -> None:
         self._db.close()

@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(run=_eval)
 
+    serve = commands.add_parser(
+        "serve", help="run the HTTP service: channel webhooks, web chat, /healthz, /metrics"
+    )
+    serve.add_argument("--host", help="address to listen on (default: the HOST setting, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: the PORT setting, 8080)")
+    serve.set_defaults(run=_serve)
+
     rules = commands.add_parser("rules", help="the urgency rules jurists edit")
     rules_commands = rules.add_subparsers(title="rules commands")
     check = rules_commands.add_parser("check", help="validate a rule file and say what is wrong")
@@ -117,6 +124,27 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         print(f"triage eval: {exc}", file=sys.stderr)
         return 2
     print(report_json(report) if args.json else report.as_text())
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import gc
+
+    from aiohttp import web
+
+    from bot.app import load_brain
+    from bot.core.clock import SystemClock
+    from bot.server import create_app
+
+    brain = load_brain(settings)
+    # The gazetteer and models live as long as the process: keep the collector off them.
+    gc.collect()
+    gc.freeze()
+    app = create_app(settings, brain=brain, clock=SystemClock())
+    host = args.host or settings.host
+    port = args.port or settings.port
+    print(f"triage serve: http://{host}:{port}/ (web chat), /healthz, /metrics")
+    web.run_app(app, host=host, port=port, print=None)
     return 0
 
 

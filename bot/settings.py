@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -25,3 +25,45 @@ class Settings(BaseSettings):
     )
     rules_file: Path | None = Field(default=None, description="Urgency rules (default: the shipped file).")
     log_level: str = Field(default="WARNING", description="Python logging level.")
+
+    # -- server and channels (a channel is enabled when its credentials are set) -----------------
+    host: str = Field(default="127.0.0.1", description="`triage serve` address.")
+    port: int = Field(default=8080, description="`triage serve` port.")
+    public_url: str | None = Field(default=None, description="Public https base URL, to register webhooks.")
+    reorder_window_seconds: float = Field(
+        default=0.3,
+        description="How long to wait for an earlier message of the same person that races a later one.",
+    )
+    web_chat: bool = Field(default=True, description="Serve the web chat page and /api/chat.")
+    demo_volunteers: Path | None = Field(
+        default=REPO_ROOT / "data" / "demo" / "volunteers.csv",
+        description="Roster loaded when the store has no volunteers (the demo); empty to disable.",
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_polling: bool = Field(default=False, description="Long polling instead of a webhook.")
+
+    whatsapp_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
+    whatsapp_templates: dict[str, str] = Field(
+        default_factory=dict,
+        description="Approved template names by purpose (JSON), for messages outside the 24-hour window.",
+    )
+
+    kannel_sendsms_url: str | None = None
+    kannel_username: str | None = None
+    kannel_password: SecretStr | None = None
+    kannel_webhook_secret: SecretStr | None = None
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_api_base: str = "https://api.twilio.com"
+    twilio_webhook_url: str | None = Field(
+        default=None, description="The exact public URL Twilio posts to (its signature covers it)."
+    )

@@ -1,0 +1,44 @@
+"""The channels, in one explicit registry; the server mounts those whose settings are present."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Protocol
+
+import aiohttp
+
+from bot.channels.base import Channel
+from bot.settings import Settings
+
+
+class ChannelFactory(Protocol):
+    @classmethod
+    def from_settings(cls, settings: Settings, http: aiohttp.ClientSession) -> Channel | None:
+        """The channel, or None when its settings are absent (disabled)."""
+        ...
+
+
+# name -> "module:Class"; a module is imported only when its channel may be enabled.
+CHANNELS: dict[str, str] = {
+    "telegram": "bot.channels.telegram:TelegramChannel",
+    "whatsapp": "bot.channels.whatsapp:WhatsAppChannel",
+    "kannel": "bot.channels.kannel:KannelChannel",
+    "twilio": "bot.channels.twilio:TwilioChannel",
+}
+
+
+def build_channels(settings: Settings, http: aiohttp.ClientSession) -> dict[str, Channel]:
+    enabled: dict[str, Channel] = {}
+    for name, target in CHANNELS.items():
+        module_name, class_name = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # not written yet in this build
+            raise
+        factory: ChannelFactory = getattr(module, class_name)
+        channel = factory.from_settings(settings, http)
+        if channel is not None:
+            enabled[name] = channel
+    return enabled

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -36,6 +38,9 @@ class InboundMessage(BaseModel):
     message_id: str | None = None
     # Who sent it, to answer later (hand-off news, relayed messages); None for the terminal.
     sender: Address | None = None
+    # When the provider says it was sent: messages of one person are processed in this order
+    # even when the webhooks arrive in another.
+    sent_at: dt.datetime | None = None
 
 
 class Option(BaseModel):

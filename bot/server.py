@@ -1,0 +1,251 @@
+"""The aiohttp application: webhooks of the enabled channels, the web chat, /healthz, /metrics.
+
+One app factory; every shared resource (store, HTTP client session) is acquired in
+`cleanup_ctx` and reachable through typed `web.AppKey`s. `web.run_app` is called only by the CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from bot.app import Brain
+from bot.channels.base import Channel, Ignored, Unauthorized
+from bot.core.clock import Clock
+from bot.core.messages import InboundMessage, Reply
+from bot.core.ports import ConversationStore
+from bot.engine.engine import Engine
+from bot.inbox import ChannelOutbox, Inbox, MemoryDeduplicator
+from bot.settings import Settings
+from bot.storage import open_store
+
+logger = logging.getLogger(__name__)
+
+# Webhook bodies are small JSON or forms; anything bigger is not from a provider.
+MAX_BODY_BYTES = 256 * 1024
+
+SETTINGS = web.AppKey("settings", Settings)
+BRAIN = web.AppKey("brain", Brain)
+STORE = web.AppKey("store", ConversationStore)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.received = Counter(
+            "triage_messages_received",
+            "Messages accepted from a channel",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.duplicates = Counter(
+            "triage_duplicates", "Duplicate deliveries ignored", ["channel"], registry=self.registry
+        )
+        self.rejected = Counter(
+            "triage_webhooks_rejected",
+            "Webhooks refused (signature, size)",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.ignored = Counter(
+            "triage_updates_ignored", "Authentic updates not acted on", ["channel"], registry=self.registry
+        )
+        self.turn_seconds = Histogram(
+            "triage_turn_seconds",
+            "Engine time per message",
+            registry=self.registry,
+            buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 1),
+        )
+
+
+@dataclass
+class Runtime:
+    """What the running app holds once started: engine, channels, inbox."""
+
+    engine: Engine
+    channels: dict[str, Channel]
+    inbox: Inbox
+    outbox: ChannelOutbox
+    metrics: Metrics
+    handler: Callable[[InboundMessage], Awaitable[list[Reply]]]
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    brain: Brain,
+    clock: Clock,
+    store: ConversationStore | None = None,
+    http: aiohttp.ClientSession | None = None,
+    channels: Mapping[str, Channel] | None = None,
+    process_inline: bool = False,
+) -> web.Application:
+    """The whole service. Tests pass a store, a client session or channels built on fakes."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app[BRAIN] = brain
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        own_store = store is None
+        app[STORE] = store if store is not None else open_store(settings.store_url)
+        own_http = http is None
+        app[HTTP] = http if http is not None else aiohttp.ClientSession()
+        enabled = dict(channels) if channels is not None else _build_channels(settings, app[HTTP])
+        engine = brain.engine(app[STORE], clock)
+        outbox = ChannelOutbox(enabled)
+        metrics = Metrics()
+
+        async def handle(message: InboundMessage) -> list[Reply]:
+            with metrics.turn_seconds.time():
+                return await engine.handle(message)
+
+        dedup = app[STORE] if hasattr(app[STORE], "seen_before") else MemoryDeduplicator()
+        inbox = Inbox(
+            handler=handle,
+            outbox=outbox,
+            dedup=dedup,  # type: ignore[arg-type]
+            reorder_window=settings.reorder_window_seconds,
+            process_inline=process_inline,
+        )
+        app[RUNTIME] = Runtime(engine, enabled, inbox, outbox, metrics, handle)
+        logger.info("serving channels: %s", ", ".join(sorted(enabled)) or "none")
+        yield
+        await inbox.drain()
+        if own_http:
+            await app[HTTP].close()
+        if own_store:
+            await app[STORE].close()
+
+    app.cleanup_ctx.append(resources)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_page)
+    app.router.add_post("/webhooks/{channel}", webhook)
+    app.router.add_get("/webhooks/{channel}", webhook_handshake)
+    if settings.web_chat:
+        app.router.add_post("/api/chat/{conversation_id}", web_chat_api)
+        _add_web_chat_page(app)
+    return app
+
+
+def _build_channels(settings: Settings, http: aiohttp.ClientSession) -> dict[str, Channel]:
+    from bot.channels import build_channels
+
+    return build_channels(settings, http)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    try:
+        await store.load_conversation("healthz:probe")
+    except Exception:
+        logger.exception("health check: the store does not answer")
+        return web.json_response({"status": "store unavailable"}, status=503)
+    runtime = request.app[RUNTIME]
+    return web.json_response({"status": "ok", "channels": sorted(runtime.channels)})
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[RUNTIME].metrics.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def webhook(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    name = request.match_info["channel"]
+    channel = runtime.channels.get(name)
+    if channel is None:
+        raise web.HTTPNotFound(text="no such channel")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        runtime.metrics.rejected.labels(name).inc()
+        raise
+    try:
+        await channel.verify(request, body)
+    except Unauthorized as refused:
+        runtime.metrics.rejected.labels(name).inc()
+        logger.warning("webhook %s refused: %s", name, refused)
+        return web.json_response({"error": "unauthorized"}, status=refused.status)
+    for item in channel.parse(request, body):
+        if isinstance(item, Ignored):
+            runtime.metrics.ignored.labels(name).inc()
+            logger.debug("update ignored on %s: %s", name, item.reason)
+            continue
+        if await runtime.inbox.accept(item):
+            runtime.metrics.received.labels(name).inc()
+        else:
+            runtime.metrics.duplicates.labels(name).inc()
+    response: web.Response = channel.acknowledge()
+    return response
+
+
+async def webhook_handshake(request: web.Request) -> web.Response:
+    channel = request.app[RUNTIME].channels.get(request.match_info["channel"])
+    if channel is None:
+        raise web.HTTPNotFound(text="no such channel")
+    response: web.Response = await channel.verification(request)
+    return response
+
+
+# -- the web chat -------------------------------------------------------------------------------
+
+WEB_CHANNEL = "web"
+MAX_WEB_CONVERSATION_ID = 64
+
+
+async def web_chat_api(request: web.Request) -> web.Response:
+    """`POST /api/chat/{id}` with `{"text": ...}` or `{"option": "<id>"}`; answers the replies.
+
+    The web chat has no provider in between, so the reply comes back in the response."""
+    conversation_id = request.match_info["conversation_id"]
+    if (
+        not 8 <= len(conversation_id) <= MAX_WEB_CONVERSATION_ID
+        or not conversation_id.replace("-", "").isalnum()
+    ):
+        return web.json_response({"error": "conversation id: 8 to 64 letters, digits or dashes"}, status=400)
+    try:
+        payload = await request.json()
+    except ValueError:
+        return web.json_response({"error": "expected a JSON object"}, status=400)
+    if not isinstance(payload, dict):
+        return web.json_response({"error": "expected a JSON object"}, status=400)
+    text, option = payload.get("text"), payload.get("option")
+    if (text is None) == (option is None) or not isinstance(text or option, str):
+        return web.json_response({"error": 'send {"text": "..."} or {"option": "<id>"}'}, status=400)
+    runtime = request.app[RUNTIME]
+    message = InboundMessage(
+        conversation_id=f"{WEB_CHANNEL}:{conversation_id}", channel=WEB_CHANNEL, text=text, option=option
+    )
+    runtime.metrics.received.labels(WEB_CHANNEL).inc()
+    replies = await runtime.handler(message)
+    return web.json_response(
+        {
+            "replies": [
+                {"text": reply.text, "options": [{"id": o.id, "label": o.label} for o in reply.options]}
+                for reply in replies
+            ]
+        }
+    )
+
+
+def _add_web_chat_page(app: web.Application) -> None:
+    static = Path(__file__).parent / "web"
+    if not (static / "index.html").exists():
+        return
+
+    async def index(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(static / "index.html")
+
+    app.router.add_get("/", index)
+    app.router.add_static("/static/", static)

@@ -1,0 +1,82 @@
+"""The HTTP service over real HTTP: health, metrics, the web chat API, bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from bot.app import Brain
+from bot.core.clock import FixedClock
+from bot.server import create_app
+from bot.settings import Settings
+from bot.storage.sqlite import SqliteStore
+
+ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: ClientFactory, brain: Brain, store: SqliteStore, clock: FixedClock
+) -> TestClient[web.Request, web.Application]:
+    settings = Settings(store_url="sqlite:///:memory:", reorder_window_seconds=0)
+    app = create_app(settings, brain=brain, clock=clock, store=store, channels={}, process_inline=True)
+    return await aiohttp_client(app)
+
+
+async def test_healthz_and_metrics(client: TestClient[web.Request, web.Application]) -> None:
+    health = await client.get("/healthz")
+    assert health.status == 200
+    assert (await health.json())["status"] == "ok"
+    metrics = await client.get("/metrics")
+    assert metrics.status == 200
+    assert "triage_messages_received" in await metrics.text()
+
+
+async def test_web_chat_runs_a_conversation(
+    client: TestClient[web.Request, web.Application], store: SqliteStore
+) -> None:
+    first = await client.post(
+        "/api/chat/abcd-1234-efgh", json={"text": "Bonjour, je n'ai pas de rendez-vous"}
+    )
+    assert first.status == 200
+    body = await first.json()
+    assert body["replies"][-1]["options"][0] == {"id": "yes", "label": "Oui, d'accord"}
+    chosen = await client.post("/api/chat/abcd-1234-efgh", json={"option": "yes"})
+    replies = (await chosen.json())["replies"]
+    assert "habitez" in replies[-1]["text"]
+    state = await store.load_conversation("web:abcd-1234-efgh")
+    assert state is not None and state.slots.consent is True
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        ("/api/chat/short", {"text": "x"}),
+        ("/api/chat/abcd-1234-efgh", ["not", "an", "object"]),
+        ("/api/chat/abcd-1234-efgh", {"text": "a", "option": "b"}),
+        ("/api/chat/abcd-1234-efgh", {"text": 42}),
+        ("/api/chat/abcd-1234-efgh", {}),
+    ],
+)
+async def test_bad_web_chat_requests_get_400_and_store_nothing(
+    client: TestClient[web.Request, web.Application], store: SqliteStore, path: str, payload: object
+) -> None:
+    response = await client.post(path, json=payload)
+    assert response.status == 400
+    assert "error" in await response.json()
+    assert await store.load_conversation("web:abcd-1234-efgh") is None
+
+
+async def test_malformed_json_gets_400(client: TestClient[web.Request, web.Application]) -> None:
+    response = await client.post(
+        "/api/chat/abcd-1234-efgh", data=b"\xff\x00{", headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 400
+
+
+async def test_unknown_channel_webhook_is_404(client: TestClient[web.Request, web.Application]) -> None:
+    response = await client.post("/webhooks/carrier-pigeon", data=b"{}")
+    assert response.status == 404

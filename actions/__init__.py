@@ -6,23 +6,50 @@ Side effects go through the ports in the context, never through imports of the r
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from actions.derive import derive_application_status
 from actions.handoff import hand_off
 from actions.urgency import RuleBook, load_rules
 from bot.core.ports import Action, ActionContext, ActionResult
 
+if TYPE_CHECKING:
+    from actions.desk import HandoffDesk
 
-def build_actions(rules: RuleBook) -> dict[str, Action]:
+logger = logging.getLogger(__name__)
+
+
+def build_actions(rules: RuleBook, desk: HandoffDesk | None = None) -> dict[str, Action]:
+    """The actions of the flow. Without a ``desk`` a case is only stored (ready for hand-off) and
+    messages after the hand-off are not relayed."""
+
     async def classify_urgency(ctx: ActionContext) -> ActionResult:
         decision = rules.evaluate(ctx.slots, ctx.now, ctx.language)
         return ActionResult(urgency=decision, fast_track=rules.is_fast_track(decision))
 
+    async def hand_off_and_offer(ctx: ActionContext) -> ActionResult:
+        result = await hand_off(ctx)
+        if desk is not None and ctx.case_id is None and result.case is not None:
+            try:
+                await desk.submit(result.case)
+            except Exception:
+                # The case is saved and its timer set: the desk's next tick makes the offer.
+                logger.exception("offering case %s failed; the next tick retries", result.case.id)
+        return result
+
+    async def relay_to_volunteer(ctx: ActionContext) -> ActionResult:
+        if desk is None or ctx.case_id is None or not ctx.message_text:
+            return ActionResult()
+        reply = await desk.relay_from_person(ctx.case_id, ctx.message_text)
+        return ActionResult(consumed=reply is not None, reply=reply)
+
     return {
         "derive_application_status": derive_application_status,
         "classify_urgency": classify_urgency,
-        "hand_off": hand_off,
+        "hand_off": hand_off_and_offer,
+        "relay_to_volunteer": relay_to_volunteer,
     }
 
 

@@ -22,20 +22,35 @@ async def hand_off(ctx: ActionContext) -> ActionResult:
     if ctx.urgency is None:
         raise ValueError("hand_off needs the urgency: run classify_urgency first")
     existing = await ctx.cases.get_case(ctx.case_id) if ctx.case_id else None
-    case = Case(
-        id=existing.id if existing else new_case_id(),
-        conversation_id=ctx.conversation_id,
-        channel=ctx.channel,
-        slots=ctx.slots,
-        urgency=ctx.urgency,
-        status=existing.status if existing else "ready_for_handoff",
-        created_at=existing.created_at if existing else ctx.now,
-        updated_at=ctx.now,
-        unanswered=ctx.unanswered,
-        told_person=existing.told_person if existing else ctx.told_person,
-        fast_track=ctx.fast_track or (existing.fast_track if existing else False),
-        human_requested=ctx.human_requested,
-    )
+    if existing is not None:
+        # Only what the triage knows changes; the desk's part (status, offers...) is kept.
+        case = existing.model_copy(
+            update={
+                "conversation_id": ctx.conversation_id,
+                "channel": ctx.channel,
+                "slots": ctx.slots,
+                "urgency": ctx.urgency,
+                "updated_at": ctx.now,
+                "unanswered": ctx.unanswered,
+                "fast_track": ctx.fast_track or existing.fast_track,
+                "human_requested": ctx.human_requested,
+            }
+        )
+    else:
+        case = Case(
+            id=new_case_id(),
+            conversation_id=ctx.conversation_id,
+            channel=ctx.channel,
+            slots=ctx.slots,
+            urgency=ctx.urgency,
+            status="ready_for_handoff",
+            created_at=ctx.now,
+            updated_at=ctx.now,
+            unanswered=ctx.unanswered,
+            told_person=ctx.told_person,
+            fast_track=ctx.fast_track,
+            human_requested=ctx.human_requested,
+        )
     await ctx.cases.save_case(case)
     if existing is None:
         logger.info("case %s ready for hand-off at %s (%s)", case.id, case.urgency.level, case.urgency.rule)

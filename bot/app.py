@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
+from pathlib import Path
 
 from actions import build_actions
+from actions.desk import HandoffDesk, load_advice
 from actions.documents import DocumentCatalogue, load_documents
+from actions.routing import load_handoff_rules
 from actions.urgency import RuleBook, load_rules
 from bot.core.clock import Clock
-from bot.core.ports import ConversationStore
+from bot.core.ports import ConversationStore, Outbox
 from bot.engine.engine import Engine
 from bot.engine.schema import Flow, load_flow
 from bot.engine.texts import Texts, load_texts
-from bot.settings import Settings
+from bot.settings import REPO_ROOT, Settings
 from bot.understanding.models import load_or_train
 from bot.understanding.nlu import NluUnderstanding
 from bot.understanding.nlu_data import load_nlu_data
@@ -34,12 +39,13 @@ class Brain:
     gazetteer: Gazetteer
     understanding: NluUnderstanding
 
-    def engine(self, store: ConversationStore, clock: Clock) -> Engine:
+    def engine(self, store: ConversationStore, clock: Clock, desk: HandoffDesk | None = None) -> Engine:
+        """The engine; with a ``desk``, cases are offered to volunteers and messages relayed."""
         return Engine(
             flow=self.flow,
             texts=self.texts,
             understanding=self.understanding,
-            actions=build_actions(self.rules),
+            actions=build_actions(self.rules, desk),
             store=store,
             clock=clock,
         )
@@ -64,3 +70,42 @@ def load_brain(settings: Settings) -> Brain:
     if missing_languages:
         raise DataError(f"texts exist but no NLU data for: {sorted(missing_languages)}")
     return Brain(flow, texts, rules, documents, gazetteer, understanding)
+
+
+DEMO_ROSTER = REPO_ROOT / "data" / "demo" / "volunteers.csv"
+
+
+def desk_address_key(settings: Settings) -> bytes | None:
+    """The key of the desk's hashes of volunteer addresses, derived from STORE_HASH_KEY; None when
+    unset (the desk then keeps a random key in the store)."""
+    if settings.store_hash_key is None or not settings.store_hash_key.get_secret_value():
+        return None
+    secret = settings.store_hash_key.get_secret_value().encode("utf-8")
+    return hmac.new(secret, b"volunteer-address", hashlib.sha256).digest()
+
+
+async def build_desk(
+    brain: Brain,
+    store: ConversationStore,
+    outbox: Outbox,
+    clock: Clock,
+    *,
+    address_key: bytes | None = None,
+    demo_roster: Path | None = DEMO_ROSTER,
+) -> HandoffDesk:
+    """The hand-off desk over ``store``; loads ``demo_roster`` when the store has no volunteer yet."""
+    desk = HandoffDesk(
+        store,
+        outbox,
+        clock,
+        brain.gazetteer,
+        brain.rules,
+        load_handoff_rules(),
+        brain.documents,
+        brain.texts,
+        advice=load_advice(languages=brain.texts.languages, rule_names=brain.rules.rule_names),
+        address_key=address_key,
+    )
+    if demo_roster is not None:
+        await desk.ensure_roster(demo_roster, brain.gazetteer)
+    return desk

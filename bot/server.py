@@ -6,10 +6,12 @@ One app factory; every shared resource (store, HTTP client session) is acquired 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
@@ -20,9 +22,10 @@ from bot.app import Brain
 from bot.channels.base import Channel, Ignored, Unauthorized
 from bot.core.clock import Clock
 from bot.core.messages import InboundMessage, Reply
-from bot.core.ports import ConversationStore
+from bot.core.ports import ConversationStore, Outbox
 from bot.engine.engine import Engine
-from bot.inbox import ChannelOutbox, Inbox, MemoryDeduplicator
+from bot.inbox import Inbox, MemoryDeduplicator
+from bot.service import assemble, build_channels
 from bot.settings import Settings
 from bot.storage import open_store
 
@@ -66,14 +69,45 @@ class Metrics:
         )
 
 
+class Accepting(Protocol):
+    async def accept(self, message: InboundMessage) -> bool: ...
+
+    async def drain(self) -> None: ...
+
+
+def make_inbox(
+    store: ConversationStore,
+    *,
+    handler: Callable[[InboundMessage], Awaitable[list[Reply]]],
+    outbox: Outbox,
+    settings: Settings,
+    inline: bool = False,
+) -> Accepting:
+    """On Redis, webhooks only queue (the workers process); on SQLite this process does both."""
+    from bot.storage.redis import RedisStore
+
+    if isinstance(store, RedisStore) and not inline:
+        from bot.queue import RedisQueue
+
+        return RedisQueue(store.client, prefix=settings.store_key_prefix, cipher=store.cipher.bytes_cipher())
+    dedup = store if hasattr(store, "seen_before") else MemoryDeduplicator()
+    return Inbox(
+        handler=handler,
+        outbox=outbox,
+        dedup=dedup,  # type: ignore[arg-type]
+        reorder_window=settings.reorder_window_seconds,
+        process_inline=inline,
+    )
+
+
 @dataclass
 class Runtime:
     """What the running app holds once started: engine, channels, inbox."""
 
     engine: Engine
     channels: dict[str, Channel]
-    inbox: Inbox
-    outbox: ChannelOutbox
+    inbox: Accepting
+    outbox: Outbox
     metrics: Metrics
     handler: Callable[[InboundMessage], Awaitable[list[Reply]]]
 
@@ -98,30 +132,39 @@ def create_app(
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         own_store = store is None
-        app[STORE] = store if store is not None else open_store(settings.store_url)
+        app[STORE] = store if store is not None else open_store(settings.store_url, settings)
         own_http = http is None
         app[HTTP] = http if http is not None else aiohttp.ClientSession()
-        enabled = dict(channels) if channels is not None else _build_channels(settings, app[HTTP])
-        engine = brain.engine(app[STORE], clock)
-        outbox = ChannelOutbox(enabled)
+        enabled = dict(channels) if channels is not None else build_channels(settings, app[HTTP], app[STORE])
+        service = await assemble(settings, brain, app[STORE], clock, enabled)
         metrics = Metrics()
 
         async def handle(message: InboundMessage) -> list[Reply]:
             with metrics.turn_seconds.time():
-                return await engine.handle(message)
+                return await service.handle(message)
 
-        dedup = app[STORE] if hasattr(app[STORE], "seen_before") else MemoryDeduplicator()
-        inbox = Inbox(
-            handler=handle,
-            outbox=outbox,
-            dedup=dedup,  # type: ignore[arg-type]
-            reorder_window=settings.reorder_window_seconds,
-            process_inline=process_inline,
+        inbox = make_inbox(
+            app[STORE], handler=handle, outbox=service.outbox, settings=settings, inline=process_inline
         )
-        app[RUNTIME] = Runtime(engine, enabled, inbox, outbox, metrics, handle)
+        app[RUNTIME] = Runtime(service.engine, enabled, inbox, service.outbox, metrics, handle)
+        stop = asyncio.Event()
+        background: list[asyncio.Task[None]] = []
+        if not isinstance(inbox, Inbox) or process_inline:
+            pass  # workers tick (Redis), or a test drives the desk itself
+        else:
+            background.append(asyncio.create_task(service.tick_forever(stop)))
+        telegram = enabled.get("telegram")
+        if settings.telegram_polling and telegram is not None and hasattr(telegram, "poll"):
+            background.append(asyncio.create_task(telegram.poll(inbox.accept, stop)))
         logger.info("serving channels: %s", ", ".join(sorted(enabled)) or "none")
         yield
+        stop.set()
+        await asyncio.gather(*background, return_exceptions=True)
         await inbox.drain()
+        for channel in enabled.values():
+            drain = getattr(channel, "drain", None)
+            if drain is not None:
+                await drain()
         if own_http:
             await app[HTTP].close()
         if own_store:
@@ -136,12 +179,6 @@ def create_app(
         app.router.add_post("/api/chat/{conversation_id}", web_chat_api)
         _add_web_chat_page(app)
     return app
-
-
-def _build_channels(settings: Settings, http: aiohttp.ClientSession) -> dict[str, Channel]:
-    from bot.channels import build_channels
-
-    return build_channels(settings, http)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -228,7 +265,13 @@ async def web_chat_api(request: web.Request) -> web.Response:
         conversation_id=f"{WEB_CHANNEL}:{conversation_id}", channel=WEB_CHANNEL, text=text, option=option
     )
     runtime.metrics.received.labels(WEB_CHANNEL).inc()
-    replies = await runtime.handler(message)
+    store = request.app[STORE]
+    if hasattr(store, "conversation_lock"):
+        # Several `triage serve` replicas may receive the same conversation's requests.
+        async with store.conversation_lock(message.conversation_id):
+            replies = await runtime.handler(message)
+    else:
+        replies = await runtime.handler(message)
     return web.json_response(
         {
             "replies": [

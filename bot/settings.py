@@ -26,6 +26,25 @@ class Settings(BaseSettings):
     rules_file: Path | None = Field(default=None, description="Urgency rules (default: the shipped file).")
     log_level: str = Field(default="WARNING", description="Python logging level.")
 
+    # -- storage: encryption, keyed hashes, retention ----------------------------------------------
+    store_encryption_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="Comma-separated Fernet keys, the current one first; empty: data in clear (demo).",
+    )
+    store_hash_key: SecretStr | None = Field(
+        default=None, description="Secret for the keyed hashes of phone numbers and chat ids in key names."
+    )
+    store_key_prefix: str = Field(default="triage", description="Prefix of every Redis key of this bot.")
+    conversation_ttl_days: int = Field(
+        default=90, ge=1, description="A conversation's state is deleted this long after its last message."
+    )
+    retention_abandoned_days: int = Field(
+        default=30, ge=1, description="Unfinished (active) conversations idle this long are erased."
+    )
+    retention_closed_days: int = Field(
+        default=365, ge=1, description="Closed cases are anonymised this long after their last change."
+    )
+
     # -- server and channels (a channel is enabled when its credentials are set) -----------------
     host: str = Field(default="127.0.0.1", description="`triage serve` address.")
     port: int = Field(default=8080, description="`triage serve` port.")

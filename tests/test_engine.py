@@ -229,3 +229,16 @@ async def test_switching_language_mid_conversation(convo: Conversation) -> None:
     state = await convo.state()
     assert state is not None and state.slots.language == "en"
     assert convo.asking == "prefecture"
+
+
+async def test_a_redelivered_message_is_processed_once(convo: Conversation) -> None:
+    from bot.core.messages import InboundMessage
+
+    first = InboundMessage(conversation_id=convo.id, text="Bonjour, je suis à Lyon", message_id="m-1")
+    await convo.engine.handle(first)
+    again = await convo.engine.handle(first)
+    assert again == []
+    await convo.engine.handle(InboundMessage(conversation_id=convo.id, text="oui", message_id="m-2"))
+    state = await convo.state()
+    assert state is not None and state.slots.consent is True
+    assert state.processed_ids[-2:] == ["m-1", "m-2"]

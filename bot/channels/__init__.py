@@ -27,18 +27,14 @@ CHANNELS: dict[str, str] = {
 }
 
 
-def build_channels(settings: Settings, http: aiohttp.ClientSession) -> dict[str, Channel]:
-    enabled: dict[str, Channel] = {}
-    for name, target in CHANNELS.items():
-        module_name, class_name = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # not written yet in this build
-            raise
-        factory: ChannelFactory = getattr(module, class_name)
-        channel = factory.from_settings(settings, http)
-        if channel is not None:
-            enabled[name] = channel
-    return enabled
+def load_factory(name: str) -> ChannelFactory | None:
+    """The channel's class, or None when its module is not part of this build."""
+    module_name, class_name = CHANNELS[name].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+    factory: ChannelFactory = getattr(module, class_name)
+    return factory

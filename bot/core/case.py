@@ -126,6 +126,31 @@ class UrgencyDecision(BaseModel):
     reason: str  # in the person's language (French when it is French or unknown)
 
 
+CaseOutcome = Literal[
+    "appointment_obtained",
+    "referee_filed",
+    "referred_elsewhere",
+    "unreachable",
+    "resolved",
+    "other",
+]
+CASE_OUTCOMES: tuple[str, ...] = get_args(CaseOutcome)
+
+OfferResult = Literal["pending", "accepted", "declined", "expired"]
+
+
+class CaseOffer(BaseModel):
+    """One offer of a case to a volunteer (or, on escalation, to a coordinator) and its answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    volunteer_id: str
+    offered_at: dt.datetime
+    expires_at: dt.datetime
+    answered_at: dt.datetime | None = None
+    result: OfferResult = "pending"
+
+
 class Case(BaseModel):
     """A triage that reached the hand-off, as stored and shown to volunteers."""
 
@@ -145,3 +170,17 @@ class Case(BaseModel):
     told_person: str = ""
     fast_track: bool = False
     human_requested: bool = False
+    # The hand-off desk's part (actions/desk.py): who holds the case and how it went.
+    volunteer_id: str | None = None
+    interpreter_needed: bool = False
+    offers: list[CaseOffer] = Field(default_factory=list)
+    accepted_at: dt.datetime | None = None
+    escalated_at: dt.datetime | None = None
+    # Coordinators told of an escalation, and how far it went ("department", then "national").
+    escalated_to: list[str] = Field(default_factory=list)
+    escalation_stage: Literal["department", "national"] | None = None
+    closed_at: dt.datetime | None = None
+    outcome: CaseOutcome | None = None
+    # How messages nobody was waiting for reached the person (bot/fallback.py): one entry per
+    # attempt with "channel", "at" (ISO 8601), "ok", "reason", and "fallback_for" when SMS stood in.
+    deliveries: list[dict[str, str | int | bool | None]] = Field(default_factory=list)

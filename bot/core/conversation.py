@@ -56,5 +56,8 @@ class ConversationState(BaseModel):
     case_id: str | None = None
     # The last address the person wrote from: hand-off news and relayed messages go there.
     sender: Address | None = None
+    # Provider ids of the last messages processed, saved with the state they produced: a message
+    # delivered again (a worker died before acknowledging it) changes nothing the second time.
+    processed_ids: list[str] = Field(default_factory=list)
     created_at: dt.datetime
     updated_at: dt.datetime

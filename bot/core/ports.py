@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -65,6 +66,19 @@ class ConversationStore(CaseRepository, RecordStore, Protocol):
     async def cases_for_conversation(self, conversation_id: str) -> list[Case]: ...
 
     async def close(self) -> None: ...
+
+
+class ConcurrencyControl(Protocol):
+    """What lets several workers share the stores: one message of a conversation at a time, and
+    each provider delivery handled once (channels deliver at least once)."""
+
+    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
+        """`async with`: held by one worker at a time; raises TimeoutError when it cannot be taken."""
+        ...
+
+    async def seen_before(self, channel: str, message_id: str, ttl_seconds: int) -> bool:
+        """Mark the delivery as seen; True when it already was within the last `ttl_seconds`."""
+        ...
 
 
 class Outbox(Protocol):

@@ -28,6 +28,8 @@ from bot.engine.texts import Texts
 
 logger = logging.getLogger(__name__)
 
+# How many provider message ids a conversation remembers, to process a redelivery only once.
+PROCESSED_IDS_KEPT = 32
 # Longer messages are cut: nobody answers a triage question in more, and it bounds the work.
 MAX_TEXT_CHARS = 2000
 # Steps whose options are shown with the question; the others show them after two misses.
@@ -135,6 +137,11 @@ class Engine:
             state = ConversationState(
                 id=message.conversation_id, channel=message.channel, created_at=now, updated_at=now
             )
+        if message.message_id is not None:
+            if message.message_id in state.processed_ids:
+                logger.info("message already processed in conversation %s", conversation_key(state.id))
+                return []
+            state.processed_ids = [*state.processed_ids[-(PROCESSED_IDS_KEPT - 1) :], message.message_id]
         if message.sender is not None:
             state.sender = message.sender
         turn = Turn(state=state, channel=message.channel)
@@ -322,7 +329,13 @@ class Engine:
             if yes:
                 language = state.slots.language
                 fresh = ConversationState(
-                    id=state.id, channel=state.channel, created_at=now, updated_at=now, greeted=True
+                    id=state.id,
+                    channel=state.channel,
+                    created_at=now,
+                    updated_at=now,
+                    greeted=True,
+                    sender=state.sender,
+                    processed_ids=state.processed_ids,
                 )
                 fresh.slots = fresh.slots.model_copy(update={"language": language})
                 turn.state = fresh

@@ -1,18 +1,104 @@
-"""Stores behind one interface (bot.core.ports.ConversationStore), chosen by `STORE_URL`."""
+"""Stores behind one interface (bot.core.ports.ConversationStore), chosen by `STORE_URL`.
+
+Both stores encrypt serialized states, cases and records (`bot.storage.crypto`), look identifiers
+up through keyed hashes, and apply the same retention (`purge`).
+"""
 
 from __future__ import annotations
 
-from bot.core.ports import ConversationStore
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from bot.core.case import Case
+from bot.core.ports import ConcurrencyControl, ConversationStore
+from bot.storage.crypto import DEMO_HASH_KEY, FieldCipher, hash_key_from_setting
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 class StoreUrlError(ValueError):
     """`STORE_URL` names a store this build does not know."""
 
 
-def open_store(url: str) -> ConversationStore:
-    """`sqlite:///relative/or/absolute.db`, `sqlite:///:memory:`."""
+@dataclass(frozen=True)
+class Retention:
+    """How long personal data is kept (settings CONVERSATION_TTL_DAYS, RETENTION_*_DAYS)."""
+
+    conversation_ttl: dt.timedelta = dt.timedelta(days=90)
+    abandoned_after: dt.timedelta = dt.timedelta(days=30)
+    closed_after: dt.timedelta = dt.timedelta(days=365)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Retention:
+        return cls(
+            conversation_ttl=dt.timedelta(days=settings.conversation_ttl_days),
+            abandoned_after=dt.timedelta(days=settings.retention_abandoned_days),
+            closed_after=dt.timedelta(days=settings.retention_closed_days),
+        )
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    conversations_erased: int = 0  # abandoned: the state and its cases
+    states_expired: int = 0  # any state idle longer than the conversation TTL (cases kept)
+    cases_anonymised: int = 0
+
+
+# Slots that can identify a person; blanked when a closed case is anonymised.
+IDENTIFYING_SLOTS = ("note", "document_text", "commune")
+
+
+def anonymised(case: Case) -> Case:
+    """The case without what identifies the person, and cut from its conversation."""
+    slots = case.slots.model_copy(update=dict.fromkeys(IDENTIFYING_SLOTS))
+    return case.model_copy(update={"slots": slots, "conversation_id": ""})
+
+
+class Store(ConversationStore, ConcurrencyControl, Protocol):
+    """What `open_store` returns: the ports plus the maintenance jobs."""
+
+    async def purge(self, now: dt.datetime) -> PurgeReport:
+        """Apply the retention periods as of `now` (a scheduled job)."""
+        ...
+
+    async def rotate_keys(self) -> int:
+        """Re-encrypt everything with the current (first) key; the number of values rewritten."""
+        ...
+
+
+def open_store(url: str, settings: Settings | None = None) -> Store:
+    """`sqlite:///relative/or/absolute.db`, `sqlite:///:memory:`, `redis://host:port/db` (or rediss://).
+
+    Keys, hash key, prefix and retention come from `settings`; without settings (tests, scripts)
+    data is stored in clear with the demo hash key.
+    """
+    cipher = FieldCipher()
+    hash_key = DEMO_HASH_KEY
+    retention = Retention()
+    prefix = "triage"
+    if settings is not None:
+        cipher = FieldCipher.from_setting(settings.store_encryption_keys.get_secret_value())
+        secret = settings.store_hash_key.get_secret_value() if settings.store_hash_key else None
+        hash_key = hash_key_from_setting(secret)
+        retention = Retention.from_settings(settings)
+        prefix = settings.store_key_prefix
+        if not cipher.encrypting:
+            logger.warning("STORE_ENCRYPTION_KEYS is not set: personal data is stored in clear (demo only)")
     if url.startswith("sqlite:///"):
         from bot.storage.sqlite import SqliteStore
 
-        return SqliteStore(url.removeprefix("sqlite:///"))
-    raise StoreUrlError(f"unsupported STORE_URL scheme: {url.split(':', 1)[0]!r} (use sqlite:///path.db)")
+        return SqliteStore(
+            url.removeprefix("sqlite:///"), cipher=cipher, hash_key=hash_key, retention=retention
+        )
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from bot.storage.redis import RedisStore
+
+        return RedisStore.from_url(url, prefix=prefix, cipher=cipher, hash_key=hash_key, retention=retention)
+    raise StoreUrlError(
+        f"unsupported STORE_URL scheme: {url.split(':', 1)[0]!r} (use sqlite:///path.db or redis://host:port/db)"
+    )

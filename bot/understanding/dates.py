@@ -51,6 +51,16 @@ LEXICON_NAMES = (
     "last",
     "next",
     "half",
+    # A unit word that carries the number two (Arabic duals: أسبوعين, شهرين, عامين).
+    "dual_day",
+    "dual_week",
+    "dual_month",
+    "dual_year",
+    # Words between a day and its month ("20th of July", "3 de marzo").
+    "link",
+    # A word that makes the next number a month ("شهر 3": March).
+    "month_prefix",
+    *(f"weekday_{n}" for n in range(1, 8)),
 )
 
 
@@ -81,10 +91,20 @@ class DateLexicon:
         patterns["number"] = _alternation(folded_numbers)
         return cls(months=folded_months, numbers=folded_numbers, words=folded_words, patterns=patterns)
 
-    def unit_of(self, word: str) -> str | None:
+    def unit_of(self, word: str) -> tuple[str, int] | None:
+        """The unit a word names, with the number it carries (1, or 2 for a dual)."""
         for unit in ("day", "week", "month", "year"):
             if word in self.words[f"unit_{unit}"]:
-                return unit
+                return unit, 1
+            if word in self.words[f"dual_{unit}"]:
+                return unit, 2
+        return None
+
+    def weekday_of(self, word: str) -> int | None:
+        """0 for Monday ... 6 for Sunday, like :meth:`datetime.date.weekday`."""
+        for number in range(1, 8):
+            if word in self.words[f"weekday_{number}"]:
+                return number - 1
         return None
 
 
@@ -103,6 +123,9 @@ class DateReading:
 
 
 _NUMERIC = re.compile(r"(?<!\d)(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{2}|\d{4}))?(?!\d)")
+# "15 03 2027": numbers separated by spaces, only with a four-digit year (else it is anything).
+_SPACED = re.compile(r"(?<![\d:])(\d{1,2}) (\d{1,2}) (\d{4})(?![\d:])")
+_ORDINAL_SUFFIX = r"(?:er|ere|eme|e|th|st|nd|rd|º|o)?"
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _YEAR = re.compile(r"(?<!\d)(19[7-9]\d|20\d\d)(?!\d)")
 
@@ -111,16 +134,31 @@ class DateParser:
     def __init__(self, lexicon: DateLexicon) -> None:
         self.lex = lexicon
         p = lexicon.patterns
-        num = rf"(\d{{1,3}}|{p['number']})"
+        num = rf"(?:\d{{1,3}}|{p['number']})"
+        units = "|".join(
+            p[f"{kind}_{unit}"] for kind in ("unit", "dual") for unit in ("day", "week", "month", "year")
+        )
+        link = rf"(?:{p['link']}\s+)?"
+        # "le mois de décembre", "شهر ديسمبر": a unit word naming a month is not a duration.
+        not_a_month = rf"(?!\s+{link}{p['month']}(?!\w))"
         self._relative = re.compile(
             rf"(?<!\w)(?:(?P<dir_before>{p['ago']}|{p['in']}|{p['since']})\s+)?"
-            rf"(?:(?:un|une|a|an|uno|una)\s+)?(?:(?P<num>{num[1:-1]})\s*)?(?P<half>{p['half']}\s+)?"
-            rf"(?P<unit>{p['unit_day']}|{p['unit_week']}|{p['unit_month']}|{p['unit_year']})(?!\w)"
+            rf"(?:(?:un|une|a|an|uno|una)\s+)?(?:(?P<num>{num})\s*)?(?P<half>{p['half']}\s+)?"
+            rf"(?P<unit>{units})(?!\w){not_a_month}"
             rf"(?:\s+(?P<dir_after>{p['ago']}))?(?:\s+(?P<half_after>{p['half']}))?"
         )
         self._day_month = re.compile(
-            rf"(?<![\d/])(\d{{1,2}}|{p['number']})(?:er|eme|e|th|st|nd|rd|º|o)?\s+(?:de\s+)?"
-            rf"(?P<month>{p['month']})(?:\s+(?:de\s+|del\s+)?(?P<year>\d{{4}}|\d{{2}}))?(?!\w)"
+            rf"(?<![\d/])(\d{{1,2}}|{p['number']}){_ORDINAL_SUFFIX}\s+{link}"
+            rf"(?P<month>{p['month']})(?:\s*,?\s+{link}(?P<year>\d{{4}}|\d{{2}}))?(?!\w)"
+        )
+        # "March 3", "March 3rd, 2027" (English order; a unit after the number is a duration).
+        self._month_day = re.compile(
+            rf"(?<!\w)(?P<month>{p['month']})\s+(?:the\s+)?(?P<day>\d{{1,2}}){_ORDINAL_SUFFIX}(?![\d\w])"
+            rf"(?!\s+(?:{units})(?!\w))(?:\s*,?\s+(?P<year>\d{{4}}))?"
+        )
+        self._month_number = re.compile(
+            rf"(?<!\w){p['month_prefix']}\s+(?P<month>\d{{1,2}})(?!\d)(?!\s*[/.\-]\d)(?!\s+(?:{units})(?!\w))"
+            rf"(?:\s+(?P<year>\d{{4}}))?"
         )
         self._month_year = re.compile(
             rf"(?:(?P<qual>{p['end_of']}|{p['start_of']}|{p['middle_of']})\s+(?:de\s+|d'|del\s+)?)?"
@@ -130,6 +168,11 @@ class DateParser:
             rf"(?<!\w)(?:(?P<pre>{p['last']}|{p['next']})\s+)?"
             rf"(?P<unit>{p['unit_week']}|{p['unit_month']}|{p['unit_year']})(?!\w)"
             rf"(?:\s+(?P<post>{p['last']}|{p['next']}))?"
+        )
+        weekdays = "|".join(p[f"weekday_{n}"] for n in range(1, 8))
+        self._weekday = re.compile(
+            rf"(?<!\w)(?:(?P<pre>{p['last']}|{p['next']})\s+)?(?P<day>{weekdays})(?!\w)"
+            rf"(?:\s+(?P<post>{p['last']}|{p['next']})(?!\w))?"
         )
 
     def parse(self, text: str, *, today: dt.date, kind: DateKind = "expiry") -> DateReading | None:
@@ -144,6 +187,9 @@ class DateParser:
             self._iso(folded)
             or self._numeric(folded, today, tense)
             or self._day_month_text(folded, today, tense)
+            or self._month_day_text(folded, today, tense)
+            or self._month_number_text(folded, today, tense)
+            or self._weekday_text(folded, today, tense)
             or self._relative_phrase(folded, today, kind)
             or self._month_text(folded, today, tense)
             or self._deictic(folded, today)
@@ -187,6 +233,9 @@ class DateParser:
     def _numeric(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
         match = _NUMERIC.search(folded)
         if not match:
+            spaced = _SPACED.search(folded)
+            if spaced and 1 <= int(spaced[2]) <= 12:
+                return _make(int(spaced[3]), int(spaced[2]), int(spaced[1]))
             return None
         day, month = int(match[1]), int(match[2])
         if match[3] is None:
@@ -214,6 +263,49 @@ class DateParser:
             return _make(year + 2000 if year < 100 else year, month, day)
         return _without_year(day, month, today, tense)
 
+    def _month_day_text(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
+        match = self._month_day.search(folded)
+        if not match:
+            return None
+        month = self.lex.months[match["month"]]
+        day = int(match["day"])
+        if match["year"]:
+            return _make(int(match["year"]), month, day)
+        return _without_year(day, month, today, tense)
+
+    def _month_number_text(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
+        match = self._month_number.search(folded)
+        if not match or not 1 <= int(match["month"]) <= 12:
+            return None
+        month = int(match["month"])
+        if match["year"]:
+            return DateReading(dt.date(int(match["year"]), month, 15), approximate=True)
+        guess = _without_year(15, month, today, tense)
+        if guess is None or guess is _IMPOSSIBLE:
+            return guess
+        return DateReading(guess.value, approximate=True)
+
+    def _weekday_text(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
+        """ "lundi dernier", "next Friday", "el lunes pasado", "نهار الاثنين اللي فات"."""
+        match = self._weekday.search(folded)
+        if not match:
+            return None
+        weekday = self.lex.weekday_of(match["day"])
+        if weekday is None:
+            return None
+        which = match["pre"] or match["post"]
+        if which in self.lex.words["last"]:
+            direction = -1
+        elif which in self.lex.words["next"]:
+            direction = 1
+        else:
+            direction = -1 if tense == "past" else 1
+        if direction < 0:
+            back = (today.weekday() - weekday) % 7 or 7
+            return DateReading(today - dt.timedelta(days=back))
+        ahead = (weekday - today.weekday()) % 7 or 7
+        return DateReading(today + dt.timedelta(days=ahead))
+
     def _month_text(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
         for match in self._month_year.finditer(folded):
             month = self.lex.months[match["month"]]
@@ -237,15 +329,16 @@ class DateParser:
     def _relative_phrase(self, folded: str, today: dt.date, kind: DateKind) -> DateReading | None:
         for match in self._relative.finditer(folded):
             direction_word = match["dir_before"] or match["dir_after"]
-            unit = self.lex.unit_of(match["unit"])
-            if unit is None:
+            unit_and_count = self.lex.unit_of(match["unit"])
+            if unit_and_count is None:
                 continue
+            unit, count = unit_and_count
             amount_token = match["num"]
-            amount = self._number(amount_token) if amount_token else 1
+            amount = self._number(amount_token) if amount_token else count
             if amount is None:
                 continue
             half = bool(match["half"] or match["half_after"])
-            if direction_word is None and not amount_token:
+            if direction_word is None and not amount_token and count == 1:
                 continue  # a bare unit word ("mois") is not a date
             sign = self._direction(direction_word, kind)
             if sign is None:
@@ -255,7 +348,8 @@ class DateParser:
             return DateReading(value, approximate=unit != "day")
         last_next = self._last_next_unit.search(folded)
         if last_next and (last_next["pre"] or last_next["post"]):
-            unit = self.lex.unit_of(last_next["unit"])
+            unit_and_count = self.lex.unit_of(last_next["unit"])
+            unit = unit_and_count[0] if unit_and_count else None
             which = last_next["pre"] or last_next["post"]
             if unit is not None and unit != "day":
                 sign = -1 if which in self.lex.words["last"] else 1

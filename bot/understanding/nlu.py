@@ -16,15 +16,16 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from bot.core.case import DOCUMENT_CODES
 from bot.core.clock import PARIS
 from bot.core.conversation import Candidate
 from bot.core.messages import Location
 from bot.core.ports import Finding, Reading
-from bot.understanding.dates import DateKind, DateLexicon, DateParser
+from bot.understanding.dates import DateKind, DateLexicon, DateParser, DateReading
 from bot.understanding.models import TrainedModels
 from bot.understanding.nlu_data import NluData
 from bot.understanding.places import Gazetteer, PlaceMatch, needs_confirmation
-from bot.understanding.text import contains_phrase, fold
+from bot.understanding.text import contains_phrase, fold, split_arabic_negation
 
 logger = logging.getLogger(__name__)
 
@@ -35,25 +36,85 @@ DATE_SLOTS: Mapping[str, DateKind] = {
     "attempts_since": "event",
 }
 COMMAND_INTENTS = frozenset({"erase", "restart", "help", "human", "back", "skip", "change_language"})
+# A message naming a language and nothing else, up to this long, asks to switch to it.
+SWITCH_MAX_WORDS = 4
 # A note longer than this is cut: it is read by a volunteer on a phone.
 MAX_NOTE_CHARS = 1000
 _CLAUSE_BREAK = re.compile(r"[,;.!:،]|\s(?:et|mais|and|but|y|pero|و|بس)\s")
+# Clause ends in text folded with `fold(..., clauses=True)`: "|" and the words that join clauses.
+_FOLDED_CLAUSE_BREAK = re.compile(r"\|| (?:et|mais|and|but|y|pero|pero|aunque|لكن|بس|و) ")
+# Words that start another clause: a negation before them does not reach past them ("ils ne
+# répondent pas depuis que j'ai envoyé", "je n'ai reçu que le récépissé").
+_SCOPE_ENDS = frozenset(
+    {
+        "que",
+        "qu'",
+        "qui",
+        "quand",
+        "depuis",
+        "because",
+        "since",
+        "when",
+        "porque",
+        "cuando",
+        "desde",
+        "لان",
+        "ملي",
+    }
+)
+_SUBJECT_PRONOUNS = frozenset({"je", "j'ai", "i", "i'm", "yo", "انا", "راني", "rani", "ana"})
+# A negation applies to what follows it in the same clause, within this many words.
+NEGATION_REACH = 4
+# Clitics glued to Arabic words ("و" and, "ف" in), read through by the lexicons.
+ARABIC_PREFIXES = ("و", "ف")
+# Concepts of an answer about the application (lookups of `application_status.yml`).
+STATUS_CONCEPTS = (
+    "status_filed",
+    "status_not_filed",
+    "status_proof",
+    "status_deposit_only",
+    "status_proof_expired",
+    "status_response",
+)
+# Broad codes a more precise expression refines ("carte de résident" + "réfugié" is CR_REFUGIE).
+REFINED_BY: Mapping[str, frozenset[str]] = {
+    "CR_10": frozenset({"CR_REFUGIE", "CR_UE", "CR_PERM"}),
+    "CSP_OTHER": frozenset({"CSP_TALENT", "CSP_SAISON", "CSP_PS"}),
+    "CST_SAL": frozenset({"CST_TT"}),
+    "OTHER": frozenset(DOCUMENT_CODES) - {"OTHER", "NONE"},
+}
 # Places within this score of the best are offered with it when the bot must ask.
 PLACE_MARGIN = 0.1
 FUZZY_DOCUMENT_MIN = 86
+_MONTH_LOOKUP = re.compile(r"(?:month|season)_\d\d")
 # The value models: sure above the first, worth a confirmation above the second.
 MODEL_SURE = 0.85
 MODEL_ASK = 0.5
 
 
 @dataclass(frozen=True)
+class Span:
+    """One expression of a lexicon found in a text, with where it is."""
+
+    start: int
+    end: int
+    expression: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Lexicon:
-    """Folded expression → value, for one kind of slot, searched longest expression first."""
+    """Folded expression → value, for one kind of slot, searched longest expression first.
+
+    `prefixes` are clitics glued to the next word that do not change what it means (Arabic
+    "و" and, "ف" in: "وعندي ثلاثة أطفال", "فالحبس").
+    """
 
     entries: tuple[tuple[str, str], ...]
+    prefixes: frozenset[str] = frozenset()
 
     @classmethod
-    def build(cls, synonyms: Iterable[Mapping[str, list[str]]]) -> Lexicon:
+    def build(cls, synonyms: Iterable[Mapping[str, list[str]]], prefixes: Iterable[str] = ()) -> Lexicon:
         pairs: dict[str, str] = {}
         for table in synonyms:
             for value, expressions in table.items():
@@ -62,19 +123,39 @@ class Lexicon:
                     if folded:
                         pairs.setdefault(folded, value)
         ordered = sorted(pairs.items(), key=lambda item: len(item[0]), reverse=True)
-        return cls(tuple(ordered))
+        return cls(tuple(ordered), frozenset(prefixes))
 
-    def find_all(self, folded_text: str) -> list[tuple[str, str]]:
-        """Every (expression, value) in the text, longest first, without overlaps."""
-        found: list[tuple[str, str]] = []
+    def spans(self, folded_text: str) -> list[Span]:
+        """Every expression in the text, longest expressions first, without overlaps; sorted by place."""
+        found: list[Span] = []
         remaining = folded_text
         for expression, value in self.entries:
             if len(expression) > len(remaining):
                 continue
-            if contains_phrase(remaining, expression):
-                found.append((expression, value))
-                remaining = remaining.replace(expression, " | ")
-        return found
+            start = remaining.find(expression)
+            while start != -1:
+                end = start + len(expression)
+                if self._starts_word(remaining, start) and (
+                    end == len(remaining) or not remaining[end].isalnum()
+                ):
+                    found.append(Span(start, end, expression, value))
+                    # Blanked, not removed: the other spans keep their places.
+                    remaining = remaining[:start] + "|" * len(expression) + remaining[end:]
+                    start = remaining.find(expression, end)
+                else:
+                    start = remaining.find(expression, start + 1)
+        return sorted(found, key=lambda span: span.start)
+
+    def _starts_word(self, text: str, start: int) -> bool:
+        if start == 0 or not text[start - 1].isalnum():
+            return True
+        glued = start - 1
+        return text[glued] in self.prefixes and (glued == 0 or not text[glued - 1].isalnum())
+
+    def find_all(self, folded_text: str) -> list[tuple[str, str]]:
+        """Every (expression, value) in the text, longest first, without overlaps."""
+        found = sorted(self.spans(folded_text), key=lambda span: (-len(span.expression), span.start))
+        return [(span.expression, span.value) for span in found]
 
     def best(self, folded_text: str) -> tuple[str, str] | None:
         found = self.find_all(folded_text)
@@ -127,9 +208,34 @@ class NluUnderstanding:
                 "evidence",
             ):
                 self._lexicons[(lang, kind)] = Lexicon.build(
-                    self.data.synonyms(other, kind) for other in self._with_french(lang)
+                    (self.data.synonyms(other, kind) for other in self._with_french(lang)),
+                    prefixes=self._prefixes(lang),
                 )
-            self._dates[lang] = DateParser(self._date_lexicon(self._with_french(lang)))
+            self._lexicons[(lang, "status_concepts")] = Lexicon.build(
+                [{name: self._lookup_merged(lang, name) for name in STATUS_CONCEPTS}], self._prefixes(lang)
+            )
+            self._lexicons[(lang, "negation")] = Lexicon.build(
+                [{"negation": self._lookup_merged(lang, "negation")}], self._prefixes(lang)
+            )
+            # French SMS drops the "ne": "ils répondent pas" puts the negation after the verb.
+            self._lexicons[(lang, "negation_after")] = Lexicon.build(
+                [{"negation": self._lookup_merged(lang, "negation_after")}], self._prefixes(lang)
+            )
+            for name in ("document_vague", "document_foreign", "document_word"):
+                self._lexicons[(lang, name)] = Lexicon.build(
+                    [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
+                )
+            self._lexicons[(lang, "not_yet")] = Lexicon.build(
+                [{"not_yet": self._lookup_merged(lang, "not_yet")}], self._prefixes(lang)
+            )
+            self._lexicons[(lang, "presence")] = Lexicon.build(
+                [{"presence": self._lookup_merged(lang, "date_block_presence")}], self._prefixes(lang)
+            )
+            # Spellings are not merged with French: "pa" is "pas" in French SMS, "para" in Spanish.
+            self._lexicons[(lang, "spelling")] = Lexicon.build(
+                [self._synonyms_or_empty(lang, "spelling")], self._prefixes(lang)
+            )
+            self._dates[lang] = date_parser(data, lang)
 
     # -- the port ------------------------------------------------------------------------------
 
@@ -155,59 +261,76 @@ class NluUnderstanding:
         if location is not None:
             findings.extend(self._location(location))
         if folded:
-            findings.extend(self._read_text(text, folded, lang, asked, today, intent))
+            norm = self.normalize(text, lang)
+            findings.extend(self._read_text(text, norm, lang, asked, today, intent))
+            if asked in DATE_SLOTS and not any(f.slot == asked for f in findings) and intent is None:
+                # "pas encore essayé", "I haven't tried yet": nothing to date, not a misunderstanding.
+                if self._lexicons[(lang, "not_yet")].spans(norm):
+                    intent = "dont_know"
 
         named = self._named_language(folded)
         if asked == "language" and named:
             findings.append(_certain("language", {"language": named}, named))
+        elif named and intent is None and not findings and len(folded.split()) <= SWITCH_MAX_WORDS:
+            # "en français" written in an Arabic conversation: the classifier of Arabic may not know it.
+            intent = "change_language"
         # An answer to the question asked is not a command ("non" to "ajouter quelque chose ?").
         if intent in COMMAND_INTENTS and any(f.slot == asked for f in findings):
             intent = None
         correcting = any(contains_phrase(folded, cue) for cue in self._correction_cues.get(lang, ()))
         return Reading(intent=intent, findings=tuple(findings), named_language=named, correcting=correcting)
 
+    def normalize(self, text: str, lang: str) -> str:
+        """The text as the lexicons read it: folded with clause marks ("|"), SMS spellings and
+        Arabic negation resolved ("jai recu" → "j'ai recu", "ما قدمتش" → "ما قدمت")."""
+        norm = fold(text, clauses=True)
+        if lang == "ar":
+            norm = split_arabic_negation(norm)
+        spellings = self._lexicons[(lang, "spelling")].spans(norm)
+        for span in reversed(spellings):
+            norm = norm[: span.start] + fold(span.value) + norm[span.end :]
+        return norm
+
     # -- slots -----------------------------------------------------------------------------------
 
     def _read_text(
-        self, text: str, folded: str, lang: str, asked: str | None, today: dt.date, intent: str | None
+        self, text: str, norm: str, lang: str, asked: str | None, today: dt.date, intent: str | None
     ) -> list[Finding]:
         findings: list[Finding] = []
         place = self._place(text, asked == "prefecture", lang)
         if place is not None:
             findings.append(place)
 
-        document = self._document(folded, lang, asked == "document")
+        document = self._document(norm, lang, asked == "document")
         if document is not None:
             findings.append(document)
 
-        findings.extend(self._dates_in(text, folded, lang, asked, today, document))
+        findings.extend(self._dates_in(text, norm, lang, asked, today, document))
 
-        removal = self._lexicons[(lang, "removal_order")].best(folded)
+        removal = self._removal_order(norm, lang)
         is_question = text.rstrip().endswith(("?", "؟"))  # "c'est quoi une OQTF ?" says nothing
         if removal is not None and not is_question:
-            findings.append(
-                _certain("removal_order", {"removal_order": removal[1] == "received"}, removal[0])
-            )
+            findings.append(removal)
 
-        custody = self._custody(folded, lang, asked == "custody")
+        custody = self._custody(norm, lang, asked == "custody")
         if custody is not None:
             findings.append(custody)
 
         if asked == "application_status":
-            status = self._application_status(folded, lang, intent)
+            status = self._application_status(norm, lang, intent)
             if status is not None:
                 findings.append(status)
 
-        vulnerabilities = self._vulnerabilities(folded, lang, asked == "vulnerabilities", intent)
+        vulnerabilities = self._vulnerabilities(norm, lang, asked == "vulnerabilities", intent)
         if vulnerabilities is not None:
             findings.append(vulnerabilities)
 
         if asked == "evidence":
-            kept = self._lexicons[(lang, "evidence")].best(folded)
+            kept = self._polar(norm, lang, "evidence", "kept")
             if kept is not None:
-                findings.append(_certain("evidence", {"evidence": kept[1] == "kept"}, kept[0]))
-            elif self._yes_no(intent) is None:
-                model = self._model_finding(folded, lang, "evidence")
+                findings.append(_certain("evidence", {"evidence": kept[1]}, kept[0]))
+            elif intent not in ("affirm", "deny", "dont_know"):
+                model = self._model_finding(_plain(norm), lang, "evidence")
                 if model is not None:
                     findings.append(model)
         if asked in BOOL_SLOTS and not any(f.slot == asked for f in findings):
@@ -222,6 +345,51 @@ class NluUnderstanding:
             note = " ".join(text.split())[:MAX_NOTE_CHARS]
             findings.append(_certain("note", {"note": note}, note))
         return findings
+
+    # -- negation and clauses ------------------------------------------------------------------
+
+    def _negated(self, norm: str, span: Span, lang: str) -> bool:
+        """A negation word shortly before the expression, in the same clause ("je n'ai pas reçu
+        d'OQTF", "nunca me dieron resguardo", "ما عطاوني وصل")."""
+        for negation in self._lexicons[(lang, "negation")].spans(norm[: span.start]):
+            between = norm[negation.end : span.start].split()
+            if (
+                "|" in between
+                or len(between) > NEGATION_REACH
+                or _FOLDED_CLAUSE_BREAK.search(f" {' '.join(between)} ")
+                or _SCOPE_ENDS.intersection(between)
+            ):
+                continue
+            # "no, I'm free", "no I have two kids": the "no" answers the question, it negates nothing.
+            if between and between[0] in _SUBJECT_PRONOUNS:
+                continue
+            return True
+        after = norm[span.end :].split()[:2]
+        if not after or not self._lexicons[(lang, "negation_after")].spans(after[0]):
+            return False
+        # "déposé pas de récépissé": the "pas" goes with what follows it.
+        return len(after) == 1 or not (after[1] in ("de", "du", "des") or after[1].startswith("d'"))
+
+    def _denied(self, norm: str, expression: str, lang: str) -> bool:
+        start = norm.find(expression)
+        return start >= 0 and self._negated(norm, Span(start, start + len(expression), expression, ""), lang)
+
+    def _polar(self, norm: str, lang: str, kind: str, positive: str) -> tuple[str, bool] | None:
+        """The first clear statement of a yes/no lexicon, a negated positive counting as no."""
+        for span in sorted(
+            self._lexicons[(lang, kind)].spans(norm), key=lambda sp: (-len(sp.expression), sp.start)
+        ):
+            said = span.value == positive
+            if said and self._negated(norm, span, lang):
+                said = False
+            return span.expression, said
+        return None
+
+    def _removal_order(self, norm: str, lang: str) -> Finding | None:
+        found = self._polar(norm, lang, "removal_order", "received")
+        if found is None:
+            return None
+        return _certain("removal_order", {"removal_order": found[1]}, found[0])
 
     def _place(self, text: str, asked: bool, lang: str) -> Finding | None:
         matches = self.gazetteer.resolve(text, asked=asked)
@@ -248,32 +416,54 @@ class NluUnderstanding:
         values = {"prefecture": commune.department, "commune": commune.insee}
         return [Finding("prefecture", (Candidate(values=values, label=label),), certain=True, echo=True)]
 
-    def _document(self, folded: str, lang: str, asked: bool) -> Finding | None:
+    def _document(self, norm: str, lang: str, asked: bool) -> Finding | None:
         lexicon = self._lexicons[(lang, "document")]
-        found = lexicon.best(folded)
+        plain = _plain(norm)
+        found = _most_precise(lexicon.find_all(norm))
+        if (
+            asked
+            and (found is None or found[1] != "NONE")
+            and self._lexicons[(lang, "document_foreign")].spans(norm)
+            and (found is not None or self._lexicons[(lang, "document_word")].spans(norm))
+            and self._named_language(_plain(norm)) is None
+        ):
+            # "titre de séjour italien", "la TIE de España": another country's papers.
+            return _certain(
+                "document", self._document_values("OTHER", plain), self._document_label("OTHER", lang)
+            )
         if found is not None:
             expression, code = found
-            # In passing, a lone word ("rien", "aucun") says nothing about papers.
-            if asked or " " in expression or len(expression) >= 6:
+            if self._lexicons[(lang, "document_vague")].spans(expression):
+                # "carte de travail" may be "salarié" or "travailleur temporaire": check when asked.
+                if not asked:
+                    return None
+                candidate = Candidate(
+                    values=self._document_values(code, plain), label=self._document_label(code, lang)
+                )
+                return Finding("document", (candidate,), certain=False)
+            # In passing, a lone word ("rien", "aucun") says nothing about papers, nor does a
+            # denied one ("pas de récépissé").
+            if asked or (
+                (" " in expression or len(expression) >= 6) and not self._denied(norm, expression, lang)
+            ):
                 return _certain(
-                    "document", self._document_values(code, folded), self._document_label(code, lang)
+                    "document", self._document_values(code, plain), self._document_label(code, lang)
                 )
         if asked:
-            fuzzy = lexicon.fuzzy(folded)
+            fuzzy = lexicon.fuzzy(plain)
             if fuzzy is None:
-                return self._model_finding(folded, lang, "document")
-            if fuzzy is not None:
-                _, code, score = fuzzy
-                return Finding(
-                    "document",
-                    (
-                        Candidate(
-                            values=self._document_values(code, folded), label=self._document_label(code, lang)
-                        ),
+                return self._model_finding(plain, lang, "document")
+            _, code, score = fuzzy
+            return Finding(
+                "document",
+                (
+                    Candidate(
+                        values=self._document_values(code, plain), label=self._document_label(code, lang)
                     ),
-                    certain=score >= 92,
-                    echo=True,
-                )
+                ),
+                certain=score >= 92,
+                echo=True,
+            )
         return None
 
     def _document_values(self, code: str, folded: str) -> dict[str, Any]:
@@ -286,26 +476,40 @@ class NluUnderstanding:
         labels = self.document_labels.get(code, {})
         return labels.get(lang) or labels.get("fr") or code
 
-    def _custody(self, folded: str, lang: str, asked: bool) -> Finding | None:
-        found = self._lexicons[(lang, "custody")].best(folded)
-        if found is None:
-            return self._model_finding(folded, lang, "custody") if asked else None
-        expression, value = found
+    def _custody(self, norm: str, lang: str, asked: bool) -> Finding | None:
+        spans = self._lexicons[(lang, "custody")].spans(norm)
+        kept: list[Span] = []
+        for span in spans:
+            if self._negated(norm, span, lang):
+                # "pas en prison", "not detained": said in answer to the question, that is "free".
+                if asked and span.value != "free":
+                    kept.append(Span(span.start, span.end, span.expression, "free"))
+                continue
+            kept.append(span)
+        if not kept:
+            return self._model_finding(_plain(norm), lang, "custody") if asked else None
+        # A place of detention named beats "free" said in the same answer.
+        restrained = [span for span in kept if span.value != "free"]
+        best = max(restrained or kept, key=lambda span: len(span.expression))
         # In passing only clear phrases count ("je suis au CRA"), never a lone "cra" or "libre".
-        if not asked and (" " not in expression or value == "free"):
+        if not asked and (" " not in best.expression or best.value == "free"):
             return None
-        return _certain("custody", {"custody": value}, expression)
+        return _certain("custody", {"custody": best.value}, best.expression)
 
-    def _application_status(self, folded: str, lang: str, intent: str | None) -> Finding | None:
-        found = self._lexicons[(lang, "application_status")].best(folded)
+    def _application_status(self, norm: str, lang: str, intent: str | None) -> Finding | None:
+        composed = self._status_from_concepts(norm, lang)
+        if composed is not None and composed != ASK_PROOF:
+            return _certain("application_status", {"application_status": composed}, composed)
+        found = self._lexicons[(lang, "application_status")].best(norm)
         if found is not None:
             return _certain("application_status", {"application_status": found[1]}, found[0])
-        guess = self._model_finding(folded, lang, "application_status")
-        if guess is not None:
-            return guess
-        if intent == "deny":
+        if composed is None:
+            guess = self._model_finding(_plain(norm), lang, "application_status")
+            if guess is not None:
+                return guess
+        if intent == "deny" and composed is None:
             return _certain("application_status", {"application_status": "not_filed"}, "non")
-        if intent == "affirm":
+        if intent == "affirm" or composed == ASK_PROOF:
             # "Oui" alone does not say whether a valid receipt came with it: ask.
             return Finding(
                 "application_status",
@@ -315,6 +519,45 @@ class NluUnderstanding:
                 ),
                 certain=False,
             )
+        return None
+
+    def _status_from_concepts(self, norm: str, lang: str) -> str | None:
+        """The status from what the answer says about filing and about a proof, wherever in the
+        sentence: "I sent my file by post but never got any receipt" is filed, proof denied."""
+        spans = self._lexicons[(lang, "status_concepts")].spans(norm)
+        if not spans:
+            return None
+        expired_clauses = {_clause_of(norm, sp.start) for sp in spans if sp.value == "status_proof_expired"}
+        negated = {id(span) for span in spans if self._negated(norm, span, lang)}
+        # "never gave me any attestation or receipt": one negation covers the proofs listed with it.
+        denied_clauses = {
+            _clause_of(norm, sp.start) for sp in spans if sp.value == "status_proof" and id(sp) in negated
+        }
+        filed = not_filed = proof = no_proof = no_response = False
+        for span in spans:
+            clause = _clause_of(norm, span.start)
+            if span.value == "status_filed":
+                not_filed |= id(span) in negated
+                filed |= id(span) not in negated
+            elif span.value == "status_not_filed":
+                not_filed = True
+            elif span.value == "status_proof":
+                if clause in denied_clauses or clause in expired_clauses:
+                    no_proof = True
+                else:
+                    proof = True
+            elif span.value in ("status_deposit_only", "status_proof_expired"):
+                no_proof = True
+            elif span.value == "status_response" and id(span) in negated:
+                no_response = True
+        if proof:
+            return "filed_with_proof"
+        if not_filed and not filed:
+            return "not_filed"
+        if no_proof or (filed and no_response):
+            return "filed_without_proof"
+        if filed:
+            return ASK_PROOF
         return None
 
     def _model_finding(self, folded: str, lang: str, kind: str, slot: str | None = None) -> Finding | None:
@@ -334,16 +577,31 @@ class NluUnderstanding:
         candidate = Candidate(values=values, label=str(guess.value))
         return Finding(slot, (candidate,), certain=guess.probability >= MODEL_SURE, echo=True)
 
-    def _vulnerabilities(self, folded: str, lang: str, asked: bool, intent: str | None) -> Finding | None:
-        found = self._lexicons[(lang, "vulnerabilities")].find_all(folded)
-        if not asked:
-            found = [(expression, value) for expression, value in found if " " in expression]
-        values = frozenset(value for _, value in found)
+    def _vulnerabilities(self, norm: str, lang: str, asked: bool, intent: str | None) -> Finding | None:
+        every = self._lexicons[(lang, "vulnerabilities")].spans(norm)
+        spans = [
+            span
+            for span in every
+            if (asked or " " in span.expression) and not self._negated(norm, span, lang)
+        ]
+        values = {span.value for span in spans}
+        if values and asked:
+            # "I'm diabetic and I lost my job": a clause the lists do not cover may add a value
+            # (a clause that denies one, "pas d'enfants", is covered).
+            covered = {_clause_of(norm, span.start) for span in every}
+            for index, clause in enumerate(_clauses(norm)):
+                if index not in covered and len(clause.split()) >= 2:
+                    guess = self.values.guess(clause, lang, "vulnerabilities")
+                    if guess.value is not None and guess.probability >= MODEL_SURE:
+                        values.add(guess.value)
         if values:
-            return _certain("vulnerabilities", {"vulnerabilities": values}, ", ".join(sorted(values)))
-        if asked and (intent in ("deny", "dont_know") or folded in self._none_answers.get(lang, ())):
+            return _certain(
+                "vulnerabilities", {"vulnerabilities": frozenset(values)}, ", ".join(sorted(values))
+            )
+        plain = _plain(norm)
+        if asked and (intent in ("deny", "dont_know") or plain in self._none_answers.get(lang, ())):
             return _certain("vulnerabilities", {"vulnerabilities": frozenset()}, "-")
-        return self._model_finding(folded, lang, "vulnerabilities") if asked else None
+        return self._model_finding(plain, lang, "vulnerabilities") if asked else None
 
     def _first_clause_intent(self, text: str, lang: str) -> str | None:
         """ "oui, et je suis assigné à résidence": the yes is in the first words."""
@@ -362,7 +620,7 @@ class NluUnderstanding:
     def _dates_in(
         self,
         text: str,
-        folded: str,
+        norm: str,
         lang: str,
         asked: str | None,
         today: dt.date,
@@ -374,14 +632,22 @@ class NluUnderstanding:
             if reading is None:
                 return []
             return [_certain(asked, {asked: reading.value}, reading.value.strftime("%d/%m/%Y"))]
-        # In passing, a date is taken only with a word saying what it is the date of.
-        slot = self._date_slot_from_cues(folded, lang, asked, document)
-        if slot is None:
-            return []
-        reading = parser.parse(text, today=today, kind=DATE_SLOTS[slot])
-        if reading is None:
-            return []
-        return [_certain(slot, {slot: reading.value}, reading.value.strftime("%d/%m/%Y"))]
+        # In passing, a date is taken only with a word saying what it is the date of, from the
+        # clause of that word: "en France depuis 5 ans, j'essaie depuis mars" is March.
+        found: dict[str, DateReading] = {}
+        for clause in _clauses(norm):
+            if self._lexicons[(lang, "presence")].spans(clause):
+                continue  # "in France for 5 years" is not when the attempts started
+            slot = self._date_slot_from_cues(clause, lang, asked, document)
+            if slot is None or slot in found:
+                continue
+            reading = parser.parse(clause, today=today, kind=DATE_SLOTS[slot])
+            if reading is not None:
+                found[slot] = reading
+        return [
+            _certain(slot, {slot: reading.value}, reading.value.strftime("%d/%m/%Y"))
+            for slot, reading in found.items()
+        ]
 
     def _date_slot_from_cues(
         self, folded: str, lang: str, asked: str | None, document: Finding | None
@@ -399,8 +665,22 @@ class NluUnderstanding:
 
     # -- languages -------------------------------------------------------------------------------
 
+    def _prefixes(self, lang: str) -> tuple[str, ...]:
+        return ARABIC_PREFIXES if lang == "ar" else ()
+
+    def _synonyms_or_empty(self, lang: str, kind: str) -> dict[str, list[str]]:
+        try:
+            return self.data.synonyms(lang, kind)
+        except KeyError:
+            return {}
+
     def _lookup_merged(self, lang: str, name: str) -> list[str]:
-        return [entry for other in self._with_french(lang) for entry in self.data.lookup(other, name)]
+        """A lookup table of the language and of French; a language may lack one."""
+        return [
+            entry
+            for other in self._with_french(lang)
+            for entry in self.data.by_language[other].lookups.get(name, ())
+        ]
 
     def _with_french(self, lang: str) -> list[str]:
         # French words turn up in every language here ("récépissé", "OQTF", "préfecture").
@@ -424,22 +704,58 @@ class NluUnderstanding:
                 return code
         return None
 
-    def _date_lexicon(self, langs: Sequence[str]) -> DateLexicon:
-        months: dict[str, int] = {}
-        numbers: dict[str, int] = {}
-        words: dict[str, list[str]] = {}
-        for lang in langs:
-            for name, entries in self.data.by_language[lang].lookups.items():
-                if name.startswith(("month_", "season_")):
-                    # A season is read like the month in its middle ("depuis l'été": mid-July).
-                    for entry in entries:
-                        months.setdefault(entry, int(name.rsplit("_", 1)[1]))
-                elif name.startswith("number_"):
-                    for entry in entries:
-                        numbers.setdefault(entry, int(name.removeprefix("number_")))
-                else:
-                    words.setdefault(name, []).extend(entries)
-        return DateLexicon.build(months, numbers, words)
+
+def date_lexicon(data: NluData, langs: Sequence[str]) -> DateLexicon:
+    """The date words of these languages (lookups of `nlu_data/<lang>/dates.yml` and `months.yml`)."""
+    months: dict[str, int] = {}
+    numbers: dict[str, int] = {}
+    words: dict[str, list[str]] = {}
+    for lang in langs:
+        for name, entries in data.by_language[lang].lookups.items():
+            if _MONTH_LOOKUP.fullmatch(name):
+                # A season is read like the month in its middle ("depuis l'été": mid-July).
+                for entry in entries:
+                    months.setdefault(entry, int(name.rsplit("_", 1)[1]))
+            elif name.startswith("number_"):
+                for entry in entries:
+                    numbers.setdefault(entry, int(name.removeprefix("number_")))
+            else:
+                words.setdefault(name, []).extend(entries)
+    return DateLexicon.build(months, numbers, words)
+
+
+def date_parser(data: NluData, lang: str) -> DateParser:
+    """The date parser of one language; French words are understood in every language."""
+    return DateParser(date_lexicon(data, [lang] if lang == "fr" else [lang, "fr"]))
+
+
+ASK_PROOF = "ask_proof"
+
+
+def _plain(norm: str) -> str:
+    """Normalized text without its clause marks, for the models and fuzzy matching."""
+    return " ".join(norm.replace("|", " ").split())
+
+
+def _clauses(norm: str) -> list[str]:
+    return [part.strip() for part in _FOLDED_CLAUSE_BREAK.split(norm)]
+
+
+def _clause_of(norm: str, position: int) -> int:
+    """The index of the clause (as in `_clauses`) a position of the text is in."""
+    return len(_FOLDED_CLAUSE_BREAK.findall(norm[:position]))
+
+
+def _most_precise(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    """The longest expression, unless another one refines its code ("residence card" + "refugee")."""
+    if not found:
+        return None
+    best = found[0]
+    refinements = REFINED_BY.get(best[1], frozenset())
+    for expression, code in found[1:]:
+        if code in refinements:
+            return expression, code
+    return best
 
 
 def _certain(slot: str, values: Mapping[str, Any], label: str) -> Finding:

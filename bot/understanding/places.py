@@ -154,7 +154,23 @@ _DIGIT_WORDS = {
 }
 _ARRONDISSEMENTS = {"paris": ("751", 20), "lyon": ("6938", 9), "marseille": ("132", 16)}
 _ORDINAL = r"(?:e|eme|ieme|er|ere|th|st|nd|rd)?"
-_ARR_AFTER_CITY = re.compile(rf"\b(paris|lyon|marseille) (\d{{1,2}}){_ORDINAL}(?: ?{_ORDINAL}\b)?(?!\d)")
+# The three cities in Arabic script, read as their French names before looking for an arrondissement.
+_CITY_SPELLINGS = {
+    "باريس": "paris",
+    "باريز": "paris",
+    "ليون": "lyon",
+    "مرسيليا": "marseille",
+    "مارسيليا": "marseille",
+}
+_ARR_WORD = r"(?:arrondissement|arr|arrdt|district|distrito|الدايره|دايره|المقاطعه|مقاطعه)"
+_ARR_AFTER_CITY = re.compile(
+    rf"\b(paris|lyon|marseille) (?:{_ARR_WORD} )?(\d{{1,2}}){_ORDINAL}(?: ?{_ORDINAL}\b)?(?!\d)"
+)
+# "in Bobigny near Paris": what comes after "near" is a landmark, not where the person lives.
+_NEAR = re.compile(
+    r"\s(?:near|close to|next to|pres de|pres d|a cote de|a cote d|cote de|proche de|non loin de|"
+    r"cerca de|al lado de|junto a|قرب|قريب من|بالقرب من|حدا|جنب)\s"
+)
 _ARR_BEFORE = re.compile(rf"\b(\d{{1,2}}) ?{_ORDINAL} (?:arrondissement|arr|arrdt|district)\b")
 _PARENT = {"751": "75056", "693": "69123", "132": "13055"}  # arrondissement code prefix -> city
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
@@ -374,6 +390,16 @@ class Gazetteer:
         norm = normalize(text)
         if not norm:
             return []
+        if any(name in norm for name in _CITY_SPELLINGS):
+            norm = " ".join(_CITY_SPELLINGS.get(token, token) for token in norm.split())
+        near = _NEAR.search(f" {norm} ")
+        if near is not None and near.start() > 0:
+            before = self._resolve_normalized(norm[: near.start()].strip(), asked)
+            if before:
+                return before
+        return self._resolve_normalized(norm, asked)
+
+    def _resolve_normalized(self, norm: str, asked: bool) -> list[PlaceMatch]:
         tokens = norm.split()
         cands: list[_Cand] = []
         used = [False] * len(tokens)

@@ -13,13 +13,21 @@ _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "´": "'", "‘":
 _NON_WORD = re.compile(r"[^\w'/.:\-]+")
 _ARABIC_DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
 _REPEATS = re.compile(r"(\D)\1{2,}")
+# Punctuation that ends a clause, kept as "|" by fold(..., clauses=True); a dot only before a space.
+_CLAUSE_PUNCTUATION = re.compile(r"[,;!?¡¿،؟؛]|\.(?=\s|$)")
+_NON_WORD_OR_BAR = re.compile(r"[^\w'/.:\-|]+")
+# Arabic negation around a verb: "ما عطاونيش", "ماعنديش", "مافهمتش" → "ما عطاوني", "ما عندي".
+_ARABIC_NEGATION = re.compile(r"(?<!\S)(و?ما) ?(\S{2,}?)ش(?!\S)")
 
 
-def fold(text: str) -> str:
+def fold(text: str, *, clauses: bool = False) -> str:
     """Lower-case, accents removed, Arabic letters unified, digits in ASCII, spaces squeezed.
 
-    "Préfecture  de  l’Hérault" → "prefecture de l'herault"; "٩٣" → "93".
+    "Préfecture  de  l’Hérault" → "prefecture de l'herault"; "٩٣" → "93". With `clauses`, the
+    punctuation that ends a clause is kept as "|" ("oui, et" → "oui | et").
     """
+    if clauses:
+        text = _CLAUSE_PUNCTUATION.sub(" | ", text)
     text = text.translate(_DIGITS).translate(_APOSTROPHES).casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     # Dropping combining marks removes French accents, Arabic short vowels and the hamza that
@@ -28,7 +36,13 @@ def fold(text: str) -> str:
     text = _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC)
     text = unicodedata.normalize("NFKC", text)
     text = _REPEATS.sub(r"\1\1", text)  # "ouiiiii" → "ouii", keeps real double letters
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    return " ".join((_NON_WORD_OR_BAR if clauses else _NON_WORD).sub(" ", text).split())
+
+
+def split_arabic_negation(folded: str) -> str:
+    """The negation "ما ...ش" of Maghrebi and Egyptian Arabic as a separate word: "ما قدمتش" →
+    "ما قدمت", so the verb is the one the lexicons know and "ما" says it did not happen."""
+    return _ARABIC_NEGATION.sub(r"\1 \2", folded)
 
 
 def words(text: str) -> list[str]:

@@ -1,0 +1,283 @@
+"""What SMS channels share: numbered menus, GSM-7 or UCS-2, segment counts, a record of every SMS.
+
+An SMS is GSM-7 (160 characters, 153 per part when concatenated) when every character is in the
+GSM 03.38 default alphabet; a single other character makes the whole message UCS-2 (70, 67 per
+part). Characters of the extension table take two septets (an escape and the character).
+Typographic punctuation with a plain GSM-7 equivalent is replaced when that makes the whole text
+GSM-7; letters are never changed (French `â ê î ô û ç œ` stay, and the message goes as UCS-2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.channels.render import numbered_menu
+from bot.core.clock import Clock, SystemClock
+from bot.core.messages import Reply
+from bot.core.ports import RecordStore
+
+logger = logging.getLogger(__name__)
+
+Encoding = Literal["gsm7", "ucs2"]
+
+# 3GPP TS 23.038 default alphabet, in code order (0x1B, the escape to the extension table, left out).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# Reached through the escape: two septets each. "\f" is the page break.
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+GSM7_SINGLE, GSM7_PART = 160, 153
+UCS2_SINGLE, UCS2_PART = 70, 67
+
+# Typographic characters and their plain GSM-7 equivalents (punctuation and spaces only).
+_FRIENDLY = {
+    "\u2018": "'",  # ‘
+    "\u2019": "'",  # ’
+    "\u201a": "'",  # ‚
+    "\u2032": "'",  # ′
+    "`": "'",
+    "\u00b4": "'",  # ´
+    "\u201c": '"',  # “
+    "\u201d": '"',  # ”
+    "\u201e": '"',  # „
+    "\u00ab": '"',  # «
+    "\u00bb": '"',  # »
+    "\u2039": "'",  # ‹
+    "\u203a": "'",  # ›
+    "\u2026": "...",  # …
+    "\u2013": "-",  # –
+    "\u2014": "-",  # —
+    "\u2010": "-",  # ‐
+    "\u2011": "-",  # non-breaking hyphen
+    "\u2212": "-",  # −
+    "\u2022": "-",  # •
+    "\u00b7": "-",  # ·
+    "\u00a0": " ",  # no-break space
+    "\u202f": " ",  # narrow no-break space (French typography before ; : ! ?)
+    "\u2009": " ",  # thin space
+    "\u2007": " ",
+    "\u2002": " ",
+    "\u2003": " ",
+    "\t": " ",
+    "\u200b": "",  # zero-width space
+    "\u2060": "",  # word joiner
+    "\ufeff": "",
+}
+# French quotes carry their own (no-break) spaces inside: « oui » becomes "oui", not " oui ".
+_QUOTE_SPACES = re.compile("(\u00ab)[ \u00a0\u202f]+|[ \u00a0\u202f]+(\u00bb)")
+
+
+def is_gsm7(text: str) -> bool:
+    """True when every character is in the GSM-7 basic or extension table."""
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+
+
+def encoding_of(text: str) -> Encoding:
+    return "gsm7" if is_gsm7(text) else "ucs2"
+
+
+def _units(ch: str, encoding: Encoding) -> int:
+    if encoding == "gsm7":
+        return 2 if ch in GSM7_EXTENSION else 1
+    return 2 if ord(ch) > 0xFFFF else 1  # outside the BMP: a UTF-16 surrogate pair
+
+
+def length_in_units(text: str, encoding: Encoding | None = None) -> int:
+    """Septets (GSM-7, escapes counted) or UTF-16 code units (UCS-2)."""
+    chosen = encoding or encoding_of(text)
+    return sum(_units(ch, chosen) for ch in text)
+
+
+def split_segments(text: str) -> list[str]:
+    """The parts a concatenated SMS is cut into; an escape or a surrogate pair is never split."""
+    encoding = encoding_of(text)
+    single, part = (GSM7_SINGLE, GSM7_PART) if encoding == "gsm7" else (UCS2_SINGLE, UCS2_PART)
+    if length_in_units(text, encoding) <= single:
+        return [text]
+    parts: list[str] = []
+    current: list[str] = []
+    used = 0
+    for ch in text:
+        size = _units(ch, encoding)
+        if used + size > part:
+            parts.append("".join(current))
+            current, used = [], 0
+        current.append(ch)
+        used += size
+    parts.append("".join(current))
+    return parts
+
+
+def segment_count(text: str) -> int:
+    return len(split_segments(text))
+
+
+@dataclass(frozen=True)
+class SmsInfo:
+    """What one SMS costs: its encoding, length in characters and units, and segments."""
+
+    encoding: Encoding
+    characters: int
+    units: int
+    segments: int
+
+
+def measure(text: str) -> SmsInfo:
+    encoding = encoding_of(text)
+    return SmsInfo(
+        encoding=encoding,
+        characters=len(text),
+        units=length_in_units(text, encoding),
+        segments=segment_count(text),
+    )
+
+
+def to_gsm7_friendly(text: str) -> str:
+    """Replace typographic punctuation and spaces by plain GSM-7 ones, if that makes the whole
+    text GSM-7; otherwise the text is going as UCS-2 anyway, and is returned unchanged."""
+    if is_gsm7(text):
+        return text
+    plain = _QUOTE_SPACES.sub(lambda m: m.group(1) or m.group(2), text)
+    plain = "".join(_FRIENDLY.get(ch, ch) for ch in plain)
+    return plain if is_gsm7(plain) else text
+
+
+MESSAGE_SEPARATOR = "\n\n"
+
+
+def render_sms(replies: Sequence[Reply], *, max_chars: int | None = None) -> list[str]:
+    """The SMS texts for the replies of one turn: numbered menus, GSM-7 friendly, consecutive
+    replies joined into one SMS whenever that costs no more segments than sending them apart,
+    and no text longer than `max_chars` (the provider's limit per request)."""
+    texts = [to_gsm7_friendly(numbered_menu(reply).strip()) for reply in replies]
+    merged: list[str] = []
+    for text in (text for text in texts if text):
+        if merged:
+            joined = merged[-1] + MESSAGE_SEPARATOR + text
+            fits = max_chars is None or len(joined) <= max_chars
+            if fits and segment_count(joined) <= segment_count(merged[-1]) + segment_count(text):
+                merged[-1] = joined
+                continue
+        merged.append(text)
+    if max_chars is None:
+        return merged
+    return [chunk for text in merged for chunk in cut_text(text, max_chars)]
+
+
+def cut_text(text: str, limit: int) -> list[str]:
+    """Cut an over-long text at line breaks, else spaces, into parts of at most `limit` characters."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    parts.append(text)
+    return [part for part in parts if part]
+
+
+@dataclass(frozen=True)
+class SentSms:
+    """The record of one outgoing SMS: never its text nor its recipient."""
+
+    channel: str
+    encoding: Encoding
+    characters: int
+    segments: int
+    sent_at: dt.datetime
+
+    def as_record(self) -> dict[str, object]:
+        return {
+            "channel": self.channel,
+            "encoding": self.encoding,
+            "characters": self.characters,
+            "segments": self.segments,
+            "sent_at": self.sent_at.isoformat(),
+        }
+
+
+class SmsLedger:
+    """Records the encoding and segment count of every SMS a channel sends (cost follow-up).
+
+    Logged at info (no text, no number) and, when a `RecordStore` is given, stored as a record of
+    kind `sms_sent`. `last_sent` holds the SMS of the latest `send`, `sent` all of them since start
+    (bounded), for tests and the benchmark.
+    """
+
+    RECORD_KIND = "sms_sent"
+    KEEP = 1000
+
+    def __init__(self, channel: str, records: RecordStore | None = None, clock: Clock | None = None) -> None:
+        self.channel = channel
+        self.records = records
+        self.clock = clock or SystemClock()
+        self.last_sent: list[SentSms] = []
+        self.sent: list[SentSms] = []
+        self.messages_total = 0
+
+    def start_batch(self) -> None:
+        self.last_sent = []
+
+    async def record(self, text: str) -> SentSms:
+        info = measure(text)
+        sms = SentSms(self.channel, info.encoding, info.characters, info.segments, self.clock.now())
+        self.last_sent.append(sms)
+        self.sent.append(sms)
+        del self.sent[: -self.KEEP]
+        self.messages_total += 1
+        logger.info(
+            "sms sent on %s: %s, %d characters, %d segment(s)",
+            self.channel,
+            sms.encoding,
+            sms.characters,
+            sms.segments,
+        )
+        if self.records is not None:
+            key = f"{sms.sent_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+            try:
+                await self.records.put_record(self.RECORD_KIND, key, sms.as_record())
+            except Exception:
+                # The SMS is sent; losing its cost record must not make the caller retry it.
+                logger.exception("could not store the record of an SMS sent on %s", self.channel)
+        return sms
+
+    @property
+    def segments_total(self) -> int:
+        return sum(sms.segments for sms in self.sent)
+
+
+# -- inbound ---------------------------------------------------------------------------------
+
+SMS_CHANNEL = "sms"  # what the engine sees: SMS texts (`<key>.sms`) whatever the provider
+
+
+def normalize_phone(raw: str) -> str:
+    """E.164 when the number allows it (`0033…`/`33…`/`06…` → `+33…`); short codes unchanged.
+
+    One person writing through Kannel (`33612345678`) and Twilio (`+33612345678`) is one
+    conversation."""
+    number = re.sub(r"[\s().-]", "", raw)
+    if number.startswith("+"):
+        return number
+    if number.startswith("00") and number[2:].isdigit():
+        return "+" + number[2:]
+    if re.fullmatch(r"0[1-9]\d{8}", number):  # French national format
+        return "+33" + number[1:]
+    if number.isdigit() and len(number) >= 11:
+        return "+" + number
+    return number
+
+
+def sms_conversation_id(phone: str) -> str:
+    return f"{SMS_CHANNEL}:{normalize_phone(phone)}"

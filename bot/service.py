@@ -1,0 +1,98 @@
+"""The running service, assembled once for `triage serve` and `triage worker`.
+
+Channels, outbox (with the SMS fallback), hand-off desk and engine, and the one function that
+routes an inbound message: volunteers' messages go to the desk, everyone else's to the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aiohttp
+
+from actions.desk import HandoffDesk
+from bot.app import Brain, build_desk, desk_address_key
+from bot.channels.base import Channel
+from bot.core.clock import Clock
+from bot.core.messages import InboundMessage, Reply
+from bot.core.ports import ConversationStore, Outbox
+from bot.engine.engine import Engine
+from bot.fallback import FallbackOutbox
+from bot.inbox import ChannelOutbox
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# The SMS gateways the fallback may use, by preference: the association's own gateway first.
+SMS_CHANNELS = ("kannel", "twilio")
+TICK_SECONDS = 15.0
+
+
+@dataclass
+class Service:
+    engine: Engine
+    desk: HandoffDesk
+    outbox: Outbox
+    channels: dict[str, Channel]
+
+    async def handle(self, message: InboundMessage) -> list[Reply]:
+        sender = message.sender
+        if sender is not None and await self.desk.handles(sender, message.text):
+            return await self.desk.volunteer_message(sender, message.text, message.option)
+        return await self.engine.handle(message)
+
+    async def tick_forever(self, stop: asyncio.Event, every: float = TICK_SECONDS) -> None:
+        """Offer expiries and escalations: the desk's durable timers, processed once each."""
+        while not stop.is_set():
+            try:
+                await self.desk.tick()
+            except Exception:
+                logger.exception("hand-off tick failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)
+
+
+def build_channels(
+    settings: Settings, http: aiohttp.ClientSession, store: ConversationStore
+) -> dict[str, Channel]:
+    from bot.channels import CHANNELS, load_factory
+
+    enabled: dict[str, Channel] = {}
+    for name in CHANNELS:
+        factory = load_factory(name)
+        if factory is None:
+            continue
+        # Channels that keep state across processes (WhatsApp's 24-hour window) take the store.
+        if "store" in inspect.signature(factory.from_settings).parameters:
+            channel = factory.from_settings(settings, http, store=store)  # type: ignore[call-arg]
+        else:
+            channel = factory.from_settings(settings, http)
+        if channel is not None:
+            enabled[name] = channel
+    return enabled
+
+
+async def assemble(
+    settings: Settings,
+    brain: Brain,
+    store: ConversationStore,
+    clock: Clock,
+    channels: Mapping[str, Channel],
+) -> Service:
+    enabled = dict(channels)
+    sms = next((name for name in SMS_CHANNELS if name in enabled), None)
+    outbox: Outbox = FallbackOutbox(enabled, sms, store, clock=clock) if sms else ChannelOutbox(enabled)
+    desk = await build_desk(
+        brain,
+        store,
+        outbox,
+        clock,
+        address_key=desk_address_key(settings),
+        demo_roster=settings.demo_volunteers,
+    )
+    return Service(brain.engine(store, clock, desk), desk, outbox, enabled)

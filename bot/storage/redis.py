@@ -1,0 +1,410 @@
+"""The production store: Redis (one primary, AOF everysec), shared by several bot replicas.
+
+Key layout (P = the key prefix; h = keyed hash of the conversation id, so no phone number or chat id
+appears in a key name; braces are Redis Cluster hash tags: one conversation's keys share a slot):
+
+    P:{c:h}:state        string  encrypted ConversationState; expires CONVERSATION_TTL after the last save
+    P:{c:h}:cases        set     ids of the conversation's cases
+    P:{c:h}:case:<id>    string  encrypted Case
+    P:{c:h}:lock         string  per-conversation lock token (SET NX PX)
+    P:case:<id>          string  where case <id> lives (the key above, or anon:<id> once anonymised)
+    P:anon:<id>          string  encrypted anonymised Case, cut from its conversation
+    P:idx:active         zset    h of active conversations, scored by last update (µs): retention
+    P:idx:closed         zset    ids of closed cases, scored by last update (µs): retention
+    P:rec:<kind>         hash    keyed hash of the record key -> encrypted {"key", "record"}
+    P:{timers}:due       zset    timer member -> due time (µs since the epoch, UTC)
+    P:{timers}:refs      hash    timer member -> encrypted [kind, key]
+    P:seen:<channel>:<hash of message id>   string   delivery de-duplication (SET NX EX)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, cast
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import LockError
+
+from bot.core.case import Case
+from bot.core.conversation import ConversationState
+from bot.core.ports import Timer
+from bot.storage import PurgeReport, Retention, anonymised
+from bot.storage.crypto import DEMO_HASH_KEY, FieldCipher, keyed_hash
+
+logger = logging.getLogger(__name__)
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MICROSECOND = dt.timedelta(microseconds=1)
+
+
+# Integer microseconds stay exact in a sorted-set score (a double) until the year 2255.
+def _micros(moment: dt.datetime) -> int:
+    return (moment - EPOCH) // MICROSECOND
+
+
+def _moment(micros: float) -> dt.datetime:
+    return EPOCH + dt.timedelta(microseconds=int(micros))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _is_blob_key(name: str) -> bool:
+    """Whether a key name (without the prefix) holds an encrypted string: state, case, anonymised case."""
+    in_conversation = name.startswith("{c:") and (name.endswith(":state") or ":case:" in name)
+    return in_conversation or name.startswith("anon:")
+
+
+# Remove the timer only if it is still due at the time the caller saw: exactly one claimer wins.
+CLAIM_TIMER = """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) == tonumber(ARGV[2]) then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+# Re-encryption must not overwrite a value a worker changed meanwhile; the TTL is kept.
+REPLACE_IF_UNCHANGED = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+  return 1
+end
+return 0
+"""
+
+HREPLACE_IF_UNCHANGED = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+
+
+class RedisStore:
+    """`ConversationStore` + `ConcurrencyControl` on Redis (redis-py asyncio)."""
+
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        prefix: str = "triage",
+        cipher: FieldCipher | None = None,
+        hash_key: bytes = DEMO_HASH_KEY,
+        retention: Retention | None = None,
+        lock_timeout_seconds: float = 30.0,
+        lock_wait_seconds: float = 10.0,
+    ) -> None:
+        if not prefix or any(char in prefix for char in "{}*?[]"):
+            raise ValueError("the Redis key prefix must be non-empty, without braces or glob characters")
+        self._redis = client
+        self._p = prefix
+        self._cipher = cipher or FieldCipher()
+        self._hash_key = hash_key
+        self._retention = retention or Retention()
+        self._lock_timeout = lock_timeout_seconds
+        self._lock_wait = lock_wait_seconds
+        self._claim = client.register_script(CLAIM_TIMER)
+        self._replace = client.register_script(REPLACE_IF_UNCHANGED)
+        self._hreplace = client.register_script(HREPLACE_IF_UNCHANGED)
+
+    @classmethod
+    def from_url(cls, url: str, *, max_connections: int = 50, **options: Any) -> RedisStore:
+        """A blocking pool: past `max_connections` callers wait instead of failing (protocols §4.7)."""
+        pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10)
+        return cls(Redis.from_pool(pool), **options)
+
+    @property
+    def client(self) -> Redis:
+        """The connection pool, for the queue (bot.queue) to share."""
+        return self._redis
+
+    @property
+    def cipher(self) -> FieldCipher:
+        return self._cipher
+
+    # -- key names --------------------------------------------------------------------------------
+
+    def _hash(self, identifier: str) -> str:
+        return keyed_hash(identifier, self._hash_key)
+
+    def _conv(self, hashed_id: str, suffix: str) -> str:
+        return f"{self._p}:{{c:{hashed_id}}}:{suffix}"
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self._p, *parts))
+
+    # -- conversations ----------------------------------------------------------------------------
+
+    async def load_conversation(self, conversation_id: str) -> ConversationState | None:
+        stored = await self._redis.get(self._conv(self._hash(conversation_id), "state"))
+        return ConversationState.model_validate_json(self._cipher.decrypt(stored)) if stored else None
+
+    async def save_conversation(self, state: ConversationState) -> None:
+        hashed_id = self._hash(state.id)
+        ttl_ms = int(self._retention.conversation_ttl / dt.timedelta(milliseconds=1))
+        # Different slots (state, index): not one transaction. A crash in between leaves the index
+        # behind; the TTL still deletes the state and the next purge drops the stale entry.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._conv(hashed_id, "state"), self._cipher.encrypt(state.model_dump_json()), px=ttl_ms)
+            if state.status == "active":
+                pipe.zadd(self._key("idx", "active"), {hashed_id: _micros(state.updated_at)})
+            else:
+                pipe.zrem(self._key("idx", "active"), hashed_id)
+            await pipe.execute()
+
+    async def erase_conversation(self, conversation_id: str) -> None:
+        await self._erase(self._hash(conversation_id))
+
+    async def _erase(self, hashed_id: str, *, unless_updated_since: dt.datetime | None = None) -> bool:
+        """Delete the state and every case of the conversation in one MULTI/EXEC (one slot).
+
+        With `unless_updated_since`, nothing is deleted when the state is no longer an active
+        conversation idle since before that time (a message arrived meanwhile).
+        """
+        state_key = self._conv(hashed_id, "state")
+        cases_key = self._conv(hashed_id, "cases")
+
+        async def erase(pipe: Pipeline) -> list[str] | None:
+            if unless_updated_since is not None:
+                stored = await pipe.get(state_key)
+                if stored is not None:
+                    state = ConversationState.model_validate_json(self._cipher.decrypt(stored))
+                    if state.status != "active" or state.updated_at >= unless_updated_since:
+                        return None
+            case_ids = [_text(member) for member in await pipe.smembers(cases_key)]
+            pipe.multi()  # type: ignore[no-untyped-call]
+            pipe.delete(
+                state_key, cases_key, *(self._conv(hashed_id, f"case:{case_id}") for case_id in case_ids)
+            )
+            return case_ids
+
+        case_ids: list[str] | None = await self._redis.transaction(
+            erase, state_key, cases_key, value_from_callable=True
+        )
+        if case_ids is None:
+            return False
+        # Pointers and index entries live in other slots; they hold no personal data.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(self._key("idx", "active"), hashed_id)
+            if case_ids:
+                pipe.delete(*(self._key("case", case_id) for case_id in case_ids))
+                pipe.zrem(self._key("idx", "closed"), *case_ids)
+            await pipe.execute()
+        return True
+
+    # -- cases ------------------------------------------------------------------------------------
+
+    async def save_case(self, case: Case) -> None:
+        blob = self._encrypt_model(case)
+        if case.conversation_id:
+            hashed_id = self._hash(case.conversation_id)
+            location = f"{{c:{hashed_id}}}:case:{case.id}"
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.set(self._key(location), blob)
+                pipe.sadd(self._conv(hashed_id, "cases"), case.id)
+                await pipe.execute()
+        else:
+            location = f"anon:{case.id}"
+            await self._redis.set(self._key(location), blob)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._key("case", case.id), location)
+            if case.status == "closed" and case.conversation_id:
+                pipe.zadd(self._key("idx", "closed"), {case.id: _micros(case.updated_at)})
+            else:
+                pipe.zrem(self._key("idx", "closed"), case.id)
+            await pipe.execute()
+
+    def _encrypt_model(self, model: Case | ConversationState) -> str:
+        return self._cipher.encrypt(model.model_dump_json())
+
+    async def get_case(self, case_id: str) -> Case | None:
+        location = await self._redis.get(self._key("case", case_id))
+        if location is None:
+            return None
+        stored = await self._redis.get(self._key(_text(location)))
+        if stored is None:
+            # An anonymisation interrupted after moving the case but before updating the pointer.
+            stored = await self._redis.get(self._key("anon", case_id))
+        return Case.model_validate_json(self._cipher.decrypt(stored)) if stored else None
+
+    async def cases_for_conversation(self, conversation_id: str) -> list[Case]:
+        hashed_id = self._hash(conversation_id)
+        case_ids = sorted(
+            _text(member) for member in await self._redis.smembers(self._conv(hashed_id, "cases"))
+        )
+        if not case_ids:
+            return []
+        stored = await self._redis.mget([self._conv(hashed_id, f"case:{case_id}") for case_id in case_ids])
+        cases = [Case.model_validate_json(self._cipher.decrypt(value)) for value in stored if value]
+        return sorted(cases, key=lambda case: (case.created_at, case.id))
+
+    # -- records ----------------------------------------------------------------------------------
+
+    async def put_record(self, kind: str, key: str, record: Mapping[str, Any]) -> None:
+        # The key travels inside the encrypted value: `list_records` needs it, the field is its hash.
+        data = json.dumps({"key": key, "record": record}, ensure_ascii=False, default=str)
+        await self._redis.hset(self._key("rec", kind), self._hash(key), self._cipher.encrypt(data))
+
+    def _read_record(self, stored: bytes | str) -> tuple[str, dict[str, Any]]:
+        envelope = json.loads(self._cipher.decrypt(stored))
+        return str(envelope["key"]), dict(envelope["record"])
+
+    async def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
+        stored = await self._redis.hget(self._key("rec", kind), self._hash(key))
+        return self._read_record(stored)[1] if stored else None
+
+    async def delete_record(self, kind: str, key: str) -> None:
+        await self._redis.hdel(self._key("rec", kind), self._hash(key))
+
+    async def list_records(self, kind: str) -> list[dict[str, Any]]:
+        stored = await self._redis.hvals(self._key("rec", kind))
+        return [record for _, record in sorted((self._read_record(v) for v in stored), key=lambda r: r[0])]
+
+    # -- timers -----------------------------------------------------------------------------------
+
+    def _timer_member(self, kind: str, key: str) -> str:
+        return self._hash(f"{kind}\x00{key}")
+
+    async def schedule_timer(self, kind: str, key: str, due_at: dt.datetime) -> None:
+        member = self._timer_member(kind, key)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key("{timers}", "refs"), member, self._cipher.encrypt(json.dumps([kind, key])))
+            pipe.zadd(self._key("{timers}", "due"), {member: _micros(due_at)})
+            await pipe.execute()
+
+    async def due_timers(self, now: dt.datetime, limit: int = 100) -> list[Timer]:
+        due = cast(
+            list[tuple[bytes, float]],
+            await self._redis.zrangebyscore(
+                self._key("{timers}", "due"), "-inf", _micros(now), start=0, num=limit, withscores=True
+            ),
+        )
+        if not due:
+            return []
+        refs = await self._redis.hmget(self._key("{timers}", "refs"), [member for member, _ in due])
+        timers = []
+        for (_, score), ref in zip(due, refs, strict=True):
+            if ref is None:  # claimed between the two reads
+                continue
+            kind, key = json.loads(self._cipher.decrypt(ref))
+            timers.append(Timer(kind, key, _moment(score)))
+        return timers
+
+    async def claim_timer(self, timer: Timer) -> bool:
+        member = self._timer_member(timer.kind, timer.key)
+        keys = [self._key("{timers}", "due"), self._key("{timers}", "refs")]
+        return bool(await self._claim(keys=keys, args=[member, _micros(timer.due_at)]))
+
+    async def cancel_timer(self, kind: str, key: str) -> None:
+        member = self._timer_member(kind, key)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._key("{timers}", "due"), member)
+            pipe.hdel(self._key("{timers}", "refs"), member)
+            await pipe.execute()
+
+    # -- concurrency (ConcurrencyControl) ---------------------------------------------------------
+
+    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
+        return self._hold(self._conv(self._hash(conversation_id), "lock"))
+
+    @asynccontextmanager
+    async def _hold(self, name: str) -> AsyncIterator[None]:
+        # redis-py's Lock: SET NX PX with a random token, released by a compare-and-delete script.
+        lock = self._redis.lock(
+            name, timeout=self._lock_timeout, sleep=0.02, blocking_timeout=self._lock_wait, thread_local=False
+        )
+        if not await lock.acquire():
+            raise TimeoutError("the conversation is locked by another worker")
+        try:
+            yield
+        finally:
+            try:
+                await lock.release()
+            except LockError:
+                # It expired and maybe another worker took it: nothing to undo, but worth knowing.
+                logger.warning(
+                    "a conversation lock expired before it was released (work longer than %ss)",
+                    self._lock_timeout,
+                )
+
+    async def seen_before(self, channel: str, message_id: str, ttl_seconds: int) -> bool:
+        key = self._key("seen", channel, self._hash(message_id))
+        return not await self._redis.set(key, b"1", nx=True, ex=ttl_seconds)
+
+    # -- maintenance ------------------------------------------------------------------------------
+
+    async def purge(self, now: dt.datetime) -> PurgeReport:
+        """Abandoned conversations and closed cases; idle states expire by themselves (TTL)."""
+        retention = self._retention
+        abandoned_before = now - retention.abandoned_after
+        erased = 0
+        stale = await self._older_than(self._key("idx", "active"), abandoned_before)
+        for member in stale:
+            if await self._erase(member, unless_updated_since=abandoned_before):
+                erased += 1
+        closed_before = now - retention.closed_after
+        anonymised_count = 0
+        old = await self._older_than(self._key("idx", "closed"), closed_before)
+        for member in old:
+            if await self._anonymise(member, closed_before):
+                anonymised_count += 1
+        return PurgeReport(conversations_erased=erased, cases_anonymised=anonymised_count)
+
+    async def _older_than(self, index: str, moment: dt.datetime) -> list[str]:
+        members = await self._redis.zrangebyscore(index, "-inf", f"({_micros(moment)}")
+        return [_text(member) for member in cast(list[bytes], members)]
+
+    async def _anonymise(self, case_id: str, closed_before: dt.datetime) -> bool:
+        case = await self.get_case(case_id)
+        if (
+            case is None
+            or case.status != "closed"
+            or not case.conversation_id
+            or case.updated_at >= closed_before
+        ):
+            await self._redis.zrem(self._key("idx", "closed"), case_id)
+            if case is not None and not case.conversation_id:
+                await self._redis.set(self._key("case", case_id), f"anon:{case_id}")
+            return False
+        hashed_id = self._hash(case.conversation_id)
+        # Each step is safe to repeat if the job dies half-way: copy, then delete the original.
+        await self._redis.set(self._key("anon", case_id), self._encrypt_model(anonymised(case)))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._conv(hashed_id, f"case:{case_id}"))
+            pipe.srem(self._conv(hashed_id, "cases"), case_id)
+            await pipe.execute()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._key("case", case_id), f"anon:{case_id}")
+            pipe.zrem(self._key("idx", "closed"), case_id)
+            await pipe.execute()
+        return True
+
+    async def rotate_keys(self) -> int:
+        """Re-encrypt every value under the current key (SCAN over this prefix; safe while serving)."""
+        rewritten = 0
+        async for raw_name in self._redis.scan_iter(match=f"{self._p}:*", count=1000):
+            name = _text(raw_name)
+            rest = name.removeprefix(f"{self._p}:")
+            if _is_blob_key(rest):
+                stored = await self._redis.get(name)
+                if stored is not None and not self._cipher.is_current(stored):
+                    rewritten += await self._replace(keys=[name], args=[stored, self._cipher.rotate(stored)])
+            elif rest.startswith("rec:") or rest == "{timers}:refs":
+                async for field, stored in self._redis.hscan_iter(name, count=1000):
+                    if not self._cipher.is_current(stored):
+                        rotated = self._cipher.rotate(stored)
+                        rewritten += await self._hreplace(keys=[name], args=[field, stored, rotated])
+        return rewritten
+
+    async def close(self) -> None:
+        await self._redis.aclose()

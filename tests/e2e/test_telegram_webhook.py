@@ -1,0 +1,326 @@
+"""Telegram end to end over real HTTP: webhook in → engine → the fake Bot API receives the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiogram.types import Update
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
+
+from bot.app import Brain
+from bot.channels.base import ChannelSendError
+from bot.channels.telegram import MAX_TEXT, TelegramChannel, register_webhook
+from bot.core.clock import FixedClock
+from bot.core.messages import Address, InboundMessage, Option, Reply
+from bot.server import RUNTIME, create_app
+from bot.settings import Settings
+from bot.storage.sqlite import SqliteStore
+from tests.fakes.telegram_api import FakeTelegramApi
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "telegram"
+SECRET = "test_secret-TOKEN_1"
+CHAT = "555001"
+CONVERSATION = f"telegram:{CHAT}"
+
+Client = TestClient[web.Request, web.Application]
+ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
+ClientFactory = Callable[[web.Application], Awaitable[Client]]
+
+
+def fixture(name: str, **changes: Any) -> dict[str, Any]:
+    update: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
+    message = update.get("message")
+    for key, value in changes.items():
+        if key == "update_id":
+            update[key] = value
+        elif message is not None:
+            message[key] = value
+    return update
+
+
+@pytest.fixture
+def fake() -> FakeTelegramApi:
+    return FakeTelegramApi()
+
+
+@pytest.fixture
+async def api_base(fake: FakeTelegramApi, aiohttp_server: ServerFactory) -> str:
+    server = await aiohttp_server(fake.app)
+    return str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def waits() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def channel(api_base: str, http: aiohttp.ClientSession, waits: list[float]) -> TelegramChannel:
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    return TelegramChannel(
+        "123456:TEST-TOKEN", http=http, api_base=api_base, webhook_secret=SECRET, sleep=sleep
+    )
+
+
+def make_app(
+    channel: TelegramChannel, brain: Brain, clock: FixedClock, store: SqliteStore, reorder: float = 0.0
+) -> web.Application:
+    settings = Settings(store_url="sqlite:///:memory:", reorder_window_seconds=reorder)
+    return create_app(
+        settings,
+        brain=brain,
+        clock=clock,
+        store=store,
+        channels={"telegram": channel},
+        process_inline=reorder == 0,
+    )
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: ClientFactory,
+    channel: TelegramChannel,
+    brain: Brain,
+    clock: FixedClock,
+    store: SqliteStore,
+) -> Client:
+    return await aiohttp_client(make_app(channel, brain, clock, store))
+
+
+async def post(client: Client, update: dict[str, Any], secret: str | None = SECRET) -> aiohttp.ClientResponse:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+    return await client.post("/webhooks/telegram", json=update, headers=headers)
+
+
+async def test_a_text_message_is_answered_with_inline_buttons(
+    client: Client, fake: FakeTelegramApi, store: SqliteStore
+) -> None:
+    response = await post(client, fixture("text"))
+    assert response.status == 200
+    sent = fake.sent()
+    assert sent, "the fake Bot API received no sendMessage"
+    assert {message["chat_id"] for message in sent} == {CHAT}
+    keyboard = sent[-1]["reply_markup"]["inline_keyboard"]
+    assert [button["callback_data"] for row in keyboard for button in row] == ["yes", "no"]
+    assert all("reply_markup" not in message for message in sent[:-1])
+    state = await store.load_conversation(CONVERSATION)
+    assert state is not None and state.asking == "consent"
+
+
+@pytest.mark.parametrize(("secret", "status"), [(None, 401), ("wrong-secret", 403), ("", 403)])
+async def test_unsigned_or_forged_updates_are_refused_and_store_nothing(
+    client: Client, fake: FakeTelegramApi, store: SqliteStore, secret: str | None, status: int
+) -> None:
+    response = await post(client, fixture("text"), secret=secret)
+    assert response.status == status
+    assert await store.load_conversation(CONVERSATION) is None
+    assert fake.calls == []
+
+
+async def test_a_duplicate_delivery_is_processed_once(
+    client: Client, fake: FakeTelegramApi, store: SqliteStore
+) -> None:
+    await post(client, fixture("text"))
+    answered = len(fake.sent())
+    again = await post(client, fixture("text"))
+    assert again.status == 200
+    assert len(fake.sent()) == answered
+    state = await store.load_conversation(CONVERSATION)
+    assert state is not None and state.asking == "consent"
+
+
+async def test_messages_arriving_out_of_order_are_handled_in_order(
+    aiohttp_client: ClientFactory,
+    channel: TelegramChannel,
+    fake: FakeTelegramApi,
+    brain: Brain,
+    clock: FixedClock,
+    store: SqliteStore,
+) -> None:
+    app = make_app(channel, brain, clock, store, reorder=0.2)
+    client = await aiohttp_client(app)
+    first = fixture("text", update_id=200, date=1732600000)
+    second = fixture("text", update_id=201, date=1732600005, text="oui", message_id=12)
+    await post(client, second)  # the later message wins the race
+    await post(client, first)
+    await app[RUNTIME].inbox.drain()
+    state = await store.load_conversation(CONVERSATION)
+    assert state is not None and state.slots.consent is True
+    assert state.asking == "prefecture"
+    assert "habitez" in fake.sent()[-1]["text"]
+
+
+async def test_a_button_tap_is_answered_and_read_as_the_option(
+    client: Client, channel: TelegramChannel, fake: FakeTelegramApi, store: SqliteStore
+) -> None:
+    await post(client, fixture("text"))
+    response = await post(client, fixture("callback"))
+    assert response.status == 200
+    await channel.drain()
+    assert fake.sent("answerCallbackQuery") == [{"callback_query_id": "4382bfdwdsb323b2d9"}]
+    state = await store.load_conversation(CONVERSATION)
+    assert state is not None and state.slots.consent is True
+    assert "habitez" in fake.sent()[-1]["text"]
+
+
+async def test_a_shared_location_fills_the_prefecture(
+    client: Client, channel: TelegramChannel, store: SqliteStore
+) -> None:
+    await post(client, fixture("text"))
+    await post(client, fixture("callback"))
+    await post(client, fixture("location"))
+    await channel.drain()
+    state = await store.load_conversation(CONVERSATION)
+    assert state is not None and state.slots.prefecture == "75"
+
+
+async def test_media_is_answered_but_edits_and_groups_are_ignored(
+    client: Client, fake: FakeTelegramApi, store: SqliteStore
+) -> None:
+    for name in ("edited", "group_text"):
+        response = await post(client, fixture(name))
+        assert response.status == 200
+    assert fake.calls == []
+    assert await store.load_conversation(CONVERSATION) is None
+    unparseable = await client.post(
+        "/webhooks/telegram", data=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    )
+    assert unparseable.status == 200
+    await post(client, fixture("sticker"))
+    assert fake.sent(), "a sticker gets the 'text only' answer"
+
+
+def test_start_drops_the_deep_link_payload(channel: TelegramChannel) -> None:
+    parsed = channel.convert(Update.model_validate(fixture("start")))
+    assert isinstance(parsed, InboundMessage)
+    assert parsed.text == "/start"
+    assert parsed.message_id == "100000003"
+    assert parsed.sender == Address(channel="telegram", recipient=CHAT)
+    assert parsed.sent_at is not None and parsed.sent_at.timestamp() == 1732600100
+
+
+async def test_a_long_text_is_split_and_the_buttons_follow_the_last_piece(
+    channel: TelegramChannel, fake: FakeTelegramApi
+) -> None:
+    paragraph = "Une phrase assez longue sur les démarches en préfecture. " * 20
+    text = "\n".join([paragraph] * 8)  # ~9,000 characters
+    reply = Reply(text=text, options=(Option(id="yes", label="Oui"), Option(id="no", label="Non")))
+    await channel.send(Address(channel="telegram", recipient=CHAT), [reply])
+    sent = fake.sent()
+    assert len(sent) == 3
+    assert all(len(message["text"]) <= MAX_TEXT for message in sent)
+    assert [("reply_markup" in message) for message in sent] == [False, False, True]
+    assert " ".join(m["text"] for m in sent).split() == text.split()
+
+
+async def test_a_429_is_honoured_then_retried(
+    channel: TelegramChannel, fake: FakeTelegramApi, waits: list[float]
+) -> None:
+    fake.rate_limit(retry_after=3)
+    await channel.send(Address(channel="telegram", recipient=CHAT), [Reply(text="Bonjour")])
+    assert waits == [3.0]
+    assert [m["text"] for m in fake.sent()] == ["Bonjour", "Bonjour"]
+
+
+async def test_a_lasting_429_becomes_a_retryable_error(
+    channel: TelegramChannel, fake: FakeTelegramApi, waits: list[float]
+) -> None:
+    fake.rate_limit(retry_after=3, times=10)
+    with pytest.raises(ChannelSendError) as raised:
+        await channel.send(Address(channel="telegram", recipient=CHAT), [Reply(text="Bonjour")])
+    assert raised.value.retryable and raised.value.retry_after == 3.0
+    assert len(fake.sent()) == channel.max_send_attempts
+    assert waits == [3.0] * (channel.max_send_attempts - 1)
+
+
+async def test_a_blocked_bot_gets_a_final_error(channel: TelegramChannel, fake: FakeTelegramApi) -> None:
+    fake.block()
+    with pytest.raises(ChannelSendError) as raised:
+        await channel.send(Address(channel="telegram", recipient=CHAT), [Reply(text="Bonjour")])
+    assert raised.value.retryable is False
+    assert len(fake.sent()) == 1
+
+
+async def test_long_polling_reads_updates_with_an_offset(
+    channel: TelegramChannel, fake: FakeTelegramApi
+) -> None:
+    fake.push_update(fixture("text"))
+    fake.push_update(fixture("callback"))
+    received: list[InboundMessage] = []
+    stop = asyncio.Event()
+
+    async def accept(message: InboundMessage) -> bool:
+        received.append(message)
+        if len(received) == 2:
+            stop.set()
+        return True
+
+    await asyncio.wait_for(channel.poll(accept, stop, timeout=1), timeout=10)
+    assert [m.text for m in received] == ["Bonjour, je n'ai pas de rendez-vous", None]
+    assert received[1].option == "yes"
+    assert fake.calls[0].method == "deleteWebhook"
+    assert fake.sent("answerCallbackQuery") == [{"callback_query_id": "4382bfdwdsb323b2d9"}]
+    assert fake.sent("getUpdates")[0].get("offset") is None
+
+
+async def test_long_polling_confirms_what_it_read(channel: TelegramChannel, fake: FakeTelegramApi) -> None:
+    fake.push_update(fixture("text"))
+    stop = asyncio.Event()
+    received: list[InboundMessage] = []
+
+    async def accept(message: InboundMessage) -> bool:
+        received.append(message)
+        fake.push_update(fixture("location", update_id=100000009))
+        return True
+
+    async def stop_after_second() -> None:
+        while len(received) < 2:
+            await asyncio.sleep(0.01)
+        stop.set()
+
+    await asyncio.wait_for(asyncio.gather(channel.poll(accept, stop, timeout=1), stop_after_second()), 10)
+    offsets = [call.get("offset") for call in fake.sent("getUpdates")]
+    assert "100000002" in offsets  # the text (100000001) was confirmed
+    assert received[1].location is not None
+    assert len(received) == 2  # nothing read twice
+
+
+async def test_register_webhook_sends_the_url_and_secret(
+    api_base: str, http: aiohttp.ClientSession, fake: FakeTelegramApi
+) -> None:
+    settings = Settings(
+        telegram_bot_token=SecretStr("123456:TEST-TOKEN"),
+        telegram_webhook_secret=SecretStr(SECRET),
+        telegram_api_base=api_base,
+        public_url="https://triage.example.org/",
+    )
+    url = await register_webhook(settings, http)
+    assert url == "https://triage.example.org/webhooks/telegram"
+    [call] = fake.sent("setWebhook")
+    assert call["url"] == url and call["secret_token"] == SECRET
+    assert call["allowed_updates"] == ["message", "callback_query"]
+
+
+def test_from_settings_needs_a_token(http: aiohttp.ClientSession) -> None:
+    assert TelegramChannel.from_settings(Settings(), http) is None
+    settings = Settings(
+        telegram_bot_token=SecretStr("123456:TEST-TOKEN"), telegram_webhook_secret=SecretStr(SECRET)
+    )
+    channel = TelegramChannel.from_settings(settings, http)
+    assert channel is not None and channel.webhook_secret == SECRET

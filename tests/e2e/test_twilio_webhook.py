@@ -1,0 +1,300 @@
+"""Twilio SMS end to end over real HTTP: signed form POST in → engine → the fake REST API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import Brain
+from bot.channels.base import ChannelSendError
+from bot.channels.twilio import EMPTY_TWIML, TwilioChannel, twilio_signature
+from bot.core.clock import FixedClock
+from bot.core.messages import Address, Reply
+from bot.server import RUNTIME, create_app
+from bot.settings import Settings
+from bot.storage.sqlite import SqliteStore
+from tests.fakes.twilio_api import FakeTwilioApi
+
+ACCOUNT = "AC0123456789abcdef0123456789abcdef"
+TOKEN = "twilio-auth-token-for-tests"
+BOT_NUMBER = "+33757000000"
+PHONE = "+33612345678"
+CONVERSATION = f"sms:{PHONE}"
+# The public URL Twilio calls: not the test server's address (a proxy sits in between).
+PUBLIC_URL = "https://triage.example.org/webhooks/twilio"
+
+Client = TestClient[web.Request, web.Application]
+ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
+ClientFactory = Callable[[web.Application], Awaitable[Client]]
+
+
+def inbound(body: str, sid: str, sender: str = PHONE) -> list[tuple[str, str]]:
+    """Twilio's inbound parameters (protocols.md §3.6), in the order Twilio sends them."""
+    return [
+        ("ToCountry", "FR"),
+        ("ToState", ""),
+        ("SmsMessageSid", sid),
+        ("NumMedia", "0"),
+        ("ToCity", ""),
+        ("FromZip", ""),
+        ("SmsSid", sid),
+        ("FromState", ""),
+        ("SmsStatus", "received"),
+        ("FromCity", ""),
+        ("Body", body),
+        ("FromCountry", "FR"),
+        ("To", BOT_NUMBER),
+        ("ToZip", ""),
+        ("NumSegments", "1"),
+        ("MessageSid", sid),
+        ("AccountSid", ACCOUNT),
+        ("From", sender),
+        ("ApiVersion", "2010-04-01"),
+    ]
+
+
+@pytest.fixture
+def fake() -> FakeTwilioApi:
+    return FakeTwilioApi(ACCOUNT, TOKEN)
+
+
+@pytest.fixture
+async def api_base(fake: FakeTwilioApi, aiohttp_server: ServerFactory) -> str:
+    server = await aiohttp_server(fake.app)
+    return str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def channel(api_base: str, http: aiohttp.ClientSession) -> TwilioChannel:
+    settings = Settings(
+        twilio_account_sid=ACCOUNT,
+        twilio_auth_token=TOKEN,  # type: ignore[arg-type]
+        twilio_from_number=BOT_NUMBER,
+        twilio_webhook_url=PUBLIC_URL,
+        twilio_api_base=api_base,
+    )
+    built = TwilioChannel.from_settings(settings, http)
+    assert built is not None
+    return built
+
+
+def make_app(
+    channel: TwilioChannel, brain: Brain, clock: FixedClock, store: SqliteStore, reorder: float = 0.0
+) -> web.Application:
+    settings = Settings(store_url="sqlite:///:memory:", reorder_window_seconds=reorder)
+    return create_app(
+        settings,
+        brain=brain,
+        clock=clock,
+        store=store,
+        channels={"twilio": channel},
+        process_inline=reorder == 0,
+    )
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: ClientFactory, channel: TwilioChannel, brain: Brain, clock: FixedClock, store: SqliteStore
+) -> Client:
+    return await aiohttp_client(make_app(channel, brain, clock, store))
+
+
+async def post(
+    client: Client, params: list[tuple[str, str]], signature: str | None = "sign"
+) -> aiohttp.ClientResponse:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if signature == "sign":
+        headers["X-Twilio-Signature"] = twilio_signature(TOKEN, PUBLIC_URL, params)
+    elif signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    return await client.post("/webhooks/twilio", data=urlencode(params), headers=headers)
+
+
+def test_the_signature_follows_twilios_documented_vectors() -> None:
+    # twilio-python tests/unit/test_request_validator.py (protocols.md §3.6).
+    params = [
+        ("CallSid", "CA1234567890ABCDE"),
+        ("Caller", "+14158675309"),
+        ("Digits", "1234"),
+        ("From", "+14158675309"),
+        ("To", "+18005551212"),
+    ]
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    assert twilio_signature("12345", url, params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    with_port = "https://mycompany.com:443/myapp.php?foo=1&bar=2"
+    assert twilio_signature("12345", with_port, params) == "kvajT1Ptam85bY51eRf/AJRuM3w="
+    repeated = [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234")]
+    assert twilio_signature("12345", url, repeated) == "IK+Dwps556ElfBT0I3Rgjkr1wJU="
+
+
+async def test_a_signed_sms_is_answered_through_the_rest_api(
+    client: Client, fake: FakeTwilioApi, channel: TwilioChannel, store: SqliteStore
+) -> None:
+    response = await post(client, inbound("Bonjour, je n'ai pas de rendez-vous", "SM" + "a" * 32))
+    assert response.status == 200
+    assert response.content_type == "text/xml"
+    assert await response.text() == EMPTY_TWIML
+    answers = fake.bodies_to(PHONE)
+    assert answers, "the fake Twilio API received no message"
+    assert len(answers) == len(channel.last_sent)
+    answer = answers[-1]
+    assert {message.from_ for message in fake.messages} == {BOT_NUMBER}
+    assert answer.endswith("\n1 Oui, d'accord\n2 Non")  # the consent question as a numbered menu
+    assert "SUPPRIMER" in answer
+    assert all(sms.encoding == "gsm7" for sms in channel.last_sent)  # the French SMS variants
+    state = await store.load_conversation(CONVERSATION)
+    assert state is not None and state.channel == "sms"
+
+    # "1" picks the first option of the menu.
+    await post(client, inbound("1", "SM" + "b" * 32))
+    state = await store.load_conversation(CONVERSATION)
+    assert state is not None and state.slots.consent is True
+    assert "habitez" in fake.bodies_to(PHONE)[-1]
+
+
+async def test_a_signature_over_the_url_with_its_default_port_is_accepted(
+    client: Client, fake: FakeTwilioApi
+) -> None:
+    params = inbound("Bonjour", "SM" + "c" * 32)
+    signature = twilio_signature(TOKEN, "https://triage.example.org:443/webhooks/twilio", params)
+    response = await post(client, params, signature=signature)
+    assert response.status == 200
+    assert fake.bodies_to(PHONE)
+
+
+@pytest.mark.parametrize(
+    ("signature", "status"),
+    [
+        (None, 401),
+        ("", 401),
+        ("RSOYDt4T1cUTdK1PDd93/VVr8B8=", 403),
+        ("forged", 403),
+    ],
+)
+async def test_unsigned_or_forged_requests_are_refused_and_store_nothing(
+    client: Client, fake: FakeTwilioApi, store: SqliteStore, signature: str | None, status: int
+) -> None:
+    response = await post(client, inbound("Bonjour", "SM" + "d" * 32), signature=signature)
+    assert response.status == status
+    assert await store.load_conversation(CONVERSATION) is None
+    assert fake.messages == []
+
+
+async def test_a_signature_of_other_parameters_is_refused(client: Client, store: SqliteStore) -> None:
+    signed = inbound("Bonjour", "SM" + "e" * 32)
+    tampered = [(k, "+33699999999" if k == "From" else v) for k, v in signed]
+    signature = twilio_signature(TOKEN, PUBLIC_URL, signed)
+    response = await post(client, tampered, signature=signature)
+    assert response.status == 403
+    assert await store.load_conversation("sms:+33699999999") is None
+
+
+async def test_a_duplicate_message_sid_is_processed_once(
+    client: Client, fake: FakeTwilioApi, store: SqliteStore
+) -> None:
+    params = inbound("Bonjour, je n'ai pas de rendez-vous", "SM" + "f" * 32)
+    first = await post(client, params)
+    sent = len(fake.bodies_to(PHONE))
+    again = await post(client, params)
+    assert (first.status, again.status) == (200, 200)
+    assert sent > 0
+    assert len(fake.bodies_to(PHONE)) == sent
+    state = await store.load_conversation(CONVERSATION)
+    assert state is not None
+    assert state.processed_ids == ["SM" + "f" * 32]
+
+
+async def test_messages_are_processed_in_arrival_order_not_by_sid(
+    aiohttp_client: ClientFactory,
+    channel: TwilioChannel,
+    brain: Brain,
+    clock: FixedClock,
+    store: SqliteStore,
+    fake: FakeTwilioApi,
+) -> None:
+    """Twilio sends no timestamp: within the reorder window, arrival order wins (SIDs are random;
+    sorted by SID, the "1" would come before the opening and be read as a first message)."""
+    app = make_app(channel, brain, clock, store, reorder=0.2)
+    client = await aiohttp_client(app)
+    await post(client, inbound("Bonjour, je n'ai pas de rendez-vous", "SMz" + "0" * 31))
+    await post(client, inbound("1", "SMa" + "0" * 31))
+    await app[RUNTIME].inbox.drain()
+    state = await store.load_conversation(CONVERSATION)
+    assert state is not None and state.slots.consent is True
+    assert "habitez" in fake.bodies_to(PHONE)[-1]
+
+
+async def test_stop_reaches_the_engine_which_asks_for_confirmation(
+    client: Client, fake: FakeTwilioApi, store: SqliteStore
+) -> None:
+    await post(client, inbound("Bonjour, je n'ai pas de rendez-vous", "SM" + "1" * 32))
+    await post(client, inbound("STOP", "SM" + "2" * 32))
+    assert "effacer" in fake.bodies_to(PHONE)[-1]
+    await post(client, inbound("OUI", "SM" + "3" * 32))
+    state = await store.load_conversation(CONVERSATION)
+    assert state is None or state.slots.consent is not True
+
+
+async def test_media_only_messages_are_acknowledged_and_ignored(
+    client: Client, fake: FakeTwilioApi, store: SqliteStore
+) -> None:
+    params = [
+        (k, "" if k == "Body" else ("1" if k == "NumMedia" else v)) for k, v in inbound("", "SM" + "4" * 32)
+    ]
+    response = await post(client, params)
+    assert response.status == 200
+    assert await response.text() == EMPTY_TWIML
+    assert fake.messages == []
+    assert await store.load_conversation(CONVERSATION) is None
+
+
+async def test_an_unsubscribed_recipient_is_a_final_error(
+    channel: TwilioChannel, fake: FakeTwilioApi
+) -> None:
+    fake.unsubscribed.add(PHONE)
+    with pytest.raises(ChannelSendError) as error:
+        await channel.send(Address(channel="twilio", recipient=PHONE), [Reply(text="Bonjour")])
+    assert error.value.retryable is False
+    assert "21610" in str(error.value)
+    assert fake.messages == []
+
+
+async def test_rate_limiting_is_retryable_with_its_delay(channel: TwilioChannel, fake: FakeTwilioApi) -> None:
+    fake.rate_limited = 1
+    with pytest.raises(ChannelSendError) as error:
+        await channel.send(Address(channel="twilio", recipient=PHONE), [Reply(text="Bonjour")])
+    assert error.value.retryable is True
+    assert error.value.retry_after == 2.0
+    await channel.send(Address(channel="twilio", recipient=PHONE), [Reply(text="Bonjour")])
+    assert fake.bodies_to(PHONE) == ["Bonjour"]
+
+
+async def test_a_wrong_auth_token_is_a_final_error(api_base: str, http: aiohttp.ClientSession) -> None:
+    wrong = TwilioChannel(
+        account_sid=ACCOUNT,
+        auth_token="not-the-token",
+        from_number=BOT_NUMBER,
+        webhook_url=PUBLIC_URL,
+        http=http,
+        api_base=api_base,
+    )
+    with pytest.raises(ChannelSendError) as error:
+        await wrong.send(Address(channel="twilio", recipient=PHONE), [Reply(text="Bonjour")])
+    assert error.value.retryable is False
+
+
+def test_twilio_is_disabled_without_its_settings(http: aiohttp.ClientSession) -> None:
+    assert TwilioChannel.from_settings(Settings(), http) is None
+    partial = Settings(twilio_account_sid=ACCOUNT, twilio_auth_token=TOKEN)  # type: ignore[arg-type]
+    assert TwilioChannel.from_settings(partial, http) is None

@@ -1,0 +1,581 @@
+"""The hand-off desk (spec §4): offers, answers, expiry, escalation, restart, registration, relay.
+
+Real rules, real gazetteer, real SQLite; the only fake is an Outbox that records what was sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from actions import build_actions
+from actions.desk import (
+    TIMER_OFFER,
+    AdviceError,
+    HandoffDesk,
+    load_advice,
+    parse_volunteer_option,
+    parse_volunteer_text,
+)
+from actions.volunteers import Volunteer
+from bot.app import Brain, build_desk
+from bot.core.case import Case, Slots
+from bot.core.clock import FixedClock
+from bot.core.conversation import ConversationState
+from bot.core.messages import Address, Reply
+from bot.core.ports import ActionContext
+from bot.storage.sqlite import SqliteStore
+
+
+class RecordingOutbox:
+    """Keeps what the desk sends, per address."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[Address, Reply]] = []
+
+    async def send(self, address: Address, replies: Sequence[Reply]) -> None:
+        self.sent.extend((address, reply) for reply in replies)
+
+    def to(self, address: Address) -> list[Reply]:
+        return [reply for to, reply in self.sent if to == address]
+
+    def texts(self, address: Address) -> str:
+        return "\n".join(reply.text for reply in self.to(address))
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+
+def tg(chat_id: str) -> Address:
+    return Address(channel="telegram", recipient=chat_id)
+
+
+PERSON = tg("5550001234")
+
+
+def volunteer(vid: str, chat: str, commune: str, departments: str, **extra: Any) -> Volunteer:
+    row: dict[str, Any] = {
+        "id": vid,
+        "name": f"Démo {vid.upper()}",
+        "association": "Association Démo 93",
+        "commune": commune,
+        "departments": departments,
+        "languages": "fr ar",
+        "capacity": 2,
+        "telegram_chat_id": chat,
+        "phone": f"+3360000{chat}",
+    }
+    row.update(extra)
+    return Volunteer.model_validate(row)
+
+
+# Near Bobigny (93008), where the person lives: A in Bobigny, B in Montreuil, C in Saint-Denis,
+# D in Paris (does not cover 93). Coordinators take no ordinary offer (capacity 0).
+ROSTER = [
+    volunteer("a", "1001", "93008", "93"),
+    volunteer("b", "1002", "93048", "93"),
+    volunteer("c", "1003", "93066", "93"),
+    volunteer("d", "1004", "75056", "75"),
+    volunteer("coord93", "2001", "93008", "93", skills="coordination", capacity=0),
+    volunteer("national", "2002", "75056", "", skills="coordination", capacity=0),
+]
+ADDRESS = {v.id: tg(v.telegram_chat_id or "") for v in ROSTER}
+
+
+@dataclass
+class Desk:
+    desk: HandoffDesk
+    outbox: RecordingOutbox
+    store: SqliteStore
+    clock: FixedClock
+    brain: Brain
+
+    async def case(self, case_id: str) -> Case:
+        case = await self.store.get_case(case_id)
+        assert case is not None
+        return case
+
+    async def say(self, who: str, text: str | None = None, option: str | None = None) -> str:
+        replies = await self.desk.volunteer_message(ADDRESS[who], text, option)
+        return "\n".join(reply.text for reply in replies)
+
+
+async def make_desk(brain: Brain, store: SqliteStore, clock: FixedClock, roster: list[Volunteer]) -> Desk:
+    outbox = RecordingOutbox()
+    desk = await build_desk(brain, store, outbox, clock, address_key=b"k" * 32, demo_roster=None)
+    await desk.import_roster(roster)
+    return Desk(desk, outbox, store, clock, brain)
+
+
+async def new_case(d: Desk, *, note: str = "mon patron s'appelle Dupont", **slots: Any) -> Case:
+    """A handed-off case (P1, expired_unprotected) of a person reachable on Telegram."""
+    now = d.clock.now()
+    values: dict[str, Any] = {
+        "language": "fr",
+        "consent": True,
+        "prefecture": "93",
+        "commune": "93008",
+        "document": "CST_VPF",
+        "expiry_date": dt.date(2026, 3, 3),
+        "application_status": "not_filed",
+        "removal_order": False,
+        "vulnerabilities": frozenset(),
+        "note": note,
+        "confirm": True,
+    }
+    values.update(slots)
+    filled = Slots.model_validate(values)
+    state = ConversationState(id="telegram:person", channel="telegram", created_at=now, updated_at=now)
+    state.sender = PERSON
+    state.status = "handed_off"
+    await d.store.save_conversation(state)
+    case = Case(
+        id="K7QF9Z",
+        conversation_id=state.id,
+        channel="telegram",
+        slots=filled,
+        urgency=d.brain.rules.evaluate(filled, now, "fr"),
+        created_at=now,
+        updated_at=now,
+    )
+    await d.store.save_case(case)
+    await d.desk.submit(case)
+    return case
+
+
+def offered_to(case: Case) -> list[tuple[str, str]]:
+    return [(offer.volunteer_id, offer.result) for offer in case.offers]
+
+
+# -- the lifecycle, table-driven ------------------------------------------------------------------
+
+LIFETIME_P1 = dt.timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class Step:
+    who: str | None = None  # a volunteer's message, or None for time passing (then a tick)
+    text: str | None = None
+    option: str | None = None
+    wait: dt.timedelta = dt.timedelta(0)
+
+
+def answer(who: str, text: str | None = None, option: str | None = None) -> Step:
+    return Step(who=who, text=text, option=option)
+
+
+def wait(delta: dt.timedelta) -> Step:
+    return Step(wait=delta)
+
+
+SCENARIOS: dict[str, tuple[list[Step], str, list[tuple[str, str]]]] = {
+    "expiry goes to the next candidate": (
+        [wait(LIFETIME_P1 + dt.timedelta(minutes=1))],
+        "offered",
+        [("a", "expired"), ("b", "pending")],
+    ),
+    "decline goes to the next candidate": (
+        [answer("a", "non")],
+        "offered",
+        [("a", "declined"), ("b", "pending")],
+    ),
+    "decline by button": (
+        [answer("a", option="decline:K7QF9Z")],
+        "offered",
+        [("a", "declined"), ("b", "pending")],
+    ),
+    "three failures escalate": (
+        [answer("a", "NON K7QF9Z"), wait(LIFETIME_P1), answer("c", "non")],
+        "escalated",
+        [("a", "declined"), ("b", "expired"), ("c", "declined")],
+    ),
+    "acceptance": (
+        [answer("a", "oui")],
+        "accepted",
+        [("a", "accepted")],
+    ),
+    "acceptance of the second offer": (
+        [answer("a", "Non"), answer("b", option="accept:K7QF9Z")],
+        "accepted",
+        [("a", "declined"), ("b", "accepted")],
+    ),
+    "closing with an outcome": (
+        [answer("a", "OUI K7QF9Z"), answer("a", "FIN K7QF9Z rdv")],
+        "closed",
+        [("a", "accepted")],
+    ),
+    "closing by buttons": (
+        [
+            answer("a", "oui"),
+            answer("a", option="close:K7QF9Z"),
+            answer("a", option="close:K7QF9Z:unreachable"),
+        ],
+        "closed",
+        [("a", "accepted")],
+    ),
+    "an answer after the expiry is too late": (
+        [wait(LIFETIME_P1), answer("a", "oui")],
+        "offered",
+        [("a", "expired"), ("b", "pending")],
+    ),
+    "someone else's offer cannot be accepted": (
+        [answer("b", "OUI K7QF9Z")],
+        "offered",
+        [("a", "pending")],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+async def test_lifecycle(name: str, brain: Brain, store: SqliteStore, clock: FixedClock) -> None:
+    steps, status, offers = SCENARIOS[name]
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    assert offered_to(await d.case(case.id)) == [("a", "pending")]
+    for step in steps:
+        if step.who is None:
+            clock.advance(step.wait)
+            await d.desk.tick()
+        else:
+            await d.say(step.who, step.text, step.option)
+    final = await d.case(case.id)
+    assert final.status == status
+    assert offered_to(final) == offers
+    if status == "closed":
+        assert final.outcome in ("appointment_obtained", "unreachable")
+        assert "clôturé" in d.outbox.texts(PERSON)
+    if status == "escalated":
+        assert final.escalated_to == ["coord93"]
+        assert "ESCALADE" in d.outbox.texts(ADDRESS["coord93"])
+        assert d.outbox.texts(ADDRESS["national"]) == ""
+        assert "responsables de l'association" in d.outbox.texts(PERSON)
+
+
+async def test_offer_lifetime_follows_the_urgency(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    offer = (await d.case(case.id)).offers[0]
+    assert case.urgency.level == "P1"
+    assert offer.expires_at - offer.offered_at == LIFETIME_P1
+
+
+async def test_the_offer_identifies_nobody_and_the_acceptance_brings_the_summary(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    (offer,) = d.outbox.to(ADDRESS["a"])
+    assert "K7QF9Z" in offer.text and "P1" in offer.text
+    assert [o.id for o in offer.options] == ["accept:K7QF9Z", "decline:K7QF9Z"]
+    for secret in ("Dupont", "Bobigny", "03/03/2026", PERSON.recipient):
+        assert secret not in offer.text
+    d.outbox.clear()
+
+    reply = await d.say("a", "oui")
+    assert "Dupont" in reply and "Bobigny" in reply  # the full summary, after acceptance
+    told = d.outbox.texts(PERSON)
+    assert "Démo A" in told and "Association Démo 93" in told and "dans les 2 jours" in told
+    assert "capture d'écran datée" in told  # the advice file
+    assert "+3360000" not in told and "1001" not in told
+    assert (await d.case(case.id)).volunteer_id == "a"
+
+
+async def test_no_candidate_escalates_to_national_coordinators_when_the_department_has_none(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    roster = [v for v in ROSTER if v.id in ("d", "national")]  # nobody for the Rhône
+    d = await make_desk(brain, store, clock, roster)
+    case = await new_case(d, prefecture="69", commune="69123")
+    final = await d.case(case.id)
+    # D does not cover 69 but is eligible (any département): first offer to D, then nobody left.
+    assert offered_to(final) == [("d", "pending")]
+    await d.say("d", "non")
+    final = await d.case(case.id)
+    assert final.status == "escalated"
+    assert final.escalation_stage == "national"
+    assert final.escalated_to == ["national"]
+    assert "aucun ou aucune bénévole disponible" not in d.outbox.texts(ADDRESS["national"])
+    assert "1 proposition(s)" in d.outbox.texts(ADDRESS["national"])
+
+
+async def test_no_candidate_at_all_escalates_at_once(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    roster = [v for v in ROSTER if v.id in ("coord93", "national")]
+    d = await make_desk(brain, store, clock, roster)
+    case = await new_case(d)
+    final = await d.case(case.id)
+    assert final.status == "escalated" and final.offers == []
+    assert final.escalation_stage == "department"
+    assert "aucun ou aucune bénévole disponible" in d.outbox.texts(ADDRESS["coord93"])
+
+    # Nobody in the département takes it within the offer lifetime: the national coordinators.
+    clock.advance(LIFETIME_P1)
+    assert await d.desk.tick() == 1
+    final = await d.case(case.id)
+    assert final.escalation_stage == "national"
+    assert final.escalated_to == ["coord93", "national"]
+    assert "ESCALADE" in d.outbox.texts(ADDRESS["national"])
+
+    # A coordinator takes it: the others are told, the person too.
+    reply = await d.say("national", "OUI K7QF9Z")
+    assert "Dupont" in reply
+    final = await d.case(case.id)
+    assert final.status == "accepted" and final.volunteer_id == "national"
+    assert offered_to(final) == [("national", "accepted")]
+    assert "pris par Démo NATIONAL" in d.outbox.texts(ADDRESS["coord93"])
+    assert "plus valable" in await d.say("coord93", "OUI K7QF9Z")
+    assert (await d.case(case.id)).volunteer_id == "national"
+
+
+async def test_a_restart_in_the_middle_of_an_offer_loses_nothing_and_repeats_nothing(
+    brain: Brain, tmp_path: Path, clock: FixedClock
+) -> None:
+    path = tmp_path / "restart.db"
+    first_store = SqliteStore(path)
+    d = await make_desk(brain, first_store, clock, ROSTER)
+    case = await new_case(d)
+    await first_store.close()  # the process dies while A's offer is pending
+
+    clock.advance(LIFETIME_P1 + dt.timedelta(seconds=1))
+    stores = [SqliteStore(path), SqliteStore(path)]  # two workers after the restart
+    outbox = RecordingOutbox()
+    desks = [
+        await build_desk(brain, s, outbox, clock, address_key=b"k" * 32, demo_roster=None) for s in stores
+    ]
+    processed = [await desk.tick() for desk in desks]
+    assert processed == [1, 0]
+    final = await stores[0].get_case(case.id)
+    assert final is not None and offered_to(final) == [("a", "expired"), ("b", "pending")]
+    assert len(outbox.to(ADDRESS["b"])) == 1
+    assert "expiré" in outbox.texts(ADDRESS["a"])
+    assert [await desk.tick() for desk in desks] == [0, 0]  # a duplicate tick does nothing
+    assert len(outbox.sent) == 2
+    for s in stores:
+        await s.close()
+
+
+async def test_a_duplicate_tick_does_nothing(brain: Brain, store: SqliteStore, clock: FixedClock) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    await new_case(d)
+    assert await d.desk.tick() == 0  # nothing due yet
+    clock.advance(LIFETIME_P1)
+    assert await d.desk.tick() == 1
+    sent = len(d.outbox.sent)
+    assert await d.desk.tick() == 0
+    assert await d.desk.tick(clock.now()) == 0
+    assert len(d.outbox.sent) == sent
+
+
+async def test_an_interrupted_run_is_picked_up_again(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """A worker claimed the expiry and died: the lease brings the timer back, and the work is done once."""
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    clock.advance(LIFETIME_P1)
+    (timer,) = await store.due_timers(clock.now())
+    assert timer.kind == TIMER_OFFER and await store.claim_timer(timer)
+    await store.schedule_timer(TIMER_OFFER, case.id, clock.now() + dt.timedelta(minutes=5))  # the lease
+    assert await d.desk.tick() == 0
+    clock.advance(dt.timedelta(minutes=5))
+    assert await d.desk.tick() == 1
+    assert offered_to(await d.case(case.id)) == [("a", "expired"), ("b", "pending")]
+
+
+async def test_capacity_counts_open_cases_and_pending_offers(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    roster = [volunteer("a", "1001", "93008", "93", capacity=1), volunteer("b", "1002", "93048", "93")]
+    d = await make_desk(brain, store, clock, roster)
+    first = await new_case(d)
+    await d.say("a", "oui")
+    second = first.model_copy(update={"id": "M2N3P4", "offers": [], "status": "ready_for_handoff"})
+    await store.save_case(second)
+    await d.desk.submit(second)
+    assert offered_to(await d.case("M2N3P4")) == [("b", "pending")]
+
+
+async def test_relay_both_ways_without_addresses(brain: Brain, store: SqliteStore, clock: FixedClock) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    await d.say("a", "oui")
+    d.outbox.clear()
+
+    assert "Transmis" in await d.say("a", "Bonjour, je vous appelle demain à 10 h ?")
+    assert d.outbox.texts(PERSON) == "Démo A (bénévole) : Bonjour, je vous appelle demain à 10 h ?"
+    assert "Transmis" in await d.say("a", "MSG K7QF9Z Apportez votre passeport")
+
+    relay = build_actions(brain.rules, d.desk)["relay_to_volunteer"]
+    context = ActionContext(
+        conversation_id=case.conversation_id,
+        channel="telegram",
+        language="fr",
+        slots=case.slots,
+        now=clock.now(),
+        cases=store,
+        case_id=case.id,
+        message_text="Oui, merci !",
+    )
+    result = await relay(context)
+    assert result.consumed and result.reply == "relay_sent"
+    to_volunteer = d.outbox.texts(ADDRESS["a"])
+    assert "Oui, merci !" in to_volunteer and "MSG K7QF9Z" in to_volunteer
+    assert PERSON.recipient not in to_volunteer
+    assert "+3360000" not in d.outbox.texts(PERSON)
+
+    # Before any acceptance the person's messages are not taken (the engine answers as before).
+    await store.save_case(case.model_copy(update={"id": "M2N3P4", "status": "offered"}))
+    assert not (await relay(dataclasses.replace(context, case_id="M2N3P4"))).consumed
+    # Without a desk, nothing is relayed.
+    assert not (await build_actions(brain.rules)["relay_to_volunteer"](context)).consumed
+
+
+async def test_registration_with_a_one_time_code(brain: Brain, store: SqliteStore, clock: FixedClock) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    phone = Address(channel="whatsapp", recipient="+33 7 00 00 00 99")
+    assert not await d.desk.is_volunteer(phone)
+    invitation = await d.desk.create_invitation("b")
+    assert await d.desk.handles(phone, f"/start {invitation.code}")
+    assert not await d.desk.handles(phone, "bonjour je n'ai pas de rendez-vous")
+
+    welcome = await d.desk.volunteer_message(phone, f"inscription {invitation.code.lower()}", None)
+    assert "Bienvenue Démo B" in welcome[0].text
+    assert await d.desk.is_volunteer(Address(channel="whatsapp", recipient="+33700000099"))
+    assert (await d.desk.volunteer_for(phone)) == ROSTER[1]
+    # The binding is stored under a keyed hash, not the number.
+    bindings = await store.list_records("volunteer_address")
+    assert all("+337" not in str(b) and "700000099" not in str(b) for b in bindings)
+
+    again = await d.desk.volunteer_message(tg("9999"), f"INSCRIPTION {invitation.code}", None)
+    assert "déjà utilisé" in again[0].text
+    assert not await d.desk.is_volunteer(tg("9999"))
+
+    late = await d.desk.create_invitation("c")
+    clock.advance(dt.timedelta(days=7, seconds=1))
+    expired = await d.desk.volunteer_message(tg("8888"), f"/start {late.code}", None)
+    assert "expiré" in expired[0].text or "déjà utilisé" in expired[0].text
+    assert not await d.desk.is_volunteer(tg("8888"))
+
+
+async def test_offers_go_to_the_registered_address(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    phone = Address(channel="sms", recipient="+33700000001")
+    invitation = await d.desk.create_invitation("a")
+    await d.desk.volunteer_message(phone, f"INSCRIPTION {invitation.code}", None)
+    await new_case(d)
+    assert "OUI K7QF9Z" in d.outbox.texts(phone)
+    assert d.outbox.to(ADDRESS["a"]) == []
+    assert "Dupont" in "\n".join(r.text for r in await d.desk.volunteer_message(phone, "OUI", None))
+
+
+async def test_roster_contacts_are_recognised_and_reimport_replaces(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    assert await d.desk.is_volunteer(ADDRESS["a"])
+    assert await d.desk.is_volunteer(Address(channel="sms", recipient="+33 6 00 00 10 01"))
+    change = await d.desk.import_roster(ROSTER[1:])
+    assert change.removed == ["a"] and change.added == []
+    assert not await d.desk.is_volunteer(ADDRESS["a"])
+    assert await d.desk.is_volunteer(ADDRESS["b"])
+
+
+async def test_an_erased_case_is_forgotten(brain: Brain, store: SqliteStore, clock: FixedClock) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    await store.erase_conversation(case.conversation_id)
+    clock.advance(LIFETIME_P1)
+    assert await d.desk.tick() == 1
+    assert await store.list_records("pending_offer") == []
+    assert await store.due_timers(clock.now() + dt.timedelta(days=30)) == []
+    assert "n'existe plus" in await d.say("a", "OUI K7QF9Z")
+
+
+async def test_an_erased_accepted_case_frees_its_volunteer(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    roster = [volunteer("a", "1001", "93008", "93", capacity=1), volunteer("b", "1002", "93048", "93")]
+    d = await make_desk(brain, store, clock, roster)
+    case = await new_case(d)
+    await d.say("a", "oui")
+    await store.erase_conversation(case.conversation_id)
+    assert "MSG CODE" in await d.say("a", "Bonjour ?")  # no open case left to write to
+    await store.save_case(case.model_copy(update={"id": "M2N3P4"}))
+    await d.desk.submit(case.model_copy(update={"id": "M2N3P4"}))
+    assert offered_to(await d.case("M2N3P4")) == [("a", "pending")]  # A's capacity is free again
+
+
+async def test_unknown_senders_and_help(brain: Brain, store: SqliteStore, clock: FixedClock) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    stranger = await d.desk.volunteer_message(tg("4242"), "OUI K7QF9Z", None)
+    assert "INSCRIPTION" in stranger[0].text
+    assert "MSG CODE" in await d.say("a", "aide")
+    assert "aucune" in await d.say("a", "dossiers")
+    assert "Précisez" in await d.say("a", "oui")  # no pending offer
+
+
+@pytest.mark.parametrize(
+    ("text", "verb", "case_id", "argument"),
+    [
+        ("OUI", "accept", None, None),
+        ("oui k7qf9z", "accept", "K7QF9Z", None),
+        ("Non K7QF9Z", "decline", "K7QF9Z", None),
+        ("Oui, je vous appelle demain", "text", None, "Oui, je vous appelle demain"),
+        ("FIN K7QF9Z rdv", "close", "K7QF9Z", "rdv"),
+        ("fin référé", "close", None, "référé"),
+        ("FIN K7QF9Z", "close", "K7QF9Z", None),
+        ("Fin de semaine je rappelle", "text", None, "Fin de semaine je rappelle"),
+        ("MSG K7QF9Z bonjour à vous", "message", "K7QF9Z", "bonjour à vous"),
+        ("msg bonjour", "message", None, "bonjour"),
+        ("/start ABCD-EFGH", "register", None, "ABCD-EFGH"),
+        ("INSCRIPTION abcdefgh", "register", None, "ABCDEFGH"),
+        ("/start", "text", None, "/start"),
+    ],
+)
+def test_volunteer_commands(text: str, verb: str, case_id: str | None, argument: str | None) -> None:
+    command = parse_volunteer_text(text)
+    assert (command.verb, command.case_id, command.argument) == (verb, case_id, argument)
+
+
+def test_volunteer_buttons() -> None:
+    assert parse_volunteer_option("accept:K7QF9Z") is not None
+    assert parse_volunteer_option("close:K7QF9Z:resolved") is not None
+    assert parse_volunteer_option("accept:nope") is None
+    assert parse_volunteer_option("yes") is None
+
+
+def test_the_shipped_advice_is_complete(brain: Brain) -> None:
+    advice = load_advice(languages=brain.texts.languages, rule_names=brain.rules.rule_names)
+    for lang in ("fr", "en", "ar", "es"):
+        general = advice.for_case("default", lang)
+        assert len(general) >= 2 and all(text.strip() for text in general)
+        assert len(advice.for_case("detained", lang)) > len(general)
+
+
+def test_advice_problems_are_all_reported(tmp_path: Path) -> None:
+    path = tmp_path / "advice.yml"
+    path.write_text(
+        "meanwhile:\n"
+        "  - fr: Gardez les captures.\n"
+        "    en: Keep screenshots.\n"
+        "  - rules: [no_such_rule]\n"
+        "    fr: a\n    en: b\n    ar: c\n    es: d\n"
+        "    xx_y: e\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(AdviceError) as caught:
+        load_advice(path, rule_names=["default"])
+    message = str(caught.value)
+    assert "item 1: no text in 'ar'" in message and "item 1: no text in 'es'" in message
+    assert "unknown rule 'no_such_rule'" in message and "'xx_y'" in message

@@ -1,0 +1,114 @@
+"""A whole hand-off through the real engine and SQLite (issue #4): triage → offer to A → decline →
+offer to B → acceptance → messages both ways → closing. Each side sees what it should, nothing more.
+"""
+
+from __future__ import annotations
+
+from bot.app import Brain, build_desk
+from bot.core.clock import FixedClock
+from bot.core.messages import Address, InboundMessage, Reply
+from bot.storage.sqlite import SqliteStore
+from tests.test_desk import RecordingOutbox, tg, volunteer
+
+PERSON = Address(channel="telegram", recipient="5550001234")
+NOTE = "mon employeur Dupont me menace de licenciement"
+ANSWERS = {
+    "language": "français",
+    "consent": "oui",
+    "prefecture": "j'habite à Bobigny",
+    "document": "carte vie privée et familiale",
+    "expiry_date": "elle a expiré le 3 mars",
+    "application_status": "non, impossible d'avoir un rendez-vous",
+    "removal_order": "non",
+    "attempts_since": "depuis septembre",
+    "evidence": "oui",
+    "vulnerabilities": "j'ai deux enfants",
+    "note": NOTE,
+    "confirm": "oui",
+}
+# A in Bobigny is offered the case first, B in Montreuil next.
+A = volunteer("a", "1001", "93008", "93", phone="+33611111111")
+B = volunteer("b", "1002", "93048", "93", phone="+33622222222")
+A_AT, B_AT = tg("1001"), tg("1002")
+
+
+def texts(replies: list[Reply]) -> str:
+    return "\n".join(reply.text for reply in replies)
+
+
+async def test_a_whole_hand_off(brain: Brain, store: SqliteStore, clock: FixedClock) -> None:
+    outbox = RecordingOutbox()
+    desk = await build_desk(brain, store, outbox, clock, address_key=b"e" * 32, demo_roster=None)
+    await desk.import_roster([A, B])
+    engine = brain.engine(store, clock, desk)
+
+    async def deliver(sender: Address, text: str | None = None, option: str | None = None) -> list[Reply]:
+        if await desk.handles(sender, text):
+            return await desk.volunteer_message(sender, text, option)
+        message = InboundMessage(
+            conversation_id=f"{sender.channel}:{sender.recipient}",
+            channel=sender.channel,
+            text=text,
+            option=option,
+            sender=sender,
+        )
+        return await engine.handle(message)
+
+    # 1. The triage, answered slot by slot as the evaluation runner does.
+    person_saw: list[Reply] = await deliver(PERSON, "Bonjour, je n'ai pas de rendez-vous")
+    for _ in range(30):
+        question = next((r for r in reversed(person_saw[-3:]) if r.asking), None)
+        if question is None or question.asking is None:
+            break
+        person_saw += await deliver(PERSON, ANSWERS.get(question.asking, "/skip"))
+    assert "Un ou une bénévole vous contactera" in texts(person_saw)
+    (case,) = await store.cases_for_conversation("telegram:5550001234")
+    assert case.urgency.level == "P1" and case.slots.commune == "93008"
+
+    # 2. The offer went to A at once, and identifies nobody.
+    (offer,) = outbox.to(A_AT)
+    for secret in (NOTE, "Dupont", "Bobigny", PERSON.recipient, "03/03/2026"):
+        assert secret not in offer.text
+    assert "93" in offer.text and case.id in offer.text
+    assert outbox.to(B_AT) == []
+
+    # 3. A declines (button): B gets the offer and accepts by SMS-style text.
+    assert "noté" in texts(await deliver(A_AT, option=f"decline:{case.id}"))
+    (offer_b,) = outbox.to(B_AT)
+    assert NOTE not in offer_b.text
+    summary = texts(await deliver(B_AT, f"oui {case.id}"))
+    assert NOTE in summary and "Bobigny" in summary  # the full summary comes after acceptance
+    assert PERSON.recipient not in summary
+
+    # 4. The person is told who helps, and what to do meanwhile.
+    news = outbox.texts(PERSON)
+    assert "Démo B (Association Démo 93) va vous aider" in news and "dans les 2 jours" in news
+    assert "capture d'écran datée" in news
+    assert "Démo A" not in news
+
+    # 5. Messages both ways, through the bot.
+    assert "Transmis" in texts(await deliver(B_AT, "Bonjour, pouvez-vous m'envoyer votre titre en photo ?"))
+    assert (
+        outbox.to(PERSON)[-1].text
+        == "Démo B (bénévole) : Bonjour, pouvez-vous m'envoyer votre titre en photo ?"
+    )
+    answer = await deliver(PERSON, "Oui je vous l'envoie ce soir")
+    assert texts(answer) == "Message transmis à votre bénévole."
+    to_b = outbox.to(B_AT)[-1].text
+    assert "Oui je vous l'envoie ce soir" in to_b and f"MSG {case.id}" in to_b
+
+    # 6. B closes the case with an outcome; the person is told.
+    assert "clos" in texts(await deliver(B_AT, f"FIN {case.id} rdv"))
+    closed = await store.get_case(case.id)
+    assert closed is not None and closed.status == "closed" and closed.outcome == "appointment_obtained"
+    assert [(o.volunteer_id, o.result) for o in closed.offers] == [("a", "declined"), ("b", "accepted")]
+    assert "clôturé" in outbox.to(PERSON)[-1].text
+
+    # Each side saw nothing of the other's addresses, and A nothing after declining.
+    person_side = texts(person_saw) + outbox.texts(PERSON) + texts(answer)
+    for volunteer_data in ("+33622222222", "+33611111111", "1002", "1001", "Démo A"):
+        assert volunteer_data not in person_side
+    volunteer_side = outbox.texts(A_AT) + outbox.texts(B_AT) + summary
+    assert PERSON.recipient not in volunteer_side and "telegram:" not in volunteer_side
+    assert outbox.to(A_AT) == [offer]
+    assert {address for address, _ in outbox.sent} == {PERSON, A_AT, B_AT}

@@ -1,0 +1,310 @@
+"""Several processes on one Redis (issue 6): the queue, a killed worker, three servers, a Redis crash.
+
+These tests start real processes (`triage serve`, `triage worker`, `redis-server`) and talk to them
+over loopback. They use Redis database 13 with a key prefix of their own, and delete only their keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from redis.asyncio import Redis
+
+from bot.app import Brain
+from bot.core.clock import FixedClock
+from bot.core.messages import InboundMessage
+from bot.inbox import ChannelOutbox
+from bot.queue import RedisQueue, Worker
+from bot.storage.crypto import FieldCipher
+from bot.storage.redis import RedisStore
+
+REDIS_URL = "redis://127.0.0.1:6379/13"
+ROOT = Path(__file__).resolve().parent.parent
+KEY = FieldCipher.generate_key()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    name = f"test-mp-{uuid.uuid4().hex[:10]}"
+    yield name
+
+    async def cleanup() -> None:
+        client = Redis.from_url(REDIS_URL)
+        async for key in client.scan_iter(match=f"*{name}*"):
+            await client.delete(key)
+        await client.aclose()
+
+    asyncio.run(cleanup())
+
+
+@pytest.fixture
+async def redis_store(prefix: str) -> AsyncIterator[RedisStore]:
+    try:
+        store = RedisStore.from_url(REDIS_URL, prefix=prefix, cipher=FieldCipher([KEY]))
+        await store.client.ping()
+    except Exception as exc:  # CI starts a Redis server: its absence is a failure, not a skip
+        pytest.fail(f"no Redis answers at {REDIS_URL}: {exc}")
+    yield store
+    await store.close()
+
+
+def env_for(prefix: str, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        STORE_URL=REDIS_URL,
+        STORE_KEY_PREFIX=prefix,
+        STORE_ENCRYPTION_KEYS=KEY,
+        STORE_HASH_KEY="test-hash-key",
+        LOG_LEVEL="WARNING",
+        **extra,
+    )
+    return env
+
+
+class RecordingOutbox(ChannelOutbox):
+    def __init__(self) -> None:
+        super().__init__({})
+        self.sent: list[str] = []
+
+    async def send(self, address: object, replies: object) -> None:  # type: ignore[override]
+        self.sent.append(str(address))
+
+
+async def test_queue_takes_a_delivery_once_and_a_worker_processes_it(
+    brain: Brain, redis_store: RedisStore, prefix: str
+) -> None:
+    queue = RedisQueue(redis_store.client, prefix=prefix, cipher=redis_store.cipher.bytes_cipher())
+    message = InboundMessage(
+        conversation_id="sms:+33600000001", channel="sms", text="Bonjour, je suis à Lyon", message_id="k-1"
+    )
+    assert await queue.accept(message) is True
+    assert await queue.accept(message) is False, "a duplicate delivery is not queued again"
+    raw = await redis_store.client.xrange(queue.stream)
+    assert len(raw) == 1
+    assert b"Lyon" not in raw[0][1][b"message"], "queued messages are encrypted"
+    engine = brain.engine(redis_store, FixedClock.parse("2026-11-26"))
+    worker = Worker(queue, handler=engine.handle, outbox=RecordingOutbox(), locks=redis_store, name="w1")
+    assert await worker.run_once() == 1
+    state = await redis_store.load_conversation("sms:+33600000001")
+    assert state is not None and state.slots.prefecture == "69"
+    assert await worker.run_once() == 0
+
+
+def wait_until(predicate: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as handle:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def test_a_worker_killed_before_acknowledging_is_taken_over_and_the_message_counts_once(
+    brain: Brain, redis_store: RedisStore, prefix: str, tmp_path: Path
+) -> None:
+    queue = RedisQueue(redis_store.client, prefix=prefix, cipher=redis_store.cipher.bytes_cipher())
+    conversation = "sms:+33600000002"
+    for number, text in enumerate(["Bonjour, je n'ai pas de rendez-vous", "oui", "blablabla"]):
+        await queue.accept(
+            InboundMessage(conversation_id=conversation, channel="sms", text=text, message_id=f"s-{number}")
+        )
+
+    first = start(
+        [sys.executable, "-m", "bot.cli", "worker"],
+        env_for(prefix, TRIAGE_FAULT_PAUSE_BEFORE_ACK="30"),
+        tmp_path / "worker-a.log",
+    )
+    try:
+
+        def first_processed() -> bool:
+            state = asyncio.run(_load(prefix, conversation))
+            return state is not None and "s-0" in state.processed_ids
+
+        await asyncio.to_thread(wait_until, first_processed, 60, "worker A to process the first message")
+        first.send_signal(signal.SIGKILL)  # processed and saved, never acknowledged
+        first.wait()
+    finally:
+        stop(first)
+    pending = await redis_store.client.xpending(queue.stream, "workers")
+    assert pending["pending"] >= 1
+
+    second = Worker(
+        queue,
+        handler=brain.engine(redis_store, FixedClock.parse("2026-11-26")).handle,
+        outbox=RecordingOutbox(),
+        locks=redis_store,
+        name="worker-b",
+        reclaim_idle_ms=200,
+    )
+    await asyncio.sleep(0.3)
+    await second.run_once()
+    state = await redis_store.load_conversation(conversation)
+    assert state is not None
+    assert state.processed_ids == ["s-0", "s-1", "s-2"], "each message processed exactly once"
+    assert state.slots.consent is True
+    assert state.misses == 1, "the nonsense answer was counted once, not twice"
+    assert (await redis_store.client.xpending(queue.stream, "workers"))["pending"] == 0
+
+
+async def _load(prefix: str, conversation: str) -> object:
+    store = RedisStore.from_url(
+        REDIS_URL, prefix=prefix, cipher=FieldCipher([KEY]), hash_key=b"test-hash-key"
+    )
+    try:
+        return await store.load_conversation(conversation)
+    finally:
+        await store.close()
+
+
+async def test_three_servers_share_one_conversation(prefix: str, tmp_path: Path) -> None:
+    ports = [free_port() for _ in range(3)]
+    servers = [
+        start(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            env_for(prefix),
+            tmp_path / f"serve-{port}.log",
+        )
+        for port in ports
+    ]
+    try:
+        async with aiohttp.ClientSession() as http:
+            for port in ports:
+                await _wait_healthy(http, port)
+            answers = [
+                "Bonjour, je n'ai pas de rendez-vous",
+                "oui",
+                "j'habite à Bobigny",
+                "carte vie privée et familiale",
+                "elle a expiré le 3 mars",
+                "non, impossible d'avoir un rendez-vous",
+                "non",
+                "depuis septembre",
+                "oui",
+                "j'ai deux enfants",
+                "non merci",
+                "oui",
+            ]
+            last: dict[str, object] = {}
+            for turn, text in enumerate(answers):
+                port = ports[turn % 3]  # each message to the next process
+                async with http.post(
+                    f"http://127.0.0.1:{port}/api/chat/three-proc-1", json={"text": text}
+                ) as response:
+                    assert response.status == 200
+                    last = await response.json()
+        final = " ".join(reply["text"] for reply in last["replies"])  # type: ignore[index]
+        assert "transmise" in final
+    finally:
+        for server in servers:
+            stop(server)
+    store = RedisStore.from_url(
+        REDIS_URL, prefix=prefix, cipher=FieldCipher([KEY]), hash_key=b"test-hash-key"
+    )
+    cases = await store.cases_for_conversation("web:three-proc-1")
+    await store.close()
+    assert len(cases) == 1
+    assert (cases[0].slots.prefecture, cases[0].urgency.rule) == ("93", "expired_unprotected")
+
+
+async def _wait_healthy(http: aiohttp.ClientSession, port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"server on port {port} never became healthy")
+
+
+async def test_redis_crash_and_restart_with_aof_loses_nothing(brain: Brain, tmp_path: Path) -> None:
+    port = free_port()
+    data = tmp_path / "redis"
+    data.mkdir()
+    command = [
+        "redis-server",
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        "--dir", str(data),
+        "--appendonly", "yes",
+        "--appendfsync", "everysec",
+        "--save", "",
+    ]  # fmt: skip
+    redis = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    clock = FixedClock.parse("2026-11-26")
+    try:
+        store = await _connect(url)
+        engine = brain.engine(store, clock)
+        for text in [
+            "Bonjour, je n'ai pas de rendez-vous",
+            "oui",
+            "j'habite à Bobigny",
+            "carte vie privée et familiale",
+        ]:
+            await engine.handle(InboundMessage(conversation_id="web:aof-1", channel="web", text=text))
+        await store.close()
+        redis.send_signal(signal.SIGKILL)  # a crash, not a clean shutdown
+        redis.wait()
+        redis = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        store = await _connect(url)
+        state = await store.load_conversation("web:aof-1")
+        assert state is not None
+        assert (state.slots.prefecture, state.slots.document) == ("93", "CST_VPF")
+        engine = brain.engine(store, clock)
+        for text in ["elle a expiré le 3 mars", "non", "non", "depuis septembre", "oui", "non", "non", "oui"]:
+            await engine.handle(InboundMessage(conversation_id="web:aof-1", channel="web", text=text))
+        cases = await store.cases_for_conversation("web:aof-1")
+        await store.close()
+        assert len(cases) == 1 and cases[0].urgency.rule == "expired_unprotected"
+    finally:
+        redis.kill()
+        redis.wait()
+
+
+async def _connect(url: str) -> RedisStore:
+    deadline = time.monotonic() + 10
+    while True:
+        store = RedisStore.from_url(url, prefix="aof-test", cipher=FieldCipher([KEY]))
+        try:
+            await store.client.ping()
+            return store
+        except Exception:
+            await store.close()
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)

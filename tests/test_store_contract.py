@@ -1,0 +1,530 @@
+"""One contract for every store: SQLite (a temporary file) and a real Redis at 127.0.0.1:6379.
+
+Redis tests use database 15 and a key prefix unique to the test; they delete only their own keys.
+They fail (not skip) when no Redis answers: CI starts one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from bot.core.case import Case, Slots, UrgencyDecision
+from bot.core.clock import PARIS, FixedClock
+from bot.core.conversation import ConversationState
+from bot.core.ports import Timer
+from bot.storage import Retention, Store, open_store
+from bot.storage.crypto import FieldCipher, StoreKeyError
+from bot.storage.redis import RedisStore
+from bot.storage.sqlite import SqliteStore
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+TODAY = dt.datetime(2026, 11, 26, 10, 0, tzinfo=PARIS)
+KEY_A = FieldCipher.generate_key()
+KEY_B = FieldCipher.generate_key()
+HASH_KEY = b"contract-test-hash-key"
+
+PHONE = "+33612345678"
+CONVERSATION = f"sms:{PHONE}"
+NOTE = "Je suis Fatima Benali, mon employeur menace de me licencier"
+
+
+class Backend:
+    """Opens stores over one place (a SQLite file or a Redis prefix), with any keys."""
+
+    def __init__(self, kind: str, tmp_path: Path, redis: Redis | None) -> None:
+        self.kind = kind
+        self.path = tmp_path / "store.db"
+        self.prefix = f"triage-test-{uuid.uuid4().hex[:12]}"
+        self.redis = redis
+        self.opened: list[Store] = []
+
+    def open(
+        self,
+        keys: tuple[str, ...] = (KEY_A,),
+        hash_key: bytes = HASH_KEY,
+        retention: Retention | None = None,
+        lock_wait_seconds: float = 5.0,
+    ) -> Store:
+        options: dict[str, Any] = {
+            "cipher": FieldCipher(keys),
+            "hash_key": hash_key,
+            "retention": retention or Retention(),
+            "lock_wait_seconds": lock_wait_seconds,
+        }
+        store: Store
+        if self.kind == "sqlite":
+            store = SqliteStore(self.path, **options)
+        else:
+            store = RedisStore.from_url(REDIS_URL, prefix=self.prefix, **options)
+        self.opened.append(store)
+        return store
+
+    async def key_names(self) -> list[str]:
+        """Every name a lookup goes through: Redis keys and hash fields, SQLite key columns."""
+        if self.redis is None:
+            db = sqlite3.connect(self.path)
+            try:
+                names = [row[0] for row in db.execute("SELECT id FROM conversations")]
+                names += [row[0] for row in db.execute("SELECT conversation_id FROM cases")]
+                names += [row[0] for row in db.execute("SELECT key FROM records")]
+                names += [row[0] for row in db.execute("SELECT key FROM timers")]
+            finally:
+                db.close()
+            return names
+        names = []
+        async for key in self.redis.scan_iter(match=f"{self.prefix}:*"):
+            names.append(key.decode())
+            if await self.redis.type(key) == b"hash":
+                names += [
+                    field.decode() if isinstance(field, bytes) else field
+                    for field in await self.redis.hkeys(key)
+                ]
+        return names
+
+    async def raw_bytes(self) -> bytes:
+        """Everything stored, as the disk or the Redis server holds it."""
+        if self.redis is None:
+            files = [self.path, self.path.with_name(self.path.name + "-wal")]
+            return b"".join(file.read_bytes() for file in files if file.exists())
+        chunks: list[Any] = []  # bytes: the client does not decode responses
+        async for key in self.redis.scan_iter(match=f"{self.prefix}:*"):
+            chunks.append(key)
+            kind = await self.redis.type(key)
+            if kind == b"string":
+                chunks.append(await self.redis.get(key) or b"")
+            elif kind == b"hash":
+                for field, value in (await self.redis.hgetall(key)).items():
+                    chunks += [field, value]
+            elif kind == b"set":
+                chunks += list(await self.redis.smembers(key))
+            elif kind == b"zset":
+                chunks += list(await self.redis.zrange(key, 0, -1))
+        return b"\n".join(chunks)
+
+    async def cleanup(self) -> None:
+        for store in self.opened:
+            await store.close()
+        if self.redis is not None:
+            keys = [key async for key in self.redis.scan_iter(match=f"{self.prefix}:*")]
+            if keys:
+                await self.redis.delete(*keys)
+            await self.redis.aclose()
+
+
+async def _redis() -> Redis:
+    redis = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await redis.ping()
+    except (RedisConnectionError, OSError) as exc:
+        await redis.aclose()
+        pytest.fail(
+            f"no Redis answers at {REDIS_URL} ({exc}): the store contract needs a real Redis; "
+            "start one with `redis-server --port 6379 --save '' --appendonly no`"
+        )
+    return redis
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    redis = await _redis() if request.param == "redis" else None
+    found = Backend(request.param, tmp_path, redis)
+    yield found
+    await found.cleanup()
+
+
+@pytest.fixture
+async def redis_backend(tmp_path: Path) -> AsyncIterator[Backend]:
+    found = Backend("redis", tmp_path, await _redis())
+    yield found
+    await found.cleanup()
+
+
+def state(
+    conversation_id: str = CONVERSATION, *, at: dt.datetime = TODAY, **fields: Any
+) -> ConversationState:
+    return ConversationState(id=conversation_id, channel="sms", created_at=at, updated_at=at, **fields)
+
+
+URGENCY = UrgencyDecision(
+    level="P2", rule="R-test", base_level="P2", modifier_applied=False, reason_fr="test", reason="test"
+)
+
+
+def case(
+    case_id: str, conversation_id: str = CONVERSATION, *, at: dt.datetime = TODAY, **fields: Any
+) -> Case:
+    slots = Slots(
+        prefecture="93", commune="Bobigny", document="OTHER", document_text="carte verte", note=NOTE
+    )
+    return Case(
+        id=case_id,
+        conversation_id=conversation_id,
+        channel="sms",
+        slots=slots,
+        urgency=URGENCY,
+        created_at=at,
+        updated_at=at,
+        **fields,
+    )
+
+
+# -- conversations and cases ---------------------------------------------------------------------
+
+
+async def test_conversation_round_trip(backend: Backend) -> None:
+    store = backend.open()
+    assert await store.load_conversation(CONVERSATION) is None
+    first = state(slots=Slots(note=NOTE, prefecture="93"), asking="document")
+    await store.save_conversation(first)
+    assert await store.load_conversation(CONVERSATION) == first
+    second = first.model_copy(update={"asking": "expiry_date", "updated_at": TODAY + dt.timedelta(minutes=1)})
+    await store.save_conversation(second)
+    assert await store.load_conversation(CONVERSATION) == second
+    # Another instance (another worker) sees the same data.
+    assert await backend.open().load_conversation(CONVERSATION) == second
+
+
+async def test_cases_belong_to_their_conversation_and_erase_removes_them(backend: Backend) -> None:
+    store = backend.open()
+    other = "telegram:4242"
+    await store.save_conversation(state())
+    await store.save_conversation(state(other))
+    later = case("case-2", at=TODAY + dt.timedelta(hours=1))
+    earlier = case("case-1")
+    await store.save_case(later)
+    await store.save_case(earlier)
+    await store.save_case(case("case-3", other))
+    assert [c.id for c in await store.cases_for_conversation(CONVERSATION)] == ["case-1", "case-2"]
+    assert await store.get_case("case-2") == later
+    updated = later.model_copy(update={"status": "accepted"})
+    await store.save_case(updated)
+    assert await store.get_case("case-2") == updated
+
+    await store.erase_conversation(CONVERSATION)
+
+    assert await store.load_conversation(CONVERSATION) is None
+    assert await store.cases_for_conversation(CONVERSATION) == []
+    assert await store.get_case("case-1") is None
+    assert await store.get_case("case-2") is None
+    assert await store.load_conversation(other) is not None
+    assert [c.id for c in await store.cases_for_conversation(other)] == ["case-3"]
+    assert await store.get_case("missing") is None
+
+
+# -- records and timers ---------------------------------------------------------------------------
+
+
+async def test_records_put_get_list_delete(backend: Backend) -> None:
+    store = backend.open()
+    await store.put_record("volunteer", "v2", {"name": "Bob", "langs": ["fr"]})
+    await store.put_record("volunteer", "v1", {"name": "Alice", "phone": PHONE})
+    await store.put_record("offer", "v1", {"case": "c1"})
+    assert await store.get_record("volunteer", "v1") == {"name": "Alice", "phone": PHONE}
+    assert [r["name"] for r in await store.list_records("volunteer")] == ["Alice", "Bob"]
+    await store.put_record("volunteer", "v1", {"name": "Alice B."})
+    assert await store.get_record("volunteer", "v1") == {"name": "Alice B."}
+    await store.delete_record("volunteer", "v1")
+    assert await store.get_record("volunteer", "v1") is None
+    assert await store.list_records("volunteer") == [{"name": "Bob", "langs": ["fr"]}]
+    assert await store.list_records("offer") == [{"case": "c1"}]
+    assert await store.list_records("nothing") == []
+
+
+async def test_timers_schedule_move_due_claim_cancel(backend: Backend) -> None:
+    store = backend.open()
+    now = TODAY.astimezone(dt.UTC)
+    await store.schedule_timer("offer", "case-1", now + dt.timedelta(minutes=15))
+    await store.schedule_timer("reminder", CONVERSATION, now + dt.timedelta(minutes=5, microseconds=123457))
+    await store.schedule_timer("offer", "case-2", now + dt.timedelta(days=1))
+    assert await store.due_timers(now) == []
+    due = await store.due_timers(now + dt.timedelta(minutes=20))
+    assert [(t.kind, t.key) for t in due] == [("reminder", CONVERSATION), ("offer", "case-1")]
+    assert due[0].due_at == now + dt.timedelta(minutes=5, microseconds=123457)
+    assert await store.due_timers(now + dt.timedelta(minutes=20), limit=1) == due[:1]
+
+    # Moving a timer makes the old sighting unclaimable.
+    await store.schedule_timer("offer", "case-1", now + dt.timedelta(hours=2))
+    assert not await store.claim_timer(due[1])
+    assert await store.claim_timer(due[0])
+    assert not await store.claim_timer(due[0])
+    moved = await store.due_timers(now + dt.timedelta(hours=3))
+    assert moved == [Timer("offer", "case-1", now + dt.timedelta(hours=2))]
+
+    await store.cancel_timer("offer", "case-1")
+    assert await store.due_timers(now + dt.timedelta(hours=3)) == []
+    assert [t.key for t in await store.due_timers(now + dt.timedelta(days=2))] == ["case-2"]
+
+
+async def test_two_workers_claim_each_timer_exactly_once(backend: Backend) -> None:
+    first, second = backend.open(), backend.open()
+    now = TODAY.astimezone(dt.UTC)
+    for number in range(20):
+        await first.schedule_timer("offer", f"case-{number}", now)
+    due = await first.due_timers(now)
+    assert len(due) == 20
+    assert await second.due_timers(now) == due
+    wins = await asyncio.gather(*(store.claim_timer(timer) for timer in due for store in (first, second)))
+    assert sum(wins) == 20
+    assert all(a != b for a, b in zip(wins[::2], wins[1::2], strict=True))
+    assert await first.due_timers(now) == []
+
+
+# -- concurrency ------------------------------------------------------------------------------------
+
+
+async def test_conversation_lock_is_mutually_exclusive(backend: Backend) -> None:
+    workers = [backend.open(), backend.open()]
+    events: list[str] = []
+
+    async def work(store: Store, name: str) -> None:
+        async with store.conversation_lock(CONVERSATION):
+            events.append(f"{name} in")
+            await asyncio.sleep(0.05)
+            events.append(f"{name} out")
+
+    await asyncio.gather(work(workers[0], "a"), work(workers[1], "b"), work(workers[0], "c"))
+    for start in range(0, 6, 2):
+        assert events[start].endswith(" in")
+        assert events[start + 1] == events[start].replace(" in", " out")
+
+    # Another conversation is not blocked; a held lock times out the waiter.
+    impatient = backend.open(lock_wait_seconds=0.2)
+    async with workers[0].conversation_lock(CONVERSATION):
+        async with workers[1].conversation_lock("telegram:1"):
+            pass
+        with pytest.raises(TimeoutError):
+            async with impatient.conversation_lock(CONVERSATION):
+                pass
+    async with impatient.conversation_lock(CONVERSATION):
+        pass
+
+
+async def test_seen_before_deduplicates_deliveries(backend: Backend) -> None:
+    store, other = backend.open(), backend.open()
+    assert not await store.seen_before("whatsapp", "wamid.A", 60)
+    assert await other.seen_before("whatsapp", "wamid.A", 60)
+    assert await store.seen_before("whatsapp", "wamid.A", 60)
+    assert not await store.seen_before("telegram", "wamid.A", 60)
+    assert not await store.seen_before("sms", "k1", 1)
+    await asyncio.sleep(1.1)
+    assert not await store.seen_before("sms", "k1", 1)
+
+
+# -- personal data at rest --------------------------------------------------------------------------
+
+
+async def _write_personal_data(store: Store) -> None:
+    await store.save_conversation(state(slots=Slots(note=NOTE, commune="Bobigny")))
+    await store.save_case(case("case-1"))
+    await store.put_record("contact", CONVERSATION, {"phone": PHONE, "note": NOTE})
+    await store.schedule_timer("reminder", CONVERSATION, TODAY)
+
+
+async def test_personal_data_is_encrypted_at_rest(backend: Backend) -> None:
+    store = backend.open()
+    await _write_personal_data(store)
+    raw = await backend.raw_bytes()
+    assert raw  # the dump sees the data
+    for secret in ("612345678", "Benali", "licencier", "carte verte"):
+        assert secret.encode() not in raw, secret
+    assert await store.get_record("contact", CONVERSATION) == {"phone": PHONE, "note": NOTE}
+
+
+async def test_without_keys_data_is_in_clear(backend: Backend) -> None:
+    """The demo mode, and proof that the dump above would have seen plaintext."""
+    store = backend.open(keys=())
+    await _write_personal_data(store)
+    assert b"Benali" in await backend.raw_bytes()
+    assert (await store.load_conversation(CONVERSATION)) is not None
+
+
+async def test_no_phone_number_in_key_names(backend: Backend) -> None:
+    store = backend.open()
+    await _write_personal_data(store)
+    names = await backend.key_names()
+    assert names
+    assert not [name for name in names if "612345678" in name or "4242" in name]
+    # Lookups go through the keyed hash: another hash key finds nothing.
+    assert await backend.open(hash_key=b"another key").load_conversation(CONVERSATION) is None
+
+
+async def test_key_rotation(backend: Backend) -> None:
+    old = backend.open(keys=(KEY_A,))
+    await _write_personal_data(old)
+    expected = await old.load_conversation(CONVERSATION)
+
+    both = backend.open(keys=(KEY_B, KEY_A))
+    assert await both.load_conversation(CONVERSATION) == expected
+    rewritten = await both.rotate_keys()
+    assert rewritten == 4  # state, case, record, timer key
+    assert await both.rotate_keys() == 0
+
+    new = backend.open(keys=(KEY_B,))
+    assert await new.load_conversation(CONVERSATION) == expected
+    assert [c.id for c in await new.cases_for_conversation(CONVERSATION)] == ["case-1"]
+    assert await new.get_record("contact", CONVERSATION) == {"phone": PHONE, "note": NOTE}
+    assert [t.key for t in await new.due_timers(TODAY)] == [CONVERSATION]
+    with pytest.raises(StoreKeyError):
+        await backend.open(keys=(KEY_A,)).load_conversation(CONVERSATION)
+
+
+async def test_rotation_encrypts_data_written_in_clear(backend: Backend) -> None:
+    await _write_personal_data(backend.open(keys=()))
+    store = backend.open(keys=(KEY_A,))
+    assert await store.get_case("case-1") == case("case-1")
+    assert await store.rotate_keys() == 4
+    assert b"Benali" not in await backend.raw_bytes()
+    assert await store.get_case("case-1") == case("case-1")
+
+
+# -- retention --------------------------------------------------------------------------------------
+
+
+async def test_purge_erases_abandoned_conversations_and_anonymises_old_closed_cases(backend: Backend) -> None:
+    clock = FixedClock(TODAY)
+    store = backend.open(retention=Retention(abandoned_after=dt.timedelta(days=30)))
+    long_ago = TODAY - dt.timedelta(days=31)
+    await store.save_conversation(state("sms:abandoned", at=long_ago))
+    await store.save_case(case("abandoned-case", "sms:abandoned", at=long_ago, status="triage"))
+    await store.save_conversation(state("sms:recent", at=TODAY - dt.timedelta(days=29)))
+    await store.save_conversation(state("sms:handed", at=long_ago, status="handed_off"))
+    old_closed = case("old-closed", "sms:handed", at=TODAY - dt.timedelta(days=400))
+    await store.save_case(
+        old_closed.model_copy(update={"status": "closed", "updated_at": TODAY - dt.timedelta(days=366)})
+    )
+    await store.save_case(
+        case("young-closed", "sms:handed", status="closed", at=TODAY - dt.timedelta(days=364))
+    )
+    await store.save_case(
+        case("old-open", "sms:handed", status="accepted", at=TODAY - dt.timedelta(days=400))
+    )
+
+    report = await store.purge(clock.now())
+
+    assert report.conversations_erased == 1
+    assert report.cases_anonymised == 1
+    assert await store.load_conversation("sms:abandoned") is None
+    assert await store.get_case("abandoned-case") is None
+    assert await store.load_conversation("sms:recent") is not None
+    assert await store.load_conversation("sms:handed") is not None
+    anonymous = await store.get_case("old-closed")
+    assert anonymous is not None
+    assert anonymous.conversation_id == ""
+    assert (anonymous.slots.note, anonymous.slots.commune, anonymous.slots.document_text) == (
+        None,
+        None,
+        None,
+    )
+    assert (anonymous.slots.prefecture, anonymous.urgency) == ("93", URGENCY)
+    young = await store.get_case("young-closed")
+    assert young is not None and young.slots.note == NOTE
+    remaining = [c.id for c in await store.cases_for_conversation("sms:handed")]
+    assert sorted(remaining) == ["old-open", "young-closed"]
+    assert b"Bobigny" not in await backend.raw_bytes()  # encrypted anyway; and the anonymised copy lost it
+
+    # Nothing left to do the next time; erasing the conversation leaves the anonymised case.
+    clock.advance(dt.timedelta(days=1))
+    assert (await store.purge(clock.now())).cases_anonymised == 0
+    await store.erase_conversation("sms:handed")
+    assert await store.get_case("old-closed") == anonymous
+    assert await store.get_case("young-closed") is None
+
+
+async def test_purge_keeps_a_conversation_that_came_back(backend: Backend) -> None:
+    store = backend.open()
+    await store.save_conversation(state("sms:back", at=TODAY - dt.timedelta(days=31)))
+    await store.save_conversation(state("sms:back", at=TODAY - dt.timedelta(days=31), status="ended"))
+    assert (await store.purge(TODAY)).conversations_erased == 0
+    assert await store.load_conversation("sms:back") is not None
+
+
+# -- store-specific -------------------------------------------------------------------------------
+
+
+async def test_redis_state_expires_and_the_ttl_is_refreshed(redis_backend: Backend) -> None:
+    backend = redis_backend
+    assert backend.redis is not None
+    store = backend.open(retention=Retention(conversation_ttl=dt.timedelta(days=90)))
+    await store.save_conversation(state())
+    names = [name async for name in backend.redis.scan_iter(match=f"{backend.prefix}:*:state")]
+    assert len(names) == 1
+    ttl_ms = await backend.redis.pttl(names[0])
+    assert 89 * 86400_000 < ttl_ms <= 90 * 86400_000
+    await backend.redis.pexpire(names[0], 1000)
+    await store.save_conversation(state())
+    assert await backend.redis.pttl(names[0]) > 89 * 86400_000
+    await store.rotate_keys()
+    assert await backend.redis.pttl(names[0]) > 89 * 86400_000
+
+
+async def test_sqlite_purge_deletes_states_idle_past_the_ttl(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db", retention=Retention(conversation_ttl=dt.timedelta(days=90)))
+    await store.save_conversation(state("sms:old", at=TODAY - dt.timedelta(days=91), status="handed_off"))
+    await store.save_case(case("kept", "sms:old"))
+    await store.save_conversation(state("sms:new", at=TODAY - dt.timedelta(days=89), status="handed_off"))
+    report = await store.purge(TODAY)
+    assert report.states_expired == 1
+    assert await store.load_conversation("sms:old") is None
+    assert await store.get_case("kept") is not None
+    assert await store.load_conversation("sms:new") is not None
+    await store.close()
+
+
+async def test_sqlite_file_of_the_first_version_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE conversations (id TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at TEXT NOT NULL);
+        CREATE TABLE cases (id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, status TEXT NOT NULL,
+            data TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+        CREATE TABLE records (kind TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
+            PRIMARY KEY (kind, key));
+        CREATE TABLE timers (kind TEXT NOT NULL, key TEXT NOT NULL, due_at TEXT NOT NULL,
+            PRIMARY KEY (kind, key));
+        """
+    )
+    old_state, old_case = state(slots=Slots(note=NOTE)), case("case-1")
+    db.execute("INSERT INTO conversations VALUES (?, ?, ?)", (CONVERSATION, old_state.model_dump_json(), "x"))
+    db.execute(
+        "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?)",
+        ("case-1", CONVERSATION, "ready_for_handoff", old_case.model_dump_json(), "x", "x"),
+    )
+    db.execute("INSERT INTO records VALUES ('contact', ?, ?)", (CONVERSATION, '{"phone": "+33612345678"}'))
+    db.execute(
+        "INSERT INTO timers VALUES ('reminder', ?, ?)", (CONVERSATION, "2026-11-26T09:00:00.000000+00:00")
+    )
+    db.commit()
+    db.close()
+
+    store = SqliteStore(path, cipher=FieldCipher([KEY_A]))
+    assert await store.load_conversation(CONVERSATION) == old_state
+    assert await store.cases_for_conversation(CONVERSATION) == [old_case]
+    assert await store.get_record("contact", CONVERSATION) == {"phone": PHONE}
+    assert [t.key for t in await store.due_timers(TODAY)] == [CONVERSATION]
+    await store.close()
+    assert b"612345678" not in path.read_bytes()
+    reopened = SqliteStore(path, cipher=FieldCipher([KEY_A]))
+    assert await reopened.load_conversation(CONVERSATION) == old_state
+    await reopened.close()
+
+
+async def test_open_store_chooses_by_url(tmp_path: Path) -> None:
+    sqlite = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    assert isinstance(sqlite, SqliteStore)
+    await sqlite.close()
+    redis = open_store(REDIS_URL)
+    assert isinstance(redis, RedisStore)
+    await redis.close()
+    with pytest.raises(ValueError, match="unsupported STORE_URL"):
+        open_store("mongodb://localhost")

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck unit eval bench clean
+.PHONY: setup demo chat test lint typecheck unit eval bench clean
 
 setup: $(VENV)/.installed
 
@@ -14,6 +14,9 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
+	$(BIN)/triage serve
+
+chat: setup
 	$(BIN)/triage chat
 
 lint: setup

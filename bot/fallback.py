@@ -16,8 +16,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import phonenumbers
-
+from actions.contacts import (
+    CONTACT_KIND,
+    PhoneNumberError,
+    contact_key,
+    forget_phone,
+    normalize_phone,
+    remember_phone,
+)
 from bot.channels.base import ChannelSendError
 from bot.core.case import Case
 from bot.core.clock import Clock, SystemClock
@@ -28,13 +34,8 @@ from bot.engine.engine import conversation_key
 
 logger = logging.getLogger(__name__)
 
-CONTACT_KIND = "contact"
 # Channels whose failures SMS may stand in for; SMS itself and the web chat have no fallback.
 FALLBACK_FROM = frozenset({"telegram", "whatsapp"})
-
-
-class PhoneNumberError(ValueError):
-    """The text is not a phone number that can receive an SMS."""
 
 
 class Sender(Protocol):
@@ -49,41 +50,6 @@ class FallbackStore(RecordStore, Protocol):
     async def cases_for_conversation(self, conversation_id: str) -> list[Case]: ...
 
     async def save_case(self, case: Case) -> None: ...
-
-
-def normalize_phone(text: str, region: str = "FR") -> str:
-    """The number in E.164 ("06 12 34 56 78" → "+33612345678"); raises `PhoneNumberError`.
-
-    Only mobile numbers (or numbers whose type the metadata cannot tell) can receive an SMS."""
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException as error:
-        raise PhoneNumberError(str(error)) from error
-    if not phonenumbers.is_valid_number(number):
-        raise PhoneNumberError("not a valid number")
-    kind = phonenumbers.number_type(number)
-    if kind not in {
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    }:
-        raise PhoneNumberError("not a mobile number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _contact_key(conversation_id: str) -> str:
-    return conversation_key(conversation_id)
-
-
-async def remember_phone(store: RecordStore, conversation_id: str, number: str, *, region: str = "FR") -> str:
-    """Keep the phone number the person gave for this conversation; returns it in E.164."""
-    e164 = normalize_phone(number, region)
-    await store.put_record(CONTACT_KIND, _contact_key(conversation_id), {"phone": e164})
-    return e164
-
-
-async def forget_phone(store: RecordStore, conversation_id: str) -> None:
-    """Erase the number (the person asked to erase their data, or withdrew it)."""
-    await store.delete_record(CONTACT_KIND, _contact_key(conversation_id))
 
 
 def conversation_of(address: Address) -> str:
@@ -179,7 +145,7 @@ class FallbackOutbox:
         state = await self.store.load_conversation(conversation_id)
         if state is None or state.slots.consent is not True:
             return Attempt(sms, False, "no consent", fallback_for=address.channel)
-        contact = await self.store.get_record(CONTACT_KIND, _contact_key(conversation_id))
+        contact = await self.store.get_record(CONTACT_KIND, contact_key(conversation_id))
         phone = contact.get("phone") if contact else None
         if not isinstance(phone, str) or not phone:
             return Attempt(sms, False, "no phone number", fallback_for=address.channel)
@@ -217,3 +183,13 @@ class FallbackOutbox:
             )
         case.updated_at = now
         await self.store.save_case(case)
+
+
+__all__ = [
+    "CONTACT_KIND",
+    "FallbackOutbox",
+    "PhoneNumberError",
+    "forget_phone",
+    "normalize_phone",
+    "remember_phone",
+]

@@ -242,3 +242,14 @@ async def test_a_redelivered_message_is_processed_once(convo: Conversation) -> N
     state = await convo.state()
     assert state is not None and state.slots.consent is True
     assert state.processed_ids[-2:] == ["m-1", "m-2"]
+
+
+async def test_erasing_also_forgets_the_phone_number(convo: Conversation, store: SqliteStore) -> None:
+    from actions.contacts import CONTACT_KIND, contact_key, remember_phone
+
+    await convo.say("Bonjour, je suis à Lyon")
+    await remember_phone(store, convo.id, "06 12 34 56 78")
+    assert await store.get_record(CONTACT_KIND, contact_key(convo.id)) == {"phone": "+33612345678"}
+    await convo.say("SUPPRIMER")
+    await convo.say("oui")
+    assert await store.get_record(CONTACT_KIND, contact_key(convo.id)) is None

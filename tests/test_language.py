@@ -96,7 +96,9 @@ def detector(data: NluData) -> LanguageDetector:
     return LanguageDetector(data)
 
 
-@pytest.mark.parametrize(("lang", "text"), [(lang, text) for lang, texts in OPENINGS.items() for text in texts])
+@pytest.mark.parametrize(
+    ("lang", "text"), [(lang, text) for lang, texts in OPENINGS.items() for text in texts]
+)
 def test_a_first_message_is_read_in_its_language(detector: LanguageDetector, lang: str, text: str) -> None:
     assert detector.detect(text) == lang
 

@@ -149,6 +149,8 @@ class ActionContext:
     # hand-off (for actions that relay it to their volunteer).
     sender: Address | None = None
     message_text: str | None = None
+    # Records of the person's data beyond the conversation (contact details...), for erasure.
+    records: RecordStore | None = None
 
 
 @dataclass

@@ -94,7 +94,9 @@ class Engine:
         clock: Clock,
     ) -> None:
         missing = [
-            name for name in (*flow.on_update, *flow.on_handoff, *flow.after_handoff) if name not in actions
+            name
+            for name in (*flow.on_update, *flow.on_handoff, *flow.after_handoff, *flow.on_erase)
+            if name not in actions
         ]
         if missing:
             raise ValueError(f"the flow names unknown actions: {missing}")
@@ -319,7 +321,7 @@ class Engine:
 
         if pending.kind == "erase":
             if yes:
-                await self.store.erase_conversation(state.id)
+                await self._erase(turn)
                 logger.info("conversation %s erased at the person's request", conversation_key(state.id))
                 turn.replies.append(self._say(turn, "erased"))
                 return True
@@ -473,6 +475,12 @@ class Engine:
             state.fast_track = True
             turn.replies.append(self._say(turn, "fast_track"))
 
+    async def _erase(self, turn: Turn) -> None:
+        """Everything the person gave goes: what the actions keep, then the conversation and cases."""
+        for name in self.flow.on_erase:
+            await self.actions[name](self._context(turn, self.clock.now()))
+        await self.store.erase_conversation(turn.state.id)
+
     async def _after_handoff(self, turn: Turn, text: str, now: dt.datetime) -> None:
         """A message once the triage is over goes to the after-hand-off actions (the relay)."""
         for name in self.flow.after_handoff:
@@ -500,6 +508,7 @@ class Engine:
             case_id=state.case_id,
             sender=state.sender,
             message_text=message_text,
+            records=self.store,
         )
 
     async def _run_actions(self, turn: Turn, names: tuple[str, ...], now: dt.datetime) -> bool:
@@ -558,7 +567,7 @@ class Engine:
 
     async def _refuse_consent(self, turn: Turn) -> None:
         turn.replies.append(self._say(turn, "consent_refused"))
-        await self.store.erase_conversation(turn.state.id)
+        await self._erase(turn)
         turn.state.status = "ended"
         turn.state.slots = Slots(language=turn.state.slots.language)
         turn.state.asking = None

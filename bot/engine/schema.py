@@ -59,6 +59,9 @@ class Flow(BaseModel):
     on_handoff: tuple[str, ...] = ()
     # Run on each message after the hand-off once no question is pending (relay to the volunteer).
     after_handoff: tuple[str, ...] = ()
+    # Run before a conversation is erased (the person's request, or a refused consent): whatever
+    # the actions keep about the person beyond the conversation and its cases goes too.
+    on_erase: tuple[str, ...] = ()
     # Texts every language must have beyond the steps' own prompts (replies to commands...).
     texts: tuple[str, ...] = ()
 

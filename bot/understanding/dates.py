@@ -348,12 +348,11 @@ class DateParser:
             return DateReading(value, approximate=unit != "day")
         last_next = self._last_next_unit.search(folded)
         if last_next and (last_next["pre"] or last_next["post"]):
-            unit_and_count = self.lex.unit_of(last_next["unit"])
-            unit = unit_and_count[0] if unit_and_count else None
+            named_unit = self.lex.unit_of(last_next["unit"])
             which = last_next["pre"] or last_next["post"]
-            if unit is not None and unit != "day":
-                sign = -1 if which in self.lex.words["last"] else 1
-                value = today - _delta(unit, 1, False) if sign < 0 else today + _delta(unit, 1, False)
+            if named_unit is not None and named_unit[0] != "day":
+                delta = _delta(named_unit[0], 1, False)
+                value = today - delta if which in self.lex.words["last"] else today + delta
                 return DateReading(value, approximate=True)
         return None
 

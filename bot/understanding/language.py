@@ -23,7 +23,9 @@ _ARABIC_LETTERS = re.compile(r"[\u0600-\u06ff]")
 _LATIN_LETTERS = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 # Arabizi, Arabic in Latin letters with digits for the letters Latin lacks ("3andi", "m3a", "l9itch"):
 # a digit between letters, or leading letters, but not an ordinal ("2eme", "3rd", "1er").
-_ARABIZI = re.compile(r"(?<![\w])(?:[a-z]+[235679][a-z]+|[235679](?!(?:e|er|ere|eme|ieme|th|st|nd|rd|o|a)\b)[a-z]{2,})")
+_ARABIZI = re.compile(
+    r"(?<![\w])(?:[a-z]+[235679][a-z]+|[235679](?!(?:e|er|ere|eme|ieme|th|st|nd|rd|o|a)\b)[a-z]{2,})"
+)
 # Short messages ("ok", "salam") are guessed badly by any model; ask instead.
 MIN_LETTERS = 6
 MIN_CONFIDENCE = 0.75

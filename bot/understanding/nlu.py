@@ -263,10 +263,14 @@ class NluUnderstanding:
         if folded:
             norm = self.normalize(text, lang)
             findings.extend(self._read_text(text, norm, lang, asked, today, intent))
-            if asked in DATE_SLOTS and not any(f.slot == asked for f in findings) and intent is None:
-                # "pas encore essayé", "I haven't tried yet": nothing to date, not a misunderstanding.
-                if self._lexicons[(lang, "not_yet")].spans(norm):
-                    intent = "dont_know"
+            # "pas encore essayé", "I haven't tried yet": nothing to date, not a misunderstanding.
+            if (
+                asked in DATE_SLOTS
+                and intent is None
+                and not any(f.slot == asked for f in findings)
+                and self._lexicons[(lang, "not_yet")].spans(norm)
+            ):
+                intent = "dont_know"
 
         named = self._named_language(folded)
         if asked == "language" and named:

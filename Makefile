@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo chat test lint typecheck unit eval bench clean
+.PHONY: setup system-deps compose-check demo chat test lint typecheck unit eval bench clean
 
 setup: $(VENV)/.installed
 
@@ -29,7 +29,13 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest
 
-test: lint typecheck unit
+system-deps:
+	bash scripts/system-deps.sh
+
+compose-check: system-deps
+	docker-compose -f docker-compose.yml config --quiet
+
+test: system-deps lint typecheck compose-check unit
 
 eval: setup
 	$(BIN)/triage eval tests/eval/*.yml

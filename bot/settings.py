@@ -11,7 +11,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # Empty variables count as unset: docker-compose passes `${TELEGRAM_BOT_TOKEN:-}` as "".
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     store_url: str = Field(
         default="sqlite:///var/triage.db",

@@ -116,13 +116,13 @@ async def main(ids: list[str], detail: bool) -> int:
         costs: Counter[str] = Counter()
         seen: dict[str, tuple[int, str]] = {}
         for run in runs:
-            for segments, encoding, text in run.sent:
-                costs[text] += segments
-                seen[text] = (segments, encoding)
+            for cost, encoding, text in run.sent:
+                costs[text] += cost
+                seen[text] = (cost, encoding)
         print("\nthe SMS that cost the most over all conversations (segments each, encoding, text):")
         for text, total in costs.most_common(25):
-            segments, encoding = seen[text]
-            print(f"{total:>4} = {segments} x {encoding}: {text!r}")
+            cost, encoding = seen[text]
+            print(f"{total:>4} = {cost} x {encoding}: {text!r}")
     worst = max((run.segments for run in full), default=0)
     return 0 if worst <= TARGET else 1
 

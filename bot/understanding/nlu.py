@@ -429,7 +429,6 @@ class NluUnderstanding:
             and (found is None or found[1] != "NONE")
             and self._lexicons[(lang, "document_foreign")].spans(norm)
             and (found is not None or self._lexicons[(lang, "document_word")].spans(norm))
-            and self._named_language(_plain(norm)) is None
         ):
             # "titre de séjour italien", "la TIE de España": another country's papers.
             return _certain(
@@ -445,11 +444,10 @@ class NluUnderstanding:
                     values=self._document_values(code, plain), label=self._document_label(code, lang)
                 )
                 return Finding("document", (candidate,), certain=False)
-            # In passing, a lone word ("rien", "aucun") says nothing about papers, nor does a
-            # denied one ("pas de récépissé").
-            if asked or (
-                (" " in expression or len(expression) >= 6) and not self._denied(norm, expression, lang)
-            ):
+            # In passing, a lone word ("rien", "nothing", "ninguno") says nothing about papers, nor
+            # does a denied one ("pas de récépissé").
+            lone = " " not in expression and (len(expression) < 6 or code == "NONE")
+            if asked or (not lone and not self._denied(norm, expression, lang)):
                 return _certain(
                     "document", self._document_values(code, plain), self._document_label(code, lang)
                 )

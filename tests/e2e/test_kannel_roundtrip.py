@@ -412,6 +412,12 @@ async def test_an_sms_from_a_phone_is_answered_on_that_phone(rig: Rig) -> None:
     assert len(records) == rig.channel.ledger.messages_total
     assert {record["encoding"] for record in records} == {"gsm7"}
 
+    # STOP reaches the engine as typed: it asks before erasing anything.
+    answers = await rig.turn("STOP")
+    assert "effacer" in answers[-1]
+    answers = await rig.turn("1")
+    assert await rig.store.load_conversation(f"sms:+{PHONE}") is None, answers
+
 
 async def test_a_whole_french_triage_over_sms(rig: Rig) -> None:
     conversations = yaml.safe_load((ROOT / "tests" / "eval" / "fr_conversations.yml").read_text())
@@ -585,8 +591,8 @@ async def test_kannel_is_enabled_only_with_all_its_settings() -> None:
         complete = Settings(
             kannel_sendsms_url="http://127.0.0.1:13013/cgi-bin/sendsms",
             kannel_username=USERNAME,
-            kannel_password=PASSWORD,  # type: ignore[arg-type]
-            kannel_webhook_secret=SECRET,  # type: ignore[arg-type]
+            kannel_password=PASSWORD,
+            kannel_webhook_secret=SECRET,
         )
         channel = KannelChannel.from_settings(complete, http)
         assert channel is not None and channel.name == "kannel"

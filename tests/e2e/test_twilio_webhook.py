@@ -79,7 +79,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 def channel(api_base: str, http: aiohttp.ClientSession) -> TwilioChannel:
     settings = Settings(
         twilio_account_sid=ACCOUNT,
-        twilio_auth_token=TOKEN,  # type: ignore[arg-type]
+        twilio_auth_token=TOKEN,
         twilio_from_number=BOT_NUMBER,
         twilio_webhook_url=PUBLIC_URL,
         twilio_api_base=api_base,
@@ -296,5 +296,5 @@ async def test_a_wrong_auth_token_is_a_final_error(api_base: str, http: aiohttp.
 
 def test_twilio_is_disabled_without_its_settings(http: aiohttp.ClientSession) -> None:
     assert TwilioChannel.from_settings(Settings(), http) is None
-    partial = Settings(twilio_account_sid=ACCOUNT, twilio_auth_token=TOKEN)  # type: ignore[arg-type]
+    partial = Settings(twilio_account_sid=ACCOUNT, twilio_auth_token=TOKEN)
     assert TwilioChannel.from_settings(partial, http) is None

@@ -253,3 +253,23 @@ async def test_erasing_also_forgets_the_phone_number(convo: Conversation, store:
     await convo.say("SUPPRIMER")
     await convo.say("oui")
     assert await store.get_record(CONTACT_KIND, contact_key(convo.id)) is None
+
+
+async def test_a_confirmed_set_value_comes_back_typed_from_the_store(convo: Conversation) -> None:
+    """A pending candidate is saved as JSON; confirming it must give a frozenset, not a list."""
+    from bot.core.conversation import Candidate, Pending
+
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    state = await convo.state()
+    assert state is not None
+    state.asking = "vulnerabilities"
+    state.pending = Pending(
+        kind="value",
+        slot="vulnerabilities",
+        candidates=(Candidate(values={"vulnerabilities": ["work"]}, label="work"),),
+    )
+    await convo.store.save_conversation(state)
+    await convo.say("oui")
+    state = await convo.state()
+    assert state is not None
+    assert state.slots.vulnerabilities == frozenset({"work"})

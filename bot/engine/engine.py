@@ -289,8 +289,9 @@ class Engine:
 
     def _set(self, turn: Turn, values: Mapping[str, Any], *, label: str) -> None:
         state = turn.state
-        state.slots = state.slots.model_copy(update=dict(values))
-        Slots.model_validate(state.slots.model_dump())  # model_copy does not validate
+        # Validated, not model_copy'd: candidate values saved in a pending question come back from
+        # the store as JSON (a list for a set, a string for a date) and must become typed again.
+        state.slots = Slots.model_validate({**state.slots.model_dump(), **values})
         for slot in values:
             if slot in state.skipped:
                 state.skipped.remove(slot)

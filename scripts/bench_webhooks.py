@@ -1,0 +1,467 @@
+"""Benchmark: Telegram webhook acknowledgement time with N simulated people in parallel (issue 5).
+
+Two processes on loopback. The server process runs the real app (`bot.server.create_app`, the real
+brain, `SqliteStore` on a temporary file, the real `TelegramChannel` with a webhook secret, default
+`reorder_window_seconds`), served by aiohttp's `AppRunner`. This process runs a minimal fake
+Telegram Bot API (it answers `sendMessage` and `answerCallbackQuery`) and the load generator: each
+simulated person replays one whole French triage of `tests/eval/fr_conversations.yml` as signed
+webhook updates (text messages, and a `callback_query` for a button tap), with increasing
+`update_id`s, and sends their next message only once the fake API has received the whole answer
+of the previous one. The answers and the number of `sendMessage` calls expected per turn are
+computed beforehand by running the same service in-process.
+
+Measured per request: acknowledgement = POST sent → 200 received (what Telegram waits for);
+end to end = POST sent → the fake API receives the first / the last `sendMessage` of the answer
+(includes the reorder window). Bounded, loopback only, stops by itself.
+
+Run: `.venv/bin/python scripts/bench_webhooks.py [--users 200] [--think 0] [--profile]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import multiprocessing
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+from aiohttp import web
+from pydantic import SecretStr
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TOKEN = "123456:BENCH-TOKEN"
+SECRET = "bench_secret-TOKEN_1"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+CONVERSATIONS = ROOT / "tests" / "eval" / "fr_conversations.yml"
+MAX_TURNS = 40  # per conversation: a script that loops stops there
+TURN_TIMEOUT = 15.0  # seconds to wait for an answer before counting a timeout and moving on
+FIRST_CHAT = 700_000_000
+FIRST_UPDATE = 100_000_000  # nine digits: message ids compare as strings in the inbox's ordering
+
+
+# -- shared helpers (bench_redis_turns imports them) ----------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    system = f"{platform.system()} {platform.release()} {platform.machine()}"
+    return f"{system}, {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def summary(values_ms: Sequence[float]) -> str:
+    return (
+        f"p50 {percentile(values_ms, 0.50):.2f} ms, p95 {percentile(values_ms, 0.95):.2f} ms,"
+        f" p99 {percentile(values_ms, 0.99):.2f} ms, max {max(values_ms, default=float('nan')):.2f} ms"
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One message of a person: a typed text or a tapped option, and how many Telegram messages
+    the bot answers with (rendered by the real channel)."""
+
+    text: str | None
+    option: str | None
+    sends: int
+
+
+def load_scripts() -> tuple[str, list[dict[str, Any]]]:
+    spec = yaml.safe_load(CONVERSATIONS.read_text(encoding="utf-8"))
+    return str(spec["today"]), list(spec["conversations"])
+
+
+async def transcripts(count: int, channel: str = "telegram") -> list[list[Step]]:
+    """The messages of `count` people (script i % 50), found by running the service in-process on a
+    throw-away store, as `scripts/bench_engine.py` does: answer what the bot asks, tap the first
+    option of a confirmation."""
+    from bot.app import load_brain
+    from bot.channels.telegram import render
+    from bot.core.clock import FixedClock
+    from bot.core.messages import Address, InboundMessage, Reply
+    from bot.service import assemble
+    from bot.settings import Settings
+    from bot.storage.sqlite import SqliteStore
+
+    today, scripts = load_scripts()
+    settings = Settings()
+    brain = load_brain(settings)
+    store = SqliteStore(":memory:")
+    service = await assemble(settings, brain, store, FixedClock.parse(today), {})
+    people: list[list[Step]] = []
+    for index in range(count):
+        script = scripts[index % len(scripts)]
+        recipient = str(FIRST_CHAT + index)
+        sender = Address(channel=channel, recipient=recipient)
+        opening = script.get("opening") or "/start"
+        pending: list[str] = [opening] if isinstance(opening, str) else list(opening)
+        replies: list[Reply] = []
+        steps: list[Step] = []
+        for _ in range(MAX_TURNS):
+            text: str | None = pending.pop(0) if pending else None
+            option: str | None = None
+            if text is None:
+                question = next((r for r in reversed(replies) if r.asking), None)
+                if question is None:
+                    break
+                if question.confirming and question.options:
+                    option = question.options[0].id
+                else:
+                    text = str(script["answers"].get(question.asking, "/skip"))
+            message = InboundMessage(
+                conversation_id=f"{channel}:{recipient}",
+                channel=channel,
+                text=text,
+                option=option,
+                sender=sender,
+            )
+            replies = await service.handle(message)
+            steps.append(Step(text, option, sum(len(render(reply)) for reply in replies)))
+        people.append(steps)
+    await store.close()
+    return people
+
+
+# -- the server process ----------------------------------------------------------------------------
+
+
+def serve(conn: Connection, api_base: str, profile: bool) -> None:
+    """Child process: the app on a loopback port until the parent says stop."""
+    logging.basicConfig(level=logging.ERROR, format="server %(levelname)s %(name)s: %(message)s")
+    asyncio.run(_serve(conn, api_base, profile))
+
+
+def print_profile(profiler: Any, title: str) -> None:
+    """The top of a cProfile of the load phase only (start-up excluded)."""
+    import pstats
+
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    print(f"\n--- {title}: cProfile of the load phase, top 25 by own time ---")
+    stats.sort_stats("tottime").print_stats(25)
+    print(f"--- {title}: top 40 by cumulative time ---")
+    stats.sort_stats("cumulative").print_stats(40)
+    sys.stdout.flush()
+
+
+async def _serve(conn: Connection, api_base: str, profile: bool) -> None:
+    from bot.app import load_brain
+    from bot.core.clock import FixedClock
+    from bot.server import RUNTIME, create_app
+    from bot.settings import Settings
+    from bot.storage.sqlite import SqliteStore
+
+    today, _ = load_scripts()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.db"
+        settings = Settings(
+            store_url=f"sqlite:///{path}",
+            telegram_bot_token=SecretStr(TOKEN),
+            telegram_webhook_secret=SecretStr(SECRET),
+            telegram_api_base=api_base,
+            telegram_polling=False,
+        )
+        brain = load_brain(Settings())
+        store = SqliteStore(path)
+        app = create_app(settings, brain=brain, clock=FixedClock.parse(today), store=store)
+        handler_ms: list[float] = []
+        app.middlewares.append(timing_middleware(handler_ms))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        gc.collect()
+        gc.freeze()  # as `triage serve` does after loading
+        port = runner.addresses[0][1]
+        runtime = app[RUNTIME]
+        conn.send(
+            {"port": port, "channels": sorted(runtime.channels), "reorder": settings.reorder_window_seconds}
+        )
+        lag_ms: list[float] = []
+        stop = asyncio.Event()
+        lag_task = asyncio.create_task(loop_lag(lag_ms, stop))
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, conn.recv)  # "stop"
+        if profiler is not None:
+            profiler.disable()
+            print_profile(profiler, "server")
+        stop.set()
+        await lag_task
+        turns = runtime.metrics.turn_seconds.collect()[0].samples
+        count = next((s.value for s in turns if s.name.endswith("_count")), 0.0)
+        total = next((s.value for s in turns if s.name.endswith("_sum")), 0.0)
+        await runner.cleanup()
+        await store.close()
+        conn.send({"turns": count, "turn_seconds": total, "handler_ms": handler_ms, "lag_ms": lag_ms})
+
+
+def timing_middleware(into: list[float]) -> Any:
+    """Time spent in the webhook handler once the request is parsed (server side of the ack)."""
+
+    @web.middleware
+    async def timing(request: web.Request, handler: Any) -> web.StreamResponse:
+        started = time.perf_counter()
+        try:
+            response: web.StreamResponse = await handler(request)
+            return response
+        finally:
+            if request.path.startswith("/webhooks/"):
+                into.append((time.perf_counter() - started) * 1000)
+
+    return timing
+
+
+async def loop_lag(into: list[float], stop: asyncio.Event, every: float = 0.005) -> None:
+    """How late a 5 ms sleep wakes up: how long the event loop was busy with something else."""
+    while not stop.is_set():
+        started = time.perf_counter()
+        await asyncio.sleep(every)
+        into.append((time.perf_counter() - started - every) * 1000)
+
+
+# -- the fake Telegram API and the load generator (this process) ---------------------------------
+
+
+@dataclass
+class FakeApi:
+    """Counts `sendMessage` per chat and wakes whoever waits for a count."""
+
+    sent: dict[int, int] = field(default_factory=dict)
+    first_at: dict[int, float] = field(default_factory=dict)
+    waiters: dict[int, tuple[int, asyncio.Future[float]]] = field(default_factory=dict)
+    calls: dict[str, int] = field(default_factory=dict)
+    message_id: int = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self.handle)
+        return app
+
+    async def handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.match_info["token"] != TOKEN:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        self.calls[method] = self.calls.get(method, 0) + 1
+        if method != "sendMessage":
+            return web.json_response({"ok": True, "result": True})
+        form = await request.post()
+        chat = int(str(form["chat_id"]))
+        now = time.perf_counter()
+        count = self.sent.get(chat, 0) + 1
+        self.sent[chat] = count
+        self.first_at.setdefault(chat, now)
+        waiter = self.waiters.get(chat)
+        if waiter is not None and count >= waiter[0] and not waiter[1].done():
+            waiter[1].set_result(now)
+        self.message_id += 1
+        result = {
+            "message_id": self.message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat, "type": "private", "first_name": "Bench"},
+            "from": {"id": 42, "is_bot": True, "first_name": "TriageBot", "username": "triage_bot"},
+            "text": str(form.get("text", "")),
+        }
+        return web.json_response({"ok": True, "result": result})
+
+    def expect(self, chat: int, total: int) -> asyncio.Future[float]:
+        """A future set (to the arrival time) when `chat` has received `total` messages in all."""
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.first_at.pop(chat, None)
+        if self.sent.get(chat, 0) >= total:
+            future.set_result(time.perf_counter())
+        self.waiters[chat] = (total, future)
+        return future
+
+
+def update(update_id: int, chat: int, step: Step) -> dict[str, Any]:
+    person = {"id": chat, "is_bot": False, "first_name": "Bench", "language_code": "fr"}
+    chat_obj = {"id": chat, "type": "private", "first_name": "Bench"}
+    now = int(time.time())
+    if step.option is not None:
+        bot_message = {
+            "message_id": 1,
+            "date": now,
+            "chat": chat_obj,
+            "from": {"id": 42, "is_bot": True, "first_name": "TriageBot", "username": "triage_bot"},
+            "text": "?",
+        }
+        query = {
+            "id": f"q{update_id}",
+            "chat_instance": "-891234567890",
+            "from": person,
+            "message": bot_message,
+            "data": step.option,
+        }
+        return {"update_id": update_id, "callback_query": query}
+    message = {"message_id": update_id, "date": now, "chat": chat_obj, "from": person, "text": step.text}
+    return {"update_id": update_id, "message": message}
+
+
+@dataclass
+class Results:
+    ack_ms: list[float] = field(default_factory=list)
+    first_ms: list[float] = field(default_factory=list)
+    last_ms: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    timeouts: int = 0
+
+
+async def person(
+    index: int,
+    steps: list[Step],
+    url: str,
+    session: aiohttp.ClientSession,
+    fake: FakeApi,
+    ids: list[int],
+    think: float,
+    results: Results,
+) -> None:
+    chat = FIRST_CHAT + index
+    expected = 0
+    pause = random.Random(index)  # people read and type at their own pace: no lock-step
+    if think:
+        await asyncio.sleep(pause.uniform(0, think))
+    for step in steps:
+        ids[0] += 1
+        body = update(ids[0], chat, step)
+        expected += step.sends
+        arrived = fake.expect(chat, expected)
+        started = time.perf_counter()
+        async with session.post(url, json=body, headers={SECRET_HEADER: SECRET}) as response:
+            await response.read()
+            acked = time.perf_counter()
+        results.ack_ms.append((acked - started) * 1000)
+        results.statuses[response.status] = results.statuses.get(response.status, 0) + 1
+        if step.sends:
+            try:
+                last = await asyncio.wait_for(arrived, TURN_TIMEOUT)
+            except TimeoutError:
+                results.timeouts += 1
+                expected = fake.sent.get(chat, 0)  # resynchronise on what did arrive
+            else:
+                results.last_ms.append((last - started) * 1000)
+                results.first_ms.append((fake.first_at.get(chat, last) - started) * 1000)
+        if think:
+            await asyncio.sleep(pause.uniform(0.5 * think, 1.5 * think))
+
+
+async def run(users: int, think: float, profile: bool) -> None:
+    logging.basicConfig(level=logging.ERROR)  # the hand-off warns that no SMS gateway is enabled
+    print(f"machine: {machine()}")
+    prepared = time.perf_counter()
+    people = await transcripts(users)
+    print(f"prepared {users} transcripts in {time.perf_counter() - prepared:.1f} s (in-process service)")
+
+    fake = FakeApi()
+    fake_runner = web.AppRunner(fake.app(), access_log=None)
+    await fake_runner.setup()
+    fake_site = web.TCPSite(fake_runner, "127.0.0.1", 0)
+    await fake_site.start()
+    api_base = f"http://127.0.0.1:{fake_runner.addresses[0][1]}"
+
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    server = context.Process(target=serve, args=(child, api_base, profile), daemon=True)
+    server.start()
+    loop = asyncio.get_running_loop()
+    try:
+        ready = await asyncio.wait_for(loop.run_in_executor(None, parent.recv), 120)
+        print(
+            f"server: pid {server.pid}, channels {ready['channels']},"
+            f" reorder window {ready['reorder']:.2f} s, SQLite file store"
+        )
+        url = f"http://127.0.0.1:{ready['port']}/webhooks/telegram"
+        results = Results()
+        ids = [FIRST_UPDATE]
+        connector = aiohttp.TCPConnector(limit=0)
+        client_lag: list[float] = []
+        stop = asyncio.Event()
+        lag_task = asyncio.create_task(loop_lag(client_lag, stop))
+        async with aiohttp.ClientSession(connector=connector) as session:
+            started = time.perf_counter()
+            await asyncio.gather(
+                *(person(i, steps, url, session, fake, ids, think, results) for i, steps in enumerate(people))
+            )
+            elapsed = time.perf_counter() - started
+        stop.set()
+        await lag_task
+        parent.send("stop")
+        server_stats = await asyncio.wait_for(loop.run_in_executor(None, parent.recv), 60)
+    finally:
+        await asyncio.get_running_loop().run_in_executor(None, server.join, 60)
+        if server.is_alive():
+            server.terminate()
+        await fake_runner.cleanup()
+
+    requests = len(results.ack_ms)
+    expected_sends = sum(step.sends for steps in people for step in steps)
+    print(
+        f"load: {users} people in parallel, one whole French triage each, think time {think:.2f} s ±50%;"
+        f" {requests} webhook requests in {elapsed:.1f} s = {requests / elapsed:.0f} requests/s"
+    )
+    print(f"HTTP statuses: {dict(sorted(results.statuses.items()))}")
+    print(
+        f"fake Bot API: sendMessage {fake.calls.get('sendMessage', 0)} (expected {expected_sends}),"
+        f" answerCallbackQuery {fake.calls.get('answerCallbackQuery', 0)}; turns timed out: {results.timeouts}"
+    )
+    print(f"acknowledgement (POST → 200): {summary(results.ack_ms)}")
+    print(f"end to end, first sendMessage of the answer: {summary(results.first_ms)}")
+    print(f"end to end, last sendMessage of the answer:  {summary(results.last_ms)}")
+    print(f"server side, webhook handler (request parsed → response): {summary(server_stats['handler_ms'])}")
+    print(f"server event-loop lag (5 ms sleeps waking late): {summary(server_stats['lag_ms'])}")
+    print(f"load generator event-loop lag: {summary(client_lag)}")
+    turns, seconds = server_stats["turns"], server_stats["turn_seconds"]
+    if turns:
+        print(f"server: {turns:.0f} turns, mean engine time {seconds / turns * 1000:.2f} ms per turn")
+    ack_p99 = percentile(results.ack_ms, 0.99)
+    verdict = "met" if ack_p99 <= 20 and results.timeouts == 0 else "NOT MET"
+    print(f"target ack p99 <= 20 ms with {users} conversations in parallel: {verdict} ({ack_p99:.2f} ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--users", type=int, default=200, help="people in parallel (default 200)")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean seconds between a person's turns (±50%%, random)"
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile the server process")
+    args = parser.parse_args()
+    asyncio.run(run(args.users, args.think, args.profile))
+
+
+if __name__ == "__main__":
+    main()

@@ -40,12 +40,12 @@ def db(tmp_path: Path) -> Path:
 def test_import_list_export_invite(db: Path, tmp_path: Path) -> None:
     done = triage(db, "volunteers", "import", DEMO)
     assert done.returncode == 0, done.stderr
-    assert "41 volunteer(s) in the roster (41 new, 0 changed, 0 removed)" in done.stdout
+    assert "43 volunteer(s) in the roster (43 new, 0 changed, 0 removed)" in done.stdout
 
     listing = triage(db, "volunteers", "list")
     assert listing.returncode == 0
     lines = listing.stdout.splitlines()
-    assert len(lines) == 42 and lines[0].split()[:2] == ["id", "name"]
+    assert len(lines) == 44 and lines[0].split()[:2] == ["id", "name"]
     assert any(line.startswith("demo-national-01") and "(national)" in line for line in lines)
     assert "+336" not in listing.stdout  # contact details are not printed
 
@@ -76,7 +76,7 @@ def test_a_bad_file_is_reported_whole_and_imports_nothing(db: Path, tmp_path: Pa
     assert done.returncode == 1
     assert "2 problem(s), nothing imported" in done.stderr
     assert "line 2, column capacity" in done.stderr and "line 3, column commune" in done.stderr
-    assert len(triage(db, "volunteers", "list").stdout.splitlines()) == 42  # the roster is unchanged
+    assert len(triage(db, "volunteers", "list").stdout.splitlines()) == 44  # the roster is unchanged
 
     smaller = tmp_path / "smaller.csv"
     smaller.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")

@@ -81,7 +81,10 @@ class KannelChannel:
         self.wall_time = wall_time
 
     @classmethod
-    def from_settings(cls, settings: Settings, http: aiohttp.ClientSession) -> KannelChannel | None:
+    def from_settings(
+        cls, settings: Settings, http: aiohttp.ClientSession, *, store: RecordStore | None = None
+    ) -> KannelChannel | None:
+        """The channel, or None when its settings are absent; `store` keeps the SMS ledger."""
         values = (
             settings.kannel_sendsms_url,
             settings.kannel_username,
@@ -108,6 +111,7 @@ class KannelChannel:
             password=settings.kannel_password.get_secret_value(),
             webhook_secret=settings.kannel_webhook_secret.get_secret_value(),
             http=http,
+            records=store,
         )
 
     @property

@@ -89,7 +89,10 @@ class TwilioChannel:
         self.wall_time = wall_time
 
     @classmethod
-    def from_settings(cls, settings: Settings, http: aiohttp.ClientSession) -> TwilioChannel | None:
+    def from_settings(
+        cls, settings: Settings, http: aiohttp.ClientSession, *, store: RecordStore | None = None
+    ) -> TwilioChannel | None:
+        """The channel, or None when its settings are absent; `store` keeps the SMS ledger."""
         if not settings.twilio_account_sid and settings.twilio_auth_token is None:
             return None
         if (
@@ -111,6 +114,7 @@ class TwilioChannel:
             webhook_url=settings.twilio_webhook_url,
             http=http,
             api_base=settings.twilio_api_base,
+            records=store,
         )
 
     @property

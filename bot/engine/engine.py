@@ -263,7 +263,7 @@ class Engine:
             self._skip(turn, step.slot)
             return
         value = frozenset(spec.value) if step.kind == "set" else spec.value
-        self._set(turn, {step.slot: value}, label=self.texts.get(spec.label, turn.lang))
+        self._set(turn, {step.slot: value}, label=self.texts.get(spec.label, turn.lang, channel=turn.channel))
 
     def _apply_finding(self, turn: Turn, finding: Finding, *, asked: bool, may_correct: bool = False) -> bool:
         """Set a slot from a finding, or ask to confirm it. Returns True when the slot was set."""
@@ -560,8 +560,8 @@ class Engine:
                 self._say(
                     turn,
                     "handoff_done",
-                    urgency=self.texts.get(f"urgency_{level}", turn.lang),
-                    delay=self.texts.get(f"delay_{level}", turn.lang),
+                    urgency=self.texts.get(f"urgency_{level}", turn.lang, channel=turn.channel),
+                    delay=self.texts.get(f"delay_{level}", turn.lang, channel=turn.channel),
                 )
             )
         logger.info("conversation %s handed off at %s", conversation_key(state.id), level)
@@ -580,7 +580,8 @@ class Engine:
 
     def _step_options(self, turn: Turn, step: Step) -> tuple[Option, ...]:
         return tuple(
-            Option(id=option.id, label=self.texts.get(option.label, turn.lang)) for option in step.options
+            Option(id=option.id, label=self.texts.get(option.label, turn.lang, channel=turn.channel))
+            for option in step.options
         )
 
     def _question(self, turn: Turn, step: Step) -> Reply:
@@ -598,15 +599,15 @@ class Engine:
     def _pending_options(self, turn: Turn, pending: Pending) -> tuple[Option, ...]:
         if pending.kind in ("erase", "restart") or len(pending.candidates) == 1:
             return (
-                Option(id="yes", label=self.texts.get("opt_yes", turn.lang)),
-                Option(id="no", label=self.texts.get("opt_no", turn.lang)),
+                Option(id="yes", label=self.texts.get("opt_yes", turn.lang, channel=turn.channel)),
+                Option(id="no", label=self.texts.get("opt_no", turn.lang, channel=turn.channel)),
             )
         return (
             *(
                 Option(id=f"c{i}", label=self._label(turn, pending.slot or "", c))
                 for i, c in enumerate(pending.candidates)
             ),
-            Option(id="none", label=self.texts.get("opt_none_of_these", turn.lang)),
+            Option(id="none", label=self.texts.get("opt_none_of_these", turn.lang, channel=turn.channel)),
         )
 
     def _pending_reply(self, turn: Turn, pending: Pending) -> Reply:
@@ -617,39 +618,41 @@ class Engine:
             text = self.texts.get("restart_confirm", turn.lang, channel=turn.channel)
         elif len(pending.candidates) == 1:
             label = self._label(turn, pending.slot or "", pending.candidates[0])
-            text = self.texts.get("confirm_value", turn.lang, value=label)
+            text = self.texts.get("confirm_value", turn.lang, channel=turn.channel, value=label)
         else:
-            text = self.texts.get("choose_value", turn.lang)
+            text = self.texts.get("choose_value", turn.lang, channel=turn.channel)
         return Reply(text=text, options=options, asking=pending.slot, confirming=pending.kind == "value")
 
     def _recap(self, turn: Turn) -> str:
         state = turn.state
         values = state.slots.model_dump()
-        lines = [self.texts.get("recap_title", turn.lang)]
+        lines = [self.texts.get("recap_title", turn.lang, channel=turn.channel)]
         for slot in RECAP_SLOTS:
             step = self.flow.step(slot)
             if not holds(step.when, values):
                 continue
-            name = self.texts.get(f"slot_{slot}", turn.lang)
+            name = self.texts.get(f"slot_{slot}", turn.lang, channel=turn.channel)
             lines.append(f"- {name} : {self._describe(turn, slot, values.get(slot))}")
         return "\n".join(lines)
 
     def _describe(self, turn: Turn, slot: str, value: Any) -> str:
         lang = turn.lang
         if value is None:
-            return self.texts.get("recap_unknown", lang)
+            return self.texts.get("recap_unknown", lang, channel=turn.channel)
         if isinstance(value, bool):
-            return self.texts.get("val_yes" if value else "val_no", lang)
+            return self.texts.get("val_yes" if value else "val_no", lang, channel=turn.channel)
         if isinstance(value, dt.date):
             return value.strftime("%d/%m/%Y")
         if slot == "custody":
-            return self.texts.get(f"val_custody_{value}", lang)
+            return self.texts.get(f"val_custody_{value}", lang, channel=turn.channel)
         if slot == "application_status":
-            return self.texts.get(f"val_{value}", lang)
+            return self.texts.get(f"val_{value}", lang, channel=turn.channel)
         if slot == "vulnerabilities":
             if not value:
-                return self.texts.get("val_none", lang)
-            return ", ".join(self.texts.get(f"val_vuln_{v}", lang) for v in sorted(value))
+                return self.texts.get("val_none", lang, channel=turn.channel)
+            return ", ".join(
+                self.texts.get(f"val_vuln_{v}", lang, channel=turn.channel) for v in sorted(value)
+            )
         if slot in turn.state.labels:
             return turn.state.labels[slot]
         return str(value)

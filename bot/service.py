@@ -60,10 +60,12 @@ class Service:
 def build_channels(
     settings: Settings, http: aiohttp.ClientSession, store: ConversationStore
 ) -> dict[str, Channel]:
-    from bot.channels import CHANNELS, load_factory
+    from bot.channels import CHANNELS, configured, load_factory
 
     enabled: dict[str, Channel] = {}
     for name in CHANNELS:
+        if not configured(name, settings):
+            continue
         factory = load_factory(name)
         if factory is None:
             continue

@@ -273,3 +273,17 @@ async def test_a_confirmed_set_value_comes_back_typed_from_the_store(convo: Conv
     state = await convo.state()
     assert state is not None
     assert state.slots.vulnerabilities == frozenset({"work"})
+
+
+async def test_a_plain_no_to_another_question_never_rewrites_the_document(convo: Conversation) -> None:
+    """Held-out finding: "non j'ai rien demandé" to the filing question turned CR_10 into NONE."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("Rouen")
+    await convo.say("carte de résident 10 ans")
+    await convo.say("15/05/2030")
+    await convo.say("non j'ai rien demandé")
+    state = await convo.state()
+    assert state is not None
+    assert (state.slots.document, state.slots.expiry_date) == ("CR_10", dt.date(2030, 5, 15))
+    assert state.slots.application_status == "not_filed"

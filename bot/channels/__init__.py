@@ -27,6 +27,20 @@ CHANNELS: dict[str, str] = {
 }
 
 
+# The setting without which a channel is off: its module (and its library: aiogram alone weighs
+# about 135 MB of memory) is not even imported then.
+ENABLED_BY: dict[str, str] = {
+    "telegram": "telegram_bot_token",
+    "whatsapp": "whatsapp_token",
+    "kannel": "kannel_sendsms_url",
+    "twilio": "twilio_account_sid",
+}
+
+
+def configured(name: str, settings: Settings) -> bool:
+    return bool(getattr(settings, ENABLED_BY[name], None))
+
+
 def load_factory(name: str) -> ChannelFactory | None:
     """The channel's class, or None when its module is not part of this build."""
     module_name, class_name = CHANNELS[name].split(":")

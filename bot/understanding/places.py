@@ -132,7 +132,8 @@ _FILLERS = (
     oui ben bah euh alors bonjour salut svp stp merci please thanks hello hi
     i m am my is it its city of town live living
     yo mi es de del la prefectura ciudad vivo vivimos estoy
-    انا اسكن ساكن اعيش مقيم من مدينه محافظه ولايه البريفكتور بريفكتور"""
+    انا اسكن ساكن اعيش مقيم من مدينه محافظه ولايه البريفكتور بريفكتور
+    بسكن بعيش عايش قاعد ساكنه عايشه راني راه نسكن نعيش"""
     )
 )
 _FOLLOWERS_NOT_PLACE = _words(

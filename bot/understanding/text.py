@@ -12,6 +12,7 @@ _ARABIC = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "´": "'", "‘": "'"})
 _NON_WORD = re.compile(r"[^\w'/.:\-]+")
 _ARABIC_DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
+_ARTICLE_ON_LATIN = re.compile(r"ال(?=[a-z])")
 _REPEATS = re.compile(r"(\D)\1{2,}")
 # Punctuation that ends a clause, kept as "|" by fold(..., clauses=True); a dot only before a space.
 _CLAUSE_PUNCTUATION = re.compile(r"[,;!?¡¿،؟؛]|\.(?=\s|$)")
@@ -35,7 +36,9 @@ def fold(text: str, *, clauses: bool = False) -> str:
     text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     text = _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC)
     text = unicodedata.normalize("NFKC", text)
-    text = _REPEATS.sub(r"\1\1", text)  # "ouiiiii" → "ouii", keeps real double letters
+    text = _REPEATS.sub(r"\1\1", text)
+    # The Arabic article glued to a French word ("الCRA", "الrécépissé"): read the word alone.
+    text = _ARTICLE_ON_LATIN.sub("ال ", text)  # "ouiiiii" → "ouii", keeps real double letters
     return " ".join((_NON_WORD_OR_BAR if clauses else _NON_WORD).sub(" ", text).split())
 
 

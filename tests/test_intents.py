@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -244,3 +245,41 @@ def test_speed(data: NluData, classifier: IntentClassifier) -> None:
         gc.enable()
     timings.sort()
     assert timings[int(len(timings) * 0.99)] <= 0.001
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oui",
+        "Je n'ai PAS de   récépissé!!",
+        "ما عندي أوراق ٩٣",
+        "ok",
+        "a",
+        "STOP",
+        "carte  salarier 2027",
+        "",
+    ],
+)
+def test_our_ngrams_are_scikit_learns(text: str) -> None:
+    """Serving does not import scikit-learn: our analyzer must give exactly its n-grams."""
+    from bot.understanding.intents import build_pipeline, char_wb_ngrams
+
+    sklearn_analyzer = build_pipeline().named_steps["tfidf"].build_analyzer()
+    assert char_wb_ngrams(text) == sklearn_analyzer(text)
+
+
+def test_a_process_serving_from_the_model_cache_does_not_import_scikit_learn(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from bot.app import load_brain\n"
+        "from bot.settings import Settings\n"
+        f"load_brain(Settings(model_cache_dir={str(tmp_path)!r}))\n"
+        "print('sklearn' in sys.modules)\n"
+    )
+    first = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    assert first.stdout.strip() == "True", "the first start trains, with scikit-learn"
+    second = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    assert second.stdout.strip() == "False", "later starts load the cache without it"

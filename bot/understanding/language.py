@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from bot.understanding.intents import Scorer, build_pipeline
 from bot.understanding.nlu_data import NluData
@@ -40,6 +39,8 @@ class LanguageDetector:
             phrases = _phrases(data, lang)
             texts.extend(phrases)
             labels.extend([lang] * len(phrases))
+        from threadpoolctl import threadpool_limits
+
         with threadpool_limits(limits=1):
             self._scorer = Scorer.of(build_pipeline().fit(texts, labels))
 

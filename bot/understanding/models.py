@@ -15,9 +15,8 @@ import os
 import pickle
 import tempfile
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
-
-import sklearn
 
 from bot.understanding.intents import IntentClassifier
 from bot.understanding.language import LanguageDetector
@@ -27,7 +26,7 @@ from bot.understanding.values import ValueClassifier
 logger = logging.getLogger(__name__)
 
 # Bump when the shape of the models or of their training changes.
-MODEL_FORMAT = "3"
+MODEL_FORMAT = "4"
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ class TrainedModels:
 
 
 def data_fingerprint(root: Path) -> str:
-    digest = hashlib.sha256(f"{MODEL_FORMAT}:{sklearn.__version__}".encode())
+    digest = hashlib.sha256(f"{MODEL_FORMAT}:{version('scikit-learn')}".encode())
     for path in sorted(root.rglob("*.yml")):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())

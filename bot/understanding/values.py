@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from bot.understanding.intents import Scorer, build_pipeline
 from bot.understanding.nlu_data import NluData
@@ -42,6 +41,8 @@ class ValueClassifier:
         started = time.perf_counter()
         kinds = tuple(kinds)
         scorers: dict[tuple[str, str], Scorer] = {}
+        from threadpoolctl import threadpool_limits
+
         with threadpool_limits(limits=1):
             for lang in data.languages:
                 sources = [lang] if lang == "fr" else [lang, "fr"]

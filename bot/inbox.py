@@ -18,6 +18,7 @@ from typing import Protocol
 
 from bot.core.messages import Address, InboundMessage, Reply
 from bot.engine.engine import conversation_key
+from bot.tasks import BackgroundTasks
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class Inbox:
         self.reorder_window = reorder_window
         self.process_inline = process_inline
         self._pending: dict[str, _Pending] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def accept(self, message: InboundMessage) -> bool:
@@ -88,10 +89,7 @@ class Inbox:
         if self.process_inline and self.reorder_window == 0:
             await self._drain(message.conversation_id)
         elif pending.task is None or pending.task.done():
-            task = asyncio.create_task(self._drain_later(message.conversation_id))
-            pending.task = task
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            pending.task = self._tasks.spawn(self._drain_later(message.conversation_id))
         return True
 
     async def _drain_later(self, conversation_id: str) -> None:
@@ -123,8 +121,7 @@ class Inbox:
 
     async def drain(self) -> None:
         """Wait for every message taken in so far (shutdown, tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.drain()
 
 
 def _order(message: InboundMessage) -> tuple[dt.datetime, str]:

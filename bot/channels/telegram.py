@@ -12,7 +12,7 @@ import datetime as dt
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -42,6 +42,7 @@ from pydantic import ValidationError
 from bot.channels.base import ChannelSendError, Ignored, Parsed, Unauthorized
 from bot.core.messages import Address, InboundMessage, Location, Option, Reply
 from bot.settings import Settings
+from bot.tasks import BackgroundTasks
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ class TelegramChannel:
         self.max_send_attempts = max_send_attempts
         self.max_retry_wait = max_retry_wait
         self._sleep = sleep
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
 
     @classmethod
     def from_settings(cls, settings: Settings, http: aiohttp.ClientSession) -> TelegramChannel | None:
@@ -198,7 +199,7 @@ class TelegramChannel:
         parsed = self.convert(update)
         if isinstance(parsed, InboundMessage) and update.callback_query is not None:
             # The webhook request must not wait for it; the button's spinner stops when it is done.
-            self._background(self._answer_callback(update.callback_query.id))
+            self._tasks.spawn(self._answer_callback(update.callback_query.id))
         return [parsed]
 
     def convert(self, update: Update) -> Parsed:
@@ -266,15 +267,9 @@ class TelegramChannel:
             # Too old or already answered: only the spinner is at stake.
             logger.info("answerCallbackQuery failed: %s", type(exc).__name__)
 
-    def _background(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def drain(self) -> None:
         """Wait for the callback answers still in flight (shutdown, tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.drain()
 
     # -- out ------------------------------------------------------------------------------------
 

@@ -8,12 +8,11 @@ store's records (kind `wa_window`, key = a keyed hash of the number, never the n
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import hmac
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -27,6 +26,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.messages import Address, InboundMessage, Location, Option, Reply
 from bot.core.ports import RecordStore
 from bot.settings import Settings
+from bot.tasks import BackgroundTasks
 
 logger = logging.getLogger(__name__)
 
@@ -264,7 +264,7 @@ class WhatsAppChannel:
         self._last_inbound: dict[str, dt.datetime] = {}
         # When Meta said a person's window was closed (a failed status or send with 131047).
         self._closed: dict[str, dt.datetime] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
 
     @classmethod
     def from_settings(
@@ -395,7 +395,7 @@ class WhatsAppChannel:
                 self._last_inbound.clear()  # a cache: the store has them
             self._last_inbound[key] = sent_at
         if self.store is not None:
-            self._background(self._store_inbound(key, sent_at))
+            self._tasks.spawn(self._store_inbound(key, sent_at))
 
     async def _store_inbound(self, key: str, sent_at: dt.datetime) -> None:
         assert self.store is not None
@@ -415,7 +415,7 @@ class WhatsAppChannel:
             self._closed.clear()
         self._closed[key] = self.clock.now()
         if self.store is not None:
-            self._background(self.store.delete_record(WINDOW_KIND, key))
+            self._tasks.spawn(self.store.delete_record(WINDOW_KIND, key))
 
     async def last_inbound(self, recipient: str) -> dt.datetime | None:
         """When the person last wrote, as far as this process and the store know."""
@@ -440,15 +440,9 @@ class WhatsAppChannel:
     def _open(self, last: dt.datetime) -> bool:
         return self.clock.now() - last < WINDOW - WINDOW_MARGIN
 
-    def _background(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def drain(self) -> None:
         """Wait for the window records still being written (shutdown, tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.drain()
 
     # -- out ------------------------------------------------------------------------------------
 

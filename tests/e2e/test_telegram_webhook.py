@@ -20,9 +20,10 @@ from bot.channels.base import ChannelSendError
 from bot.channels.telegram import MAX_TEXT, TelegramChannel, register_webhook
 from bot.core.clock import FixedClock
 from bot.core.messages import Address, InboundMessage, Option, Reply
-from bot.server import RUNTIME, create_app
+from bot.server import RUNTIME
 from bot.settings import Settings
 from bot.storage.sqlite import SqliteStore
+from tests.e2e.apps import app_with_channel
 from tests.fakes.telegram_api import FakeTelegramApi
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "telegram"
@@ -81,15 +82,7 @@ def channel(api_base: str, http: aiohttp.ClientSession, waits: list[float]) -> T
 def make_app(
     channel: TelegramChannel, brain: Brain, clock: FixedClock, store: SqliteStore, reorder: float = 0.0
 ) -> web.Application:
-    settings = Settings(store_url="sqlite:///:memory:", reorder_window_seconds=reorder)
-    return create_app(
-        settings,
-        brain=brain,
-        clock=clock,
-        store=store,
-        channels={"telegram": channel},
-        process_inline=reorder == 0,
-    )
+    return app_with_channel("telegram", channel, brain, clock, store, reorder)
 
 
 @pytest.fixture

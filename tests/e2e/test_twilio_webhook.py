@@ -15,9 +15,10 @@ from bot.channels.base import ChannelSendError
 from bot.channels.twilio import EMPTY_TWIML, TwilioChannel, twilio_signature
 from bot.core.clock import FixedClock
 from bot.core.messages import Address, Reply
-from bot.server import RUNTIME, create_app
+from bot.server import RUNTIME
 from bot.settings import Settings
 from bot.storage.sqlite import SqliteStore
+from tests.e2e.apps import app_with_channel
 from tests.fakes.twilio_api import FakeTwilioApi
 
 ACCOUNT = "AC0123456789abcdef0123456789abcdef"
@@ -92,15 +93,7 @@ def channel(api_base: str, http: aiohttp.ClientSession) -> TwilioChannel:
 def make_app(
     channel: TwilioChannel, brain: Brain, clock: FixedClock, store: SqliteStore, reorder: float = 0.0
 ) -> web.Application:
-    settings = Settings(store_url="sqlite:///:memory:", reorder_window_seconds=reorder)
-    return create_app(
-        settings,
-        brain=brain,
-        clock=clock,
-        store=store,
-        channels={"twilio": channel},
-        process_inline=reorder == 0,
-    )
+    return app_with_channel("twilio", channel, brain, clock, store, reorder)
 
 
 @pytest.fixture

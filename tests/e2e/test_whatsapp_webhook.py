@@ -20,9 +20,10 @@ from bot.channels.base import ChannelSendError
 from bot.channels.whatsapp import MAX_TEXT, WINDOW_KIND, WhatsAppChannel, signature
 from bot.core.clock import FixedClock
 from bot.core.messages import Address, Reply
-from bot.server import RUNTIME, create_app
+from bot.server import RUNTIME
 from bot.settings import Settings
 from bot.storage.sqlite import SqliteStore
+from tests.e2e.apps import app_with_channel
 from tests.fakes.whatsapp_api import FakeWhatsAppApi
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "whatsapp"
@@ -101,15 +102,7 @@ def channel(
 def make_app(
     channel: WhatsAppChannel, brain: Brain, clock: FixedClock, store: SqliteStore, reorder: float = 0.0
 ) -> web.Application:
-    settings = Settings(store_url="sqlite:///:memory:", reorder_window_seconds=reorder)
-    return create_app(
-        settings,
-        brain=brain,
-        clock=clock,
-        store=store,
-        channels={"whatsapp": channel},
-        process_inline=reorder == 0,
-    )
+    return app_with_channel("whatsapp", channel, brain, clock, store, reorder)
 
 
 @pytest.fixture

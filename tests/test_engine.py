@@ -287,3 +287,26 @@ async def test_a_plain_no_to_another_question_never_rewrites_the_document(convo:
     assert state is not None
     assert (state.slots.document, state.slots.expiry_date) == ("CR_10", dt.date(2030, 5, 15))
     assert state.slots.application_status == "not_filed"
+
+
+async def test_declining_the_note_in_spanish_leaves_no_note(convo: Conversation) -> None:
+    await convo.say("Hola, no consigo cita en la prefectura para renovar mi tarjeta")
+    await answer_until_slot(
+        convo,
+        {
+            "consent": "sí",
+            "prefecture": "Marsella",
+            "document": "tarjeta de estudiante",
+            "expiry_date": "caducó el 3 de marzo",
+            "application_status": "no",
+            "removal_order": "no",
+            "attempts_since": "desde septiembre",
+            "evidence": "sí",
+            "vulnerabilities": "no",
+        },
+        "note",
+    )
+    await convo.say("no gracias")
+    state = await convo.state()
+    assert state is not None and state.slots.note is None
+    assert convo.asking == "confirm"

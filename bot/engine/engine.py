@@ -206,7 +206,8 @@ class Engine:
                 self._apply_finding(turn, finding, asked=False, may_correct=may_correct)
         if asked is not None and not applied_asked and state.pending is None:
             step = self.flow.step(asked)
-            declined = reading.intent == "deny" and step.kind == "text"  # "non merci" to the note
+            # "non merci", or just "merci", to "anything to add?" declines it
+            declined = reading.intent in ("deny", "thanks") and step.kind == "text"
             if declined or (
                 reading.intent == "dont_know" and asked not in ("consent", "confirm", "language")
             ):

@@ -178,10 +178,14 @@ class SqliteStore:
             ConversationState.model_validate_json(r[0]) for r in db.execute("SELECT state FROM conversations")
         ]
         cases = [Case.model_validate_json(r[0]) for r in db.execute("SELECT data FROM cases")]
-        records = db.execute("SELECT kind, key, data FROM records").fetchall()
-        timers = db.execute("SELECT kind, key, due_at FROM timers").fetchall()
+        existing = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        # The very first files had no records or timers yet.
+        records = (
+            db.execute("SELECT kind, key, data FROM records").fetchall() if "records" in existing else []
+        )
+        timers = db.execute("SELECT kind, key, due_at FROM timers").fetchall() if "timers" in existing else []
         for table in ("conversations", "cases", "records", "timers"):
-            db.execute(f"DROP TABLE {table}")
+            db.execute(f"DROP TABLE IF EXISTS {table}")
         self._create_schema()
         for state in states:
             self._write_conversation(state)

@@ -345,7 +345,7 @@ class NluUnderstanding:
             if answer is not None and not (asked == "confirm" and findings):
                 findings.append(_certain(asked, {asked: answer}, "oui" if answer else "non"))
 
-        if asked == "note" and intent not in ("deny", "dont_know", *COMMAND_INTENTS):
+        if asked == "note" and intent not in ("deny", "dont_know", "thanks", *COMMAND_INTENTS):
             note = " ".join(text.split())[:MAX_NOTE_CHARS]
             findings.append(_certain("note", {"note": note}, note))
         return findings
@@ -505,12 +505,13 @@ class NluUnderstanding:
         found = self._lexicons[(lang, "application_status")].best(norm)
         if found is not None:
             return _certain("application_status", {"application_status": found[1]}, found[0])
-        if composed is None:
+        # A plain "no" to "have you filed?" is sure, whatever the model would guess.
+        if intent == "deny" and composed is None:
+            return _certain("application_status", {"application_status": "not_filed"}, "non")
+        if composed is None and intent != "affirm":
             guess = self._model_finding(_plain(norm), lang, "application_status")
             if guess is not None:
                 return guess
-        if intent == "deny" and composed is None:
-            return _certain("application_status", {"application_status": "not_filed"}, "non")
         if intent == "affirm" or composed == ASK_PROOF:
             # "Oui" alone does not say whether a valid receipt came with it: ask.
             return Finding(

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from actions.contacts import forget_contact
+from actions.contacts import forget_contact, remember_contact
 from actions.derive import derive_application_status
 from actions.handoff import hand_off
 from actions.urgency import RuleBook, load_rules
@@ -52,6 +52,7 @@ def build_actions(rules: RuleBook, desk: HandoffDesk | None = None) -> dict[str,
         "hand_off": hand_off_and_offer,
         "relay_to_volunteer": relay_to_volunteer,
         "forget_contact": forget_contact,
+        "remember_contact": remember_contact,
     }
 
 

@@ -53,6 +53,20 @@ async def forget_phone(store: RecordStore, conversation_id: str) -> None:
     await store.delete_record(CONTACT_KIND, contact_key(conversation_id))
 
 
+async def remember_contact(ctx: ActionContext) -> ActionResult:
+    """`on_update`: a mobile number written in a chat app, once the person consented, is kept so
+    that SMS can reach them if the app cannot (the hand-off text invites them to give one)."""
+    if ctx.records is None or not ctx.slots.consent or ctx.channel == "sms" or not ctx.message_text:
+        return ActionResult()
+    for match in phonenumbers.PhoneNumberMatcher(ctx.message_text, "FR"):
+        try:
+            await remember_phone(ctx.records, ctx.conversation_id, match.raw_string)
+        except PhoneNumberError:
+            continue
+        break
+    return ActionResult()
+
+
 async def forget_contact(ctx: ActionContext) -> ActionResult:
     """`on_erase`: the person's contact details go with the rest of their data."""
     if ctx.records is not None:

@@ -310,3 +310,25 @@ async def test_declining_the_note_in_spanish_leaves_no_note(convo: Conversation)
     state = await convo.state()
     assert state is not None and state.slots.note is None
     assert convo.asking == "confirm"
+
+
+async def test_a_mobile_number_written_after_consent_is_kept_for_sms(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    from actions.contacts import CONTACT_KIND, contact_key
+
+    convo = Conversation(brain.engine(store, clock), store, conversation_id="telegram:42", channel="telegram")
+    await convo.say("Bonjour, je n'ai pas de rendez-vous, mon numéro est le 06 12 34 56 78")
+    assert await store.get_record(CONTACT_KIND, contact_key(convo.id)) is None, "not before consent"
+    await convo.say("oui")
+    await convo.say("vous pouvez m'écrire au 06 12 34 56 78")
+    assert await store.get_record(CONTACT_KIND, contact_key(convo.id)) == {"phone": "+33612345678"}
+
+
+async def test_a_phone_number_is_not_read_as_a_place_or_a_date(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("06 12 34 56 78")
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture is None and state.pending is None
+    assert convo.asking == "prefecture"

@@ -76,6 +76,8 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     # An after-hand-off action took the message (it went to the volunteer).
     relayed: bool = False
+    # The cleaned text of the message, for the actions that read it (contact details, relay).
+    text: str = ""
 
     @property
     def lang(self) -> str:
@@ -149,6 +151,7 @@ class Engine:
         turn = Turn(state=state, channel=message.channel)
 
         text, was_cut = clean_text(message.text or "")
+        turn.text = text
         if message.text is not None and not text and message.option is None and message.location is None:
             turn.replies.append(self._say(turn, "not_text"))
         if was_cut:
@@ -518,7 +521,7 @@ class Engine:
         state = turn.state
         fast_track = False
         for name in names:
-            result = await self.actions[name](self._context(turn, now))
+            result = await self.actions[name](self._context(turn, now, message_text=turn.text))
             if result.urgency is not None:
                 state.urgency = result.urgency
             if result.case is not None:

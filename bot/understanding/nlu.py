@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
 from rapidfuzz import fuzz, process
 
 from bot.core.case import DOCUMENT_CODES
@@ -253,6 +254,9 @@ class NluUnderstanding:
     ) -> Reading:
         lang = lang if lang in self.data.languages else "fr"
         today = now.astimezone(PARIS).date()
+        # A phone number is contact data (actions.contacts keeps it), never a date, a postal code
+        # or a département: "06 12 34 56 78" would read as 06/12 or as the 06.
+        text = _without_phone_numbers(text)
         folded = fold(text)
         guess = self.intents.classify(text, lang) if text else None
         intent = guess.intent if guess else None
@@ -767,3 +771,11 @@ def _certain(slot: str, values: Mapping[str, Any], label: str) -> Finding:
 
 def _place_candidate(match: PlaceMatch) -> Candidate:
     return Candidate(values={"prefecture": match.department, "commune": match.commune}, label=match.label)
+
+
+def _without_phone_numbers(text: str) -> str:
+    if sum(ch.isdigit() for ch in text) < 8:
+        return text
+    for match in phonenumbers.PhoneNumberMatcher(text, "FR"):
+        text = text.replace(match.raw_string, " ")
+    return text

@@ -17,7 +17,15 @@ end to end = POST sent → the fake API receives the first / the last `sendMessa
 (includes the reorder window). Also printed: the server's own time in the webhook handler, and how
 late a 5 ms sleep wakes up in each process (event-loop lag). Bounded, loopback only, stops by itself.
 
-Run: `.venv/bin/python scripts/bench_webhooks.py [--users 200] [--think 0] [--profile]`.
+`--store redis` is the production layout instead: the server runs on `RedisStore` (encrypted, a
+unique key prefix in database 12 by default) and only verifies, de-duplicates and queues each
+update to the Redis Stream (`bot.queue.RedisQueue`); `--workers N` separate `python -m bot.cli
+worker` processes (same prefix and keys, Telegram pointed at the fake API) process and send. At
+the end the workers get SIGTERM and exactly the prefix's keys are deleted (SCAN + DEL, never
+FLUSHDB). The workers run the system clock: the transcripts assume the day of the YAML file.
+
+Run: `.venv/bin/python scripts/bench_webhooks.py [--users 200] [--think 0] [--profile]
+[--store sqlite|redis] [--workers 2] [--redis-url redis://127.0.0.1:6379/12]`.
 """
 
 from __future__ import annotations
@@ -30,9 +38,12 @@ import multiprocessing
 import os
 import platform
 import random
+import signal
+import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -59,6 +70,40 @@ MAX_TURNS = 40  # per conversation: a script that loops stops there
 TURN_TIMEOUT = 15.0  # seconds to wait for an answer before counting a timeout and moving on
 FIRST_CHAT = 700_000_000
 FIRST_UPDATE = 100_000_000  # nine digits: message ids compare as strings in the inbox's ordering
+WORKER_READY = ": processing"  # what `triage worker` prints once it consumes
+
+
+@dataclass(frozen=True)
+class RedisMode:
+    """Where and how the server and the workers share the store and the queue (`--store redis`)."""
+
+    url: str
+    prefix: str
+    key: str  # one Fernet key
+    hash_key: str
+
+    @classmethod
+    def fresh(cls, url: str) -> RedisMode:
+        from bot.storage.crypto import FieldCipher
+
+        return cls(
+            url, f"bench-webhooks-{uuid.uuid4().hex[:8]}", FieldCipher.generate_key(), uuid.uuid4().hex
+        )
+
+    def worker_env(self, api_base: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            STORE_URL=self.url,
+            STORE_KEY_PREFIX=self.prefix,
+            STORE_ENCRYPTION_KEYS=self.key,
+            STORE_HASH_KEY=self.hash_key,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_WEBHOOK_SECRET=SECRET,
+            TELEGRAM_API_BASE=api_base,
+            TELEGRAM_POLLING="false",
+            LOG_LEVEL="ERROR",  # the hand-off warns that no SMS gateway is enabled
+        )
+        return env
 
 
 # -- shared helpers (bench_redis_turns imports them) ----------------------------------------------
@@ -184,10 +229,10 @@ async def transcripts(count: int, channel: str = "telegram") -> Transcripts:
 # -- the server process ----------------------------------------------------------------------------
 
 
-def serve(conn: Connection, api_base: str, profile: bool) -> None:
+def serve(conn: Connection, api_base: str, profile: bool, redis: RedisMode | None = None) -> None:
     """Child process: the app on a loopback port until the parent says stop."""
     logging.basicConfig(level=logging.ERROR, format="server %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve(conn, api_base, profile))
+    asyncio.run(_serve(conn, api_base, profile, redis))
 
 
 def print_profile(profiler: Any, title: str) -> None:
@@ -202,25 +247,45 @@ def print_profile(profiler: Any, title: str) -> None:
     sys.stdout.flush()
 
 
-async def _serve(conn: Connection, api_base: str, profile: bool) -> None:
+async def _serve(conn: Connection, api_base: str, profile: bool, redis: RedisMode | None) -> None:
     from bot.app import load_brain
     from bot.core.clock import FixedClock
+    from bot.core.ports import ConversationStore
     from bot.server import RUNTIME, create_app
     from bot.settings import Settings
+    from bot.storage.crypto import FieldCipher
+    from bot.storage.redis import RedisStore
     from bot.storage.sqlite import SqliteStore
 
     today, _ = load_scripts()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.db"
-        settings = Settings(
-            store_url=f"sqlite:///{path}",
-            telegram_bot_token=SecretStr(TOKEN),
-            telegram_webhook_secret=SecretStr(SECRET),
-            telegram_api_base=api_base,
-            telegram_polling=False,
-        )
+        telegram: dict[str, Any] = {
+            "telegram_bot_token": SecretStr(TOKEN),
+            "telegram_webhook_secret": SecretStr(SECRET),
+            "telegram_api_base": api_base,
+            "telegram_polling": False,
+        }
+        store: ConversationStore
+        if redis is None:
+            settings = Settings(store_url=f"sqlite:///{path}", **telegram)
+            store = SqliteStore(path)
+        else:
+            # The queue's key names come from the settings' prefix (bot.server.make_inbox).
+            settings = Settings(
+                store_url=redis.url,
+                store_key_prefix=redis.prefix,
+                store_encryption_keys=SecretStr(redis.key),
+                store_hash_key=SecretStr(redis.hash_key),
+                **telegram,
+            )
+            store = RedisStore.from_url(
+                redis.url,
+                prefix=redis.prefix,
+                cipher=FieldCipher([redis.key]),
+                hash_key=redis.hash_key.encode(),
+            )
         brain = load_brain(Settings())
-        store = SqliteStore(path)
         app = create_app(settings, brain=brain, clock=FixedClock.parse(today), store=store)
         handler_ms: list[float] = []
         app.middlewares.append(timing_middleware(handler_ms))
@@ -233,7 +298,13 @@ async def _serve(conn: Connection, api_base: str, profile: bool) -> None:
         port = runner.addresses[0][1]
         runtime = app[RUNTIME]
         conn.send(
-            {"port": port, "channels": sorted(runtime.channels), "reorder": settings.reorder_window_seconds}
+            {
+                "port": port,
+                "channels": sorted(runtime.channels),
+                "reorder": settings.reorder_window_seconds,
+                "inbox": type(runtime.inbox).__name__,
+                "store": type(store).__name__,
+            }
         )
         lag_ms: list[float] = []
         stop = asyncio.Event()
@@ -256,7 +327,15 @@ async def _serve(conn: Connection, api_base: str, profile: bool) -> None:
         total = next((s.value for s in turns if s.name.endswith("_sum")), 0.0)
         await runner.cleanup()
         await store.close()
-        conn.send({"turns": count, "turn_seconds": total, "handler_ms": handler_ms, "lag_ms": lag_ms})
+        conn.send(
+            {
+                "turns": count,
+                "turn_seconds": total,
+                "handler_ms": handler_ms,
+                "lag_ms": lag_ms,
+                "cpu_seconds": time.process_time(),
+            }
+        )
 
 
 def timing_middleware(into: list[float]) -> Any:
@@ -371,6 +450,7 @@ def update(update_id: int, chat: int, step: Step) -> dict[str, Any]:
 @dataclass
 class Results:
     ack_ms: list[float] = field(default_factory=list)
+    later_ack_ms: list[float] = field(default_factory=list)  # all but each person's first message
     first_ms: list[float] = field(default_factory=list)
     last_ms: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
@@ -392,7 +472,7 @@ async def person(
     pause = random.Random(index)  # people read and type at their own pace: no lock-step
     if think:
         await asyncio.sleep(pause.uniform(0, think))
-    for step in steps:
+    for turn, step in enumerate(steps):
         ids[0] += 1
         body = update(ids[0], chat, step)
         expected += step.sends
@@ -402,6 +482,8 @@ async def person(
             await response.read()
             acked = time.perf_counter()
         results.ack_ms.append((acked - started) * 1000)
+        if turn:
+            results.later_ack_ms.append((acked - started) * 1000)
         results.statuses[response.status] = results.statuses.get(response.status, 0) + 1
         if step.sends:
             try:
@@ -416,7 +498,85 @@ async def person(
             await asyncio.sleep(pause.uniform(0.5 * think, 1.5 * think))
 
 
-async def run(users: int, think: float, profile: bool) -> None:
+# -- the workers (--store redis) --------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def start_workers(
+    workers: list[asyncio.subprocess.Process], count: int, redis: RedisMode, api_base: str, logs: Path
+) -> None:
+    """`python -m bot.cli worker` × count into `workers` (stopped by the caller even on failure);
+    returns once each says it is processing."""
+    for number in range(count):
+        with (logs / f"worker-{number}.log").open("wb") as log:
+            workers.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "bot.cli",
+                    "worker",
+                    cwd=ROOT,
+                    env=redis.worker_env(api_base),
+                    stdin=subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=log,
+                )
+            )
+    for worker in workers:
+        assert worker.stdout is not None
+        while True:
+            line = await asyncio.wait_for(worker.stdout.readline(), 120)
+            if not line:
+                raise RuntimeError(f"worker {worker.pid} exited before processing; see {logs}")
+            if WORKER_READY in line.decode():
+                break
+
+
+async def stop_workers(workers: Sequence[asyncio.subprocess.Process]) -> None:
+    """SIGTERM (the worker finishes its current entry), then SIGKILL after 20 s."""
+    for worker in workers:
+        if worker.returncode is None:
+            worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        try:
+            await asyncio.wait_for(worker.wait(), 20)
+        except TimeoutError:
+            worker.kill()
+            await worker.wait()
+
+
+async def delete_prefix(url: str, prefix: str) -> int:
+    """Delete this run's keys only: the store's prefix and the queue's hash-tagged keys of it."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    deleted = 0
+    try:
+        for pattern in (f"{prefix}:*", f"{{{prefix}:inbound}}:*"):
+            batch: list[bytes] = []
+            async for key in redis.scan_iter(match=pattern, count=1000):
+                batch.append(key)
+                if len(batch) >= 500:
+                    deleted += await redis.delete(*batch)
+                    batch = []
+            if batch:
+                deleted += await redis.delete(*batch)
+    finally:
+        await redis.aclose()
+    return deleted
+
+
+async def run(
+    users: int, think: float, profile: bool, store: str = "sqlite", workers: int = 2, redis_url: str = ""
+) -> None:
     logging.basicConfig(level=logging.ERROR)  # the hand-off warns that no SMS gateway is enabled
     print(f"machine: {machine()}")
     prepared = time.perf_counter()
@@ -431,17 +591,27 @@ async def run(users: int, think: float, profile: bool) -> None:
     await fake_site.start()
     api_base = f"http://127.0.0.1:{fake_runner.addresses[0][1]}"
 
+    redis = RedisMode.fresh(redis_url) if store == "redis" else None
+    logs = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
+    processes: list[asyncio.subprocess.Process] = []
+    worker_cpu: list[float] = []
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    server = context.Process(target=serve, args=(child, api_base, profile), daemon=True)
+    server = context.Process(target=serve, args=(child, api_base, profile, redis), daemon=True)
     server.start()
     loop = asyncio.get_running_loop()
     try:
         ready = await asyncio.wait_for(loop.run_in_executor(None, parent.recv), 120)
-        print(
-            f"server: pid {server.pid}, channels {ready['channels']},"
-            f" reorder window {ready['reorder']:.2f} s, SQLite file store"
-        )
+        if redis is None:
+            layout = f"reorder window {ready['reorder']:.2f} s, SQLite file store, processes inline"
+        else:
+            await start_workers(processes, workers, redis, api_base, logs)
+            layout = (
+                f"{ready['store']} {redis.url} prefix {redis.prefix} (encrypted), inbox {ready['inbox']};"
+                f" {len(processes)} workers `python -m bot.cli worker`"
+                f" (pids {', '.join(str(p.pid) for p in processes)}) process and send"
+            )
+        print(f"server: pid {server.pid}, channels {ready['channels']}, {layout}")
         url = f"http://127.0.0.1:{ready['port']}/webhooks/telegram"
         results = Results()
         ids = [FIRST_UPDATE]
@@ -457,13 +627,18 @@ async def run(users: int, think: float, profile: bool) -> None:
             elapsed = time.perf_counter() - started
         stop.set()
         await lag_task
+        worker_cpu = [cpu_seconds(p.pid) for p in processes]
         parent.send("stop")
         server_stats = await asyncio.wait_for(loop.run_in_executor(None, parent.recv), 60)
     finally:
+        await stop_workers(processes)
         await asyncio.get_running_loop().run_in_executor(None, server.join, 60)
         if server.is_alive():
             server.terminate()
         await fake_runner.cleanup()
+        if redis is not None:
+            deleted = await delete_prefix(redis.url, redis.prefix)
+            print(f"cleaned up {deleted:,} Redis keys with prefix {redis.prefix}")
 
     requests = len(results.ack_ms)
     expected_sends = sum(step.sends for steps in people for step in steps)
@@ -487,11 +662,25 @@ async def run(users: int, think: float, profile: bool) -> None:
         f" people whose answers differed from the in-process run: {differed}"
     )
     print(f"acknowledgement (POST → 200): {summary(results.ack_ms)}")
+    # Without think time every person's first message arrives at once: a cold-start burst.
+    print(f"acknowledgement, all but each person's first message: {summary(results.later_ack_ms)}")
     print(f"end to end, first sendMessage of the answer: {summary(results.first_ms)}")
     print(f"end to end, last sendMessage of the answer:  {summary(results.last_ms)}")
     print(f"server side, webhook handler (request parsed → response): {summary(server_stats['handler_ms'])}")
     print(f"server event-loop lag (5 ms sleeps waking late): {summary(server_stats['lag_ms'])}")
     print(f"load generator event-loop lag: {summary(client_lag)}")
+    if processes:
+        errors = [
+            line
+            for log in sorted(logs.glob("worker-*.log"))
+            for line in log.read_text(errors="replace").splitlines()
+            if line.startswith(("ERROR", "CRITICAL", "Traceback"))
+        ]
+        print(
+            f"CPU seconds (start-up included): server {server_stats['cpu_seconds']:.1f},"
+            f" workers {', '.join(f'{s:.1f}' for s in worker_cpu)};"
+            f" worker error log lines: {len(errors)} (logs in {logs})"
+        )
     turns, seconds = server_stats["turns"], server_stats["turn_seconds"]
     if turns:
         print(
@@ -510,8 +699,20 @@ def main() -> None:
         "--think", type=float, default=0.0, help="mean seconds between a person's turns (±50%%, random)"
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the server process")
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "redis"),
+        default="sqlite",
+        help="sqlite: one process acknowledges and processes; redis: the server queues, workers process",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="`triage worker` processes with --store redis")
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/12",
+        help="Redis URL with a spare database (--store redis)",
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.users, args.think, args.profile))
+    asyncio.run(run(args.users, args.think, args.profile, args.store, args.workers, args.redis_url))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.case import SLOT_NAMES, Slots
+from bot.core.case import Slots
 from bot.core.clock import Clock
 from bot.core.conversation import Candidate, ConversationState, Pending
 from bot.core.messages import InboundMessage, Option, Reply
@@ -662,4 +662,4 @@ class Engine:
         return str(value)
 
 
-__all__ = ["SLOT_NAMES", "Candidate", "Engine", "clean_text", "conversation_key"]
+__all__ = ["Engine", "clean_text", "conversation_key"]

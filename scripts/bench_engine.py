@@ -9,39 +9,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import platform
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import machine, percentile, rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    system = f"{platform.system()} {platform.release()} {platform.machine()}"
-    return f"{system}, {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-
-
-def rss_mb() -> float:
-    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 2**20
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def run(conversations: int) -> None:

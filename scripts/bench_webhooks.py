@@ -36,7 +36,6 @@ import gc
 import logging
 import multiprocessing
 import os
-import platform
 import random
 import signal
 import subprocess
@@ -54,6 +53,9 @@ import aiohttp
 import yaml
 from aiohttp import web
 from pydantic import SecretStr
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import machine, percentile
 
 if TYPE_CHECKING:
     from bot.core.messages import Address, Reply
@@ -107,26 +109,6 @@ class RedisMode:
 
 
 # -- shared helpers (bench_redis_turns imports them) ----------------------------------------------
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    system = f"{platform.system()} {platform.release()} {platform.machine()}"
-    return f"{system}, {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def summary(values_ms: Sequence[float]) -> str:

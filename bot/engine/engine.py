@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.case import Slots
+from bot.core.case import SLOT_NAMES, Slots
 from bot.core.clock import Clock
 from bot.core.conversation import Candidate, ConversationState, Pending
 from bot.core.messages import InboundMessage, Option, Reply
@@ -35,20 +35,8 @@ MAX_TEXT_CHARS = 2000
 # Steps whose options are shown with the question; the others show them after two misses.
 KINDS_WITH_BUTTONS = frozenset({"language", "bool", "choice", "confirm"})
 COMMANDS = frozenset({"erase", "restart", "help", "human", "back", "skip", "change_language"})
-# Shown in the recap before the hand-off, in this order.
-RECAP_SLOTS = (
-    "prefecture",
-    "document",
-    "expiry_date",
-    "application_status",
-    "removal_order",
-    "removal_order_date",
-    "custody",
-    "attempts_since",
-    "evidence",
-    "vulnerabilities",
-    "note",
-)
+# Shown in the recap before the hand-off, in the order of the case: what the person told.
+RECAP_SLOTS = tuple(slot for slot in SLOT_NAMES if slot not in ("language", "consent", "commune", "confirm"))
 
 
 def conversation_key(conversation_id: str) -> str:

@@ -47,7 +47,8 @@ from pydantic import SecretStr
 from redis.asyncio import BlockingConnectionPool, Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_webhooks import Step, load_scripts, loop_lag, machine, percentile, print_profile, transcripts
+from bench_webhooks import Step, load_scripts, loop_lag, print_profile, transcripts
+from benchlib import delete_prefix, machine, percentile
 
 POOL_SIZE = 50  # the store's default `max_connections`; the bare handler gets the same pool
 BARE_VALUE = b"x" * 1500
@@ -246,21 +247,6 @@ async def command(conn: Connection, message: str) -> Any:
     return await asyncio.get_running_loop().run_in_executor(None, conn.recv)
 
 
-async def cleanup(redis: Redis, prefix: str) -> int:
-    """Delete this run's keys only: the prefix, and the queue's hash-tagged keys of the prefix."""
-    deleted = 0
-    for pattern in (f"{prefix}:*", f"{{{prefix}:inbound}}:*"):
-        batch: list[bytes] = []
-        async for key in redis.scan_iter(match=pattern, count=1000):
-            batch.append(key)
-            if len(batch) >= 500:
-                deleted += await redis.delete(*batch)
-                batch = []
-        if batch:
-            deleted += await redis.delete(*batch)
-    return deleted
-
-
 async def run(url: str, requests: int, concurrency: int, rounds: int, profile: bool) -> None:
     logging.basicConfig(level=logging.ERROR)
     print(f"machine: {machine()}")
@@ -306,7 +292,7 @@ async def run(url: str, requests: int, concurrency: int, rounds: int, profile: b
         await asyncio.get_running_loop().run_in_executor(None, server.join, 60)
         if server.is_alive():
             server.terminate()
-        deleted = await cleanup(redis, prefix)
+        deleted = await delete_prefix(url, prefix)
         print(f"cleaned up {deleted:,} keys with prefix {prefix}")
         await redis.aclose()
     a_rate = sum(a.rate for a, _ in results) / len(results)

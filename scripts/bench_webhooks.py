@@ -55,7 +55,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import machine, percentile
+from benchlib import delete_prefix, machine, percentile
 
 if TYPE_CHECKING:
     from bot.core.messages import Address, Reply
@@ -533,27 +533,6 @@ async def stop_workers(workers: Sequence[asyncio.subprocess.Process]) -> None:
         except TimeoutError:
             worker.kill()
             await worker.wait()
-
-
-async def delete_prefix(url: str, prefix: str) -> int:
-    """Delete this run's keys only: the store's prefix and the queue's hash-tagged keys of it."""
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(url)
-    deleted = 0
-    try:
-        for pattern in (f"{prefix}:*", f"{{{prefix}:inbound}}:*"):
-            batch: list[bytes] = []
-            async for key in redis.scan_iter(match=pattern, count=1000):
-                batch.append(key)
-                if len(batch) >= 500:
-                    deleted += await redis.delete(*batch)
-                    batch = []
-            if batch:
-                deleted += await redis.delete(*batch)
-    finally:
-        await redis.aclose()
-    return deleted
 
 
 async def run(

@@ -32,3 +32,25 @@ def percentile(values: Sequence[float], q: float) -> float:
 def rss_mb() -> float:
     """Resident memory of this process, from /proc (Linux)."""
     return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 2**20
+
+
+async def delete_prefix(url: str, prefix: str) -> int:
+    """Delete one run's Redis keys only: the store's prefix and the queue's hash-tagged keys of
+    it (never FLUSHDB: the database may hold someone else's data)."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    deleted = 0
+    try:
+        for pattern in (f"{prefix}:*", f"{{{prefix}:inbound}}:*"):
+            batch: list[bytes] = []
+            async for key in redis.scan_iter(match=pattern, count=1000):
+                batch.append(key)
+                if len(batch) >= 500:
+                    deleted += await redis.delete(*batch)
+                    batch = []
+            if batch:
+                deleted += await redis.delete(*batch)
+    finally:
+        await redis.aclose()
+    return deleted

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiogram.types import Update
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
 from bot.app import Brain
@@ -32,7 +32,6 @@ CHAT = "555001"
 CONVERSATION = f"telegram:{CHAT}"
 
 Client = TestClient[web.Request, web.Application]
-ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 ClientFactory = Callable[[web.Application], Awaitable[Client]]
 
 
@@ -50,18 +49,6 @@ def fixture(name: str, **changes: Any) -> dict[str, Any]:
 @pytest.fixture
 def fake() -> FakeTelegramApi:
     return FakeTelegramApi()
-
-
-@pytest.fixture
-async def api_base(fake: FakeTelegramApi, aiohttp_server: ServerFactory) -> str:
-    server = await aiohttp_server(fake.app)
-    return str(server.make_url("")).rstrip("/")
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture

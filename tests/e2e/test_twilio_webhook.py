@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from bot.app import Brain
 from bot.channels.base import ChannelSendError
@@ -30,7 +30,6 @@ CONVERSATION = f"sms:{PHONE}"
 PUBLIC_URL = "https://triage.example.org/webhooks/twilio"
 
 Client = TestClient[web.Request, web.Application]
-ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 ClientFactory = Callable[[web.Application], Awaitable[Client]]
 
 
@@ -62,18 +61,6 @@ def inbound(body: str, sid: str, sender: str = PHONE) -> list[tuple[str, str]]:
 @pytest.fixture
 def fake() -> FakeTwilioApi:
     return FakeTwilioApi(ACCOUNT, TOKEN)
-
-
-@pytest.fixture
-async def api_base(fake: FakeTwilioApi, aiohttp_server: ServerFactory) -> str:
-    server = await aiohttp_server(fake.app)
-    return str(server.make_url("")).rstrip("/")
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +62,9 @@ def fake() -> FakeWhatsAppApi:
 
 @pytest.fixture
 async def api_base(fake: FakeWhatsAppApi, aiohttp_server: ServerFactory) -> str:
+    """The Graph API version is part of the base URL."""
     server = await aiohttp_server(fake.app)
     return str(server.make_url(f"/{fake.version}"))
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def make_channel(

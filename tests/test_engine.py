@@ -219,6 +219,9 @@ async def test_sms_replies_are_short_variants(brain: Brain, store: SqliteStore, 
     convo = Conversation(brain.engine(store, clock), store, channel="sms")
     await convo.say("Bonjour je n'ai pas de rendez-vous")
     assert convo.asking == "consent"
+    sms_welcome = brain.texts.get("welcome", "fr", channel="sms")
+    assert sms_welcome != brain.texts.get("welcome", "fr"), "the catalogue has a shorter SMS variant"
+    assert convo.replies[0].text == sms_welcome
     assert all(len(reply.text) <= 320 for reply in convo.replies)
 
 

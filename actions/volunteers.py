@@ -51,8 +51,6 @@ COLUMNS: tuple[str, ...] = (
     "email",
     "open_cases",
 )
-LIST_COLUMNS = frozenset({"departments", "languages", "skills"})
-BOOL_COLUMNS = frozenset({"lawyer", "active"})
 
 _TRUE = frozenset({"true", "oui", "yes", "1", "vrai", "o", "y"})
 _FALSE = frozenset({"false", "non", "no", "0", "faux", "n"})

@@ -203,9 +203,6 @@ class DateParser:
             return None
         return reading
 
-    def mentions_date(self, text: str, *, today: dt.date) -> bool:
-        return self.parse(text, today=today) is not None
-
     # -- the forms ---------------------------------------------------------------------------
 
     def _tense(self, folded: str) -> Tense | None:

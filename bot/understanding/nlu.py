@@ -417,12 +417,10 @@ class NluUnderstanding:
         return Finding("prefecture", candidates, certain=False)
 
     def _location(self, location: Location) -> list[Finding]:
-        commune = self.gazetteer.nearest(location.lat, location.lon)
-        if commune is None:
+        match = self.gazetteer.locate(location.lat, location.lon)
+        if match is None:
             return []
-        label = f"{commune.name} ({commune.department})"
-        values = {"prefecture": commune.department, "commune": commune.insee}
-        return [Finding("prefecture", (Candidate(values=values, label=label),), certain=True, echo=True)]
+        return [Finding("prefecture", (_place_candidate(match),), certain=True, echo=True)]
 
     def _document(self, norm: str, lang: str, asked: bool) -> Finding | None:
         lexicon = self._lexicons[(lang, "document")]

@@ -18,19 +18,17 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from bot.core.messages import Address, InboundMessage, Reply
+from bot.core.messages import InboundMessage
 from bot.engine.engine import conversation_key
+from bot.inbox import Handler, Sender
 
 logger = logging.getLogger(__name__)
-
-Handler = Callable[[InboundMessage], Awaitable[list[Reply]]]
 
 DEDUP_ENQUEUE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
@@ -55,10 +53,6 @@ class Cipher(Protocol):
 
 class Locks(Protocol):
     def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]: ...
-
-
-class Sender(Protocol):
-    async def send(self, address: Address, replies: Sequence[Reply]) -> None: ...
 
 
 def consumer_name() -> str:

@@ -46,12 +46,19 @@ def build_actions(rules: RuleBook, desk: HandoffDesk | None = None) -> dict[str,
         reply = await desk.relay_from_person(ctx.case_id, ctx.message_text)
         return ActionResult(consumed=reply is not None, reply=reply)
 
+    async def withdraw_case(ctx: ActionContext) -> ActionResult:
+        # `on_erase`: the volunteers stop waiting for, or writing to, a person who erased their data.
+        if desk is not None and ctx.case_id is not None:
+            await desk.withdraw(ctx.case_id)
+        return ActionResult()
+
     return {
         "derive_application_status": derive_application_status,
         "classify_urgency": classify_urgency,
         "hand_off": hand_off_and_offer,
         "relay_to_volunteer": relay_to_volunteer,
         "forget_contact": forget_contact,
+        "withdraw_case": withdraw_case,
         "remember_contact": remember_contact,
     }
 

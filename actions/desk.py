@@ -30,7 +30,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, get_args
+from typing import Any, Protocol, get_args
 
 import yaml
 from babel import Locale
@@ -65,12 +65,21 @@ RECORD_ADDRESS = "volunteer_address"  # keyed hash of an address -> volunteer id
 RECORD_CONTACT = "volunteer_contact"  # volunteer id -> addresses the volunteer registered
 RECORD_INVITATION = "invitation"  # hash of an invitation code -> volunteer id, expiry
 RECORD_SECRET = "secret"
+RECORD_ROSTER_VERSION = "roster_version"  # "current" -> a token changed whenever roster or contacts change
+# Sets (RecordStore.add_to_set) by volunteer id, kept beside the pending offers and assignments so
+# that a hand-off counts loads without reading every record (see `HandoffDesk.reconcile`).
+SET_OFFERED = "volunteer_offers"  # case ids offered to the volunteer, waiting for an answer
+SET_ESCALATED = "volunteer_escalations"  # escalated case ids the coordinator may take (not a load)
+SET_HELD = "volunteer_cases"  # case ids the volunteer accepted and has not closed
 TIMER_OFFER = "offer"  # case id: (re)route the case, or expire its pending offer
 TIMER_ESCALATION = "escalation"  # case id: escalate further, or remind the national coordinators
 TIMER_INVITATION = "invitation"  # code hash: the invitation expires (also its single-use lock)
 DESK_TIMERS = frozenset({TIMER_OFFER, TIMER_ESCALATION, TIMER_INVITATION})
 
 COORDINATION_SKILL = "coordination"
+# How often `tick` checks the sets above against the records and drops assignments of vanished
+# cases (an erasure whose clean-up was interrupted, a purge, an index of an older version).
+RECONCILE_EVERY = dt.timedelta(minutes=10)
 INVITATION_LIFETIME = dt.timedelta(days=7)
 NATIONAL_REMINDER = dt.timedelta(hours=24)
 # A claimed timer is set again this far ahead while it is processed: if the process dies in the
@@ -282,6 +291,16 @@ async def load_roster(store: RecordStore) -> list[Volunteer]:
     return [Volunteer.model_validate(record) for record in await store.list_records(RECORD_VOLUNTEER)]
 
 
+async def roster_version(store: RecordStore) -> str:
+    record = await store.get_record(RECORD_ROSTER_VERSION, "current")
+    return str(record["version"]) if record else ""
+
+
+async def bump_roster_version(store: RecordStore) -> None:
+    """Tell every process that the roster or a volunteer's contacts changed (their caches reload)."""
+    await store.put_record(RECORD_ROSTER_VERSION, "current", {"version": secrets.token_hex(8)})
+
+
 @dataclass(frozen=True)
 class RosterChange:
     added: list[str]
@@ -316,6 +335,7 @@ async def replace_roster(store: RecordStore, volunteers: Sequence[Volunteer], ke
                     digest,
                     {"key": digest, "volunteer_id": volunteer.id, "source": "roster"},
                 )
+    await bump_roster_version(store)
     added = sorted(new_ids - set(old))
     updated = sorted(v.id for v in volunteers if v.id in old and old[v.id] != v)
     logger.info("roster replaced: %d added, %d updated, %d removed", len(added), len(updated), len(removed))
@@ -359,15 +379,22 @@ async def create_invitation(store: RecordStore, volunteer_id: str, now: dt.datet
 async def live_loads(store: RecordStore, roster: Sequence[Volunteer]) -> dict[str, int]:
     """Open cases per volunteer: the roster's count (cases outside the bot), plus the cases they
     accepted here and not yet closed, plus the offers waiting for their answer."""
-    loads = {v.id: v.open_cases for v in roster}
-    for record in await store.list_records(RECORD_ASSIGNMENT):
-        vid = str(record["volunteer_id"])
-        loads[vid] = loads.get(vid, 0) + 1
-    for record in await store.list_records(RECORD_PENDING):
-        if not record.get("escalation"):
-            for vid in record["volunteer_ids"]:
-                loads[vid] = loads.get(vid, 0) + 1
-    return loads
+    ids = [v.id for v in roster]
+    offered = await store.set_sizes(SET_OFFERED, ids)
+    held = await store.set_sizes(SET_HELD, ids)
+    return {v.id: v.open_cases + offered[v.id] + held[v.id] for v in roster}
+
+
+@dataclass(frozen=True)
+class RosterView:
+    """The roster as one process last read it, valid while the store's roster version is `version`."""
+
+    version: str
+    volunteers: tuple[Volunteer, ...]
+    reachable: tuple[Volunteer, ...]  # with a registered address or one in the roster
+
+    def get(self, volunteer_id: str) -> Volunteer | None:
+        return next((v for v in self.volunteers if v.id == volunteer_id), None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,6 +487,8 @@ class HandoffDesk:
         self.advice = advice if advice is not None else load_advice(rule_names=rules.rule_names)
         self._key = address_key
         self._language_names = Locale("fr").languages
+        self._roster: RosterView | None = None
+        self._reconciled_at: dt.datetime | None = None
 
     # -- roster and registration ---------------------------------------------------------------
 
@@ -483,6 +512,17 @@ class HandoffDesk:
 
     async def create_invitation(self, volunteer_id: str) -> Invitation:
         return await create_invitation(self.store, volunteer_id, self.clock.now())
+
+    async def roster(self) -> RosterView:
+        """The roster and who is reachable, read again only when another process changed them
+        (one small read per hand-off instead of every volunteer and contact decrypted)."""
+        version = await roster_version(self.store)
+        if self._roster is None or self._roster.version != version or not version:
+            volunteers = tuple(await load_roster(self.store))
+            contacts = {str(c["volunteer_id"]) for c in await self.store.list_records(RECORD_CONTACT)}
+            reachable = tuple(v for v in volunteers if v.id in contacts or roster_addresses(v))
+            self._roster = RosterView(version, volunteers, reachable)
+        return self._roster
 
     async def volunteer(self, volunteer_id: str) -> Volunteer | None:
         record = await self.store.get_record(RECORD_VOLUNTEER, volunteer_id)
@@ -546,6 +586,7 @@ class HandoffDesk:
             "addresses": [*kept, {"channel": channel, "recipient": recipient}],
         }
         await self.store.put_record(RECORD_CONTACT, volunteer.id, contact)
+        await bump_roster_version(self.store)
         logger.info("volunteer %s registered a %s address", volunteer.id, channel)
         return [
             Reply(
@@ -563,6 +604,81 @@ class HandoffDesk:
             a for a in contact["addresses"] if (a["channel"], a["recipient"]) != (channel, recipient)
         ]
         await self.store.put_record(RECORD_CONTACT, volunteer_id, contact)
+        await bump_roster_version(self.store)
+
+    # -- pending offers and assignments, with their sets --------------------------------------------
+    # A set member is added before its record is written and removed after its record is deleted:
+    # an interruption leaves a volunteer counted busier than they are, never less, until `reconcile`.
+
+    async def _set_pending(
+        self, case_id: str, volunteer_ids: Sequence[str], due_at: dt.datetime, *, escalation: bool
+    ) -> None:
+        await self._clear_pending(case_id)
+        kind = SET_ESCALATED if escalation else SET_OFFERED
+        for vid in volunteer_ids:
+            await self.store.add_to_set(kind, vid, case_id)
+        await self.store.put_record(
+            RECORD_PENDING,
+            case_id,
+            {
+                "case_id": case_id,
+                "volunteer_ids": list(volunteer_ids),
+                "due_at": due_at.isoformat(),
+                "escalation": escalation,
+            },
+        )
+
+    async def _clear_pending(self, case_id: str) -> dict[str, Any] | None:
+        pending = await self.store.get_record(RECORD_PENDING, case_id)
+        if pending is None:
+            return None
+        await self.store.delete_record(RECORD_PENDING, case_id)
+        kind = SET_ESCALATED if pending.get("escalation") else SET_OFFERED
+        for vid in pending["volunteer_ids"]:
+            await self.store.remove_from_set(kind, str(vid), case_id)
+        return pending
+
+    async def _set_assignment(self, case_id: str, volunteer_id: str, now: dt.datetime) -> None:
+        await self.store.add_to_set(SET_HELD, volunteer_id, case_id)
+        await self.store.put_record(
+            RECORD_ASSIGNMENT,
+            case_id,
+            {"case_id": case_id, "volunteer_id": volunteer_id, "accepted_at": now.isoformat()},
+        )
+
+    async def _clear_assignment(self, case_id: str) -> str | None:
+        assignment = await self.store.get_record(RECORD_ASSIGNMENT, case_id)
+        if assignment is None:
+            return None
+        await self.store.delete_record(RECORD_ASSIGNMENT, case_id)
+        await self.store.remove_from_set(SET_HELD, str(assignment["volunteer_id"]), case_id)
+        return str(assignment["volunteer_id"])
+
+    async def reconcile(self) -> int:
+        """Drop assignments of cases that are gone or no longer accepted, then make the sets match
+        the pending offers and assignments exactly; returns how many entries were corrected."""
+        fixed = await self.prune_assignments()
+        wanted: dict[str, dict[str, set[str]]] = {SET_OFFERED: {}, SET_ESCALATED: {}, SET_HELD: {}}
+        # Sets first, records second: an entry added meanwhile is then either in both or only in
+        # the set (kept), so a live offer is never removed from its volunteer's load.
+        present = {kind: await self.store.all_sets(kind) for kind in wanted}
+        for record in await self.store.list_records(RECORD_PENDING):
+            kind = SET_ESCALATED if record.get("escalation") else SET_OFFERED
+            for vid in record["volunteer_ids"]:
+                wanted[kind].setdefault(str(vid), set()).add(str(record["case_id"]))
+        for record in await self.store.list_records(RECORD_ASSIGNMENT):
+            wanted[SET_HELD].setdefault(str(record["volunteer_id"]), set()).add(str(record["case_id"]))
+        for kind, sets in wanted.items():
+            for vid in set(sets) | set(present[kind]):
+                have, want = present[kind].get(vid, set()), sets.get(vid, set())
+                for case_id in want - have:
+                    await self.store.add_to_set(kind, vid, case_id)
+                for case_id in have - want:
+                    await self.store.remove_from_set(kind, vid, case_id)
+                fixed += len(want ^ have)
+        if fixed:
+            logger.info("hand-off index reconciled: %d entries corrected", fixed)
+        return fixed
 
     # -- timers ----------------------------------------------------------------------------------
 
@@ -577,6 +693,9 @@ class HandoffDesk:
         """Process the desk's due timers (offer expiries, escalations, invitations); returns how many
         this call processed. Safe to call from several workers at once."""
         now = now or self.clock.now()
+        if self._reconciled_at is None or now - self._reconciled_at >= RECONCILE_EVERY:
+            self._reconciled_at = now
+            await self.reconcile()
         done = 0
         while True:
             due = [t for t in await self.store.due_timers(now, limit=100) if t.kind in DESK_TIMERS]
@@ -610,12 +729,25 @@ class HandoffDesk:
             logger.exception("timer %s for case %s failed; retried in %s", timer.kind, timer.key, LEASE)
         return True
 
-    async def _forget(self, case_id: str) -> None:
-        """The case is gone (erased by the person): drop what the desk kept about it."""
-        for kind in (RECORD_PENDING, RECORD_ASSIGNMENT):
-            await self.store.delete_record(kind, case_id)
+    async def _forget(self, case_id: str) -> list[str]:
+        """The case is gone (erased by the person): drop what the desk kept about it; returns the
+        volunteers who held it or were asked to take it."""
+        pending = await self._clear_pending(case_id)
+        holder = await self._clear_assignment(case_id)
         for kind in (TIMER_OFFER, TIMER_ESCALATION):
             await self.store.cancel_timer(kind, case_id)
+        involved = [str(vid) for vid in pending["volunteer_ids"]] if pending else []
+        return sorted({*involved, *([holder] if holder else [])})
+
+    async def withdraw(self, case_id: str) -> None:
+        """The person erased their data: the case leaves the desk at once, and whoever held it or
+        had it on offer is told, so that nobody waits for or writes to a person who left."""
+        for volunteer_id in await self._forget(case_id):
+            volunteer = await self.volunteer(volunteer_id)
+            if volunteer is not None:
+                text = f"Le dossier {case_id} est retiré : la personne a effacé ses données. Merci !"
+                await self._send_volunteer(volunteer, [Reply(text=text)])
+        logger.info("case %s withdrawn from the desk (erased)", case_id)
 
     async def _offer_due(self, case_id: str, now: dt.datetime) -> None:
         case = await self.store.get_case(case_id)
@@ -652,11 +784,8 @@ class HandoffDesk:
         """Offer the case to the best candidate not asked yet, or escalate."""
         language = case.slots.language or "fr"
         case = case.model_copy(update={"urgency": self.rules.evaluate(case.slots, now, language)})
-        roster = await load_roster(self.store)
-        contacts = {str(c["volunteer_id"]) for c in await self.store.list_records(RECORD_CONTACT)}
-        reachable = [v for v in roster if v.id in contacts or roster_addresses(v)]
-        await self.prune_assignments()
-        loads = await live_loads(self.store, roster)
+        reachable = (await self.roster()).reachable
+        loads = await live_loads(self.store, reachable)
         decision = route_case(
             RoutingCase.from_case(case),
             reachable,
@@ -681,16 +810,7 @@ class HandoffDesk:
             }
         )
         await self.store.save_case(case)
-        await self.store.put_record(
-            RECORD_PENDING,
-            case.id,
-            {
-                "case_id": case.id,
-                "volunteer_ids": [volunteer.id],
-                "due_at": expires_at.isoformat(),
-                "escalation": False,
-            },
-        )
+        await self._set_pending(case.id, [volunteer.id], expires_at, escalation=False)
         await self.store.schedule_timer(TIMER_OFFER, case.id, expires_at)
         logger.info(
             "case %s (%s) offered to volunteer %s until %s",
@@ -713,7 +833,7 @@ class HandoffDesk:
 
     async def _coordinators(self, department: str | None) -> tuple[list[Volunteer], list[Volunteer]]:
         """Active coordinators of ``department``, and the national ones."""
-        roster = [v for v in await load_roster(self.store) if v.active and COORDINATION_SKILL in v.skills]
+        roster = [v for v in (await self.roster()).volunteers if v.active and COORDINATION_SKILL in v.skills]
         local = [v for v in roster if department is not None and department in v.departments]
         national = [v for v in roster if not v.departments]
         return local, national
@@ -748,16 +868,7 @@ class HandoffDesk:
         await self._tell_person(case, "handoff_escalated")
 
     async def _set_escalation(self, case: Case, due: dt.datetime) -> None:
-        await self.store.put_record(
-            RECORD_PENDING,
-            case.id,
-            {
-                "case_id": case.id,
-                "volunteer_ids": case.escalated_to,
-                "due_at": due.isoformat(),
-                "escalation": True,
-            },
-        )
+        await self._set_pending(case.id, case.escalated_to, due, escalation=True)
         await self.store.schedule_timer(TIMER_ESCALATION, case.id, due)
 
     async def _notify_coordinators(
@@ -844,19 +955,21 @@ class HandoffDesk:
         return await self._relay_to_person(volunteer, case_id, body)
 
     async def _pending_for(self, volunteer: Volunteer) -> list[str]:
-        return [
-            str(record["case_id"])
-            for record in await self.store.list_records(RECORD_PENDING)
-            if volunteer.id in record["volunteer_ids"]
-        ]
+        offered = await self.store.set_members(SET_OFFERED, volunteer.id)
+        escalated = await self.store.set_members(SET_ESCALATED, volunteer.id)
+        return sorted(offered | escalated)
 
     async def _open_for(self, volunteer: Volunteer) -> list[str]:
-        await self.prune_assignments()
-        return [
-            str(record["case_id"])
-            for record in await self.store.list_records(RECORD_ASSIGNMENT)
-            if record["volunteer_id"] == volunteer.id
-        ]
+        """The volunteer's open cases; those gone meanwhile (erased, purged) are dropped."""
+        open_ids = []
+        for case_id in sorted(await self.store.set_members(SET_HELD, volunteer.id)):
+            case = await self.store.get_case(case_id)
+            if case is None or case.status != "accepted" or case.volunteer_id != volunteer.id:
+                await self._clear_assignment(case_id)
+                await self.store.remove_from_set(SET_HELD, volunteer.id, case_id)
+            else:
+                open_ids.append(case_id)
+        return open_ids
 
     async def prune_assignments(self) -> int:
         """Drop the assignments of cases that are gone (erased by the person, or purged), so that
@@ -865,7 +978,7 @@ class HandoffDesk:
         for record in await self.store.list_records(RECORD_ASSIGNMENT):
             case = await self.store.get_case(str(record["case_id"]))
             if case is None or case.status != "accepted":
-                await self.store.delete_record(RECORD_ASSIGNMENT, str(record["case_id"]))
+                await self._clear_assignment(str(record["case_id"]))
                 dropped += 1
         return dropped
 
@@ -920,12 +1033,8 @@ class HandoffDesk:
             update={"status": "accepted", "volunteer_id": volunteer.id, "accepted_at": now, "updated_at": now}
         )
         await self.store.save_case(case)
-        await self.store.put_record(
-            RECORD_ASSIGNMENT,
-            case_id,
-            {"case_id": case_id, "volunteer_id": volunteer.id, "accepted_at": now.isoformat()},
-        )
-        await self.store.delete_record(RECORD_PENDING, case_id)
+        await self._set_assignment(case_id, volunteer.id, now)
+        await self._clear_pending(case_id)
         await self.store.cancel_timer(kind, case_id)
         logger.info("case %s accepted by volunteer %s", case_id, volunteer.id)
         for other_id in pending["volunteer_ids"]:
@@ -960,7 +1069,7 @@ class HandoffDesk:
         if case.status == "offered" and case.offers and case.offers[-1].result == "pending":
             case = self._answered(case, "declined", now)
             logger.info("case %s declined by volunteer %s", case_id, volunteer.id)
-        await self.store.delete_record(RECORD_PENDING, case_id)
+        await self._clear_pending(case_id)
         await self._offer_next(case, now)
         return [Reply(text=f"C'est noté, merci. Le dossier {case_id} est proposé à quelqu'un d'autre.")]
 
@@ -993,7 +1102,7 @@ class HandoffDesk:
             update={"status": "closed", "outcome": outcome, "closed_at": now, "updated_at": now}
         )
         await self.store.save_case(case)
-        await self.store.delete_record(RECORD_ASSIGNMENT, case_id)
+        await self._clear_assignment(case_id)
         logger.info("case %s closed by volunteer %s: %s", case_id, volunteer.id, outcome)
         await self._tell_person(case, "handoff_closed")
         return [Reply(text=f"Dossier {case_id} clos : {OUTCOME_LABELS[outcome].split(' (')[0]}. Merci !")]

@@ -16,9 +16,12 @@ import pytest
 
 from actions import build_actions
 from actions.desk import (
+    SET_HELD,
+    SET_OFFERED,
     TIMER_OFFER,
     AdviceError,
     HandoffDesk,
+    live_loads,
     load_advice,
     parse_volunteer_option,
     parse_volunteer_text,
@@ -514,6 +517,79 @@ async def test_an_erased_accepted_case_frees_its_volunteer(
     await store.save_case(case.model_copy(update={"id": "M2N3P4"}))
     await d.desk.submit(case.model_copy(update={"id": "M2N3P4"}))
     assert offered_to(await d.case("M2N3P4")) == [("a", "pending")]  # A's capacity is free again
+
+
+async def test_erasing_through_the_flow_withdraws_the_case_and_tells_its_volunteer(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    roster = [volunteer("a", "1001", "93008", "93", capacity=1), volunteer("b", "1002", "93048", "93")]
+    d = await make_desk(brain, store, clock, roster)
+    case = await new_case(d)
+    await d.say("a", "oui")
+    assert (await live_loads(store, roster))["a"] == 1
+    d.outbox.clear()
+    withdraw = build_actions(brain.rules, d.desk)["withdraw_case"]
+    context = ActionContext(
+        conversation_id=case.conversation_id,
+        channel="telegram",
+        language="fr",
+        slots=case.slots,
+        now=clock.now(),
+        cases=store,
+        case_id=case.id,
+    )
+    await withdraw(context)
+    assert "K7QF9Z est retiré" in d.outbox.texts(ADDRESS["a"])
+    assert d.outbox.to(ADDRESS["b"]) == []
+    assert (await live_loads(store, roster))["a"] == 0
+    assert await store.list_records("assignment") == []
+    assert await store.due_timers(clock.now() + dt.timedelta(days=30)) == []
+
+
+async def test_loads_count_offers_and_accepted_cases_until_closed(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    await new_case(d)
+    assert (await live_loads(store, ROSTER))["a"] == 1  # the offer waiting for an answer
+    await d.say("a", "non")
+    loads = await live_loads(store, ROSTER)
+    assert (loads["a"], loads["b"]) == (0, 1)
+    await d.say("b", "oui")
+    assert (await live_loads(store, ROSTER))["b"] == 1
+    await d.say("b", "FIN K7QF9Z rdv")
+    assert (await live_loads(store, ROSTER))["b"] == 0
+
+
+async def test_reconcile_makes_the_sets_match_the_records(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    await new_case(d)
+    assert await d.desk.reconcile() == 0
+    # As after an interrupted update: a stale entry, and a live offer missing from its set.
+    await store.add_to_set(SET_HELD, "c", "ZZZZZZ")
+    await store.remove_from_set(SET_OFFERED, "a", "K7QF9Z")
+    assert (await live_loads(store, ROSTER))["a"] == 0
+    assert await d.desk.reconcile() == 2
+    loads = await live_loads(store, ROSTER)
+    assert (loads["a"], loads["c"]) == (1, 0)
+    # `tick` runs it too, at most every RECONCILE_EVERY.
+    await store.add_to_set(SET_HELD, "c", "ZZZZZZ")
+    clock.advance(dt.timedelta(minutes=11))
+    await d.desk.tick()
+    assert (await live_loads(store, ROSTER))["c"] == 0
+
+
+async def test_a_roster_imported_by_another_process_is_used_at_the_next_offer(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    assert [v.id for v in (await d.desk.roster()).reachable][:1] == ["a"]
+    other = await build_desk(brain, store, RecordingOutbox(), clock, address_key=b"k" * 32, demo_roster=None)
+    await other.import_roster(ROSTER[1:])  # "a" leaves the roster, in another process
+    case = await new_case(d)
+    assert offered_to(await d.case(case.id)) == [("b", "pending")]
 
 
 async def test_unknown_senders_and_help(brain: Brain, store: SqliteStore, clock: FixedClock) -> None:

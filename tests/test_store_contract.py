@@ -240,6 +240,27 @@ async def test_records_put_get_list_delete(backend: Backend) -> None:
     assert await store.list_records("nothing") == []
 
 
+async def test_sets_add_remove_count_and_list(backend: Backend) -> None:
+    store = backend.open()
+    await store.add_to_set("held", "v1", "CASE01")
+    await store.add_to_set("held", "v1", "CASE02")
+    await store.add_to_set("held", "v1", "CASE02")  # twice: still one member
+    await store.add_to_set("held", "v2", "CASE03")
+    await store.add_to_set("offered", "v1", "CASE09")
+    assert await store.set_members("held", "v1") == {"CASE01", "CASE02"}
+    assert await store.set_sizes("held", ["v1", "v2", "v3"]) == {"v1": 2, "v2": 1, "v3": 0}
+    await store.remove_from_set("held", "v2", "CASE03")
+    await store.remove_from_set("held", "v2", "CASE03")  # twice: harmless
+    await store.remove_from_set("held", "v1", "NOPE")
+    assert await store.set_members("held", "v2") == set()
+    assert await store.all_sets("held") == {"v1": {"CASE01", "CASE02"}}
+    assert await store.all_sets("offered") == {"v1": {"CASE09"}}
+    assert await store.all_sets("nothing") == {}
+    assert await store.set_sizes("held", []) == {}
+    # The index survives a reopening (another process sees it).
+    assert await backend.open().set_members("held", "v1") == {"CASE01", "CASE02"}
+
+
 async def test_timers_schedule_move_due_claim_cancel(backend: Backend) -> None:
     store = backend.open()
     now = TODAY.astimezone(dt.UTC)
@@ -516,6 +537,21 @@ async def test_sqlite_file_of_the_first_version_is_migrated(tmp_path: Path) -> N
     assert b"612345678" not in path.read_bytes()
     reopened = SqliteStore(path, cipher=FieldCipher([KEY_A]))
     assert await reopened.load_conversation(CONVERSATION) == old_state
+    await reopened.close()
+
+
+async def test_sqlite_file_of_the_second_version_gains_the_sets(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    store = SqliteStore(path, cipher=FieldCipher([KEY_A]))
+    await store.save_conversation(state())
+    await store.close()
+    db = sqlite3.connect(path)
+    db.executescript("DROP TABLE set_members; PRAGMA user_version = 2;")
+    db.close()
+    reopened = SqliteStore(path, cipher=FieldCipher([KEY_A]))
+    await reopened.add_to_set("held", "v1", "CASE01")
+    assert await reopened.set_members("held", "v1") == {"CASE01"}
+    assert await reopened.load_conversation(CONVERSATION) is not None
     await reopened.close()
 
 

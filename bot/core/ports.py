@@ -53,6 +53,24 @@ class RecordStore(Protocol):
 
     async def cancel_timer(self, kind: str, key: str) -> None: ...
 
+    # Small sets of ids by kind and key (which cases a volunteer holds...): an index kept beside
+    # the records so that a count does not need every record read and decrypted. Members are
+    # opaque ids, never personal data; adding or removing twice is harmless.
+
+    async def add_to_set(self, kind: str, key: str, member: str) -> None: ...
+
+    async def remove_from_set(self, kind: str, key: str, member: str) -> None: ...
+
+    async def set_members(self, kind: str, key: str) -> set[str]: ...
+
+    async def set_sizes(self, kind: str, keys: Sequence[str]) -> dict[str, int]:
+        """The size of each named set (0 for a set that does not exist)."""
+        ...
+
+    async def all_sets(self, kind: str) -> dict[str, set[str]]:
+        """Every non-empty set of that kind, by key (for checking the index against the records)."""
+        ...
+
 
 class ConversationStore(CaseRepository, RecordStore, Protocol):
     async def load_conversation(self, conversation_id: str) -> ConversationState | None: ...

@@ -12,6 +12,8 @@ appears in a key name; braces are Redis Cluster hash tags: one conversation's ke
     P:idx:active         zset    h of active conversations, scored by last update (µs): retention
     P:idx:closed         zset    ids of closed cases, scored by last update (µs): retention
     P:rec:<kind>         hash    keyed hash of the record key -> encrypted {"key", "record"}
+    P:set:<kind>:<key>   set     opaque ids (case ids a volunteer holds...): `add_to_set`
+    P:sets:<kind>        set     the keys of kind <kind> that have a set (for `all_sets`)
     P:{timers}:due       zset    timer member -> due time (µs since the epoch, UTC)
     P:{timers}:refs      hash    timer member -> encrypted [kind, key]
     P:seen:<channel>:<hash of message id>   string   delivery de-duplication (SET NX EX)
@@ -22,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, cast
 
@@ -269,6 +271,36 @@ class RedisStore:
     async def list_records(self, kind: str) -> list[dict[str, Any]]:
         stored = await self._redis.hvals(self._key("rec", kind))
         return [record for _, record in sorted((self._read_record(v) for v in stored), key=lambda r: r[0])]
+
+    # -- sets -------------------------------------------------------------------------------------
+
+    async def add_to_set(self, kind: str, key: str, member: str) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(self._key("set", kind, key), member)
+            pipe.sadd(self._key("sets", kind), key)
+            await pipe.execute()
+
+    async def remove_from_set(self, kind: str, key: str, member: str) -> None:
+        # The key stays listed in P:sets:<kind> when its set empties: `all_sets` skips it.
+        await self._redis.srem(self._key("set", kind, key), member)
+
+    async def set_members(self, kind: str, key: str) -> set[str]:
+        return {_text(member) for member in await self._redis.smembers(self._key("set", kind, key))}
+
+    async def set_sizes(self, kind: str, keys: Sequence[str]) -> dict[str, int]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.scard(self._key("set", kind, key))
+            sizes = await pipe.execute()
+        return {key: int(size) for key, size in zip(keys, sizes, strict=True)}
+
+    async def all_sets(self, kind: str) -> dict[str, set[str]]:
+        keys = sorted(_text(key) for key in await self._redis.smembers(self._key("sets", kind)))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.smembers(self._key("set", kind, key))
+            found = await pipe.execute()
+        return {key: {_text(m) for m in members} for key, members in zip(keys, found, strict=True) if members}
 
     # -- timers -----------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ def _utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -70,6 +70,12 @@ CREATE TABLE IF NOT EXISTS timers (
     PRIMARY KEY (kind, key)
 );
 CREATE INDEX IF NOT EXISTS timers_by_due ON timers (due_at);
+CREATE TABLE IF NOT EXISTS set_members (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    member TEXT NOT NULL,
+    PRIMARY KEY (kind, key, member)
+);
 CREATE TABLE IF NOT EXISTS seen_messages (
     channel TEXT NOT NULL,
     message_id TEXT NOT NULL,
@@ -292,6 +298,31 @@ class SqliteStore:
         return [
             record for _, record in sorted((self._read_record(row[0]) for row in rows), key=lambda r: r[0])
         ]
+
+    async def add_to_set(self, kind: str, key: str, member: str) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO set_members (kind, key, member) VALUES (?, ?, ?)", (kind, key, member)
+        )
+
+    async def remove_from_set(self, kind: str, key: str, member: str) -> None:
+        self._db.execute(
+            "DELETE FROM set_members WHERE kind = ? AND key = ? AND member = ?", (kind, key, member)
+        )
+
+    async def set_members(self, kind: str, key: str) -> set[str]:
+        rows = self._db.execute("SELECT member FROM set_members WHERE kind = ? AND key = ?", (kind, key))
+        return {row[0] for row in rows}
+
+    async def set_sizes(self, kind: str, keys: Sequence[str]) -> dict[str, int]:
+        rows = self._db.execute("SELECT key, COUNT(*) FROM set_members WHERE kind = ? GROUP BY key", (kind,))
+        counted = dict(rows.fetchall())
+        return {key: counted.get(key, 0) for key in keys}
+
+    async def all_sets(self, kind: str) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for key, member in self._db.execute("SELECT key, member FROM set_members WHERE kind = ?", (kind,)):
+            found.setdefault(key, set()).add(member)
+        return found
 
     async def schedule_timer(self, kind: str, key: str, due_at: dt.datetime) -> None:
         self._write_timer(kind, key, due_at)

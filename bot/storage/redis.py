@@ -12,8 +12,8 @@ appears in a key name; braces are Redis Cluster hash tags: one conversation's ke
     P:idx:active         zset    h of active conversations, scored by last update (µs): retention
     P:idx:closed         zset    ids of closed cases, scored by last update (µs): retention
     P:rec:<kind>         hash    keyed hash of the record key -> encrypted {"key", "record"}
-    P:set:<kind>:<key>   set     opaque ids (case ids a volunteer holds...): `add_to_set`
-    P:sets:<kind>        set     the keys of kind <kind> that have a set (for `all_sets`)
+    P:{set:<kind>}:<key> set     opaque ids (case ids a volunteer holds...): `add_to_set`
+    P:{set:<kind>}       set     the keys of kind <kind> that have a set (for `all_sets`)
     P:{timers}:due       zset    timer member -> due time (µs since the epoch, UTC)
     P:{timers}:refs      hash    timer member -> encrypted [kind, key]
     P:seen:<channel>:<hash of message id>   string   delivery de-duplication (SET NX EX)
@@ -74,6 +74,16 @@ end
 return 0
 """
 
+# The sizes of many sets of one kind (one hash tag, so one slot) in one call: a hand-off counts
+# the load of every volunteer, and one command costs far less than a pipeline of dozens.
+SET_SIZES = """
+local sizes = {}
+for i, key in ipairs(KEYS) do
+  sizes[i] = redis.call('SCARD', key)
+end
+return sizes
+"""
+
 # Re-encryption must not overwrite a value a worker changed meanwhile; the TTL is kept.
 REPLACE_IF_UNCHANGED = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -116,6 +126,7 @@ class RedisStore:
         self._lock_timeout = lock_timeout_seconds
         self._lock_wait = lock_wait_seconds
         self._claim = client.register_script(CLAIM_TIMER)
+        self._set_sizes = client.register_script(SET_SIZES)
         self._replace = client.register_script(REPLACE_IF_UNCHANGED)
         self._hreplace = client.register_script(HREPLACE_IF_UNCHANGED)
 
@@ -274,31 +285,34 @@ class RedisStore:
 
     # -- sets -------------------------------------------------------------------------------------
 
+    def _set(self, kind: str, key: str | None = None) -> str:
+        tagged = self._key(f"{{set:{kind}}}")
+        return tagged if key is None else f"{tagged}:{key}"
+
     async def add_to_set(self, kind: str, key: str, member: str) -> None:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.sadd(self._key("set", kind, key), member)
-            pipe.sadd(self._key("sets", kind), key)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(self._set(kind, key), member)
+            pipe.sadd(self._set(kind), key)
             await pipe.execute()
 
     async def remove_from_set(self, kind: str, key: str, member: str) -> None:
-        # The key stays listed in P:sets:<kind> when its set empties: `all_sets` skips it.
-        await self._redis.srem(self._key("set", kind, key), member)
+        # The key stays listed in P:{set:<kind>} when its set empties: `all_sets` skips it.
+        await self._redis.srem(self._set(kind, key), member)
 
     async def set_members(self, kind: str, key: str) -> set[str]:
-        return {_text(member) for member in await self._redis.smembers(self._key("set", kind, key))}
+        return {_text(member) for member in await self._redis.smembers(self._set(kind, key))}
 
     async def set_sizes(self, kind: str, keys: Sequence[str]) -> dict[str, int]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.scard(self._key("set", kind, key))
-            sizes = await pipe.execute()
+        if not keys:
+            return {}
+        sizes = await self._set_sizes(keys=[self._set(kind, key) for key in keys])
         return {key: int(size) for key, size in zip(keys, sizes, strict=True)}
 
     async def all_sets(self, kind: str) -> dict[str, set[str]]:
-        keys = sorted(_text(key) for key in await self._redis.smembers(self._key("sets", kind)))
+        keys = sorted(_text(key) for key in await self._redis.smembers(self._set(kind)))
         async with self._redis.pipeline(transaction=False) as pipe:
             for key in keys:
-                pipe.smembers(self._key("set", kind, key))
+                pipe.smembers(self._set(kind, key))
             found = await pipe.execute()
         return {key: {_text(m) for m in members} for key, members in zip(keys, found, strict=True) if members}
 

@@ -81,6 +81,15 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_volunteer_commands(commands)
 
+    telegram = commands.add_parser("telegram", help="set-up with Telegram (TELEGRAM_BOT_TOKEN)")
+    telegram_commands = telegram.add_subparsers(title="telegram commands")
+    webhook = telegram_commands.add_parser(
+        "set-webhook",
+        help="tell Telegram to post updates to <PUBLIC_URL>/webhooks/telegram with TELEGRAM_WEBHOOK_SECRET",
+    )
+    webhook.add_argument("--url", help="the public https base URL (default: the PUBLIC_URL setting)")
+    webhook.set_defaults(run=_telegram_set_webhook)
+
     worker = commands.add_parser("worker", help="process queued messages and timers (STORE_URL=redis://...)")
     worker.add_argument(
         "--reclaim-idle-ms", type=int, default=30_000, help="take over entries idle this long"
@@ -198,6 +207,30 @@ def _store_rotate_keys(args: argparse.Namespace, settings: Settings) -> int:
             await store.close()
 
     print(f"triage store rotate-keys: {asyncio.run(run())} value(s) re-encrypted with the current key.")
+    return 0
+
+
+def _telegram_set_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    import aiohttp
+
+    from bot.channels.telegram import register_webhook
+
+    if args.url:
+        settings = settings.model_copy(update={"public_url": args.url})
+
+    async def run() -> str:
+        async with aiohttp.ClientSession() as http:
+            return await register_webhook(settings, http)
+
+    try:
+        url = asyncio.run(run())
+    except ValueError as problem:  # a setting is missing: say which
+        print(f"triage telegram set-webhook: {problem}", file=sys.stderr)
+        return 2
+    except Exception as problem:  # Telegram refused (bad token, not https...): its own words
+        print(f"triage telegram set-webhook: Telegram refused: {problem}", file=sys.stderr)
+        return 1
+    print(f"triage telegram set-webhook: Telegram now posts updates to {url}")
     return 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -295,6 +297,36 @@ async def test_register_webhook_sends_the_url_and_secret(
     [call] = fake.sent("setWebhook")
     assert call["url"] == url and call["secret_token"] == SECRET
     assert call["allowed_updates"] == ["message", "callback_query"]
+
+
+async def test_the_set_webhook_command(api_base: str, fake: FakeTelegramApi, tmp_path: Path) -> None:
+    """`triage telegram set-webhook`, as an operator runs it, against the fake Bot API."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "TELEGRAM_BOT_TOKEN": "123456:TEST-TOKEN",
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "TELEGRAM_API_BASE": api_base,
+    }
+
+    async def triage(*args: str, **extra: str) -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "telegram", "set-webhook", *args,
+            env={**env, **extra}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+        return process.returncode or 0, output.decode()
+
+    code, output = await triage()
+    assert code == 2 and "PUBLIC_URL" in output and fake.sent("setWebhook") == []
+    code, output = await triage("--url", "https://triage.example.org")
+    assert code == 0, output
+    assert "https://triage.example.org/webhooks/telegram" in output
+    [call] = fake.sent("setWebhook")
+    assert call["secret_token"] == SECRET
+    fake.fail("setWebhook", 400, "Bad Request: bad webhook: HTTPS url must be provided for webhook")
+    code, output = await triage(PUBLIC_URL="http://insecure.example.org")
+    assert code == 1 and "HTTPS url must be provided" in output
 
 
 def test_from_settings_needs_a_token(http: aiohttp.ClientSession) -> None:

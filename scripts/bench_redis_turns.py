@@ -20,7 +20,12 @@ Prints requests/s, p50/p99 latency for each, and the ratio (b)/(a); target ratio
 `redis://127.0.0.1:6379/12` by default and deletes exactly its own keys at the end (SCAN + DEL of
 its unique prefix; never FLUSHDB).
 
-Run: `.venv/bin/python scripts/bench_redis_turns.py [--requests 5000] [--concurrency 50] [--rounds 2]`.
+`--app-processes N` serves (b) from N processes on one port (SO_REUSEPORT; the kernel spreads the
+connections), all on the same Redis prefix and keys, as N `triage serve` replicas would: how the
+service grows by adding processes. (a) stays one process. CPU is then summed over all of them.
+
+Run: `.venv/bin/python scripts/bench_redis_turns.py [--requests 5000] [--concurrency 50] [--rounds 2]
+[--app-processes 1]`.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ from aiohttp import web
 from pydantic import SecretStr
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from bot.storage.crypto import FieldCipher
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_webhooks import Step, load_scripts, loop_lag, print_profile, transcripts
 from benchlib import delete_prefix, machine, percentile
@@ -59,9 +66,17 @@ TARGET_RATIO = 0.5
 # -- the servers (child process) --------------------------------------------------------------------
 
 
-def serve(conn: Connection, url: str, prefix: str, profile: bool) -> None:
+@dataclass(frozen=True)
+class Keys:
+    encryption: str
+    hashing: str
+    app_port: int = 0  # 0: choose one; else join the port of the first app process (SO_REUSEPORT)
+    with_bare: bool = True
+
+
+def serve(conn: Connection, url: str, prefix: str, profile: bool, keys: Keys) -> None:
     logging.basicConfig(level=logging.ERROR, format="server %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve(conn, url, prefix, profile))
+    asyncio.run(_serve(conn, url, prefix, profile, keys))
 
 
 def bare_app(redis: Redis, prefix: str) -> web.Application:
@@ -82,7 +97,7 @@ def bare_app(redis: Redis, prefix: str) -> web.Application:
     return app
 
 
-async def _serve(conn: Connection, url: str, prefix: str, profile: bool) -> None:
+async def _serve(conn: Connection, url: str, prefix: str, profile: bool, keys: Keys) -> None:
     from bot.app import load_brain
     from bot.core.clock import FixedClock
     from bot.server import create_app
@@ -91,8 +106,7 @@ async def _serve(conn: Connection, url: str, prefix: str, profile: bool) -> None
     from bot.storage.redis import RedisStore
 
     today, _ = load_scripts()
-    key = FieldCipher.generate_key()
-    hash_key = uuid.uuid4().hex
+    key, hash_key = keys.encryption, keys.hashing
     settings = Settings(
         store_url=url,
         store_key_prefix=prefix,
@@ -110,18 +124,17 @@ async def _serve(conn: Connection, url: str, prefix: str, profile: bool) -> None
     )
     app = create_app(settings, brain=brain, clock=FixedClock.parse(today), store=store, channels={})
     bare_redis = Redis.from_pool(BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=10))
-    runners = [
-        web.AppRunner(bare_app(bare_redis, prefix), access_log=None),
-        web.AppRunner(app, access_log=None),
-    ]
+    runners = [web.AppRunner(app, access_log=None)]
+    if keys.with_bare:
+        runners.append(web.AppRunner(bare_app(bare_redis, prefix), access_log=None))
     ports = []
-    for runner in runners:
+    for runner, port in zip(runners, [keys.app_port, 0], strict=False):
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        await web.TCPSite(runner, "127.0.0.1", port, reuse_port=True).start()
         ports.append(runner.addresses[0][1])
     gc.collect()
     gc.freeze()  # as `triage serve` does after loading
-    conn.send({"bare": ports[0], "app": ports[1]})
+    conn.send({"app": ports[0], "bare": ports[-1]})
     loop = asyncio.get_running_loop()
     profiler: Any = None
     while True:
@@ -204,7 +217,7 @@ async def load(
     tag: str,
     requests: int,
     concurrency: int,
-    server_pid: int,
+    server_pids: list[int],
     redis: Redis,
 ) -> Phase:
     phase = Phase(name)
@@ -230,12 +243,12 @@ async def load(
 
     stop = asyncio.Event()
     lag = asyncio.create_task(loop_lag(phase.client_lag_ms, stop))
-    cpu_before, redis_before = process_cpu(server_pid), await redis_cpu(redis)
+    cpu_before, redis_before = sum(map(process_cpu, server_pids)), await redis_cpu(redis)
     async with aiohttp.ClientSession(connector=connector) as session:
         started = time.perf_counter()
         await asyncio.gather(*(client(session) for _ in range(concurrency)))
         phase.elapsed = time.perf_counter() - started
-    phase.server_cpu = process_cpu(server_pid) - cpu_before
+    phase.server_cpu = sum(map(process_cpu, server_pids)) - cpu_before
     phase.redis_cpu = await redis_cpu(redis) - redis_before
     stop.set()
     await lag
@@ -247,38 +260,51 @@ async def command(conn: Connection, message: str) -> Any:
     return await asyncio.get_running_loop().run_in_executor(None, conn.recv)
 
 
-async def run(url: str, requests: int, concurrency: int, rounds: int, profile: bool) -> None:
+async def run(url: str, requests: int, concurrency: int, rounds: int, profile: bool, processes: int) -> None:
     logging.basicConfig(level=logging.ERROR)
     print(f"machine: {machine()}")
     redis = Redis.from_url(url)
     info = await redis.info("server")
     print(f"Redis {info['redis_version']} at {url} (same machine)")
     print(
-        f"load: {concurrency} clients in parallel, {requests} requests per server and round, {rounds} rounds"
+        f"load: {concurrency} clients in parallel, {requests} requests per server and round, {rounds} rounds;"
+        f" (b) served by {processes} process(es), (a) by one"
     )
     prefix = f"bench-turns-{uuid.uuid4().hex[:8]}"
     people = (await transcripts(50, channel="web")).people
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    server = context.Process(target=serve, args=(child, url, prefix, profile), daemon=True)
+    keys = Keys(FieldCipher.generate_key(), uuid.uuid4().hex)
+    server = context.Process(target=serve, args=(child, url, prefix, profile, keys), daemon=True)
     server.start()
+    replicas: list[tuple[Any, Connection]] = []
     results: list[tuple[Phase, Phase]] = []
     try:
         ports = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, parent.recv), 120)
         assert server.pid is not None
+        # More app processes on the same port, started after the first has loaded the demo roster.
+        for _ in range(processes - 1):
+            mine, theirs = context.Pipe()
+            replica_keys = Keys(keys.encryption, keys.hashing, app_port=ports["app"], with_bare=False)
+            arguments = (theirs, url, prefix, False, replica_keys)
+            replica = context.Process(target=serve, args=arguments, daemon=True)
+            replica.start()
+            await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, mine.recv), 120)
+            replicas.append((replica, mine))
+        app_pids = [server.pid, *(replica.pid for replica, _ in replicas if replica.pid is not None)]
         bare = f"http://127.0.0.1:{ports['bare']}"
         app = f"http://127.0.0.1:{ports['app']}"
         # Warm-up: connections, lazily built models, the first hand-offs.
-        await load("warm-up bare", bare, people, "warm-a", 300, concurrency, server.pid, redis)
-        await load("warm-up app", app, people, "warm-b", 300, concurrency, server.pid, redis)
+        await load("warm-up bare", bare, people, "warm-a", 300, concurrency, [server.pid], redis)
+        await load("warm-up app", app, people, "warm-b", 300 * processes, concurrency, app_pids, redis)
         for number in range(1, rounds + 1):
             a = await load(
-                "(a) bare GET+SET", bare, people, f"r{number}-a", requests, concurrency, server.pid, redis
+                "(a) bare GET+SET", bare, people, f"r{number}-a", requests, concurrency, [server.pid], redis
             )
             if profile and number == rounds:
                 await command(parent, "profile")
             b = await load(
-                "(b) app whole turn", app, people, f"r{number}-b", requests, concurrency, server.pid, redis
+                "(b) app whole turn", app, people, f"r{number}-b", requests, concurrency, app_pids, redis
             )
             if profile and number == rounds:
                 await command(parent, "unprofile")
@@ -287,11 +313,14 @@ async def run(url: str, requests: int, concurrency: int, rounds: int, profile: b
                 print(f"  {text}")
             print(f"  ratio (b)/(a) = {b.rate / a.rate:.3f}")
             results.append((a, b))
+        for _, pipe in replicas:
+            await command(pipe, "stop")
         await command(parent, "stop")
     finally:
-        await asyncio.get_running_loop().run_in_executor(None, server.join, 60)
-        if server.is_alive():
-            server.terminate()
+        for process in [server, *(replica for replica, _ in replicas)]:
+            await asyncio.get_running_loop().run_in_executor(None, process.join, 60)
+            if process.is_alive():
+                process.terminate()
         deleted = await delete_prefix(url, prefix)
         print(f"cleaned up {deleted:,} keys with prefix {prefix}")
         await redis.aclose()
@@ -312,8 +341,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50, help="clients in parallel")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--profile", action="store_true", help="cProfile the app during the last round")
+    parser.add_argument("--app-processes", type=int, default=1, help="processes serving (b) on one port")
     args = parser.parse_args()
-    asyncio.run(run(args.url, args.requests, args.concurrency, args.rounds, args.profile))
+    asyncio.run(
+        run(args.url, args.requests, args.concurrency, args.rounds, args.profile, max(1, args.app_processes))
+    )
 
 
 if __name__ == "__main__":

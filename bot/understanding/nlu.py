@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
@@ -103,6 +103,9 @@ class Span:
     value: str
 
 
+_HEAD = 3
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Folded expression → value, for one kind of slot, searched longest expression first.
@@ -113,6 +116,32 @@ class Lexicon:
 
     entries: tuple[tuple[str, str], ...]
     prefixes: frozenset[str] = frozenset()
+    # Entry positions by their first HEAD characters: `spans` tries only the entries whose head
+    # occurs in the text instead of searching the text for each of hundreds of entries.
+    _by_head: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_head: dict[str, list[int]] = {}
+        for index, (expression, _) in enumerate(self.entries):
+            by_head.setdefault(expression[:_HEAD], []).append(index)
+        object.__setattr__(self, "_by_head", {head: tuple(found) for head, found in by_head.items()})
+
+    def _candidates(self, text: str) -> list[tuple[str, str]]:
+        """The entries that occur in ``text`` as substrings, in `entries` order (longest first).
+        Blanking in `spans` only removes occurrences, so no other entry could be found."""
+        heads, prefixes = self._by_head, self.prefixes
+        found: set[int] = set()
+        previous = ""
+        for start, char in enumerate(text):
+            # Only where `spans` could accept a match: a word start (also after a clitic), or a
+            # character that is not a letter (blanking never makes other places word starts).
+            if not previous.isalnum() or previous in prefixes or not char.isalnum():
+                for size in range(1, _HEAD + 1):
+                    hit = heads.get(text[start : start + size])
+                    if hit is not None:
+                        found.update(i for i in hit if text.startswith(self.entries[i][0], start))
+            previous = char
+        return [self.entries[i] for i in sorted(found)]
 
     @classmethod
     def build(cls, synonyms: Iterable[Mapping[str, list[str]]], prefixes: Iterable[str] = ()) -> Lexicon:
@@ -130,7 +159,7 @@ class Lexicon:
         """Every expression in the text, longest expressions first, without overlaps; sorted by place."""
         found: list[Span] = []
         remaining = folded_text
-        for expression, value in self.entries:
+        for expression, value in self._candidates(folded_text):
             if len(expression) > len(remaining):
                 continue
             start = remaining.find(expression)
@@ -191,6 +220,17 @@ class NluUnderstanding:
         self._lexicons: dict[tuple[str, str], Lexicon] = {}
         self._dates: dict[str, DateParser] = {}
         self._language_names = self._build_language_names()
+        # Longest first, once: `_named_language` runs on every message.
+        self._long_language_names = sorted(
+            ((name, code) for name, code in self._language_names.items() if len(name) >= 4),
+            key=lambda item: -len(item[0]),
+        )
+        # Date cue words folded once, not at every message (folding is the costliest step of a read).
+        self._date_cues = {
+            (lang, name): tuple(fold(cue) for cue in self._lookup_merged(lang, name))
+            for lang in data.languages
+            for name in ("date_cue_removal_order", "date_cue_attempts", "date_cue_expiry")
+        }
         self._none_answers = {
             lang: frozenset(fold(entry) for entry in self._lookup_merged(lang, "none_answer"))
             for lang in data.languages
@@ -657,14 +697,16 @@ class NluUnderstanding:
     def _date_slot_from_cues(
         self, folded: str, lang: str, asked: str | None, document: Finding | None
     ) -> str | None:
-        cues = self._lookup_merged(lang, "date_cue_removal_order")
-        if any(contains_phrase(folded, fold(c)) for c in cues):
+        cues = self._date_cues
+        if any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_removal_order")]):
             return "removal_order_date"
-        cues = self._lookup_merged(lang, "date_cue_attempts")
-        if any(contains_phrase(folded, fold(c)) for c in cues):
+        if any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_attempts")]):
             return "attempts_since"
-        cues = self._lookup_merged(lang, "date_cue_expiry")
-        if document is not None or asked == "confirm" or any(contains_phrase(folded, fold(c)) for c in cues):
+        if (
+            document is not None
+            or asked == "confirm"
+            or any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_expiry")])
+        ):
             return "expiry_date"
         return None
 
@@ -704,8 +746,8 @@ class NluUnderstanding:
             return None
         if folded in self._language_names:
             return self._language_names[folded]
-        for name, code in sorted(self._language_names.items(), key=lambda item: -len(item[0])):
-            if len(name) >= 4 and contains_phrase(folded, name):
+        for name, code in self._long_language_names:
+            if contains_phrase(folded, name):
                 return code
         return None
 

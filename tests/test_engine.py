@@ -225,6 +225,18 @@ async def test_sms_replies_are_short_variants(brain: Brain, store: SqliteStore, 
     assert all(len(reply.text) <= 320 for reply in convo.replies)
 
 
+async def test_a_document_guessed_by_the_model_is_shown_in_words_not_as_a_code(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("93")
+    assert convo.asking == "document"
+    await convo.say("pas de papiers")
+    state = await convo.state()
+    assert state is not None and state.slots.document == "NONE"
+    assert "NONE" not in convo.text
+    assert state.labels["document"] == "aucun titre de séjour (première demande, sans papiers)"
+
+
 async def test_switching_language_mid_conversation(convo: Conversation) -> None:
     await convo.say("Bonjour, je n'ai pas de rendez-vous")
     await convo.say("oui")

@@ -624,7 +624,8 @@ class Engine:
             if not holds(step.when, values):
                 continue
             name = self.texts.get(f"slot_{slot}", turn.lang, channel=turn.channel)
-            lines.append(f"- {name} : {self._describe(turn, slot, values.get(slot))}")
+            value = self._describe(turn, slot, values.get(slot))
+            lines.append(self.texts.get("recap_line", turn.lang, channel=turn.channel, name=name, value=value))
         return "\n".join(lines)
 
     def _describe(self, turn: Turn, slot: str, value: Any) -> str:

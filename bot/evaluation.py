@@ -198,19 +198,27 @@ class Outcome:
     case: Case | None
     turns: int
     problems: list[tuple[str, Any, Any]]
+    # The bot's replies, turn by turn (what an SMS benchmark renders and counts).
+    replies: list[list[Reply]] = field(default_factory=list)
 
 
-async def run_conversation(spec: ConversationSpec, brain: Brain, clock: FixedClock) -> Outcome:
+async def run_conversation(
+    spec: ConversationSpec, brain: Brain, clock: FixedClock, *, channel: str | None = None
+) -> Outcome:
+    """Play one conversation of a file; `channel` replaces the file's (the SMS benchmark)."""
     store = SqliteStore(":memory:")
     engine = brain.engine(store, clock)
     conversation_id = f"eval:{spec.id}"
     problems: list[tuple[str, Any, Any]] = []
+    sent: list[list[Reply]] = []
 
     async def send(text: str | None = None, option: str | None = None) -> list[Reply]:
         message = InboundMessage(
-            conversation_id=conversation_id, channel=spec.channel, text=text, option=option
+            conversation_id=conversation_id, channel=channel or spec.channel, text=text, option=option
         )
-        return await engine.handle(message)
+        replies = await engine.handle(message)
+        sent.append(replies)
+        return replies
 
     openings = spec.opening if isinstance(spec.opening, list) else [spec.opening or NEUTRAL_START]
     replies: list[Reply] = []
@@ -239,7 +247,7 @@ async def run_conversation(spec: ConversationSpec, brain: Brain, clock: FixedClo
     state = await store.load_conversation(conversation_id)
     cases = await store.cases_for_conversation(conversation_id)
     await store.close()
-    return Outcome(state, cases[-1] if cases else None, turns, problems)
+    return Outcome(state, cases[-1] if cases else None, turns, problems, sent)
 
 
 async def _run_conversations(loaded: ConversationFile, brain: Brain, report: Report) -> None:

@@ -1,9 +1,10 @@
 """Benchmark: what a whole French triage costs over SMS, in outgoing segments.
 
 Runs every conversation of tests/eval/fr_conversations.yml through the real engine as channel
-"sms" (the `.sms` text variants), answering like `triage eval` does, renders each turn's replies as
-the SMS channels do (numbered menus, GSM-7 clean-up, replies joined when it costs no more) and
-counts segments (160/153 GSM-7, 70/67 UCS-2). Target: at most 15 segments for a whole triage.
+"sms" (the `.sms` text variants), answering like `triage eval` does (bot.evaluation), renders each
+turn's replies as the SMS channels do (numbered menus, GSM-7 clean-up, replies joined when it costs
+no more: bot.channels.sms.outgoing_sms) and counts segments (160/153 GSM-7, 70/67 UCS-2). Target:
+at most TRIAGE_MAX_SEGMENTS (15) for a whole triage; tests/test_sms_budget.py enforces it.
 
 Run: `.venv/bin/python scripts/bench_sms.py [--detail] [--id fr-expired-bobigny]`.
 """
@@ -21,72 +22,44 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TARGET = 15
-MAX_TURNS = 30
-
 
 @dataclass
 class Run:
     id: str
     turns: int = 0
-    messages: int = 0
-    segments: int = 0
-    ucs2_messages: int = 0
     handed_off: bool = False
     # (segments, encoding, text) of every SMS sent.
     sent: list[tuple[int, str, str]] = field(default_factory=list)
 
+    @property
+    def messages(self) -> int:
+        return len(self.sent)
+
+    @property
+    def segments(self) -> int:
+        return sum(cost for cost, _, _ in self.sent)
+
+    @property
+    def ucs2_messages(self) -> int:
+        return sum(encoding == "ucs2" for _, encoding, _ in self.sent)
+
 
 async def run_one(spec: object, brain: object, today: str) -> Run:
     from bot.app import Brain
-    from bot.channels.sms import measure, render_sms
+    from bot.channels.sms import SMS_CHANNEL, outgoing_sms
     from bot.core.clock import FixedClock
-    from bot.core.messages import InboundMessage, Reply
-    from bot.evaluation import NEUTRAL_START, SKIP, ConversationSpec
-    from bot.storage.sqlite import SqliteStore
+    from bot.evaluation import ConversationSpec, run_conversation
 
     assert isinstance(spec, ConversationSpec) and isinstance(brain, Brain)
-    store = SqliteStore(":memory:")
-    engine = brain.engine(store, FixedClock.parse(today))
-    conversation_id = f"sms:bench-{spec.id}"
-    run = Run(spec.id)
-
-    async def send(text: str | None = None, option: str | None = None) -> list[Reply]:
-        message = InboundMessage(conversation_id=conversation_id, channel="sms", text=text, option=option)
-        replies = await engine.handle(message)
-        run.turns += 1
-        for sms in render_sms(replies):
-            info = measure(sms)
-            run.messages += 1
-            run.segments += info.segments
-            run.ucs2_messages += info.encoding == "ucs2"
-            run.sent.append((info.segments, info.encoding, sms))
-        return replies
-
-    openings = spec.opening if isinstance(spec.opening, list) else [spec.opening or NEUTRAL_START]
-    replies: list[Reply] = []
-    for opening in openings:
-        replies = await send(opening)
-    previous: str | None = None
-    while run.turns < MAX_TURNS:
-        question = next((reply for reply in reversed(replies) if reply.asking), None)
-        if question is None or question.asking is None:
-            break
-        slot = question.asking
-        if question.confirming:
-            replies = await send("1")  # the first proposal, by its number in the menu
-        elif slot == previous:
-            replies = await send(SKIP)
-        else:
-            replies = await send(spec.answers.get(slot, SKIP))
-        previous = None if question.confirming else slot
-    run.handed_off = bool(await store.cases_for_conversation(conversation_id))
-    await store.close()
+    outcome = await run_conversation(spec, brain, FixedClock.parse(today), channel=SMS_CHANNEL)
+    run = Run(spec.id, turns=outcome.turns, handed_off=outcome.case is not None)
+    run.sent = [(info.segments, info.encoding, text) for text, info in outgoing_sms(outcome.replies)]
     return run
 
 
-async def main(ids: list[str], detail: bool) -> int:
+async def main(ids: list[str], detail: bool, every: bool) -> int:
     from bot.app import load_brain
+    from bot.channels.sms import TRIAGE_MAX_SEGMENTS
     from bot.evaluation import ConversationFile, load_eval_file
     from bot.settings import Settings
 
@@ -99,7 +72,7 @@ async def main(ids: list[str], detail: bool) -> int:
 
     print(f"{'conversation':<40} {'turns':>5} {'SMS':>4} {'UCS-2':>5} {'segments':>8}  handed off")
     for run in runs:
-        flag = "" if run.segments <= TARGET else "  > target"
+        flag = "" if run.segments <= TRIAGE_MAX_SEGMENTS else "  > target"
         print(
             f"{run.id:<40} {run.turns:>5} {run.messages:>4} {run.ucs2_messages:>5} {run.segments:>8}"
             f"  {'yes' if run.handed_off else 'no'}{flag}"
@@ -110,7 +83,7 @@ async def main(ids: list[str], detail: bool) -> int:
             print(
                 f"{label}: {len(group)}; outgoing segments min {min(segments)}, "
                 f"median {statistics.median(segments):g}, max {max(segments)}; "
-                f"over {TARGET}: {sum(s > TARGET for s in segments)}"
+                f"over {TRIAGE_MAX_SEGMENTS}: {sum(s > TRIAGE_MAX_SEGMENTS for s in segments)}"
             )
     if detail:
         costs: Counter[str] = Counter()
@@ -123,13 +96,19 @@ async def main(ids: list[str], detail: bool) -> int:
         for text, total in costs.most_common(25):
             cost, encoding = seen[text]
             print(f"{total:>4} = {cost} x {encoding}: {text!r}")
+    if every:
+        for run in runs:
+            print(f"\n== {run.id}: {run.segments} segments")
+            for cost, encoding, text in run.sent:
+                print(f"-- {cost} x {encoding}, {len(text)} characters\n{text}")
     worst = max((run.segments for run in full), default=0)
-    return 0 if worst <= TARGET else 1
+    return 0 if worst <= TRIAGE_MAX_SEGMENTS else 1
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--id", action="append", default=[], help="only this conversation (repeatable)")
     parser.add_argument("--detail", action="store_true", help="list the costliest SMS")
+    parser.add_argument("--every", action="store_true", help="print every SMS of every conversation")
     arguments = parser.parse_args()
-    sys.exit(asyncio.run(main(arguments.id, arguments.detail)))
+    sys.exit(asyncio.run(main(arguments.id, arguments.detail, arguments.every)))

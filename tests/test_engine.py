@@ -225,6 +225,72 @@ async def test_sms_replies_are_short_variants(brain: Brain, store: SqliteStore, 
     assert all(len(reply.text) <= 320 for reply in convo.replies)
 
 
+async def test_sms_asks_consent_first_when_the_language_is_unknown_and_keeps_french(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    convo = Conversation(brain.engine(store, clock), store, channel="sms")
+    await convo.say("Bonjour")  # too short to tell a language
+    assert convo.asking == "consent"
+    assert "EN/AR/ES" in convo.text, "the other languages are offered"
+    await convo.say("1")
+    state = await convo.state()
+    assert state is not None and (state.slots.language, state.slots.consent) == ("fr", True)
+    assert convo.asking == "prefecture"
+
+
+async def test_sms_naming_a_language_instead_of_consenting_switches_and_asks_consent_again(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    convo = Conversation(brain.engine(store, clock), store, channel="sms")
+    await convo.say("/start")
+    await convo.say("EN")
+    state = await convo.state()
+    assert state is not None and (state.slots.language, state.slots.consent) == ("en", None)
+    assert convo.asking == "consent"
+    assert convo.last.text == brain.texts.get("ask_consent", "en", channel="sms")
+
+
+async def test_sms_an_answer_in_arabic_to_the_french_consent_switches_to_arabic(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    convo = Conversation(brain.engine(store, clock), store, channel="sms")
+    await convo.say("salam")
+    await convo.say("مرحبا")
+    state = await convo.state()
+    assert state is not None and (state.slots.language, state.slots.consent) == ("ar", None)
+    assert convo.asking == "consent"
+    assert convo.last.text == brain.texts.get("ask_consent", "ar", channel="sms")
+
+
+async def test_sms_a_later_language_change_without_a_name_gets_the_language_menu(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    convo = Conversation(brain.engine(store, clock), store, channel="sms")
+    await convo.say("/start")
+    await convo.say("oui")
+    await convo.say("changer de langue")
+    assert convo.asking == "language"
+    state = await convo.state()
+    assert state is not None and state.slots.language is None and state.slots.consent is True
+
+
+async def test_chat_apps_still_ask_the_language_first_when_it_is_unknown(convo: Conversation) -> None:
+    await convo.say("/start")
+    assert convo.asking == "language"
+
+
+async def test_a_document_guessed_by_the_model_is_shown_in_words_not_as_a_code(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("93")
+    assert convo.asking == "document"
+    await convo.say("pas de papiers")
+    state = await convo.state()
+    assert state is not None and state.slots.document == "NONE"
+    assert "NONE" not in convo.text
+    assert state.labels["document"] == "aucun titre de séjour (première demande, sans papiers)"
+
+
 async def test_switching_language_mid_conversation(convo: Conversation) -> None:
     await convo.say("Bonjour, je n'ai pas de rendez-vous")
     await convo.say("oui")

@@ -17,6 +17,7 @@ from bot.channels.sms import (
     length_in_units,
     measure,
     normalize_phone,
+    outgoing_sms,
     render_sms,
     segment_count,
     sms_conversation_id,
@@ -172,6 +173,19 @@ def test_replies_of_one_turn_are_joined_when_it_costs_no_more() -> None:
     apart = [Reply(text="a" * 150), Reply(text="Où êtes-vous ?")]
     assert render_sms(apart) == ["a" * 150, "Où êtes-vous ?"]
     assert render_sms([Reply(text="  ")]) == []
+
+
+def test_a_conversation_costs_the_sms_of_each_turn_rendered_apart() -> None:
+    # Turns are never joined with each other: the person answers in between.
+    turns = [
+        [Reply(text="Merci."), Reply(text="Ville ?")],
+        [Reply(text="é" * 161)],
+        [Reply(text="Où êtes-vous ?")],
+    ]
+    sent = outgoing_sms(turns)
+    assert [text for text, _ in sent] == ["Merci.\n\nVille ?", "é" * 161, "Où êtes-vous ?"]
+    assert [(info.encoding, info.segments) for _, info in sent] == [("gsm7", 1), ("gsm7", 2), ("ucs2", 1)]
+    assert outgoing_sms([]) == []
 
 
 def test_long_texts_are_cut_at_line_breaks_for_the_provider_limit() -> None:

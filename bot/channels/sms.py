@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,6 +36,10 @@ GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
 
 GSM7_SINGLE, GSM7_PART = 160, 153
 UCS2_SINGLE, UCS2_PART = 70, 67
+
+# A whole French triage over SMS, from the first message to the hand-off, sends at most this many
+# segments (issue 5); tests/test_sms_budget.py holds every conversation of the evaluation to it.
+TRIAGE_MAX_SEGMENTS = 15
 
 # Typographic characters and their plain GSM-7 equivalents (punctuation and spaces only).
 _FRIENDLY = {
@@ -170,6 +174,11 @@ def render_sms(replies: Sequence[Reply], *, max_chars: int | None = None) -> lis
     if max_chars is None:
         return merged
     return [chunk for text in merged for chunk in cut_text(text, max_chars)]
+
+
+def outgoing_sms(turns: Iterable[Sequence[Reply]]) -> list[tuple[str, SmsInfo]]:
+    """Every SMS a conversation sends, turn by turn as `render_sms` makes them, with its cost."""
+    return [(text, measure(text)) for replies in turns for text in render_sms(replies)]
 
 
 def cut_text(text: str, limit: int) -> list[str]:

@@ -281,6 +281,14 @@ class Engine:
 
     def _set(self, turn: Turn, values: Mapping[str, Any], *, label: str) -> None:
         state = turn.state
+        if (
+            "consent" in values
+            and state.slots.language is None
+            and turn.channel in self.flow.language_with_consent
+        ):
+            # Asked before the language, in the language shown: answering it keeps that language.
+            language = turn.lang
+            self._set(turn, {"language": language}, label=self.texts.get(f"lang_{language}", language))
         # Validated, not model_copy'd: candidate values saved in a pending question come back from
         # the store as JSON (a list for a set, a string for a date) and must become typed again.
         state.slots = Slots.model_validate({**state.slots.model_dump(), **values})
@@ -416,10 +424,10 @@ class Engine:
             turn.replies.append(self._pending_reply(turn, state.pending))
             return
 
-        step = self._next_step(state)
+        step = self._next_step(state, turn.channel)
         if step is None and state.status == "active":
             await self._hand_off(turn, now)
-            step = self._next_step(state)
+            step = self._next_step(state, turn.channel)
         elif step is None and state.status == "handed_off":
             await self._run_actions(turn, self.flow.on_handoff, now)  # keep the case up to date
             if not turn.relayed:
@@ -446,10 +454,14 @@ class Engine:
         if updates:
             state.slots = state.slots.model_copy(update=updates)
 
-    def _next_step(self, state: ConversationState) -> Step | None:
+    def _next_step(self, state: ConversationState, channel: str) -> Step | None:
         values = state.slots.model_dump()
+        # Where the language comes with the consent question, it is asked on its own only after it.
+        language_later = channel in self.flow.language_with_consent and state.slots.consent is None
         for step in self.flow.steps:
             if state.fast_track and state.status == "active" and not step.fast_track:
+                continue
+            if step.kind == "language" and language_later:
                 continue
             if step.slot == "confirm" and (state.status != "active" or state.fast_track):
                 continue
@@ -624,7 +636,9 @@ class Engine:
             if not holds(step.when, values):
                 continue
             name = self.texts.get(f"slot_{slot}", turn.lang, channel=turn.channel)
-            lines.append(f"- {name} : {self._describe(turn, slot, values.get(slot))}")
+            value = self._describe(turn, slot, values.get(slot))
+            line = self.texts.get("recap_line", turn.lang, channel=turn.channel, name=name, value=value)
+            lines.append(line)
         return "\n".join(lines)
 
     def _describe(self, turn: Turn, slot: str, value: Any) -> str:

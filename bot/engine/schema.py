@@ -64,6 +64,10 @@ class Flow(BaseModel):
     on_erase: tuple[str, ...] = ()
     # Texts every language must have beyond the steps' own prompts (replies to commands...).
     texts: tuple[str, ...] = ()
+    # Channels where an unknown language is not asked on its own before consent: the consent
+    # question comes first, in French, with texts that offer the other languages, and answering it
+    # keeps French. One question less where each question costs an SMS.
+    language_with_consent: tuple[str, ...] = ()
 
     def step(self, slot: str) -> Step:
         for step in self.steps:

@@ -617,9 +617,11 @@ class NluUnderstanding:
         elif kind == "evidence":
             value = guess.value == "kept"
         values = {slot: value}
+        label = str(guess.value)
         if kind == "document":
             values = self._document_values(guess.value, folded)
-        candidate = Candidate(values=values, label=str(guess.value))
+            label = self._document_label(guess.value, lang)  # the person reads it, never the code
+        candidate = Candidate(values=values, label=label)
         return Finding(slot, (candidate,), certain=guess.probability >= MODEL_SURE, echo=True)
 
     def _vulnerabilities(self, norm: str, lang: str, asked: bool, intent: str | None) -> Finding | None:

@@ -130,7 +130,7 @@ async def test_a_signed_sms_is_answered_through_the_rest_api(
     assert len(answers) == len(channel.last_sent)
     answer = answers[-1]
     assert {message.from_ for message in fake.messages} == {BOT_NUMBER}
-    assert answer.endswith("\n1 Oui, d'accord\n2 Non")  # the consent question as a numbered menu
+    assert answer.endswith("\n1 Oui\n2 Non")  # the consent question as a numbered menu
     assert "SUPPRIMER" in answer
     assert all(sms.encoding == "gsm7" for sms in channel.last_sent)  # the French SMS variants
     state = await store.load_conversation(CONVERSATION)

@@ -4,7 +4,10 @@ An SMS is GSM-7 (160 characters, 153 per part when concatenated) when every char
 GSM 03.38 default alphabet; a single other character makes the whole message UCS-2 (70, 67 per
 part). Characters of the extension table take two septets (an escape and the character).
 Typographic punctuation with a plain GSM-7 equivalent is replaced when that makes the whole text
-GSM-7; letters are never changed (French `â ê î ô û ç œ` stay, and the message goes as UCS-2).
+GSM-7; so are Latin letters the alphabet lacks (French `â ê î ô û ë ï ç œ`, from a town name or a
+note echoed back: "Nîmes" → "Nimes"), as French SMS commonly are, because one of them would make
+the whole message UCS-2 and cost two to three times the segments. A text that would stay UCS-2
+anyway (Arabic) is left exactly as it is.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -75,6 +79,7 @@ _FRIENDLY = {
     "\u2060": "",  # word joiner
     "\ufeff": "",
 }
+_LIGATURES = {"œ": "oe", "Œ": "OE"}
 # French quotes carry their own (no-break) spaces inside: « oui » becomes "oui", not " oui ".
 _QUOTE_SPACES = re.compile("(\u00ab)[ \u00a0\u202f]+|[ \u00a0\u202f]+(\u00bb)")
 
@@ -144,13 +149,26 @@ def measure(text: str) -> SmsInfo:
     )
 
 
+def _plain_letter(ch: str) -> str:
+    """A Latin letter the GSM-7 alphabet lacks, without its accent ("ê" → "e"); others unchanged."""
+    if ch in GSM7_BASIC or ch in GSM7_EXTENSION:
+        return ch
+    if ch in _LIGATURES:
+        return _LIGATURES[ch]
+    base = unicodedata.normalize("NFD", ch)[0]
+    return base if base.isascii() and base.isalpha() else ch
+
+
 def to_gsm7_friendly(text: str) -> str:
-    """Replace typographic punctuation and spaces by plain GSM-7 ones, if that makes the whole
-    text GSM-7; otherwise the text is going as UCS-2 anyway, and is returned unchanged."""
+    """Replace typographic punctuation and spaces, then accented Latin letters the alphabet lacks,
+    by plain GSM-7 ones, if that makes the whole text GSM-7; otherwise the text is going as UCS-2
+    anyway, and is returned unchanged."""
     if is_gsm7(text):
         return text
     plain = _QUOTE_SPACES.sub(lambda m: m.group(1) or m.group(2), text)
     plain = "".join(_FRIENDLY.get(ch, ch) for ch in plain)
+    if not is_gsm7(plain):
+        plain = "".join(_plain_letter(ch) for ch in plain)
     return plain if is_gsm7(plain) else text
 
 

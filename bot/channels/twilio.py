@@ -37,6 +37,11 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 MAX_BODY_CHARS = 1600  # Twilio's limit for one outbound message
 UNSUBSCRIBED = 21610  # the person sent STOP: Twilio refuses every message until START
+# Twilio's default opt-out keywords: a message that is only one of them unsubscribes the person.
+# With Advanced Opt-Out the webhook carries OptOutType instead, which then decides alone.
+TWILIO_OPT_OUT_KEYWORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
 DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
@@ -148,6 +153,11 @@ class TwilioChannel:
         text = params.get("Body", "")
         if not text.strip():
             return [Ignored("message without text (media only)")]
+        # Twilio answers its opt-out keywords itself and then refuses every message to the person
+        # (error 21610), so the bot's confirmation could never arrive: see `unsubscribed`.
+        unsubscribed = params.get("OptOutType", "").upper() == "STOP" or (
+            "OptOutType" not in params and text.strip().upper() in TWILIO_OPT_OUT_KEYWORDS
+        )
         return [
             InboundMessage(
                 conversation_id=sms_conversation_id(sender),
@@ -157,6 +167,7 @@ class TwilioChannel:
                 sender=Address(channel=self.name, recipient=sender),
                 # No send time from Twilio: the arrival time keeps arrival order.
                 sent_at=dt.datetime.fromtimestamp(self.wall_time(), tz=dt.UTC),
+                unsubscribed=unsubscribed,
             )
         ]
 

@@ -41,6 +41,9 @@ class InboundMessage(BaseModel):
     # When the provider says it was sent: messages of one person are processed in this order
     # even when the webhooks arrive in another.
     sent_at: dt.datetime | None = None
+    # The provider itself unsubscribed the person (Twilio's STOP) and will refuse every message to
+    # them: the usual "are you sure?" cannot reach them, so their data is erased at once.
+    unsubscribed: bool = False
 
 
 class Option(BaseModel):

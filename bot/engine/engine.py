@@ -137,6 +137,12 @@ class Engine:
         if message.sender is not None:
             state.sender = message.sender
         turn = Turn(state=state, channel=message.channel)
+        if message.unsubscribed:
+            await self._erase(turn)
+            logger.info(
+                "conversation %s erased: the provider unsubscribed the person", conversation_key(state.id)
+            )
+            return []  # nothing can be sent to them any more
 
         text, was_cut = clean_text(message.text or "")
         turn.text = text

@@ -215,15 +215,45 @@ async def test_messages_are_processed_in_arrival_order_not_by_sid(
     assert "habitez" in fake.bodies_to(PHONE)[-1]
 
 
-async def test_stop_reaches_the_engine_which_asks_for_confirmation(
+async def test_supprimer_asks_for_confirmation_over_twilio(
     client: Client, fake: FakeTwilioApi, store: SqliteStore
 ) -> None:
     await post(client, inbound("Bonjour, je n'ai pas de rendez-vous", "SM" + "1" * 32))
-    await post(client, inbound("STOP", "SM" + "2" * 32))
+    await post(client, inbound("SUPPRIMER", "SM" + "2" * 32))
     assert "effacer" in fake.bodies_to(PHONE)[-1]
     await post(client, inbound("OUI", "SM" + "3" * 32))
     state = await store.load_conversation(CONVERSATION)
     assert state is None or state.slots.consent is not True
+
+
+@pytest.mark.parametrize(
+    ("body", "extra"),
+    [
+        ("STOP", []),  # Twilio's default opt-out keyword
+        ("  stop ", []),
+        ("ARRET", [("OptOutType", "STOP")]),  # a keyword of the service's Advanced Opt-Out
+    ],
+)
+async def test_twilio_unsubscribing_erases_at_once_and_sends_nothing(
+    client: Client, fake: FakeTwilioApi, store: SqliteStore, body: str, extra: list[tuple[str, str]]
+) -> None:
+    await post(client, inbound("Bonjour, je n'ai pas de rendez-vous", "SM" + "1" * 32))
+    await post(client, inbound("1", "SM" + "2" * 32))
+    assert await store.load_conversation(CONVERSATION) is not None
+    sent_before = len(fake.messages)
+    response = await post(client, [*inbound(body, "SM" + "3" * 32), *extra])
+    assert response.status == 200
+    assert await store.load_conversation(CONVERSATION) is None
+    assert len(fake.messages) == sent_before  # Twilio would refuse it (21610): nothing is tried
+
+
+async def test_stop_with_an_advanced_opt_out_type_other_than_stop_is_an_ordinary_message(
+    client: Client, fake: FakeTwilioApi, store: SqliteStore
+) -> None:
+    await post(client, inbound("Bonjour, je n'ai pas de rendez-vous", "SM" + "1" * 32))
+    await post(client, [*inbound("STOP", "SM" + "2" * 32), ("OptOutType", "HELP")])
+    assert await store.load_conversation(CONVERSATION) is not None
+    assert "effacer" in fake.bodies_to(PHONE)[-1]  # the engine's own STOP: with confirmation
 
 
 async def test_media_only_messages_are_acknowledged_and_ignored(

@@ -330,6 +330,28 @@ async def test_conversation_lock_is_mutually_exclusive(backend: Backend) -> None
         pass
 
 
+async def test_a_load_under_the_lock_sees_the_latest_save(backend: Backend) -> None:
+    # Redis reads the state with the lock, in one round trip: that copy must never be stale.
+    store, other = backend.open(), backend.open()
+    await store.save_conversation(state(slots=Slots(prefecture="93")))
+    async with store.conversation_lock(CONVERSATION):
+        loaded = await store.load_conversation(CONVERSATION)
+        assert loaded is not None and loaded.slots.prefecture == "93"
+        await store.save_conversation(state(slots=Slots(prefecture="75")))
+        again = await store.load_conversation(CONVERSATION)
+        assert again is not None and again.slots.prefecture == "75"
+    await other.save_conversation(state(slots=Slots(prefecture="13")))  # another process, unlocked
+    async with store.conversation_lock(CONVERSATION):
+        await store.save_conversation(state(slots=Slots(prefecture="34")))  # saved before any load
+        loaded = await store.load_conversation(CONVERSATION)
+        assert loaded is not None and loaded.slots.prefecture == "34"
+    assert (await store.load_conversation(CONVERSATION) or state()).slots.prefecture == "34"
+    async with store.conversation_lock("telegram:new"):
+        assert await store.load_conversation("telegram:new") is None
+        await store.save_conversation(state("telegram:new"))
+        assert await store.load_conversation("telegram:new") is not None
+
+
 async def test_seen_before_deduplicates_deliveries(backend: Backend) -> None:
     store, other = backend.open(), backend.open()
     assert not await store.seen_before("whatsapp", "wamid.A", 60)

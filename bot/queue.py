@@ -189,8 +189,8 @@ class Worker:
         try:
             async with self.locks.conversation_lock(message.conversation_id):
                 replies = await self.handler(message)
-                if FAULT_PAUSE_SECONDS:
-                    await asyncio.sleep(FAULT_PAUSE_SECONDS)
+            if FAULT_PAUSE_SECONDS:  # processed and saved (the release writes), not acknowledged
+                await asyncio.sleep(FAULT_PAUSE_SECONDS)
             if replies and message.sender is not None:
                 await self.outbox.send(message.sender, replies)
         except Exception:

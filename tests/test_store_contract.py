@@ -352,6 +352,29 @@ async def test_a_load_under_the_lock_sees_the_latest_save(backend: Backend) -> N
         assert await store.load_conversation("telegram:new") is not None
 
 
+async def test_a_turn_saved_under_the_lock_is_seen_by_others_once_released(backend: Backend) -> None:
+    # Redis writes a turn's state with the release of its lock, in one round trip.
+    store, other = backend.open(), backend.open()
+    async with store.conversation_lock(CONVERSATION):
+        await store.save_conversation(state(slots=Slots(prefecture="93")))
+    seen = await other.load_conversation(CONVERSATION)
+    assert seen is not None and seen.slots.prefecture == "93"
+    # A failure after the save: the save still counts, as it always did.
+    with pytest.raises(RuntimeError):
+        async with store.conversation_lock(CONVERSATION):
+            await store.save_conversation(state(slots=Slots(prefecture="75")))
+            raise RuntimeError("the turn failed after saving")
+    seen = await other.load_conversation(CONVERSATION)
+    assert seen is not None and seen.slots.prefecture == "75"
+    # Erased after a save in the same turn: nothing comes back at the release.
+    async with store.conversation_lock(CONVERSATION):
+        await store.save_conversation(state(slots=Slots(prefecture="13")))
+        await store.erase_conversation(CONVERSATION)
+        assert await store.load_conversation(CONVERSATION) is None
+    assert await other.load_conversation(CONVERSATION) is None
+    assert await store.load_conversation(CONVERSATION) is None
+
+
 async def test_seen_before_deduplicates_deliveries(backend: Backend) -> None:
     store, other = backend.open(), backend.open()
     assert not await store.seen_before("whatsapp", "wamid.A", 60)

@@ -29,6 +29,7 @@ import secrets
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
@@ -122,24 +123,32 @@ end
 return 0
 """
 
-# The state read with the lock, by keyed hash of the conversation id, for `load_conversation` in the
-# task that holds the lock: a one-shot value, dropped when read or when the state is saved. `False`
-# means "read, and there is no state". A new mapping is set at each change, so that tasks started
-# earlier never see it.
-_NOTHING_PREFETCHED: Mapping[str, bytes | Literal[False]] = MappingProxyType({})
-_PREFETCHED: ContextVar[Mapping[str, bytes | Literal[False]]] = ContextVar(
-    "prefetched", default=_NOTHING_PREFETCHED
-)
+# Write the state a turn saved and release the lock, in one call (with the active index in the
+# same pipeline): the state of a turn is written when its lock is released. The state is written
+# even if the lock expired meanwhile, as a save always was. KEYS: lock, state; ARGV: token, state, ms.
+SAVE_AND_UNLOCK = """
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 
-def _take_prefetched(hashed_id: str) -> bytes | Literal[False] | None:
-    """The state read with the lock, once; None when there is none to take."""
-    prefetched = _PREFETCHED.get()
-    if hashed_id not in prefetched:
-        return None
-    _PREFETCHED.set({key: value for key, value in prefetched.items() if key != hashed_id})
-    return prefetched[hashed_id]
+@dataclass
+class _Turn:
+    """What the holder of a conversation's lock read and saved (see `RedisStore._hold`)."""
 
+    prefetched: bytes | Literal[False] | None  # read with the lock; False: no state; None: taken
+    saved: str | None = None  # the JSON of the state saved in the turn, written at release
+    active: bool = True
+    updated_micros: int = 0
+
+
+# The turns whose lock this task holds, by state key. A new mapping is set at each lock, so that
+# tasks started earlier never see it.
+_NO_TURNS: Mapping[str, _Turn] = MappingProxyType({})
+_TURNS: ContextVar[Mapping[str, _Turn]] = ContextVar("redis_turns", default=_NO_TURNS)
 
 LOCK_RETRY_SECONDS = 0.02
 
@@ -203,15 +212,27 @@ class RedisStore:
     # -- conversations ----------------------------------------------------------------------------
 
     async def load_conversation(self, conversation_id: str) -> ConversationState | None:
-        hashed_id = self._hash(conversation_id)
-        stored: bytes | str | Literal[False] | None = _take_prefetched(hashed_id)
-        if stored is None:
-            stored = await self._redis.get(self._conv(hashed_id, "state"))
+        state_key = self._conv(self._hash(conversation_id), "state")
+        turn = _TURNS.get().get(state_key)
+        if turn is not None and turn.saved is not None:
+            return ConversationState.model_validate_json(turn.saved)
+        if turn is not None and turn.prefetched is not None:
+            stored: bytes | str | Literal[False] | None = turn.prefetched
+            turn.prefetched = None  # once: a later read in the turn asks Redis again
+        else:
+            stored = await self._redis.get(state_key)
         return ConversationState.model_validate_json(self._cipher.decrypt(stored)) if stored else None
 
     async def save_conversation(self, state: ConversationState) -> None:
         hashed_id = self._hash(state.id)
-        _take_prefetched(hashed_id)  # read before this save: no longer the state
+        turn = _TURNS.get().get(self._conv(hashed_id, "state"))
+        if turn is not None:
+            # Under the lock: written with the release, in the same round trip.
+            turn.saved = state.model_dump_json()
+            turn.active = state.status == "active"
+            turn.updated_micros = _micros(state.updated_at)
+            turn.prefetched = None
+            return
         ttl_ms = int(self._retention.conversation_ttl / dt.timedelta(milliseconds=1))
         # Different slots (state, index): not one transaction. A crash in between leaves the index
         # behind; the TTL still deletes the state and the next purge drops the stale entry.
@@ -224,7 +245,11 @@ class RedisStore:
             await pipe.execute()
 
     async def erase_conversation(self, conversation_id: str) -> None:
-        await self._erase(self._hash(conversation_id))
+        hashed_id = self._hash(conversation_id)
+        turn = _TURNS.get().get(self._conv(hashed_id, "state"))
+        if turn is not None:  # nothing the turn saved may come back at the release
+            turn.saved, turn.prefetched = None, False
+        await self._erase(hashed_id)
 
     async def _erase(self, hashed_id: str, *, unless_updated_since: dt.datetime | None = None) -> bool:
         """Delete the state and every case of the conversation in one MULTI/EXEC (one slot).
@@ -413,8 +438,9 @@ class RedisStore:
 
     @asynccontextmanager
     async def _hold(self, hashed_id: str) -> AsyncIterator[None]:
-        # SET NX PX with a random token (and the state read in the same call), released by a
-        # compare-and-delete script: the lock of redis-py's `Lock`, one round trip shorter.
+        # SET NX PX with a random token, released by a compare-and-delete script, like redis-py's
+        # `Lock`; but the state is read with the lock and the turn's state written with the
+        # release: a turn costs two round trips instead of four.
         lock_key, state_key = self._conv(hashed_id, "lock"), self._conv(hashed_id, "state")
         token = secrets.token_hex(16)
         ttl_ms = int(self._lock_timeout * 1000)
@@ -426,17 +452,33 @@ class RedisStore:
             if asyncio.get_running_loop().time() >= deadline:
                 raise TimeoutError("the conversation is locked by another worker")
             await asyncio.sleep(LOCK_RETRY_SECONDS)
-        _PREFETCHED.set({**_PREFETCHED.get(), hashed_id: taken[1] or False})
+        turn = _Turn(prefetched=taken[1] or False)
+        _TURNS.set({**_TURNS.get(), state_key: turn})
         try:
             yield
         finally:
-            _take_prefetched(hashed_id)
-            if not await self._unlock(keys=[lock_key], args=[token]):
+            _TURNS.set({key: value for key, value in _TURNS.get().items() if key != state_key})
+            if not await self._release(hashed_id, lock_key, state_key, token, turn):
                 # It expired and maybe another worker took it: nothing to undo, but worth knowing.
                 logger.warning(
                     "a conversation lock expired before it was released (work longer than %ss)",
                     self._lock_timeout,
                 )
+
+    async def _release(self, hashed_id: str, lock_key: str, state_key: str, token: str, turn: _Turn) -> bool:
+        if turn.saved is None:
+            return bool(await self._unlock(keys=[lock_key], args=[token]))
+        ttl_ms = int(self._retention.conversation_ttl / dt.timedelta(milliseconds=1))
+        blob = self._cipher.encrypt(turn.saved)
+        # The index is in another slot: same pipeline, not the same script (see save_conversation).
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.eval(SAVE_AND_UNLOCK, 2, lock_key, state_key, token, blob, ttl_ms)
+            if turn.active:
+                pipe.zadd(self._key("idx", "active"), {hashed_id: turn.updated_micros})
+            else:
+                pipe.zrem(self._key("idx", "active"), hashed_id)
+            released, _ = await pipe.execute()
+        return bool(released)
 
     async def seen_before(self, channel: str, message_id: str, ttl_seconds: int) -> bool:
         key = self._key("seen", channel, self._hash(message_id))

@@ -683,11 +683,15 @@ class HandoffDesk:
     # -- timers ----------------------------------------------------------------------------------
 
     async def submit(self, case: Case) -> None:
-        """A case just became ready: offer it now. Its timer is set first, so that a crash before
-        the offer is made is caught up by `tick`."""
+        """A case just became ready: offer it now. Its timer is set first, one lease ahead, so that
+        a crash before the offer is made is caught up by `tick`; as nobody else knows the case yet,
+        no claim is needed before the work (a round trip saved at every hand-off)."""
         now = self.clock.now()
-        await self.store.schedule_timer(TIMER_OFFER, case.id, now)
-        await self._run(Timer(TIMER_OFFER, case.id, now), now)
+        await self.store.schedule_timer(TIMER_OFFER, case.id, now + LEASE)
+        try:
+            await self._offer_due(case.id, now, case)
+        except Exception:
+            logger.exception("offering case %s failed; retried in %s", case.id, LEASE)
 
     async def tick(self, now: dt.datetime | None = None) -> int:
         """Process the desk's due timers (offer expiries, escalations, invitations); returns how many
@@ -749,8 +753,8 @@ class HandoffDesk:
                 await self._send_volunteer(volunteer, [Reply(text=text)])
         logger.info("case %s withdrawn from the desk (erased)", case_id)
 
-    async def _offer_due(self, case_id: str, now: dt.datetime) -> None:
-        case = await self.store.get_case(case_id)
+    async def _offer_due(self, case_id: str, now: dt.datetime, case: Case | None = None) -> None:
+        case = case or await self.store.get_case(case_id)
         if case is None:
             await self._forget(case_id)
             return

@@ -123,6 +123,13 @@ end
 return 0
 """
 
+# A case and its conversation's set of cases, together (one slot). KEYS: case, cases; ARGV: blob, id.
+SAVE_CASE = """
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+return 1
+"""
+
 # Write the state a turn saved and release the lock, in one call (with the active index in the
 # same pipeline): the state of a turn is written when its lock is released. The state is written
 # even if the lock expired meanwhile, as a save always was. KEYS: lock, state; ARGV: token, state, ms.
@@ -292,17 +299,16 @@ class RedisStore:
 
     async def save_case(self, case: Case) -> None:
         blob = self._encrypt_model(case)
-        if case.conversation_id:
-            hashed_id = self._hash(case.conversation_id)
-            location = f"{{c:{hashed_id}}}:case:{case.id}"
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.set(self._key(location), blob)
-                pipe.sadd(self._conv(hashed_id, "cases"), case.id)
-                await pipe.execute()
-        else:
-            location = f"anon:{case.id}"
-            await self._redis.set(self._key(location), blob)
+        # One round trip: the case and its conversation's set in one script (one slot, atomic),
+        # the pointer and the index (other slots) in the same pipeline.
         async with self._redis.pipeline(transaction=False) as pipe:
+            if case.conversation_id:
+                hashed_id = self._hash(case.conversation_id)
+                location = f"{{c:{hashed_id}}}:case:{case.id}"
+                pipe.eval(SAVE_CASE, 2, self._key(location), self._conv(hashed_id, "cases"), blob, case.id)
+            else:
+                location = f"anon:{case.id}"
+                pipe.set(self._key(location), blob)
             pipe.set(self._key("case", case.id), location)
             if case.status == "closed" and case.conversation_id:
                 pipe.zadd(self._key("idx", "closed"), {case.id: _micros(case.updated_at)})

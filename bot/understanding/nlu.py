@@ -640,13 +640,18 @@ class NluUnderstanding:
         # In passing, a date is taken only with a word saying what it is the date of, from the
         # clause of that word: "en France depuis 5 ans, j'essaie depuis mars" is March.
         found: dict[str, DateReading] = {}
-        for clause in _clauses(norm):
+        clauses = _clauses(norm)
+        # The tense is read with the accents ("expiré" is past, "expire" is not): the same clauses
+        # of the text folded with its accents, when the SMS spellings did not change their number.
+        accented = _clauses(fold(text, clauses=True, keep_accents=True))
+        for index, clause in enumerate(clauses):
             if self._lexicons[(lang, "presence")].spans(clause):
                 continue  # "in France for 5 years" is not when the attempts started
             slot = self._date_slot_from_cues(clause, lang, asked, document)
             if slot is None or slot in found:
                 continue
-            reading = parser.parse(clause, today=today, kind=DATE_SLOTS[slot])
+            tense_text = accented[index] if len(accented) == len(clauses) else None
+            reading = parser.parse(clause, today=today, kind=DATE_SLOTS[slot], tense_text=tense_text)
             if reading is not None:
                 found[slot] = reading
         return [

@@ -11,11 +11,14 @@ import datetime as dt
 
 import pytest
 
+from bot.app import Brain
 from bot.understanding.dates import DateKind, DateParser
 from bot.understanding.nlu import date_parser
 from bot.understanding.nlu_data import load_nlu_data
+from bot.understanding.text import fold
 
 TODAY = dt.date(2026, 11, 26)
+NOW = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)
 
 Case = tuple[str, DateKind, str | None]
 
@@ -135,3 +138,101 @@ def test_an_event_is_never_in_the_future(parsers: dict[str, DateParser], lang: s
     for text, _, _ in CASES[lang]:
         reading = parsers[lang].parse(text, today=TODAY, kind="event")
         assert reading is None or reading.value <= TODAY, text
+
+
+# A year-less past participle without auxiliary, and "since" + a date (issue 3 follow-up). Today
+# (26 November 2026) is nearer to the coming January than to the last one, so reading these as
+# "the nearest" or "the coming" gives the wrong year. Each language also has cases that must keep
+# the coming year: the present, the future, and a participle that lost its accent ("expire en
+# janvier" may be "expiré" or "expire": the text without accents says the present).
+TENSE_CASES: dict[str, list[tuple[str, str]]] = {
+    "fr": [
+        ("expiré en janvier", "2026-01-15"),
+        ("expirée en janvier", "2026-01-15"),
+        ("expirés en février", "2026-02-15"),
+        ("ma carte expirée le 3 janvier", "2026-01-03"),
+        ("EXPIRÉE LE 3 JANVIER", "2026-01-03"),
+        ("périmée depuis mars", "2026-03-15"),
+        ("perimee depuis mars", "2026-03-15"),
+        ("expire depuis janvier", "2026-01-15"),
+        ("depuis le 3 janvier", "2026-01-03"),
+        ("depuis le mois de février", "2026-02-15"),
+        ("elle était valable jusqu'à février", "2026-02-15"),
+        ("c'était valable jusqu'au 3 février", "2026-02-03"),
+        # must not change
+        ("expire en janvier", "2027-01-15"),
+        ("expire en aout", "2027-08-15"),
+        ("elle expire le 3 août", "2027-08-03"),
+        ("elle expirera en janvier", "2027-01-15"),
+        ("elle va expirer en janvier", "2027-01-15"),
+        ("valable jusqu'à février", "2027-02-15"),
+        ("elle fini le 12 janvier", "2027-01-12"),
+        ("en janvier", "2027-01-15"),
+        ("expiré en août", "2026-08-15"),
+    ],
+    "en": [
+        ("it expired in January", "2026-01-15"),
+        ("it finished in May", "2026-05-15"),
+        ("expired since February", "2026-02-15"),
+        ("since the 3rd of January", "2026-01-03"),
+        ("it was valid until 3 February", "2026-02-03"),
+        # must not change: "expires" is not the French "expirés"
+        ("it expires in January", "2027-01-15"),
+        ("it expires on 3 March", "2027-03-03"),
+        ("valid until 3 February", "2027-02-03"),
+        ("in January", "2027-01-15"),
+        ("expires in 2 weeks", "2026-12-10"),
+    ],
+    "es": [
+        ("caducó en febrero", "2026-02-15"),
+        ("desde enero", "2026-01-15"),
+        ("desde el 3 de enero", "2026-01-03"),
+        ("era válida hasta el 3 de febrero", "2026-02-03"),
+        # must not change
+        ("caduca en febrero", "2027-02-15"),
+        ("vence en enero", "2027-01-15"),
+        ("válida hasta el 3 de febrero", "2027-02-03"),
+    ],
+    "ar": [
+        ("انتهت في يناير", "2026-01-15"),
+        ("منذ يناير", "2026-01-15"),
+        ("منتهية منذ 3 يناير", "2026-01-03"),
+        ("كانت صالحة حتى 3 فبراير", "2026-02-03"),
+        # must not change
+        ("تنتهي في يناير", "2027-01-15"),
+        ("صالحة حتى 3 فبراير", "2027-02-03"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [(lang, text, expected) for lang, cases in TENSE_CASES.items() for text, expected in cases],
+)
+def test_the_year_of_an_expiry_follows_the_tense(
+    parsers: dict[str, DateParser], lang: str, text: str, expected: str
+) -> None:
+    reading = parsers[lang].parse(text, today=TODAY, kind="expiry")
+    assert reading is not None
+    assert reading.value.isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("je suis à Lyon, mon titre étudiant expiré en janvier", "2026-01-15"),
+        ("je suis a Lyon, mon titre etudiant expire en janvier", "2027-01-15"),
+        ("jhabite a lyon, ma carte étudiant expirée le 3 janvier", "2026-01-03"),
+    ],
+)
+def test_a_date_in_passing_keeps_its_accents_for_the_tense(brain: Brain, text: str, expected: str) -> None:
+    reading = brain.understanding.read(text, lang="fr", asked=None, now=NOW)
+    dates = [f for f in reading.findings if f.slot == "expiry_date"]
+    assert [f.candidates[0].values["expiry_date"].isoformat() for f in dates] == [expected]
+
+
+def test_fold_can_keep_the_accents_of_latin_letters_only() -> None:
+    assert fold("Expirée le 3 AOÛT", keep_accents=True) == "expirée le 3 août"
+    assert fold("Expirée le 3 AOÛT") == "expiree le 3 aout"
+    # Arabic is folded as always: hamza forms and short vowels go.
+    assert fold("أَنتهت", keep_accents=True) == fold("أَنتهت") == "انتهت"

@@ -31,6 +31,9 @@ LATEST_YEARS_AHEAD = 12
 LEXICON_NAMES = (
     "tense_past",
     "tense_future",
+    # Tense markers that decide only when no other marker does: "in", "until", "jusqu'au" go
+    # with a date rather than with the verb ("it expired in January" is past).
+    "tense_weak",
     "unit_day",
     "unit_week",
     "unit_month",
@@ -60,6 +63,8 @@ LEXICON_NAMES = (
     "link",
     # A word that makes the next number a month ("شهر 3": March).
     "month_prefix",
+    # Articles between "since" and its date ("depuis le 3 mai", "desde el mes de mayo").
+    "article",
     *(f"weekday_{n}" for n in range(1, 8)),
 )
 
@@ -73,6 +78,9 @@ class DateLexicon:
     words: Mapping[str, frozenset[str]]
     # Precompiled alternations, longest first so "fin de" wins over "fin".
     patterns: Mapping[str, str] = field(default_factory=dict)
+    # Tense markers written with accents, read before folding: "expiré" is past where "expire",
+    # its folded twin, is present.
+    accented_tenses: Mapping[str, Tense] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -84,12 +92,22 @@ class DateLexicon:
         folded_words = {
             name: frozenset(fold(w) for w in words.get(name, ()) if fold(w)) for name in LEXICON_NAMES
         }
+        accented, past, future = _split_tense_markers(
+            words.get("tense_past", ()), words.get("tense_future", ())
+        )
+        folded_words["tense_past"], folded_words["tense_future"] = past, future
         folded_months = {fold(k): v for k, v in months.items() if fold(k)}
         folded_numbers = {fold(k): v for k, v in numbers.items() if fold(k)}
         patterns = {name: _alternation(entries) for name, entries in folded_words.items()}
         patterns["month"] = _alternation(folded_months)
         patterns["number"] = _alternation(folded_numbers)
-        return cls(months=folded_months, numbers=folded_numbers, words=folded_words, patterns=patterns)
+        return cls(
+            months=folded_months,
+            numbers=folded_numbers,
+            words=folded_words,
+            patterns=patterns,
+            accented_tenses=accented,
+        )
 
     def unit_of(self, word: str) -> tuple[str, int] | None:
         """The unit a word names, with the number it carries (1, or 2 for a dual)."""
@@ -106,6 +124,37 @@ class DateLexicon:
             if word in self.words[f"weekday_{number}"]:
                 return number - 1
         return None
+
+
+def _split_tense_markers(
+    past: Iterable[str], future: Iterable[str]
+) -> tuple[dict[str, Tense], frozenset[str], frozenset[str]]:
+    """The accented markers, and the folded markers of each tense.
+
+    A folded form that both tenses share ("expire": "expiré" is past, "expire" present) keeps
+    the tense of the spelling without accents, since that is what a text without accents says;
+    its accented twin is recognised before folding.
+    """
+    accented: dict[str, Tense] = {}
+    folded: dict[Tense, set[str]] = {"past": set(), "future": set()}
+    plain: dict[Tense, set[str]] = {"past": set(), "future": set()}
+    by_tense: tuple[tuple[Tense, Iterable[str]], ...] = (("past", past), ("future", future))
+    for tense, markers in by_tense:
+        for marker in markers:
+            bare, light = fold(marker), fold(marker, keep_accents=True)
+            if not bare:
+                continue
+            folded[tense].add(bare)
+            if light == bare:
+                plain[tense].add(bare)
+            else:
+                accented.setdefault(light, tense)
+    for shared in folded["past"] & folded["future"]:
+        if shared in plain["future"] and shared not in plain["past"]:
+            folded["past"].discard(shared)
+        elif shared in plain["past"] and shared not in plain["future"]:
+            folded["future"].discard(shared)
+    return accented, frozenset(folded["past"]), frozenset(folded["future"])
 
 
 def _alternation(entries: Iterable[str]) -> str:
@@ -169,18 +218,27 @@ class DateParser:
             rf"(?P<unit>{p['unit_week']}|{p['unit_month']}|{p['unit_year']})(?!\w)"
             rf"(?:\s+(?P<post>{p['last']}|{p['next']}))?"
         )
+        # "depuis le 3 mai", "since March", "desde el mes de mayo", "منذ شهر ماي": what follows
+        # "since" has happened, whatever the verb says ("expire depuis janvier" without accent).
+        filler = "|".join((p["article"], p["link"], p["month_prefix"], p["unit_month"]))
+        self._since_before = re.compile(rf"(?<!\w){p['since']}(?:\s*(?<!\w)(?:{filler}))*\s*$")
         weekdays = "|".join(p[f"weekday_{n}"] for n in range(1, 8))
         self._weekday = re.compile(
             rf"(?<!\w)(?:(?P<pre>{p['last']}|{p['next']})\s+)?(?P<day>{weekdays})(?!\w)"
             rf"(?:\s+(?P<post>{p['last']}|{p['next']})(?!\w))?"
         )
 
-    def parse(self, text: str, *, today: dt.date, kind: DateKind = "expiry") -> DateReading | None:
-        """The date the text names, or None when there is none or it is impossible."""
+    def parse(
+        self, text: str, *, today: dt.date, kind: DateKind = "expiry", tense_text: str | None = None
+    ) -> DateReading | None:
+        """The date the text names, or None when there is none or it is impossible.
+
+        `tense_text` is the same words with their accents, when `text` has lost them.
+        """
         folded = fold(text)
         if not folded:
             return None
-        tense = self._tense(folded)
+        tense = self._tense(text if tense_text is None else tense_text)
         if kind == "event":
             tense = "past"
         reading = (
@@ -205,21 +263,36 @@ class DateParser:
 
     # -- the forms ---------------------------------------------------------------------------
 
-    def _tense(self, folded: str) -> Tense | None:
-        padded = f" {folded} "
-        past = False
-        # Longest first, and a past marker hides the words inside it: "a expire" (a expiré) must
-        # not also count as the present "expire".
+    def _tense(self, text: str) -> Tense | None:
+        """The tense the markers of the text agree on; weak markers count only alone."""
+        strong: set[Tense] = set()
+        weak: set[Tense] = set()
+
+        def found(marker: str, tense: Tense) -> None:
+            (weak if fold(marker) in self.lex.words["tense_weak"] else strong).add(tense)
+
+        # Accents first ("expiré" before it folds into "expire"), then the folded text; longest
+        # first, and a marker hides the words inside it: "a expire" (a expiré) must not also count
+        # as the present "expire".
+        light = f" {fold(text, keep_accents=True)} "
+        for marker, tense in sorted(self.lex.accented_tenses.items(), key=lambda m: -len(m[0])):
+            if f" {marker} " in light:
+                found(marker, tense)
+                light = light.replace(f" {marker} ", " | ")
+        padded = f" {fold(light, clauses=True)} "
         for marker in sorted(self.lex.words["tense_past"], key=len, reverse=True):
             if f" {marker} " in padded:
-                past = True
+                found(marker, "past")
                 padded = padded.replace(f" {marker} ", " | ")
-        future = any(f" {w} " in padded for w in self.lex.words["tense_future"])
-        if past and not future:
-            return "past"
-        if future and not past:
-            return "future"
-        return None
+        for marker in self.lex.words["tense_future"]:
+            if f" {marker} " in padded:
+                found(marker, "future")
+        decided = strong or weak
+        return next(iter(decided)) if len(decided) == 1 else None
+
+    def _tense_at(self, folded: str, start: int, tense: Tense | None) -> Tense | None:
+        """The tense for a date found at `start`: past right after "since", else the text's."""
+        return "past" if self._since_before.search(folded[:start]) else tense
 
     def _iso(self, folded: str) -> DateReading | None:
         match = _ISO.search(folded)
@@ -236,7 +309,7 @@ class DateParser:
             return None
         day, month = int(match[1]), int(match[2])
         if match[3] is None:
-            return _without_year(day, month, today, tense)
+            return _without_year(day, month, today, self._tense_at(folded, match.start(), tense))
         year = int(match[3])
         if year < 100:
             year += 2000
@@ -258,7 +331,7 @@ class DateParser:
         if match["year"]:
             year = int(match["year"])
             return _make(year + 2000 if year < 100 else year, month, day)
-        return _without_year(day, month, today, tense)
+        return _without_year(day, month, today, self._tense_at(folded, match.start(), tense))
 
     def _month_day_text(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
         match = self._month_day.search(folded)
@@ -268,7 +341,7 @@ class DateParser:
         day = int(match["day"])
         if match["year"]:
             return _make(int(match["year"]), month, day)
-        return _without_year(day, month, today, tense)
+        return _without_year(day, month, today, self._tense_at(folded, match.start(), tense))
 
     def _month_number_text(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
         match = self._month_number.search(folded)
@@ -277,7 +350,7 @@ class DateParser:
         month = int(match["month"])
         if match["year"]:
             return DateReading(dt.date(int(match["year"]), month, 15), approximate=True)
-        guess = _without_year(15, month, today, tense)
+        guess = _without_year(15, month, today, self._tense_at(folded, match.start(), tense))
         if guess is None or guess is _IMPOSSIBLE:
             return guess
         return DateReading(guess.value, approximate=True)
@@ -296,7 +369,7 @@ class DateParser:
         elif which in self.lex.words["next"]:
             direction = 1
         else:
-            direction = -1 if tense == "past" else 1
+            direction = -1 if self._tense_at(folded, match.start(), tense) == "past" else 1
         if direction < 0:
             back = (today.weekday() - weekday) % 7 or 7
             return DateReading(today - dt.timedelta(days=back))
@@ -310,7 +383,7 @@ class DateParser:
             year = int(match["year"]) if match["year"] else None
             probe_day = 15
             if year is None:
-                guess = _without_year(probe_day, month, today, tense)
+                guess = _without_year(probe_day, month, today, self._tense_at(folded, match.start(), tense))
                 if guess is None or guess is _IMPOSSIBLE:
                     continue
                 year = guess.value.year

@@ -80,7 +80,8 @@ STATUS_CONCEPTS = (
 # Broad codes a more precise expression refines ("carte de résident" + "réfugié" is CR_REFUGIE).
 REFINED_BY: Mapping[str, frozenset[str]] = {
     "CR_10": frozenset({"CR_REFUGIE", "CR_UE", "CR_PERM"}),
-    "CSP_OTHER": frozenset({"CSP_TALENT", "CSP_SAISON", "CSP_PS"}),
+    # The student card is CST_ETU whether temporary or multi-year (spec table 1.1).
+    "CSP_OTHER": frozenset({"CSP_TALENT", "CSP_SAISON", "CSP_PS", "CST_ETU"}),
     "CST_SAL": frozenset({"CST_TT"}),
     "OTHER": frozenset(DOCUMENT_CODES) - {"OTHER", "NONE"},
 }
@@ -91,6 +92,10 @@ _MONTH_LOOKUP = re.compile(r"(?:month|season)_\d\d")
 # The value models: sure above the first, worth a confirmation above the second.
 MODEL_SURE = 0.85
 MODEL_ASK = 0.5
+# Character n-grams do not see a negation: "i dont agree", "no acepto" score as "affirm". With a
+# negation word in the message, a yes is taken only when the model is this sure of it or the
+# message is one of its examples ("ماشي مشكل"); otherwise the question is asked again.
+AFFIRM_DESPITE_NEGATION = 0.8
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,8 @@ class Lexicon:
         for table in synonyms:
             for value, expressions in table.items():
                 for expression in expressions:
-                    folded = fold(expression)
+                    # Read like the messages: "ما عنديش دار" is matched as "ما عندي دار".
+                    folded = split_arabic_negation(fold(expression))
                     if folded:
                         pairs.setdefault(folded, value)
         ordered = sorted(pairs.items(), key=lambda item: len(item[0]), reverse=True)
@@ -235,6 +241,10 @@ class NluUnderstanding:
             lang: frozenset(fold(entry) for entry in self._lookup_merged(lang, "none_answer"))
             for lang in data.languages
         }
+        self._affirm_examples = {
+            lang: frozenset(fold(example) for example in data.intent_examples(lang).get("affirm", ()))
+            for lang in data.languages
+        }
         self._correction_cues = {
             lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "correction_cue"))
             for lang in data.languages
@@ -298,8 +308,7 @@ class NluUnderstanding:
         # or a département: "06 12 34 56 78" would read as 06/12 or as the 06.
         text = _without_phone_numbers(text)
         folded = fold(text)
-        guess = self.intents.classify(text, lang) if text else None
-        intent = guess.intent if guess else None
+        intent = self._intent(text, lang) if text else None
         findings: list[Finding] = []
 
         if location is not None:
@@ -310,7 +319,7 @@ class NluUnderstanding:
             # "pas encore essayé", "I haven't tried yet": nothing to date, not a misunderstanding.
             if (
                 asked in DATE_SLOTS
-                and intent is None
+                and intent in (None, "deny")
                 and not any(f.slot == asked for f in findings)
                 and self._lexicons[(lang, "not_yet")].spans(norm)
             ):
@@ -494,6 +503,10 @@ class NluUnderstanding:
                     "document", self._document_values(code, plain), self._document_label(code, lang)
                 )
         if asked:
+            # "ماعندي حتى كارط", "I have no card": a paper denied, none named, is no paper at all.
+            words = self._lexicons[(lang, "document_word")].spans(norm)
+            if found is None and words and self._negated(norm, words[0], lang):
+                return _certain("document", {"document": "NONE"}, self._document_label("NONE", lang))
             fuzzy = lexicon.fuzzy(plain)
             if fuzzy is None:
                 return self._model_finding(plain, lang, "document")
@@ -655,7 +668,16 @@ class NluUnderstanding:
         clause = _CLAUSE_BREAK.split(text.strip(), maxsplit=1)[0]
         if clause == text.strip() or not clause:
             return None
-        return self.intents.classify(clause, lang).intent
+        return self._intent(clause, lang)
+
+    def _intent(self, text: str, lang: str) -> str | None:
+        guess = self.intents.classify(text, lang)
+        if guess.intent != "affirm" or guess.confidence >= AFFIRM_DESPITE_NEGATION:
+            return guess.intent
+        norm = self.normalize(text, lang)
+        if _plain(norm) in self._affirm_examples.get(lang, ()):
+            return guess.intent
+        return None if self._lexicons[(lang, "negation")].spans(norm) else guess.intent
 
     def _yes_no(self, intent: str | None) -> bool | None:
         if intent == "affirm":
@@ -682,13 +704,18 @@ class NluUnderstanding:
         # In passing, a date is taken only with a word saying what it is the date of, from the
         # clause of that word: "en France depuis 5 ans, j'essaie depuis mars" is March.
         found: dict[str, DateReading] = {}
-        for clause in _clauses(norm):
+        clauses = _clauses(norm)
+        # The tense is read with the accents ("expiré" is past, "expire" is not): the same clauses
+        # of the text folded with its accents, when the SMS spellings did not change their number.
+        accented = _clauses(fold(text, clauses=True, keep_accents=True))
+        for index, clause in enumerate(clauses):
             if self._lexicons[(lang, "presence")].spans(clause):
                 continue  # "in France for 5 years" is not when the attempts started
             slot = self._date_slot_from_cues(clause, lang, asked, document)
             if slot is None or slot in found:
                 continue
-            reading = parser.parse(clause, today=today, kind=DATE_SLOTS[slot])
+            tense_text = accented[index] if len(accented) == len(clauses) else None
+            reading = parser.parse(clause, today=today, kind=DATE_SLOTS[slot], tense_text=tense_text)
             if reading is not None:
                 found[slot] = reading
         return [

@@ -133,7 +133,9 @@ _FILLERS = (
     i m am my is it its city of town live living
     yo mi es de del la prefectura ciudad vivo vivimos estoy
     انا اسكن ساكن اعيش مقيم من مدينه محافظه ولايه البريفكتور بريفكتور
-    بسكن بعيش عايش قاعد ساكنه عايشه راني راه نسكن نعيش"""
+    بسكن بعيش عايش قاعد ساكنه عايشه راني راه نسكن نعيش
+    jsuis jsui chui chuis jhabite jabite jvis jreside im iam stay staying
+    ana rani rana kan kayn sakin saken sken sakna 3ayech 3aych 3aycha f fi"""
     )
 )
 _FOLLOWERS_NOT_PLACE = _words(
@@ -162,6 +164,7 @@ _CITY_SPELLINGS = {
     "ليون": "lyon",
     "مرسيليا": "marseille",
     "مارسيليا": "marseille",
+    "مارساي": "marseille",
 }
 _ARR_WORD = r"(?:arrondissement|arr|arrdt|district|distrito|الدايره|دايره|المقاطعه|مقاطعه)"
 _ARR_AFTER_CITY = re.compile(

@@ -21,11 +21,12 @@ _NON_WORD_OR_BAR = re.compile(r"[^\w'/.:\-|]+")
 _ARABIC_NEGATION = re.compile(r"(?<!\S)(و?ما) ?(\S{2,}?)ش(?!\S)")
 
 
-def fold(text: str, *, clauses: bool = False) -> str:
+def fold(text: str, *, clauses: bool = False, keep_accents: bool = False) -> str:
     """Lower-case, accents removed, Arabic letters unified, digits in ASCII, spaces squeezed.
 
     "Préfecture  de  l’Hérault" → "prefecture de l'herault"; "٩٣" → "93". With `clauses`, the
-    punctuation that ends a clause is kept as "|" ("oui, et" → "oui | et").
+    punctuation that ends a clause is kept as "|" ("oui, et" → "oui | et"). With `keep_accents`,
+    the accents of Latin letters stay ("expiré" is not "expire") and all the rest is as above.
     """
     if clauses:
         text = _CLAUSE_PUNCTUATION.sub(" | ", text)
@@ -33,13 +34,24 @@ def fold(text: str, *, clauses: bool = False) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     # Dropping combining marks removes French accents, Arabic short vowels and the hamza that
     # NFKD splits off (أ → ا), which is the usual normalisation for matching Arabic words.
-    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = "".join(
+        ch
+        for i, ch in enumerate(decomposed)
+        if not unicodedata.combining(ch) or (keep_accents and _on_latin_letter(decomposed, i))
+    )
     text = _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC)
     text = unicodedata.normalize("NFKC", text)
     text = _REPEATS.sub(r"\1\1", text)
     # The Arabic article glued to a French word ("الCRA", "الrécépissé"): read the word alone.
     text = _ARTICLE_ON_LATIN.sub("ال ", text)  # "ouiiiii" → "ouii", keeps real double letters
     return " ".join((_NON_WORD_OR_BAR if clauses else _NON_WORD).sub(" ", text).split())
+
+
+def _on_latin_letter(decomposed: str, index: int) -> bool:
+    """Whether the combining mark at `index` sits on an a-z letter (é = e + ´)."""
+    while index > 0 and unicodedata.combining(decomposed[index - 1]):
+        index -= 1
+    return index > 0 and "a" <= decomposed[index - 1] <= "z"
 
 
 def split_arabic_negation(folded: str) -> str:

@@ -1,0 +1,143 @@
+"""Rules of the understanding found missing by the held-out sets (tests/eval/heldout/).
+
+Each is a general rule, tested here with phrasings other than the held-out sentences.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from bot.app import Brain
+from bot.core.ports import Reading
+
+NOW = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)
+
+
+def read(brain: Brain, text: str, lang: str, asked: str | None) -> Reading:
+    return brain.understanding.read(text, lang=lang, asked=asked, now=NOW)
+
+
+def value(reading: Reading, slot: str) -> Any:
+    """The single value the reading proposes for a slot, or None."""
+    found = [f for f in reading.findings if f.slot == slot]
+    if len(found) != 1 or len(found[0].candidates) != 1:
+        return None
+    return found[0].candidates[0].values[slot]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "je n'accepte pas"),
+        ("fr", "jaccepte pas"),
+        ("en", "i dont accept"),
+        ("en", "I do not agree"),
+        ("es", "no lo acepto"),
+        ("es", "no estoy de acuerdo"),
+        ("ar", "ما موافقش"),
+        ("ar", "la ma bghitch"),
+    ],
+)
+def test_a_refusal_is_never_a_consent(brain: Brain, lang: str, text: str) -> None:
+    # Asking again would be acceptable; reading a yes is not.
+    assert value(read(brain, text, lang, "consent"), "consent") is not True
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "oui j'accepte"),
+        ("fr", "pas de souci"),
+        ("en", "yes i agree"),
+        ("en", "no problem"),
+        ("es", "sí, acepto"),
+        ("es", "sin problema"),
+        ("ar", "ماشي مشكل"),
+        ("ar", "wakha"),
+    ],
+)
+def test_a_yes_said_with_a_negation_word_is_still_a_yes(brain: Brain, lang: str, text: str) -> None:
+    assert value(read(brain, text, lang, "consent"), "consent") is True
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "j'ai aucun titre"),
+        ("en", "I have no residence card"),
+        ("es", "no tengo ninguna tarjeta"),
+        ("ar", "ماعندي حتى بطاقة"),
+        ("ar", "ma3andi hta lwra9"),
+    ],
+)
+def test_a_denied_paper_is_no_document(brain: Brain, lang: str, text: str) -> None:
+    assert value(read(brain, text, lang, "document"), "document") == "NONE"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "code"),
+    [
+        ("fr", "ma carte de séjour vie privée", "CST_VPF"),
+        ("ar", "عندي بطاقة طالب", "CST_ETU"),
+        # a denied paper in a sentence naming the document is not "no document"
+        ("fr", "pas de récépissé, j'ai une carte étudiant", "CST_ETU"),
+    ],
+)
+def test_a_named_document_is_not_turned_into_none(brain: Brain, lang: str, text: str, code: str) -> None:
+    assert value(read(brain, text, lang, "document"), "document") == code
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("es", "tarjeta plurianual de estudiante"),
+        ("en", "multi-year student card"),
+        ("fr", "carte pluriannuelle étudiant"),
+    ],
+)
+def test_a_multi_year_student_card_is_the_student_card(brain: Brain, lang: str, text: str) -> None:
+    assert value(read(brain, text, lang, "document"), "document") == "CST_ETU"
+
+
+def test_arabic_lexicon_entries_with_the_maghrebi_negation_match(brain: Brain) -> None:
+    # "ما عنديش دار" is written that way in the lexicon; messages are read as "ما عندي دار".
+    reading = read(brain, "ما عنديش دار", "ar", "vulnerabilities")
+    assert value(reading, "vulnerabilities") == frozenset({"housing"})
+    reading = read(brain, "ما عنديش ولاد", "ar", "vulnerabilities")
+    assert value(reading, "vulnerabilities") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "I sent the file and received nothing"),
+        ("ar", "صيفطت الدوسي وعطاوني والو"),
+    ],
+)
+def test_a_proof_denied_after_the_verb(brain: Brain, lang: str, text: str) -> None:
+    reading = read(brain, text, lang, "application_status")
+    assert value(reading, "application_status") == "filed_without_proof"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("ar", "بقات ليها 10 أيام", "2026-12-06"),
+        ("ar", "sala chhar 10", "2026-10-15"),
+        ("ar", "تسالات هادي جوج شهور", "2026-09-26"),
+        ("ar", "كتسالي الشهر الجاي", "2026-12-26"),
+    ],
+)
+def test_maghrebi_and_arabizi_expiry_dates(brain: Brain, lang: str, text: str, expected: str) -> None:
+    found = value(read(brain, text, lang, "expiry_date"), "expiry_date")
+    assert found is not None
+    assert found.isoformat() == expected
+
+
+def test_not_tried_yet_is_no_date_even_when_read_as_no(brain: Brain) -> None:
+    reading = read(brain, "لا، ما جربتش", "ar", "attempts_since")
+    assert reading.intent == "dont_know"
+    assert value(reading, "attempts_since") is None

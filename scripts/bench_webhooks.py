@@ -32,12 +32,15 @@ update waits for a free connection, and that wait is printed apart (it is Telegr
 our acknowledgement). In both modes the acknowledgement clock starts when the load generator
 calls POST, so opening a connection counts; the requests that opened one are also printed apart.
 
+`--warm` (with `--connections`) opens those connections before the load: a bot already in service,
+whose connections Telegram keeps open, rather than one that has been idle.
+
 `--worker-nice N` starts the workers with `triage worker --nice N` (README: the acknowledgement
 comes first). `--bare` measures this harness's own floor: each person's first message only (the
 opening burst), to a server that answers `{}` at once and does nothing else.
 
 Run: `.venv/bin/python scripts/bench_webhooks.py [--users 200] [--think 0] [--profile]
-[--store sqlite|redis] [--workers 2] [--worker-nice N] [--connections N] [--bare]
+[--store sqlite|redis] [--workers 2] [--worker-nice N] [--connections N [--warm]] [--bare]
 [--redis-url redis://127.0.0.1:6379/12]`.
 """
 
@@ -491,6 +494,7 @@ class Results:
     later_ack_ms: list[float] = field(default_factory=list)  # all but each person's first message
     queued_ms: list[float] = field(default_factory=list)  # waiting for a free connection (--connections)
     opening_ack_ms: list[float] = field(default_factory=list)  # requests that opened their connection
+    open_ack_ms: list[float] = field(default_factory=list)  # requests on a connection already open
     first_ms: list[float] = field(default_factory=list)
     last_ms: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
@@ -531,8 +535,7 @@ async def person(
             ) as response:
                 await response.read()
                 acked = time.perf_counter()
-        if opened:
-            results.opening_ack_ms.append((acked - started) * 1000)
+        (results.opening_ack_ms if opened else results.open_ack_ms).append((acked - started) * 1000)
         results.ack_ms.append((acked - started) * 1000)
         (results.later_ack_ms if turn else results.first_ack_ms).append((acked - started) * 1000)
         if connections is not None:
@@ -551,11 +554,22 @@ async def person(
             await asyncio.sleep(pause.uniform(0.5 * think, 1.5 * think))
 
 
+async def open_connections(session: aiohttp.ClientSession, url: str, count: int) -> None:
+    """`count` simultaneous GETs: the session's pool then holds `count` open connections."""
+
+    async def get() -> None:
+        async with session.get(url) as response:
+            await response.read()
+
+    await asyncio.gather(*(get() for _ in range(count)))
+
+
 def connection_trace() -> aiohttp.TraceConfig:
     """Marks the requests that had to open a TCP connection (their `trace_request_ctx` dict)."""
 
     async def opened(session: aiohttp.ClientSession, context: Any, params: Any) -> None:
-        context.trace_request_ctx["opened"] = True
+        if isinstance(context.trace_request_ctx, dict):
+            context.trace_request_ctx["opened"] = True
 
     trace = aiohttp.TraceConfig()
     trace.on_connection_create_end.append(opened)
@@ -633,6 +647,7 @@ class Options:
     workers: int = 2
     worker_nice: int = 0
     connections: int = 0  # 0: every update at once; N: at most N in flight, as Telegram delivers
+    warm: bool = False  # the N connections are open before the load (a bot already in service)
     bare: bool = False
     redis_url: str = ""
 
@@ -695,6 +710,9 @@ async def run(options: Options) -> None:
         stop = asyncio.Event()
         lag_task = asyncio.create_task(loop_lag(client_lag, stop))
         async with aiohttp.ClientSession(connector=connector, trace_configs=[connection_trace()]) as session:
+            if options.warm:
+                health = url.replace("/webhooks/telegram", "/healthz")
+                await open_connections(session, health, options.connections)
             started = time.perf_counter()
             client_cpu = time.process_time()
             await asyncio.gather(
@@ -730,6 +748,8 @@ async def run(options: Options) -> None:
         if options.connections
         else "every update POSTed at once on its own connection (raw)"
     )
+    if options.warm:
+        delivery += ", opened before the load (a bot already in service)"
     print(
         f"load: {users} people in parallel, one whole French triage each, {pace}; {delivery};"
         f" {requests} webhook requests in {elapsed:.1f} s = {requests / elapsed:.0f} requests/s"
@@ -757,6 +777,7 @@ async def run(options: Options) -> None:
         f"acknowledgement, the {len(results.opening_ack_ms)} requests that opened their connection"
         f" (TCP connect included): {summary(results.opening_ack_ms)}"
     )
+    print(f"acknowledgement on a connection already open: {summary(results.open_ack_ms)}")
     if options.connections:
         print(
             f"waiting at the provider for a free connection (not part of the acknowledgement):"
@@ -794,6 +815,7 @@ async def run(options: Options) -> None:
     ack_p99 = percentile(results.ack_ms, 0.99)
     verdict = "met" if ack_p99 <= 20 and results.timeouts == 0 else "NOT MET"
     mode = f"at most {options.connections} connections" if options.connections else "raw"
+    mode += ", opened beforehand" if options.warm else ""
     print(
         f"target ack p99 <= 20 ms with {users} conversations in parallel ({mode}):"
         f" {verdict} ({ack_p99:.2f} ms)"
@@ -830,6 +852,12 @@ def main() -> None:
         " (Telegram's max_connections, 1..100, default 40 there); 0 (default): every update at once",
     )
     parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="with --connections N: open the N connections before the load, as for a bot already in"
+        " service (Telegram keeps them open; aiohttp closes one after 75 s idle)",
+    )
+    parser.add_argument(
         "--bare",
         action="store_true",
         help="the floor of this harness: each person's first message only, to a server that answers"
@@ -843,6 +871,8 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 <= args.connections <= 100:
         parser.error("--connections: 0 (unlimited) or 1..100, as Telegram's max_connections")
+    if args.warm and not args.connections:
+        parser.error("--warm needs --connections N")
     options = Options(
         users=args.users,
         think=args.think,
@@ -851,6 +881,7 @@ def main() -> None:
         workers=args.workers,
         worker_nice=args.worker_nice,
         connections=args.connections,
+        warm=args.warm,
         bare=args.bare,
         redis_url=args.redis_url,
     )

@@ -693,7 +693,7 @@ async def run(options: Options) -> None:
             layout = f"reorder window {ready['reorder']:.2f} s, SQLite file store, processes inline"
         else:
             await start_workers(processes, options.workers, redis, api_base, logs, options.worker_nice)
-            niced = f" at nice {options.worker_nice}" if options.worker_nice else ""
+            niced = f" --nice {options.worker_nice}" if options.worker_nice else ""
             layout = (
                 f"{ready['store']} {redis.url} prefix {redis.prefix} (encrypted), inbox {ready['inbox']};"
                 f" {len(processes)} workers `python -m bot.cli worker{niced}`"

@@ -130,6 +130,8 @@ class RedisQueue:
                         keys=[self.stream, *(key for key, _, _ in batch)],
                         args=[self.DEDUP_TTL_SECONDS, STREAM_MAX_LENGTH, *payloads],
                     )
+                    if not isinstance(queued, list) or len(queued) != len(batch):
+                        raise RedisError(f"the queue script answered {type(queued).__name__}")
                 except asyncio.CancelledError:
                     for *_, waiter in batch + self._waiting:
                         waiter.cancel()
@@ -140,7 +142,7 @@ class RedisQueue:
                         if not waiter.done():
                             waiter.set_exception(exc)
                     continue
-                for (_, _, waiter), flag in zip(batch, queued, strict=True):
+                for (_, _, waiter), flag in zip(batch, queued, strict=True):  # lengths checked above
                     if not waiter.done():  # its request may have been cancelled meanwhile
                         waiter.set_result(bool(flag))
         finally:

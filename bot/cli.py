@@ -94,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--reclaim-idle-ms", type=int, default=30_000, help="take over entries idle this long"
     )
+    worker.add_argument(
+        "--nice",
+        type=_niceness,
+        default=0,
+        metavar="N",
+        help="lower this worker's CPU priority as `nice -n N` does (0..19), below `triage serve`'s:"
+        " acknowledging webhooks comes first, processing may lag (see README)",
+    )
     worker.set_defaults(run=_worker)
 
     rules = commands.add_parser("rules", help="the urgency rules jurists edit")
@@ -192,7 +200,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"triage serve: http://{host}:{port}/ (web chat), /healthz, /metrics")
-    web.run_app(app, host=host, port=port, print=None)
+    access_log = logging.getLogger("aiohttp.access") if settings.access_log else None
+    web.run_app(app, host=host, port=port, print=None, access_log=access_log)
     return 0
 
 
@@ -253,6 +262,25 @@ def _store_purge(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _niceness(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 19:
+        raise argparse.ArgumentTypeError("a niceness from 0 (normal) to 19 (lowest priority)")
+    return value
+
+
+def lower_priority(increment: int) -> int:
+    """Make this process nicer by `increment` (only ever lower: no privilege needed); the new niceness.
+
+    Providers wait for our webhook acknowledgement (Telegram retries, Meta wants a fast 200) but not
+    for processing: on shared cores the scheduler should give `triage serve` the CPU first. Only
+    processes of one scheduling group compete by niceness (one session's autogroup, one cgroup):
+    containers and systemd units need CPU weights instead (docker-compose.yml, README)."""
+    import os
+
+    return os.nice(increment)
+
+
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     import signal
 
@@ -269,6 +297,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     if not isinstance(store, RedisStore):
         print("triage worker: needs STORE_URL=redis://... (with SQLite, `triage serve` processes itself)")
         return 2
+    niceness = lower_priority(args.nice)
     brain = load_brain(settings)
 
     async def work() -> None:
@@ -289,7 +318,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
                 locks=store,
                 reclaim_idle_ms=args.reclaim_idle_ms,
             )
-            print(f"triage worker {worker.name}: processing", flush=True)
+            print(f"triage worker {worker.name}: processing (nice {niceness})", flush=True)
             # Every worker runs the hand-off timers too: each expiry is claimed by one of them.
             ticker = asyncio.create_task(service.tick_forever(stop))
             await worker.run(stop)

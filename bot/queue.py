@@ -1,7 +1,10 @@
 """Inbound messages through Redis Streams, for several `triage serve` and `triage worker` processes.
 
 `triage serve` verifies a webhook, then de-duplicates and appends the message to a stream in one
-Lua script (nothing is lost between "seen" and "queued"), and answers the provider. Any number of
+Lua script (nothing is lost between "seen" and "queued"), and answers the provider. Webhooks that
+arrive together share one script call: while a call is in flight, the next messages wait for it and
+then go in one call of their own (no timer: a lone webhook goes at once), so a burst costs Redis
+round trips by the batch, not by the message. Any number of
 `triage worker` processes read the stream in one consumer group, process each message under the
 conversation's lock, send the replies, then acknowledge. A worker that dies before acknowledging
 leaves its entries pending; the others take them over after `reclaim_idle_ms` (XAUTOCLAIM). A
@@ -15,6 +18,7 @@ personal data.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import socket
@@ -22,7 +26,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from bot.core.messages import InboundMessage
 from bot.engine.engine import conversation_key
@@ -30,11 +34,20 @@ from bot.inbox import Handler, Sender
 
 logger = logging.getLogger(__name__)
 
+# KEYS[1] the stream, KEYS[1 + i] message i's de-duplication key; ARGV[1] its TTL, ARGV[2] the
+# stream's approximate maximum length, ARGV[2 + i] message i's payload. Returns 1 (queued) or
+# 0 (a duplicate) per message, in order.
 DEDUP_ENQUEUE = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'message', ARGV[3])
+local queued = {}
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'message', ARGV[i + 1])
+    queued[i - 1] = 1
+  else
+    queued[i - 1] = 0
+  end
 end
-return false
+return queued
 """
 GROUP = "workers"
 STREAM_MAX_LENGTH = 100_000
@@ -43,6 +56,8 @@ STREAM_MAX_LENGTH = 100_000
 FAULT_PAUSE_SECONDS = float(os.environ.get("TRIAGE_FAULT_PAUSE_BEFORE_ACK", "0") or 0)
 # A delivery that failed this many times goes to the dead-letter stream instead of looping.
 MAX_DELIVERIES = 5
+# Messages per script call: bounds how long one call holds Redis (about 10 µs a message).
+MAX_BATCH = 64
 
 
 class Cipher(Protocol):
@@ -73,10 +88,18 @@ class RedisQueue:
         self.dead_letters = f"{self.tag}:dead"
         self.cipher = cipher
         self._script = redis.register_script(DEDUP_ENQUEUE)
+        self._waiting: list[tuple[str, bytes, asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def prepare(self) -> None:
+        """Load the script before the first webhook: else every call of a first burst gets
+        NOSCRIPT and loads it again. Redis down at start-up is not fatal (healthz says so)."""
+        try:
+            await self.redis.script_load(DEDUP_ENQUEUE)
+        except (RedisError, OSError) as exc:
+            logger.warning("could not load the queue script yet: %s", type(exc).__name__)
 
     def _dedup_key(self, message: InboundMessage) -> str:
-        import hashlib
-
         digest = hashlib.sha256(f"{message.channel}\0{message.message_id}".encode()).hexdigest()[:32]
         return f"{self.tag}:seen:{digest}"
 
@@ -90,11 +113,40 @@ class RedisQueue:
                 self.stream, {"message": payload}, maxlen=STREAM_MAX_LENGTH, approximate=True
             )
             return True
-        entry = await self._script(
-            keys=[self._dedup_key(message), self.stream],
-            args=[self.DEDUP_TTL_SECONDS, STREAM_MAX_LENGTH, payload],
-        )
-        return entry is not None
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((self._dedup_key(message), payload, waiter))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        return await waiter
+
+    async def _flush(self) -> None:
+        """Queue what is waiting, one script call per batch, until nothing waits."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                try:
+                    payloads = [payload for _, payload, _ in batch]
+                    queued = await self._script(
+                        keys=[self.stream, *(key for key, _, _ in batch)],
+                        args=[self.DEDUP_TTL_SECONDS, STREAM_MAX_LENGTH, *payloads],
+                    )
+                    if not isinstance(queued, list) or len(queued) != len(batch):
+                        raise RedisError(f"the queue script answered {type(queued).__name__}")
+                except asyncio.CancelledError:
+                    for *_, waiter in batch + self._waiting:
+                        waiter.cancel()
+                    self._waiting = []
+                    raise
+                except Exception as exc:  # each webhook of the batch answers 500: the provider retries
+                    for *_, waiter in batch:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                    continue
+                for (_, _, waiter), flag in zip(batch, queued, strict=True):  # lengths checked above
+                    if not waiter.done():  # its request may have been cancelled meanwhile
+                        waiter.set_result(bool(flag))
+        finally:
+            self._flusher = None
 
     async def ensure_group(self) -> None:
         try:
@@ -110,7 +162,9 @@ class RedisQueue:
         return InboundMessage.model_validate_json(payload)
 
     async def drain(self) -> None:
-        """Nothing to wait for in this process: the workers process."""
+        """Wait until the messages accepted so far are in Redis (the workers process them)."""
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
 
 
 class Worker:

@@ -146,6 +146,9 @@ def create_app(
         inbox = make_inbox(
             app[STORE], handler=handle, outbox=service.outbox, settings=settings, inline=process_inline
         )
+        prepare = getattr(inbox, "prepare", None)
+        if prepare is not None:
+            await prepare()
         app[RUNTIME] = Runtime(service.engine, enabled, inbox, service.outbox, metrics, handle)
         stop = asyncio.Event()
         background: list[asyncio.Task[None]] = []

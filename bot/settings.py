@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         description="How long to wait for an earlier message of the same person that races a later one.",
     )
     web_chat: bool = Field(default=True, description="Serve the web chat page and /api/chat.")
+    access_log: bool = Field(
+        default=False,
+        description="Log every HTTP request (aiohttp's access log at INFO). Off: it costs about a fifth"
+        " of a webhook acknowledgement, and would keep the IP addresses of people using the web chat.",
+    )
     demo_volunteers: Path | None = Field(
         default=REPO_ROOT / "data" / "demo" / "volunteers.csv",
         description="Roster loaded when the store has no volunteers (the demo); empty to disable.",

@@ -24,14 +24,31 @@ worker` processes (same prefix and keys, Telegram pointed at the fake API) proce
 the end the workers get SIGTERM and exactly the prefix's keys are deleted (SCAN + DEL, never
 FLUSHDB). The workers run the system clock: the transcripts assume the day of the YAML file.
 
+Delivery: by default (raw) every person's update is POSTed the moment it is ready, each on a
+connection of its own: the 200 first messages hit the server in the same instant, on 200 new
+connections. `--connections N` delivers as Telegram does: at most N requests in flight at once
+(setWebhook's `max_connections`, 1..100, default 40 at Telegram), on connections kept open; an
+update waits for a free connection, and that wait is printed apart (it is Telegram's queue, not
+our acknowledgement). In both modes the acknowledgement clock starts when the load generator
+calls POST, so opening a connection counts; the requests that opened one are also printed apart.
+
+`--warm` (with `--connections`) opens those connections before the load: a bot already in service,
+whose connections Telegram keeps open, rather than one that has been idle.
+
+`--worker-nice N` starts the workers with `triage worker --nice N` (README: the acknowledgement
+comes first). `--bare` measures this harness's own floor: each person's first message only (the
+opening burst), to a server that answers `{}` at once and does nothing else.
+
 Run: `.venv/bin/python scripts/bench_webhooks.py [--users 200] [--think 0] [--profile]
-[--store sqlite|redis] [--workers 2] [--redis-url redis://127.0.0.1:6379/12]`.
+[--store sqlite|redis] [--workers 2] [--worker-nice N] [--connections N [--warm]] [--bare]
+[--redis-url redis://127.0.0.1:6379/12]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
 import multiprocessing
@@ -211,10 +228,48 @@ async def transcripts(count: int, channel: str = "telegram") -> Transcripts:
 # -- the server process ----------------------------------------------------------------------------
 
 
-def serve(conn: Connection, api_base: str, profile: bool, redis: RedisMode | None = None) -> None:
+def serve(
+    conn: Connection, api_base: str, profile: bool, redis: RedisMode | None = None, bare: bool = False
+) -> None:
     """Child process: the app on a loopback port until the parent says stop."""
     logging.basicConfig(level=logging.ERROR, format="server %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve(conn, api_base, profile, redis))
+    asyncio.run(_serve_bare(conn) if bare else _serve(conn, api_base, profile, redis))
+
+
+async def _serve_bare(conn: Connection) -> None:
+    """The harness's floor: aiohttp reads the webhook and answers `{}`, nothing else."""
+
+    async def webhook(request: web.Request) -> web.Response:
+        await request.read()
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/webhooks/telegram", webhook)
+    handler_ms: list[float] = []
+    app.middlewares.append(timing_middleware(handler_ms))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    conn.send({"port": runner.addresses[0][1], "channels": ["bare"]})
+    lag_ms: list[float] = []
+    stop = asyncio.Event()
+    lag_task = asyncio.create_task(loop_lag(lag_ms, stop))
+    load_cpu = time.process_time()
+    await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # "stop"
+    load_cpu = time.process_time() - load_cpu
+    stop.set()
+    await lag_task
+    await runner.cleanup()
+    conn.send(
+        {
+            "turns": 0,
+            "turn_seconds": 0.0,
+            "handler_ms": handler_ms,
+            "lag_ms": lag_ms,
+            "cpu_seconds": time.process_time(),
+            "load_cpu_seconds": load_cpu,
+        }
+    )
 
 
 def print_profile(profiler: Any, title: str) -> None:
@@ -298,7 +353,9 @@ async def _serve(conn: Connection, api_base: str, profile: bool, redis: RedisMod
             profiler = cProfile.Profile()
             profiler.enable()
         loop = asyncio.get_running_loop()
+        load_cpu = time.process_time()
         await loop.run_in_executor(None, conn.recv)  # "stop"
+        load_cpu = time.process_time() - load_cpu
         if profiler is not None:
             profiler.disable()
             print_profile(profiler, "server")
@@ -316,6 +373,7 @@ async def _serve(conn: Connection, api_base: str, profile: bool, redis: RedisMod
                 "handler_ms": handler_ms,
                 "lag_ms": lag_ms,
                 "cpu_seconds": time.process_time(),
+                "load_cpu_seconds": load_cpu,
             }
         )
 
@@ -432,7 +490,11 @@ def update(update_id: int, chat: int, step: Step) -> dict[str, Any]:
 @dataclass
 class Results:
     ack_ms: list[float] = field(default_factory=list)
+    first_ack_ms: list[float] = field(default_factory=list)  # each person's first message
     later_ack_ms: list[float] = field(default_factory=list)  # all but each person's first message
+    queued_ms: list[float] = field(default_factory=list)  # waiting for a free connection (--connections)
+    opening_ack_ms: list[float] = field(default_factory=list)  # requests that opened their connection
+    open_ack_ms: list[float] = field(default_factory=list)  # requests on a connection already open
     first_ms: list[float] = field(default_factory=list)
     last_ms: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
@@ -448,6 +510,8 @@ async def person(
     ids: list[int],
     think: float,
     results: Results,
+    connections: asyncio.Semaphore | None = None,
+    wait_answers: bool = True,
 ) -> None:
     chat = FIRST_CHAT + index
     expected = 0
@@ -459,15 +523,25 @@ async def person(
         body = update(ids[0], chat, step)
         expected += step.sends
         arrived = fake.expect(chat, expected)
-        started = time.perf_counter()
-        async with session.post(url, json=body, headers={SECRET_HEADER: SECRET}) as response:
-            await response.read()
-            acked = time.perf_counter()
+        ready = time.perf_counter()
+        async with contextlib.AsyncExitStack() as slot:
+            if connections is not None:
+                # Telegram's side: the update waits for one of the bot's connections to be free.
+                await slot.enter_async_context(connections)
+            started = time.perf_counter()
+            opened: dict[str, bool] = {}
+            async with session.post(
+                url, json=body, headers={SECRET_HEADER: SECRET}, trace_request_ctx=opened
+            ) as response:
+                await response.read()
+                acked = time.perf_counter()
+        (results.opening_ack_ms if opened else results.open_ack_ms).append((acked - started) * 1000)
         results.ack_ms.append((acked - started) * 1000)
-        if turn:
-            results.later_ack_ms.append((acked - started) * 1000)
+        (results.later_ack_ms if turn else results.first_ack_ms).append((acked - started) * 1000)
+        if connections is not None:
+            results.queued_ms.append((started - ready) * 1000)
         results.statuses[response.status] = results.statuses.get(response.status, 0) + 1
-        if step.sends:
+        if step.sends and wait_answers:
             try:
                 last = await asyncio.wait_for(arrived, TURN_TIMEOUT)
             except TimeoutError:
@@ -478,6 +552,28 @@ async def person(
                 results.first_ms.append((fake.first_at.get(chat, last) - started) * 1000)
         if think:
             await asyncio.sleep(pause.uniform(0.5 * think, 1.5 * think))
+
+
+async def open_connections(session: aiohttp.ClientSession, url: str, count: int) -> None:
+    """`count` simultaneous GETs: the session's pool then holds `count` open connections."""
+
+    async def get() -> None:
+        async with session.get(url) as response:
+            await response.read()
+
+    await asyncio.gather(*(get() for _ in range(count)))
+
+
+def connection_trace() -> aiohttp.TraceConfig:
+    """Marks the requests that had to open a TCP connection (their `trace_request_ctx` dict)."""
+
+    async def opened(session: aiohttp.ClientSession, context: Any, params: Any) -> None:
+        if isinstance(context.trace_request_ctx, dict):
+            context.trace_request_ctx["opened"] = True
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(opened)
+    return trace
 
 
 # -- the workers (--store redis) --------------------------------------------------------------------
@@ -493,10 +589,16 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def start_workers(
-    workers: list[asyncio.subprocess.Process], count: int, redis: RedisMode, api_base: str, logs: Path
+    workers: list[asyncio.subprocess.Process],
+    count: int,
+    redis: RedisMode,
+    api_base: str,
+    logs: Path,
+    nice: int = 0,
 ) -> None:
-    """`python -m bot.cli worker` × count into `workers` (stopped by the caller even on failure);
-    returns once each says it is processing."""
+    """`python -m bot.cli worker [--nice N]` × count into `workers` (stopped by the caller even on
+    failure); returns once each says it is processing."""
+    niceness = ["--nice", str(nice)] if nice else []
     for number in range(count):
         with (logs / f"worker-{number}.log").open("wb") as log:
             workers.append(
@@ -505,6 +607,7 @@ async def start_workers(
                     "-m",
                     "bot.cli",
                     "worker",
+                    *niceness,
                     cwd=ROOT,
                     env=redis.worker_env(api_base),
                     stdin=subprocess.DEVNULL,
@@ -535,14 +638,33 @@ async def stop_workers(workers: Sequence[asyncio.subprocess.Process]) -> None:
             await worker.wait()
 
 
-async def run(
-    users: int, think: float, profile: bool, store: str = "sqlite", workers: int = 2, redis_url: str = ""
-) -> None:
+@dataclass(frozen=True)
+class Options:
+    users: int = 200
+    think: float = 0.0
+    profile: bool = False
+    store: str = "sqlite"
+    workers: int = 2
+    worker_nice: int = 0
+    connections: int = 0  # 0: every update at once; N: at most N in flight, as Telegram delivers
+    warm: bool = False  # the N connections are open before the load (a bot already in service)
+    bare: bool = False
+    redis_url: str = ""
+
+
+async def run(options: Options) -> None:
     logging.basicConfig(level=logging.ERROR)  # the hand-off warns that no SMS gateway is enabled
+    users, think, store = options.users, options.think, options.store
     print(f"machine: {machine()}")
     prepared = time.perf_counter()
     prepared_transcripts = await transcripts(users)
     people = prepared_transcripts.people
+    if options.bare:
+        people = [steps[:1] for steps in people]  # the opening burst only: there is no answer to wait for
+    # Preparing loaded the whole brain here too: keep the collector off it, or this process pauses
+    # for full collections during the load (Telegram's side has no such heap).
+    gc.collect()
+    gc.freeze()
     print(f"prepared {users} transcripts in {time.perf_counter() - prepared:.1f} s (in-process service)")
 
     fake = FakeApi(is_desk_text=prepared_transcripts.is_desk_text)
@@ -552,40 +674,55 @@ async def run(
     await fake_site.start()
     api_base = f"http://127.0.0.1:{fake_runner.addresses[0][1]}"
 
-    redis = RedisMode.fresh(redis_url) if store == "redis" else None
+    redis = RedisMode.fresh(options.redis_url) if store == "redis" and not options.bare else None
     logs = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
     processes: list[asyncio.subprocess.Process] = []
     worker_cpu: list[float] = []
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    server = context.Process(target=serve, args=(child, api_base, profile, redis), daemon=True)
+    server = context.Process(
+        target=serve, args=(child, api_base, options.profile, redis, options.bare), daemon=True
+    )
     server.start()
     loop = asyncio.get_running_loop()
     try:
         ready = await asyncio.wait_for(loop.run_in_executor(None, parent.recv), 120)
-        if redis is None:
+        if options.bare:
+            layout = "BARE: the webhook answers 200 {} at once, nothing verified, queued or processed"
+        elif redis is None:
             layout = f"reorder window {ready['reorder']:.2f} s, SQLite file store, processes inline"
         else:
-            await start_workers(processes, workers, redis, api_base, logs)
+            await start_workers(processes, options.workers, redis, api_base, logs, options.worker_nice)
+            niced = f" --nice {options.worker_nice}" if options.worker_nice else ""
             layout = (
                 f"{ready['store']} {redis.url} prefix {redis.prefix} (encrypted), inbox {ready['inbox']};"
-                f" {len(processes)} workers `python -m bot.cli worker`"
+                f" {len(processes)} workers `python -m bot.cli worker{niced}`"
                 f" (pids {', '.join(str(p.pid) for p in processes)}) process and send"
             )
         print(f"server: pid {server.pid}, channels {ready['channels']}, {layout}")
         url = f"http://127.0.0.1:{ready['port']}/webhooks/telegram"
         results = Results()
         ids = [FIRST_UPDATE]
-        connector = aiohttp.TCPConnector(limit=0)
+        # Telegram keeps its connections to a webhook open and opens at most `max_connections`.
+        connector = aiohttp.TCPConnector(limit=options.connections)
+        slots = asyncio.Semaphore(options.connections) if options.connections else None
         client_lag: list[float] = []
         stop = asyncio.Event()
         lag_task = asyncio.create_task(loop_lag(client_lag, stop))
-        async with aiohttp.ClientSession(connector=connector) as session:
+        async with aiohttp.ClientSession(connector=connector, trace_configs=[connection_trace()]) as session:
+            if options.warm:
+                health = url.replace("/webhooks/telegram", "/healthz")
+                await open_connections(session, health, options.connections)
             started = time.perf_counter()
+            client_cpu = time.process_time()
             await asyncio.gather(
-                *(person(i, steps, url, session, fake, ids, think, results) for i, steps in enumerate(people))
+                *(
+                    person(i, steps, url, session, fake, ids, think, results, slots, not options.bare)
+                    for i, steps in enumerate(people)
+                )
             )
             elapsed = time.perf_counter() - started
+            client_cpu = time.process_time() - client_cpu
         stop.set()
         await lag_task
         worker_cpu = [cpu_seconds(p.pid) for p in processes]
@@ -604,32 +741,59 @@ async def run(
     requests = len(results.ack_ms)
     expected_sends = sum(step.sends for steps in people for step in steps)
     pace = f"think time {think:.1f} s ±50% between turns" if think else "no think time (closed loop)"
+    if options.bare:
+        pace = "each person's first message only (the opening burst)"
+    delivery = (
+        f"at most {options.connections} connections at once, kept open (Telegram's max_connections)"
+        if options.connections
+        else "every update POSTed at once on its own connection (raw)"
+    )
+    if options.warm:
+        delivery += ", opened before the load (a bot already in service)"
     print(
-        f"load: {users} people in parallel, one whole French triage each, {pace};"
+        f"load: {users} people in parallel, one whole French triage each, {pace}; {delivery};"
         f" {requests} webhook requests in {elapsed:.1f} s = {requests / elapsed:.0f} requests/s"
     )
     print(f"HTTP statuses: {dict(sorted(results.statuses.items()))}")
-    print(
-        f"fake Bot API: sendMessage {fake.calls.get('sendMessage', 0)} = {expected_sends} answers expected"
-        f" + {fake.desk_messages} hand-off notices;"
-        f" answerCallbackQuery {fake.calls.get('answerCallbackQuery', 0)}"
-    )
-    differed = sum(
-        fake.sent.get(FIRST_CHAT + i, 0) != sum(step.sends for step in steps)
-        for i, steps in enumerate(people)
-    )
-    print(
-        f"turns timed out: {results.timeouts};"
-        f" people whose answers differed from the in-process run: {differed}"
-    )
+    if not options.bare:
+        print(
+            f"fake Bot API: sendMessage {fake.calls.get('sendMessage', 0)} = {expected_sends}"
+            f" answers expected + {fake.desk_messages} hand-off notices;"
+            f" answerCallbackQuery {fake.calls.get('answerCallbackQuery', 0)}"
+        )
+        differed = sum(
+            fake.sent.get(FIRST_CHAT + i, 0) != sum(step.sends for step in steps)
+            for i, steps in enumerate(people)
+        )
+        print(
+            f"turns timed out: {results.timeouts};"
+            f" people whose answers differed from the in-process run: {differed}"
+        )
     print(f"acknowledgement (POST → 200): {summary(results.ack_ms)}")
     # Without think time every person's first message arrives at once: a cold-start burst.
+    print(f"acknowledgement, each person's first message: {summary(results.first_ack_ms)}")
     print(f"acknowledgement, all but each person's first message: {summary(results.later_ack_ms)}")
-    print(f"end to end, first sendMessage of the answer: {summary(results.first_ms)}")
-    print(f"end to end, last sendMessage of the answer:  {summary(results.last_ms)}")
+    print(
+        f"acknowledgement, the {len(results.opening_ack_ms)} requests that opened their connection"
+        f" (TCP connect included): {summary(results.opening_ack_ms)}"
+    )
+    print(f"acknowledgement on a connection already open: {summary(results.open_ack_ms)}")
+    if options.connections:
+        print(
+            f"waiting at the provider for a free connection (not part of the acknowledgement):"
+            f" {summary(results.queued_ms)}"
+        )
+    if not options.bare:
+        print(f"end to end, first sendMessage of the answer: {summary(results.first_ms)}")
+        print(f"end to end, last sendMessage of the answer:  {summary(results.last_ms)}")
     print(f"server side, webhook handler (request parsed → response): {summary(server_stats['handler_ms'])}")
     print(f"server event-loop lag (5 ms sleeps waking late): {summary(server_stats['lag_ms'])}")
     print(f"load generator event-loop lag: {summary(client_lag)}")
+    print(
+        f"server CPU during the load: {server_stats['load_cpu_seconds']:.2f} s"
+        f" = {server_stats['load_cpu_seconds'] / requests * 1000:.2f} ms per webhook request;"
+        f" load generator and fake Bot API (this process): {client_cpu:.2f} s"
+    )
     if processes:
         errors = [
             line
@@ -650,7 +814,12 @@ async def run(
         )
     ack_p99 = percentile(results.ack_ms, 0.99)
     verdict = "met" if ack_p99 <= 20 and results.timeouts == 0 else "NOT MET"
-    print(f"target ack p99 <= 20 ms with {users} conversations in parallel: {verdict} ({ack_p99:.2f} ms)")
+    mode = f"at most {options.connections} connections" if options.connections else "raw"
+    mode += ", opened beforehand" if options.warm else ""
+    print(
+        f"target ack p99 <= 20 ms with {users} conversations in parallel ({mode}):"
+        f" {verdict} ({ack_p99:.2f} ms)"
+    )
 
 
 def main() -> None:
@@ -668,12 +837,55 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="`triage worker` processes with --store redis")
     parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=0,
+        metavar="N",
+        help="start the workers with `triage worker --nice N` (lower CPU priority than the server)",
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=0,
+        metavar="N",
+        help="deliver as Telegram does: at most N webhook requests at once on kept-open connections"
+        " (Telegram's max_connections, 1..100, default 40 there); 0 (default): every update at once",
+    )
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="with --connections N: open the N connections before the load, as for a bot already in"
+        " service (Telegram keeps them open; aiohttp closes one after 75 s idle)",
+    )
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="the floor of this harness: each person's first message only, to a server that answers"
+        " 200 {} at once and does nothing else",
+    )
+    parser.add_argument(
         "--redis-url",
         default="redis://127.0.0.1:6379/12",
         help="Redis URL with a spare database (--store redis)",
     )
     args = parser.parse_args()
-    asyncio.run(run(args.users, args.think, args.profile, args.store, args.workers, args.redis_url))
+    if not 0 <= args.connections <= 100:
+        parser.error("--connections: 0 (unlimited) or 1..100, as Telegram's max_connections")
+    if args.warm and not args.connections:
+        parser.error("--warm needs --connections N")
+    options = Options(
+        users=args.users,
+        think=args.think,
+        profile=args.profile,
+        store=args.store,
+        workers=args.workers,
+        worker_nice=args.worker_nice,
+        connections=args.connections,
+        warm=args.warm,
+        bare=args.bare,
+        redis_url=args.redis_url,
+    )
+    asyncio.run(run(options))
 
 
 if __name__ == "__main__":

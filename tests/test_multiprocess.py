@@ -73,8 +73,8 @@ def env_for(prefix: str, **extra: str) -> dict[str, str]:
         STORE_ENCRYPTION_KEYS=KEY,
         STORE_HASH_KEY="test-hash-key",
         LOG_LEVEL="WARNING",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -308,3 +308,53 @@ async def _connect(url: str) -> RedisStore:
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.1)
+
+
+async def test_a_worker_started_with_nice_runs_at_a_lower_priority(prefix: str, tmp_path: Path) -> None:
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "worker", "--nice", "7"],
+        env=env_for(prefix),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert worker.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(worker.stdout.readline), 60)
+        assert b": processing (nice " in line, line
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == os.getpriority(os.PRIO_PROCESS, 0) + 7
+    finally:
+        stop(worker)
+        if worker.stdout is not None:
+            worker.stdout.close()
+
+
+def test_worker_niceness_is_checked() -> None:
+    for wrong in ("-1", "20", "x"):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "worker", "--nice", wrong], cwd=ROOT, capture_output=True
+        )
+        assert result.returncode == 2 and b"--nice" in result.stderr
+
+
+async def test_the_access_log_is_off_unless_asked_for(prefix: str, tmp_path: Path) -> None:
+    """A line per request would cost part of each acknowledgement and keep web chat users' IPs."""
+    ports = {"off": free_port(), "on": free_port()}
+    servers = {
+        name: start(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            env_for(prefix, LOG_LEVEL="INFO", **({"ACCESS_LOG": "true"} if name == "on" else {})),
+            tmp_path / f"serve-{name}.log",
+        )
+        for name, port in ports.items()
+    }
+    try:
+        async with aiohttp.ClientSession() as http:
+            for port in ports.values():
+                await _wait_healthy(http, port)
+    finally:
+        for server in servers.values():
+            stop(server)
+    logs = {name: (tmp_path / f"serve-{name}.log").read_text() for name in ports}
+    assert "GET /healthz" in logs["on"]
+    assert "GET /healthz" not in logs["off"] and "aiohttp.access" not in logs["off"]

@@ -15,10 +15,10 @@ import pytest
 from aiogram.types import Update
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from bot.app import Brain
-from bot.channels.base import ChannelSendError
+from bot.channels.base import ChannelSendError, Ignored
 from bot.channels.telegram import MAX_TEXT, TelegramChannel, register_webhook
 from bot.core.clock import FixedClock
 from bot.core.messages import Address, InboundMessage, Option, Reply
@@ -85,7 +85,7 @@ async def client(
     return await aiohttp_client(make_app(channel, brain, clock, store))
 
 
-async def post(client: Client, update: dict[str, Any], secret: str | None = SECRET) -> aiohttp.ClientResponse:
+async def post(client: Client, update: Any, secret: str | None = SECRET) -> aiohttp.ClientResponse:
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
     return await client.post("/webhooks/telegram", json=update, headers=headers)
 
@@ -195,6 +195,59 @@ def test_start_drops_the_deep_link_payload(channel: TelegramChannel) -> None:
     assert parsed.message_id == "100000003"
     assert parsed.sender == Address(channel="telegram", recipient=CHAT)
     assert parsed.sent_at is not None and parsed.sent_at.timestamp() == 1732600100
+
+
+@pytest.mark.parametrize("name", sorted(path.stem for path in FIXTURES.glob("*.json")))
+async def test_the_webhook_reads_an_update_as_aiogram_would(channel: TelegramChannel, name: str) -> None:
+    """The webhook's lean model and aiogram's `Update` (long polling) give the same message."""
+    body = (FIXTURES / f"{name}.json").read_bytes()
+    [lean] = channel.parse(None, body)  # type: ignore[arg-type]  # the request is not read
+    await channel.drain()  # a tap's answerCallbackQuery
+    full = channel.convert(Update.model_validate_json(body))
+    if isinstance(full, InboundMessage) and full.option is not None:
+        # A tap has no date of its own: each reading stamps the moment it is read.
+        assert isinstance(lean, InboundMessage) and lean.sent_at is not None
+        lean = lean.model_copy(update={"sent_at": full.sent_at})
+    assert lean == full
+
+
+MALFORMED: dict[str, Any] = {
+    "a JSON array": [fixture("text")],
+    "no update_id": {"message": fixture("text")["message"]},
+    "an update_id that is not a number": {**fixture("text"), "update_id": "one"},
+    "a message without its chat": {
+        "update_id": 7,
+        "message": {k: v for k, v in fixture("text")["message"].items() if k != "chat"},
+    },
+    "a chat id that is not a number": fixture("text", chat={"id": "abc", "type": "private"}),
+    "a text that is not a string": fixture("text", text=42),
+    "a message without a date": {
+        "update_id": 7,
+        "message": {k: v for k, v in fixture("text")["message"].items() if k != "date"},
+    },
+    "a location without its longitude": fixture("location", location={"latitude": 48.85}),
+    "a tap without its sender": {
+        "update_id": 8,
+        "callback_query": {k: v for k, v in fixture("callback")["callback_query"].items() if k != "from"},
+    },
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+async def test_a_malformed_update_is_acknowledged_ignored_and_stores_nothing(
+    client: Client, channel: TelegramChannel, fake: FakeTelegramApi, store: SqliteStore, case: str
+) -> None:
+    payload = MALFORMED[case]
+    with pytest.raises(ValidationError):
+        Update.model_validate(payload)  # aiogram refuses it too
+    assert channel.parse(None, json.dumps(payload).encode()) == [  # type: ignore[arg-type]
+        Ignored("unparseable update")
+    ]
+    response = await post(client, payload)
+    assert response.status == 200, "an authentic update is acknowledged, or Telegram retries it"
+    await channel.drain()
+    assert fake.calls == []
+    assert await store.load_conversation(CONVERSATION) is None
 
 
 async def test_a_long_text_is_split_and_the_buttons_follow_the_last_piece(

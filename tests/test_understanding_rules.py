@@ -141,3 +141,32 @@ def test_not_tried_yet_is_no_date_even_when_read_as_no(brain: Brain) -> None:
     reading = read(brain, "لا، ما جربتش", "ar", "attempts_since")
     assert reading.intent == "dont_know"
     assert value(reading, "attempts_since") is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # A yes, then words that say nothing is wrong: a yes (the n-gram model heard a "no").
+        ("fr", "oui, rien à changer", True),
+        ("fr", "Oui c'est bon rien a corriger", True),
+        ("fr", "rien à modifier", True),
+        ("en", "yes, nothing to change", True),
+        ("en", "yes nothing else", True),
+        ("es", "sí, nada que cambiar", True),
+        ("es", "si, nada mas", True),
+        ("ar", "نعم ما عندي ما نزيد", True),
+        # Without a plain yes first, a "no" stays a "no": the bot asks what to correct.
+        ("fr", "non, rien à changer", False),
+        ("fr", "non", False),
+        ("en", "no, the date is wrong", False),
+    ],
+)
+def test_a_yes_with_nothing_to_change_confirms_the_recap(
+    brain: Brain, lang: str, text: str, expected: bool
+) -> None:
+    assert value(read(brain, text, lang, "confirm"), "confirm") is expected
+
+
+def test_nothing_to_change_only_confirms_at_the_recap(brain: Brain) -> None:
+    # "Voulez-vous ajouter quelque chose ?": "rien à ajouter" is a no to that question.
+    assert read(brain, "rien à ajouter", "fr", "note").intent != "affirm"

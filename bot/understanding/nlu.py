@@ -276,6 +276,9 @@ class NluUnderstanding:
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
                 )
+            self._lexicons[(lang, "nothing_to_change")] = Lexicon.build(
+                [{"nothing": self._lookup_merged(lang, "nothing_to_change")}], self._prefixes(lang)
+            )
             self._lexicons[(lang, "not_yet")] = Lexicon.build(
                 [{"not_yet": self._lookup_merged(lang, "not_yet")}], self._prefixes(lang)
             )
@@ -309,6 +312,13 @@ class NluUnderstanding:
         text = _without_phone_numbers(text)
         folded = fold(text)
         intent = self._intent(text, lang) if text else None
+        if (
+            asked == "confirm"
+            and intent != "affirm"
+            and folded
+            and self._confirms_nothing_to_change(text, lang)
+        ):
+            intent = "affirm"
         findings: list[Finding] = []
 
         if location is not None:
@@ -662,6 +672,19 @@ class NluUnderstanding:
         if asked and (intent in ("deny", "dont_know") or plain in self._none_answers.get(lang, ())):
             return _certain("vulnerabilities", {"vulnerabilities": frozenset()}, "-")
         return self._model_finding(plain, lang, "vulnerabilities") if asked else None
+
+    def _confirms_nothing_to_change(self, text: str, lang: str) -> bool:
+        """At the recap, "oui, rien à changer" / "yes nothing to add" / "rien à corriger": the
+        negative words say nothing is wrong, so it is a yes (the n-gram model hears a "no")."""
+        norm = self.normalize(text, lang)
+        found = self._lexicons[(lang, "nothing_to_change")].spans(norm)
+        if not found:
+            return False
+        head = norm[: found[0].start].replace("|", " ").split()
+        if not head:
+            return True  # the phrase opens the message: "rien à corriger", "nothing to change"
+        # Only after a plain yes word ("oui", "yes", "نعم"): "non, rien à changer" stays ambiguous.
+        return head[0].strip(",.!") in self._affirm_examples.get(lang, ())
 
     def _first_clause_intent(self, text: str, lang: str) -> str | None:
         """ "oui, et je suis assigné à résidence": the yes is in the first words."""

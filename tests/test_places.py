@@ -209,6 +209,30 @@ def test_ambiguous_names_are_confirmed(gaz: Gazetteer, text: str) -> None:
         assert {m.label for m in matches[:2]} == {"Saint-Denis (93)", "Saint-Denis (La Réunion, 974)"}
 
 
+@pytest.mark.parametrize(
+    ("text", "small", "big"),
+    [
+        ("nance", "39379", "54395"),  # Nance (Jura, 520 people) or Nancy?
+        ("vanne", "70520", "56260"),  # Vanne (Haute-Saône) or Vannes?
+    ],
+)
+def test_a_small_commune_one_letter_from_a_big_one_is_confirmed(
+    gaz: Gazetteer, text: str, small: str, big: str
+) -> None:
+    matches = gaz.resolve(text, asked=True)
+    assert [m.commune for m in matches[:2]] == [small, big]
+    assert needs_confirmation(matches)
+
+
+def test_one_letter_changed_finds_a_much_bigger_city(gaz: Gazetteer) -> None:
+    # "lion": no commune has that name; Lyon is one letter away (ratio 75, under the usual 80).
+    matches = gaz.resolve("lion", asked=True)
+    assert matches[0].label == "Lyon (69)"
+    assert needs_confirmation(matches)  # asked, not assumed
+    # A département's name is not compared with communes' populations.
+    assert [m.label for m in gaz.resolve("Mayotte", asked=True)] == ["Mayotte (976)"]
+
+
 def test_homonyms_ordered_by_population(gaz: Gazetteer) -> None:
     matches = gaz.resolve("Saint-Denis", asked=True)
     pops = [gaz.commune(m.commune).population for m in matches if m.commune]  # type: ignore[union-attr]

@@ -21,7 +21,7 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -39,6 +39,11 @@ CONFIRM_BELOW = 0.85
 CONFIRM_MARGIN = 0.1
 NEAREST_MAX_KM = 50.0
 MAX_CANDIDATES = 6
+# A place one letter away from the name typed is offered too when it is this many times bigger
+# than every place of that exact name ("lion": Lion-sur-Mer, 2,500 people; Lyon, 520,000).
+BIGGER_LOOKALIKE = 50
+# Only communes at least this big (people, prefecture boost included) are looked for as look-alikes.
+BIG_PLACE = 20_000
 
 Via = Literal["postal_code", "department_number", "department_name", "commune", "alias", "location"]
 
@@ -302,6 +307,16 @@ class Gazetteer:
         for key in self._keys:
             if key not in self._never and len(key) >= 3:
                 self._blocks[key[0]].append(key)
+        # The names of big communes, apart: the look-alikes of a typed name are searched there
+        # only (a few hundred names instead of thousands), see `_also_much_bigger_lookalikes`.
+        self._biggest_commune = max((w for (kind, _), w in self._weight.items() if kind == "c"), default=0.0)
+        self._big_blocks: dict[str, list[str]] = defaultdict(list)
+        for first, keys in self._blocks.items():
+            self._big_blocks[first] = [
+                key
+                for key in keys
+                if any(t.kind == "c" and self._weight[("c", t.code)] >= BIG_PLACE for t in self._keys[key])
+            ]
 
     def _add(self, key: str, target: _Target) -> None:
         if key and target not in self._keys[key]:
@@ -538,6 +553,8 @@ class Gazetteer:
             for k in range(i, end):
                 used[k] = True
             i = end
+        if found and len(core) <= 3 and len(whole) >= 4:
+            self._also_much_bigger_lookalikes(whole, cands)
         if found or not core or whole in self._never or any(c.commune or c.department for c in cands):
             return
         # Arabic "ب" (in) glued to the name: "بباريس".
@@ -662,11 +679,43 @@ class Gazetteer:
                 cands.append(_Cand(self._communes[t.code].department, t.code, score, via, w[t], group))
         return bool(targets)
 
-    def _fuzzy(self, query: str, cands: list[_Cand]) -> None:
-        block = self._blocks.get(query[0], [])
+    def _also_much_bigger_lookalikes(self, whole: str, cands: list[_Cand]) -> None:
+        """ "vivo en lion": the name exists (small communes called Lion), but a far bigger place is
+        one letter away (Lyon). Offer it among the candidates, so that the person can pick it."""
+        if not cands or any(c.commune is None for c in cands):
+            return  # a département's weight is not a population: nothing to compare
+        biggest = max(c.weight for c in cands)
+        if biggest * BIGGER_LOOKALIKE > self._biggest_commune:
+            return  # nothing is that much bigger
+        lookalikes: list[_Cand] = []
+        self._fuzzy(whole, lookalikes, blocks=self._big_blocks)
+        bigger = [c for c in lookalikes if c.commune and c.weight >= BIGGER_LOOKALIKE * biggest]
+        best = max(cands, key=lambda c: c.score)
+        for c in bigger:
+            # Just below the exact spelling, so that the person is asked which one they meant
+            # ("Nance (39) ou Nancy (54) ?"); read from the same words.
+            c.score = best.score - 0.01
+            c.group = best.group
+        cands.extend(bigger)
+
+    def _fuzzy(
+        self, query: str, cands: list[_Cand], *, blocks: Mapping[str, list[str]] | None = None
+    ) -> None:
+        block = (blocks or self._blocks).get(query[0], [])
         hits = process.extract(query, block, scorer=fuzz.ratio, score_cutoff=80, limit=8)
         if not hits:
             return
+        # One letter changed in a short name scores below 80 ("lion" / "lyon": 75): such a name is
+        # kept only for a place far bigger than every closer spelling.
+        closest = max(self._weight[(t.kind, t.code)] for key, _, _ in hits for t in self._keys[key])
+        if closest * BIGGER_LOOKALIKE <= self._biggest_commune:
+            big = self._big_blocks.get(query[0], [])
+            for key, ratio, index in process.extract(query, big, scorer=fuzz.ratio, score_cutoff=70, limit=8):
+                if ratio < 80 and any(
+                    t.kind == "c" and self._weight[(t.kind, t.code)] >= BIGGER_LOOKALIKE * closest
+                    for t in self._keys[key]
+                ):
+                    hits.append((key, ratio, index))
         best: dict[tuple[Literal["c", "d"], str], float] = {}
         for key, ratio, _ in hits:
             if key in self._common:

@@ -170,3 +170,25 @@ def test_a_yes_with_nothing_to_change_confirms_the_recap(
 def test_nothing_to_change_only_confirms_at_the_recap(brain: Brain) -> None:
     # "Voulez-vous ajouter quelque chose ?": "rien à ajouter" is a no to that question.
     assert read(brain, "rien à ajouter", "fr", "note").intent != "affirm"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # An order to leave, said in the person's words rather than "OQTF".
+        ("fr", "la préfecture m'a ordonné de quitter la France", True),
+        ("fr", "ils m'ont dit de quitter le territoire", True),
+        ("fr", "je dois quitter la France dans 30 jours", True),
+        ("en", "I was told to leave the country", True),
+        ("es", "me ordenaron salir de Francia", True),
+        # Negated: no order.
+        ("fr", "on ne m'a jamais demandé de quitter la France", False),
+        # A wish to leave is not an order.
+        ("fr", "je veux quitter la France", None),
+        ("en", "i want to leave france", None),
+    ],
+)
+def test_an_order_to_leave_in_other_words_is_a_removal_order(
+    brain: Brain, lang: str, text: str, expected: bool | None
+) -> None:
+    assert value(read(brain, text, lang, None), "removal_order") is expected

@@ -192,3 +192,29 @@ def test_an_order_to_leave_in_other_words_is_a_removal_order(
     brain: Brain, lang: str, text: str, expected: bool | None
 ) -> None:
     assert value(read(brain, text, lang, None), "removal_order") is expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "asked", "day"),
+    [
+        # The date said with the order is the order's date, whatever the question.
+        ("en", "they ordered me to leave France on 10 November", "removal_order", dt.date(2026, 11, 10)),
+        ("fr", "on m'a ordonné de quitter la France le 5 novembre", "document", dt.date(2026, 11, 5)),
+        # Answering "have you received an OQTF?" with its date says yes, and when.
+        ("fr", "oui, le 10 novembre", "removal_order", dt.date(2026, 11, 10)),
+        ("fr", "je l'ai reçue le 3 octobre", "removal_order", dt.date(2026, 10, 3)),
+    ],
+)
+def test_the_date_given_with_a_removal_order_is_its_date(
+    brain: Brain, lang: str, text: str, asked: str, day: dt.date
+) -> None:
+    reading = read(brain, text, lang, asked)
+    assert value(reading, "removal_order_date") == day
+    assert value(reading, "removal_order") is True
+
+
+def test_a_no_to_the_removal_order_question_keeps_the_date_for_the_permit(brain: Brain) -> None:
+    reading = read(brain, "non, mais mon titre expire le 3 mars", "fr", "removal_order")
+    assert value(reading, "removal_order") is False
+    assert value(reading, "removal_order_date") is None
+    assert value(reading, "expiry_date") == dt.date(2027, 3, 3)

@@ -378,6 +378,13 @@ class NluUnderstanding:
         is_question = text.rstrip().endswith(("?", "؟"))  # "c'est quoi une OQTF ?" says nothing
         if removal is not None and not is_question:
             findings.append(removal)
+        elif (
+            removal is None
+            and asked == "removal_order"
+            and any(f.slot == "removal_order_date" for f in findings)
+        ):
+            # "je l'ai reçue le 3 octobre": the date of the order says there is one.
+            findings.append(_certain("removal_order", {"removal_order": True}, "oui"))
 
         custody = self._custody(norm, lang, asked == "custody")
         if custody is not None:
@@ -752,6 +759,10 @@ class NluUnderstanding:
         cues = self._date_cues
         if any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_removal_order")]):
             return "removal_order_date"
+        # "they ordered me to leave France on 10 November": the clause says an order was received.
+        said = self._polar(folded, lang, "removal_order", "received")
+        if said is not None and said[1]:
+            return "removal_order_date"
         if any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_attempts")]):
             return "attempts_since"
         if (
@@ -760,6 +771,9 @@ class NluUnderstanding:
             or any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_expiry")])
         ):
             return "expiry_date"
+        # "oui, le 10 novembre" to "have you received an OQTF?": the date of that order.
+        if asked == "removal_order" and not self._lexicons[(lang, "negation")].spans(folded):
+            return "removal_order_date"
         return None
 
     # -- languages -------------------------------------------------------------------------------

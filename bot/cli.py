@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import sys
 import uuid
@@ -201,7 +202,17 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.port
     print(f"triage serve: http://{host}:{port}/ (web chat), /healthz, /metrics")
     access_log = logging.getLogger("aiohttp.access") if settings.access_log else None
-    web.run_app(app, host=host, port=port, print=None, access_log=access_log)
+    try:
+        web.run_app(app, host=host, port=port, print=None, access_log=access_log)
+    except OSError as problem:
+        if problem.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"triage serve: {host}:{port} is already in use (another `triage serve` or `make demo` "
+            "still running?). Stop it, or choose another port with --port or PORT.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

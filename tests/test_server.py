@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -80,3 +85,23 @@ async def test_malformed_json_gets_400(client: TestClient[web.Request, web.Appli
 async def test_unknown_channel_webhook_is_404(client: TestClient[web.Request, web.Application]) -> None:
     response = await client.post("/webhooks/carrier-pigeon", data=b"{}")
     assert response.status == 404
+
+
+def test_serve_says_when_its_port_is_taken(tmp_path: Path) -> None:
+    """A demo left running holds the port: `triage serve` says so instead of a traceback."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(tmp_path),
+            "STORE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert f"127.0.0.1:{port} is already in use" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -152,6 +152,20 @@ async def new_case(d: Desk, *, note: str = "mon patron s'appelle Dupont", **slot
     return case
 
 
+def action_context(d: Desk, case: Case, *, message_text: str | None = None) -> ActionContext:
+    """What the engine gives an action of the person's conversation after the hand-off."""
+    return ActionContext(
+        conversation_id=case.conversation_id,
+        channel="telegram",
+        language="fr",
+        slots=case.slots,
+        now=d.clock.now(),
+        cases=d.store,
+        case_id=case.id,
+        message_text=message_text,
+    )
+
+
 def offered_to(case: Case) -> list[tuple[str, str]]:
     return [(offer.volunteer_id, offer.result) for offer in case.offers]
 
@@ -418,16 +432,7 @@ async def test_relay_both_ways_without_addresses(brain: Brain, store: SqliteStor
     assert "Transmis" in await d.say("a", "MSG K7QF9Z Apportez votre passeport")
 
     relay = build_actions(brain.rules, d.desk)["relay_to_volunteer"]
-    context = ActionContext(
-        conversation_id=case.conversation_id,
-        channel="telegram",
-        language="fr",
-        slots=case.slots,
-        now=clock.now(),
-        cases=store,
-        case_id=case.id,
-        message_text="Oui, merci !",
-    )
+    context = action_context(d, case, message_text="Oui, merci !")
     result = await relay(context)
     assert result.consumed and result.reply == "relay_sent"
     to_volunteer = d.outbox.texts(ADDRESS["a"])
@@ -529,15 +534,7 @@ async def test_erasing_through_the_flow_withdraws_the_case_and_tells_its_volunte
     assert (await live_loads(store, roster))["a"] == 1
     d.outbox.clear()
     withdraw = build_actions(brain.rules, d.desk)["withdraw_case"]
-    context = ActionContext(
-        conversation_id=case.conversation_id,
-        channel="telegram",
-        language="fr",
-        slots=case.slots,
-        now=clock.now(),
-        cases=store,
-        case_id=case.id,
-    )
+    context = action_context(d, case)
     await withdraw(context)
     assert "K7QF9Z est retiré" in d.outbox.texts(ADDRESS["a"])
     assert d.outbox.to(ADDRESS["b"]) == []

@@ -311,20 +311,15 @@ class NluUnderstanding:
         # or a département: "06 12 34 56 78" would read as 06/12 or as the 06.
         text = _without_phone_numbers(text)
         folded = fold(text)
+        norm = self.normalize(text, lang) if folded else ""
         intent = self._intent(text, lang) if text else None
-        if (
-            asked == "confirm"
-            and intent != "affirm"
-            and folded
-            and self._confirms_nothing_to_change(text, lang)
-        ):
+        if asked == "confirm" and intent != "affirm" and self._confirms_nothing_to_change(norm, lang):
             intent = "affirm"
         findings: list[Finding] = []
 
         if location is not None:
             findings.extend(self._location(location))
         if folded:
-            norm = self.normalize(text, lang)
             findings.extend(self._read_text(text, norm, lang, asked, today, intent))
             # "pas encore essayé", "I haven't tried yet": nothing to date, not a misunderstanding.
             if (
@@ -680,10 +675,9 @@ class NluUnderstanding:
             return _certain("vulnerabilities", {"vulnerabilities": frozenset()}, "-")
         return self._model_finding(plain, lang, "vulnerabilities") if asked else None
 
-    def _confirms_nothing_to_change(self, text: str, lang: str) -> bool:
+    def _confirms_nothing_to_change(self, norm: str, lang: str) -> bool:
         """At the recap, "oui, rien à changer" / "yes nothing to add" / "rien à corriger": the
         negative words say nothing is wrong, so it is a yes (the n-gram model hears a "no")."""
-        norm = self.normalize(text, lang)
         found = self._lexicons[(lang, "nothing_to_change")].spans(norm)
         if not found:
             return False

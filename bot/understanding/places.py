@@ -21,7 +21,7 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -680,42 +680,49 @@ class Gazetteer:
         return bool(targets)
 
     def _also_much_bigger_lookalikes(self, whole: str, cands: list[_Cand]) -> None:
-        """ "vivo en lion": the name exists (small communes called Lion), but a far bigger place is
-        one letter away (Lyon). Offer it among the candidates, so that the person can pick it."""
+        """ "nance": the name exists (Nance, 520 people), but a far bigger place is one letter away
+        (Nancy). Offer it among the candidates, so that the person can pick it."""
         if not cands or any(c.commune is None for c in cands):
             return  # a département's weight is not a population: nothing to compare
         biggest = max(c.weight for c in cands)
-        if biggest * BIGGER_LOOKALIKE > self._biggest_commune:
-            return  # nothing is that much bigger
-        lookalikes: list[_Cand] = []
-        self._fuzzy(whole, lookalikes, blocks=self._big_blocks)
-        bigger = [c for c in lookalikes if c.commune and c.weight >= BIGGER_LOOKALIKE * biggest]
+        found: list[_Cand] = []
+        self._add_fuzzy_hits(self._bigger_lookalikes(whole, biggest, 80), found)
+        lookalikes = [c for c in found if c.commune and c.weight >= BIGGER_LOOKALIKE * biggest]
         best = max(cands, key=lambda c: c.score)
-        for c in bigger:
+        for c in lookalikes:
             # Just below the exact spelling, so that the person is asked which one they meant
             # ("Nance (39) ou Nancy (54) ?"); read from the same words.
             c.score = best.score - 0.01
             c.group = best.group
-        cands.extend(bigger)
+        cands.extend(lookalikes)
 
-    def _fuzzy(
-        self, query: str, cands: list[_Cand], *, blocks: Mapping[str, list[str]] | None = None
-    ) -> None:
-        block = (blocks or self._blocks).get(query[0], [])
+    def _bigger_lookalikes(self, query: str, than: float, cutoff: float) -> list[tuple[str, float, int]]:
+        """Names like `query` (fuzz ratio ≥ `cutoff`) of communes at least BIGGER_LOOKALIKE times
+        bigger than `than`, searched among the big communes only."""
+        if than * BIGGER_LOOKALIKE > self._biggest_commune:
+            return []  # nothing is that much bigger
+        big = self._big_blocks.get(query[0], [])
+        return [
+            hit
+            for hit in process.extract(query, big, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8)
+            if any(
+                t.kind == "c" and self._weight[("c", t.code)] >= BIGGER_LOOKALIKE * than
+                for t in self._keys[hit[0]]
+            )
+        ]
+
+    def _fuzzy(self, query: str, cands: list[_Cand]) -> None:
+        block = self._blocks.get(query[0], [])
         hits = process.extract(query, block, scorer=fuzz.ratio, score_cutoff=80, limit=8)
         if not hits:
             return
         # One letter changed in a short name scores below 80 ("lion" / "lyon": 75): such a name is
         # kept only for a place far bigger than every closer spelling.
         closest = max(self._weight[(t.kind, t.code)] for key, _, _ in hits for t in self._keys[key])
-        if closest * BIGGER_LOOKALIKE <= self._biggest_commune:
-            big = self._big_blocks.get(query[0], [])
-            for key, ratio, index in process.extract(query, big, scorer=fuzz.ratio, score_cutoff=70, limit=8):
-                if ratio < 80 and any(
-                    t.kind == "c" and self._weight[(t.kind, t.code)] >= BIGGER_LOOKALIKE * closest
-                    for t in self._keys[key]
-                ):
-                    hits.append((key, ratio, index))
+        hits += [hit for hit in self._bigger_lookalikes(query, closest, 70) if hit[1] < 80]
+        self._add_fuzzy_hits(hits, cands)
+
+    def _add_fuzzy_hits(self, hits: Sequence[tuple[str, float, int]], cands: list[_Cand]) -> None:
         best: dict[tuple[Literal["c", "d"], str], float] = {}
         for key, ratio, _ in hits:
             if key in self._common:

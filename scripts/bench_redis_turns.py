@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import itertools
 import logging
@@ -67,16 +68,22 @@ TARGET_RATIO = 0.5
 
 
 @dataclass(frozen=True)
-class Keys:
+class ServerOptions:
+    """What a server process needs: the store's keys, and which servers it runs where."""
+
     encryption: str
     hashing: str
     app_port: int = 0  # 0: choose one; else join the port of the first app process (SO_REUSEPORT)
     with_bare: bool = True
 
+    def replica(self, app_port: int) -> ServerOptions:
+        """Another app process on the same port, same keys, without the bare server."""
+        return dataclasses.replace(self, app_port=app_port, with_bare=False)
 
-def serve(conn: Connection, url: str, prefix: str, profile: bool, keys: Keys) -> None:
+
+def serve(conn: Connection, url: str, prefix: str, profile: bool, options: ServerOptions) -> None:
     logging.basicConfig(level=logging.ERROR, format="server %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve(conn, url, prefix, profile, keys))
+    asyncio.run(_serve(conn, url, prefix, profile, options))
 
 
 def bare_app(redis: Redis, prefix: str) -> web.Application:
@@ -97,7 +104,7 @@ def bare_app(redis: Redis, prefix: str) -> web.Application:
     return app
 
 
-async def _serve(conn: Connection, url: str, prefix: str, profile: bool, keys: Keys) -> None:
+async def _serve(conn: Connection, url: str, prefix: str, profile: bool, options: ServerOptions) -> None:
     from bot.app import load_brain
     from bot.core.clock import FixedClock
     from bot.server import create_app
@@ -106,7 +113,7 @@ async def _serve(conn: Connection, url: str, prefix: str, profile: bool, keys: K
     from bot.storage.redis import RedisStore
 
     today, _ = load_scripts()
-    key, hash_key = keys.encryption, keys.hashing
+    key, hash_key = options.encryption, options.hashing
     settings = Settings(
         store_url=url,
         store_key_prefix=prefix,
@@ -125,10 +132,10 @@ async def _serve(conn: Connection, url: str, prefix: str, profile: bool, keys: K
     app = create_app(settings, brain=brain, clock=FixedClock.parse(today), store=store, channels={})
     bare_redis = Redis.from_pool(BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=10))
     runners = [web.AppRunner(app, access_log=None)]
-    if keys.with_bare:
+    if options.with_bare:
         runners.append(web.AppRunner(bare_app(bare_redis, prefix), access_log=None))
     ports = []
-    for runner, port in zip(runners, [keys.app_port, 0], strict=False):
+    for runner, port in zip(runners, [options.app_port, 0], strict=False):
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port, reuse_port=True).start()
         ports.append(runner.addresses[0][1])
@@ -274,8 +281,8 @@ async def run(url: str, requests: int, concurrency: int, rounds: int, profile: b
     people = (await transcripts(50, channel="web")).people
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    keys = Keys(FieldCipher.generate_key(), uuid.uuid4().hex)
-    server = context.Process(target=serve, args=(child, url, prefix, profile, keys), daemon=True)
+    options = ServerOptions(FieldCipher.generate_key(), uuid.uuid4().hex)
+    server = context.Process(target=serve, args=(child, url, prefix, profile, options), daemon=True)
     server.start()
     replicas: list[tuple[Any, Connection]] = []
     results: list[tuple[Phase, Phase]] = []
@@ -285,8 +292,7 @@ async def run(url: str, requests: int, concurrency: int, rounds: int, profile: b
         # More app processes on the same port, started after the first has loaded the demo roster.
         for _ in range(processes - 1):
             mine, theirs = context.Pipe()
-            replica_keys = Keys(keys.encryption, keys.hashing, app_port=ports["app"], with_bare=False)
-            arguments = (theirs, url, prefix, False, replica_keys)
+            arguments = (theirs, url, prefix, False, options.replica(ports["app"]))
             replica = context.Process(target=serve, args=arguments, daemon=True)
             replica.start()
             await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, mine.recv), 120)

@@ -968,11 +968,13 @@ class HandoffDesk:
         open_ids = []
         for case_id in sorted(await self.store.set_members(SET_HELD, volunteer.id)):
             case = await self.store.get_case(case_id)
-            if case is None or case.status != "accepted" or case.volunteer_id != volunteer.id:
-                await self._clear_assignment(case_id)
-                await self.store.remove_from_set(SET_HELD, volunteer.id, case_id)
-            else:
+            if case is not None and case.status == "accepted" and case.volunteer_id == volunteer.id:
                 open_ids.append(case_id)
+                continue
+            if case is None or case.status != "accepted":
+                await self._clear_assignment(case_id)
+            # A stale entry (the case is someone else's now) leaves that volunteer's assignment.
+            await self.store.remove_from_set(SET_HELD, volunteer.id, case_id)
         return open_ids
 
     async def prune_assignments(self) -> int:

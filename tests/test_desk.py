@@ -578,6 +578,20 @@ async def test_reconcile_makes_the_sets_match_the_records(
     assert (await live_loads(store, ROSTER))["c"] == 0
 
 
+async def test_a_stale_entry_in_one_volunteers_set_does_not_free_another_volunteers_case(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    await new_case(d)
+    await d.say("a", "non")
+    await d.say("b", "oui")  # B holds K7QF9Z
+    await store.add_to_set(SET_HELD, "a", "K7QF9Z")  # as after an interrupted update
+    assert "K7QF9Z" not in (await d.say("a", "DOSSIERS")).split("Dossiers en cours :")[1]
+    assert await store.set_members(SET_HELD, "a") == set()
+    assert (await live_loads(store, ROSTER))["b"] == 1
+    assert [r["volunteer_id"] for r in await store.list_records("assignment")] == ["b"]
+
+
 async def test_a_roster_imported_by_another_process_is_used_at_the_next_offer(
     brain: Brain, store: SqliteStore, clock: FixedClock
 ) -> None:

@@ -218,3 +218,17 @@ def test_a_no_to_the_removal_order_question_keeps_the_date_for_the_permit(brain:
     assert value(reading, "removal_order") is False
     assert value(reading, "removal_order_date") is None
     assert value(reading, "expiry_date") == dt.date(2027, 3, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "document"),
+    [
+        # Darija names a residence card by what it is "of" (ديال): work, studies, family, 10 years.
+        ("عندي كارط سيجور ديال الخدمة", "CST_SAL"),
+        ("كارت سيجور ديال الدراسة", "CST_ETU"),
+        ("الكارط ديال العائلة", "CST_VPF"),
+        ("عندي ديال 10 سنين", "CR_10"),
+    ],
+)
+def test_darija_names_a_card_by_what_it_is_for(brain: Brain, text: str, document: str) -> None:
+    assert value(read(brain, text, "ar", "document"), "document") == document

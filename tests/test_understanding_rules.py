@@ -232,3 +232,11 @@ def test_a_no_to_the_removal_order_question_keeps_the_date_for_the_permit(brain:
 )
 def test_darija_names_a_card_by_what_it_is_for(brain: Brain, text: str, document: str) -> None:
     assert value(read(brain, text, "ar", "document"), "document") == document
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [("ايه عندي تصاور", True), ("عندي تصويرات", True), ("ما عنديش تصاور", False)],
+)
+def test_darija_photos_are_kept_proof(brain: Brain, text: str, kept: bool) -> None:
+    assert value(read(brain, text, "ar", "evidence"), "evidence") is kept

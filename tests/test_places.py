@@ -6,7 +6,6 @@ import gzip
 import importlib.util
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -410,21 +409,3 @@ def test_build_script_is_reproducible(tmp_path: Path) -> None:
     out = tmp_path / "places.json.gz"
     assert module.main(["--output", str(out)]) == 0
     assert out.read_bytes() == DEFAULT_PATH.read_bytes()
-
-
-# --------------------------------------------------------------------------- performance
-
-
-def test_load_and_resolve_speed() -> None:
-    start = time.perf_counter()
-    gaz = Gazetteer.load()
-    assert time.perf_counter() - start < 3.0  # target 1 s; slack for a loaded CI machine
-    texts = [t for t, _, _ in ASKED] * 3
-    timings = []
-    for text in texts:
-        t0 = time.perf_counter()
-        gaz.resolve(text, asked=True)
-        timings.append(time.perf_counter() - t0)
-    timings.sort()
-    assert timings[len(timings) // 2] < 0.003  # target p50 1 ms
-    assert timings[int(len(timings) * 0.99)] < 0.02  # target p99 5 ms

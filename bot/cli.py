@@ -191,6 +191,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.app import load_brain
     from bot.core.clock import SystemClock
+    from bot.eventloop import loop_factory
     from bot.server import create_app
 
     brain = load_brain(settings)
@@ -203,7 +204,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     print(f"triage serve: http://{host}:{port}/ (web chat), /healthz, /metrics")
     access_log = logging.getLogger("aiohttp.access") if settings.access_log else None
     try:
-        web.run_app(app, host=host, port=port, print=None, access_log=access_log)
+        web.run_app(
+            app,
+            host=host,
+            port=port,
+            print=None,
+            access_log=access_log,
+            loop=loop_factory(settings.event_loop)(),
+        )
     except OSError as problem:
         if problem.errno != errno.EADDRINUSE:
             raise
@@ -299,6 +307,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.app import load_brain
     from bot.core.clock import SystemClock
+    from bot.eventloop import loop_factory, running_loop_name
     from bot.queue import RedisQueue, Worker
     from bot.service import assemble, build_channels
     from bot.storage import open_store
@@ -329,14 +338,18 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
                 locks=store,
                 reclaim_idle_ms=args.reclaim_idle_ms,
             )
-            print(f"triage worker {worker.name}: processing (nice {niceness})", flush=True)
+            print(
+                f"triage worker {worker.name}: processing (nice {niceness}, {running_loop_name()} loop)",
+                flush=True,
+            )
             # Every worker runs the hand-off timers too: each expiry is claimed by one of them.
             ticker = asyncio.create_task(service.tick_forever(stop))
             await worker.run(stop)
             await ticker
         await store.close()
 
-    asyncio.run(work())
+    with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:
+        runner.run(work())
     return 0
 
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import aiohttp
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.app import Brain
@@ -24,6 +24,7 @@ from bot.core.clock import Clock
 from bot.core.messages import InboundMessage, Reply
 from bot.core.ports import ConversationStore, Outbox
 from bot.engine.engine import Engine
+from bot.eventloop import running_loop_name
 from bot.inbox import Inbox, MemoryDeduplicator
 from bot.service import assemble, build_channels
 from bot.settings import Settings
@@ -60,6 +61,9 @@ class Metrics:
         )
         self.ignored = Counter(
             "triage_updates_ignored", "Authentic updates not acted on", ["channel"], registry=self.registry
+        )
+        self.event_loop = Info(
+            "triage_event_loop", "The event loop this process runs on (EVENT_LOOP)", registry=self.registry
         )
         self.turn_seconds = Histogram(
             "triage_turn_seconds",
@@ -138,6 +142,7 @@ def create_app(
         enabled = dict(channels) if channels is not None else build_channels(settings, app[HTTP], app[STORE])
         service = await assemble(settings, brain, app[STORE], clock, enabled)
         metrics = Metrics()
+        metrics.event_loop.info({"loop": running_loop_name()})
 
         async def handle(message: InboundMessage) -> list[Reply]:
             with metrics.turn_seconds.time():

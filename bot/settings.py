@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.eventloop import EventLoopName
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -61,6 +63,11 @@ class Settings(BaseSettings):
         default=False,
         description="Log every HTTP request (aiohttp's access log at INFO). Off: it costs about a fifth"
         " of a webhook acknowledgement, and would keep the IP addresses of people using the web chat.",
+    )
+    event_loop: EventLoopName = Field(
+        default="uvloop",
+        description="Event loop of `triage serve` and `triage worker`: uvloop (less CPU per request)"
+        " or asyncio (Python's own; also used where uvloop is not installed).",
     )
     demo_volunteers: Path | None = Field(
         default=REPO_ROOT / "data" / "demo" / "volunteers.csv",

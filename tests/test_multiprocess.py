@@ -322,6 +322,7 @@ async def test_a_worker_started_with_nice_runs_at_a_lower_priority(prefix: str, 
         assert worker.stdout is not None
         line = await asyncio.wait_for(asyncio.to_thread(worker.stdout.readline), 60)
         assert b": processing (nice " in line, line
+        assert b"uvloop loop)" in line, "the worker runs on uvloop by default (bot.eventloop)"
         assert os.getpriority(os.PRIO_PROCESS, worker.pid) == os.getpriority(os.PRIO_PROCESS, 0) + 7
     finally:
         stop(worker)
@@ -358,3 +359,53 @@ async def test_the_access_log_is_off_unless_asked_for(prefix: str, tmp_path: Pat
     logs = {name: (tmp_path / f"serve-{name}.log").read_text() for name in ports}
     assert "GET /healthz" in logs["on"]
     assert "GET /healthz" not in logs["off"] and "aiohttp.access" not in logs["off"]
+
+
+async def test_serve_and_worker_run_on_the_event_loop_the_settings_name(prefix: str, tmp_path: Path) -> None:
+    """uvloop by default (less CPU per acknowledgement: docs/benchmarks.md); EVENT_LOOP=asyncio
+    goes back to Python's own loop. /metrics and the worker's first line say which one runs."""
+    ports = {"uvloop": free_port(), "asyncio": free_port()}
+    servers = {
+        name: start(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            env_for(prefix, **({"EVENT_LOOP": "asyncio"} if name == "asyncio" else {})),
+            tmp_path / f"serve-{name}.log",
+        )
+        for name, port in ports.items()
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "worker"],
+        env=env_for(prefix, EVENT_LOOP="asyncio"),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            for name, port in ports.items():
+                await _wait_healthy(http, port)
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    metrics = await response.text()
+                assert f'triage_event_loop_info{{loop="{name}"}} 1.0' in metrics, name
+        assert worker.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(worker.stdout.readline), 60)
+        assert b"(nice 0, asyncio loop)" in line, line
+    finally:
+        for server in servers.values():
+            stop(server)
+        stop(worker)
+        if worker.stdout is not None:
+            worker.stdout.close()
+
+
+def test_an_unknown_event_loop_setting_is_refused_before_anything_starts() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "worker"],
+        cwd=ROOT,
+        capture_output=True,
+        env={**os.environ, "EVENT_LOOP": "trio", "STORE_URL": REDIS_URL},
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert b"EVENT_LOOP" in result.stderr or b"event_loop" in result.stderr
+    assert b"processing" not in result.stdout

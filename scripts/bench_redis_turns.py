@@ -24,6 +24,10 @@ its unique prefix; never FLUSHDB).
 connections), all on the same Redis prefix and keys, as N `triage serve` replicas would: how the
 service grows by adding processes. (a) stays one process. CPU is then summed over all of them.
 
+Event loops: (a) and (b) run on the loop `triage serve` runs on (EVENT_LOOP, uvloop by default;
+`EVENT_LOOP=asyncio` for Python's own), the same for both so that the ratio compares the work and
+not the loops; the load generator (this process) always runs on uvloop.
+
 Run: `.venv/bin/python scripts/bench_redis_turns.py [--requests 5000] [--concurrency 50] [--rounds 2]
 [--app-processes 1]`.
 """
@@ -56,7 +60,7 @@ from bot.storage.crypto import FieldCipher
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_webhooks import Step, load_scripts, loop_lag, print_profile, transcripts
-from benchlib import delete_prefix, machine, percentile
+from benchlib import delete_prefix, machine, percentile, run_on_loop
 
 POOL_SIZE = 50  # the store's default `max_connections`; the bare handler gets the same pool
 BARE_VALUE = b"x" * 1500
@@ -83,7 +87,7 @@ class ServerOptions:
 
 def serve(conn: Connection, url: str, prefix: str, profile: bool, options: ServerOptions) -> None:
     logging.basicConfig(level=logging.ERROR, format="server %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve(conn, url, prefix, profile, options))
+    run_on_loop(_serve(conn, url, prefix, profile, options))  # (a) and (b) on the same loop
 
 
 def bare_app(redis: Redis, prefix: str) -> web.Application:
@@ -349,8 +353,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the app during the last round")
     parser.add_argument("--app-processes", type=int, default=1, help="processes serving (b) on one port")
     args = parser.parse_args()
-    asyncio.run(
-        run(args.url, args.requests, args.concurrency, args.rounds, args.profile, max(1, args.app_processes))
+    run_on_loop(  # the load generator on uvloop whatever EVENT_LOOP says: a cheaper harness
+        run(args.url, args.requests, args.concurrency, args.rounds, args.profile, max(1, args.app_processes)),
+        "uvloop",
     )
 
 

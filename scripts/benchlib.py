@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def machine() -> str:
@@ -19,6 +23,17 @@ def machine() -> str:
         pass
     system = f"{platform.system()} {platform.release()} {platform.machine()}"
     return f"{system}, {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+def run_on_loop(main: Coroutine[Any, Any, T], loop: str | None = None) -> T:
+    """`asyncio.run` on the event loop `triage serve` and `triage worker` run on (EVENT_LOOP,
+    uvloop by default: bot.eventloop), or on `loop` ("uvloop" or "asyncio") when given."""
+    from bot.eventloop import loop_factory
+    from bot.settings import Settings
+
+    name = loop if loop is not None else Settings().event_loop
+    with asyncio.Runner(loop_factory=loop_factory(name)) as runner:  # type: ignore[arg-type]
+        return runner.run(main)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -15,6 +15,7 @@ from bot.understanding.nlu_data import NluData, load_nlu_data, normalize_text
 # Phrasings written apart from the training data (a test below checks they are not in it).
 HELD_OUT: dict[str, list[tuple[str, str]]] = {
     "fr": [
+        ("je ne souhaite pas transmettre mes informations", "deny"),
         ("ouais ouais", "affirm"),
         ("oui c'est exactement ça", "affirm"),
         ("nan pas du tout", "deny"),
@@ -33,6 +34,7 @@ HELD_OUT: dict[str, list[tuple[str, str]]] = {
         ("il fera beau demain ?", "out_of_scope"),
     ],
     "en": [
+        ("i prefer not to share my personal data", "deny"),
         ("yes that's correct", "affirm"),
         ("no not at all", "deny"),
         ("sorry i don't understand what you mean", "help"),
@@ -47,6 +49,7 @@ HELD_OUT: dict[str, list[tuple[str, str]]] = {
         ("honestly i have no idea", "dont_know"),
     ],
     "ar": [
+        ("ما نبغيش نعطي البيانات ديالي", "deny"),
         ("ايه واخا", "affirm"),
         ("لا لا ماشي صحيح", "deny"),
         ("ما فهمتش السؤال", "help"),
@@ -61,6 +64,7 @@ HELD_OUT: dict[str, list[tuple[str, str]]] = {
         ("والله ما نعرف", "dont_know"),
     ],
     "es": [
+        ("no deseo compartir mi información personal", "deny"),
         ("sí claro que sí", "affirm"),
         ("no para nada", "deny"),
         ("no entiendo lo que me pregunta", "help"),

@@ -49,6 +49,21 @@ def test_a_refusal_is_never_a_consent(brain: Brain, lang: str, text: str) -> Non
 @pytest.mark.parametrize(
     ("lang", "text"),
     [
+        ("fr", "je ne veux pas donner mes données"),
+        ("en", "I do not want to give my data"),
+        ("es", "no quiero dar mis datos"),
+        ("ar", "لا أريد أن أعطي معلوماتي"),
+    ],
+)
+def test_not_wanting_to_give_ones_data_is_a_no_to_consent(brain: Brain, lang: str, text: str) -> None:
+    # Not "erase" (which asks "really erase everything?" although nothing was kept yet), and not
+    # a question asked again: the person said no, and the bot stops and keeps nothing.
+    assert value(read(brain, text, lang, "consent"), "consent") is False
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
         ("fr", "oui j'accepte"),
         ("fr", "pas de souci"),
         ("en", "yes i agree"),

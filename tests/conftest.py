@@ -1,9 +1,10 @@
-"""Shared fixtures: the real data, the real engine, an embedded store, a fixed clock."""
+"""Shared fixtures: the real data, the real engine, an embedded store, a fixed clock, a real Redis
+Cluster (started once, only for the tests that ask for it)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from bot.core.clock import PARIS, FixedClock
 from bot.settings import Settings
 from bot.storage.sqlite import SqliteStore
 from tests.conversation import Conversation
+from tests.redis_cluster import running_cluster
 
 TODAY = dt.datetime(2026, 11, 26, 10, 0, tzinfo=PARIS)
 
@@ -38,3 +40,10 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
 @pytest.fixture
 def convo(brain: Brain, store: SqliteStore, clock: FixedClock) -> Conversation:
     return Conversation(brain.engine(store, clock), store)
+
+
+@pytest.fixture(scope="session")
+def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`redis+cluster://127.0.0.1:PORT`: three primaries of Debian's redis-server, for the session."""
+    with running_cluster(tmp_path_factory.mktemp("redis-cluster")) as url:
+        yield url

@@ -1,7 +1,8 @@
-"""One contract for every store: SQLite (a temporary file) and a real Redis at 127.0.0.1:6379.
+"""One contract for every store: SQLite (a temporary file), a real Redis at 127.0.0.1:6379, and a
+real Redis Cluster of three primaries (tests/redis_cluster.py, the `cluster_url` fixture).
 
 Redis tests use database 15 and a key prefix unique to the test; they delete only their own keys.
-They fail (not skip) when no Redis answers: CI starts one.
+They fail (not skip) when no Redis answers or no cluster can be started: CI installs and starts them.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.core.case import Case, Slots, UrgencyDecision
@@ -41,8 +43,9 @@ NOTE = "Je suis Fatima Benali, mon employeur menace de me licencier"
 class Backend:
     """Opens stores over one place (a SQLite file or a Redis prefix), with any keys."""
 
-    def __init__(self, kind: str, tmp_path: Path, redis: Redis | None) -> None:
+    def __init__(self, kind: str, tmp_path: Path, redis: Redis | None, url: str = REDIS_URL) -> None:
         self.kind = kind
+        self.url = url
         self.path = tmp_path / "store.db"
         self.prefix = f"triage-test-{uuid.uuid4().hex[:12]}"
         self.redis = redis
@@ -65,7 +68,7 @@ class Backend:
         if self.kind == "sqlite":
             store = SqliteStore(self.path, **options)
         else:
-            store = RedisStore.from_url(REDIS_URL, prefix=self.prefix, **options)
+            store = RedisStore.from_url(self.url, prefix=self.prefix, **options)
         self.opened.append(store)
         return store
 
@@ -134,10 +137,15 @@ async def _redis() -> Redis:
     return redis
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    redis = await _redis() if request.param == "redis" else None
-    found = Backend(request.param, tmp_path, redis)
+    if request.param == "redis-cluster":
+        url: str = request.getfixturevalue("cluster_url")
+        # The inspecting client (scan, type, get...) is a cluster client too: it visits every node.
+        inspector = RedisCluster.from_url(url.replace("redis+cluster://", "redis://"))
+        found = Backend(request.param, tmp_path, cast(Redis, inspector), url)
+    else:
+        found = Backend(request.param, tmp_path, await _redis() if request.param == "redis" else None)
     yield found
     await found.cleanup()
 

@@ -72,7 +72,8 @@ class Store(ConversationStore, ConcurrencyControl, Protocol):
 
 
 def open_store(url: str, settings: Settings | None = None) -> Store:
-    """`sqlite:///relative/or/absolute.db`, `sqlite:///:memory:`, `redis://host:port/db` (or rediss://).
+    """`sqlite:///relative/or/absolute.db`, `sqlite:///:memory:`, `redis://host:port/db` (or rediss://),
+    `redis+cluster://host:port` (a Redis Cluster, entered through any of its nodes).
 
     Keys, hash key, prefix and retention come from `settings`; without settings (tests, scripts)
     data is stored in clear with the demo hash key.
@@ -95,10 +96,11 @@ def open_store(url: str, settings: Settings | None = None) -> Store:
         return SqliteStore(
             url.removeprefix("sqlite:///"), cipher=cipher, hash_key=hash_key, retention=retention
         )
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if url.startswith(("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")):
         from bot.storage.redis import RedisStore
 
         return RedisStore.from_url(url, prefix=prefix, cipher=cipher, hash_key=hash_key, retention=retention)
     raise StoreUrlError(
-        f"unsupported STORE_URL scheme: {url.split(':', 1)[0]!r} (use sqlite:///path.db or redis://host:port/db)"
+        f"unsupported STORE_URL scheme: {url.split(':', 1)[0]!r}"
+        " (use sqlite:///path.db, redis://host:port/db or redis+cluster://host:port)"
     )

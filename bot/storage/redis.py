@@ -35,6 +35,7 @@ from typing import Any, Literal, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import RedisCluster
 
 from bot.core.case import Case
 from bot.core.conversation import ConversationState
@@ -158,6 +159,7 @@ _NO_TURNS: Mapping[str, _Turn] = MappingProxyType({})
 _TURNS: ContextVar[Mapping[str, _Turn]] = ContextVar("redis_turns", default=_NO_TURNS)
 
 LOCK_RETRY_SECONDS = 0.02
+CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
 
 
 class RedisStore:
@@ -192,7 +194,17 @@ class RedisStore:
 
     @classmethod
     def from_url(cls, url: str, *, max_connections: int = 50, **options: Any) -> RedisStore:
-        """A blocking pool: past `max_connections` callers wait instead of failing (protocols §4.7)."""
+        """`redis://host:port/db`: a blocking pool, past `max_connections` callers wait instead of
+        failing (protocols §4.7). `redis+cluster://host:port` (or `rediss+cluster://`): a Redis
+        Cluster, any of its nodes as the entry point; the client finds the others."""
+        if url.startswith(CLUSTER_SCHEMES):
+            scheme, rest = url.split("://", 1)
+            cluster = RedisCluster.from_url(
+                f"{scheme.removesuffix('+cluster')}://{rest}", max_connections=max_connections
+            )
+            # RedisCluster answers every command this store sends as Redis does, routed by key
+            # slot; the contract suite runs on both (tests/test_store_contract.py).
+            return cls(cast(Redis, cluster), **options)
         pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10)
         return cls(Redis.from_pool(pool), **options)
 

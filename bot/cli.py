@@ -77,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
         "rotate-keys", help="re-encrypt everything with the first of STORE_ENCRYPTION_KEYS"
     )
     rotate.set_defaults(run=_store_rotate_keys)
+    rehash = store_commands.add_parser(
+        "rehash",
+        help="move what was filed under STORE_PREVIOUS_HASH_KEY to STORE_HASH_KEY (with the service stopped)",
+    )
+    rehash.set_defaults(run=_store_rehash)
     purge = store_commands.add_parser("purge", help="apply the retention periods now (run it daily)")
     purge.set_defaults(run=_store_purge)
 
@@ -235,6 +240,30 @@ def _store_rotate_keys(args: argparse.Namespace, settings: Settings) -> int:
             await store.close()
 
     print(f"triage store rotate-keys: {asyncio.run(run())} value(s) re-encrypted with the current key.")
+    return 0
+
+
+def _store_rehash(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage import open_store
+
+    previous = settings.store_previous_hash_key.get_secret_value() if settings.store_previous_hash_key else ""
+    current = settings.store_hash_key.get_secret_value() if settings.store_hash_key else ""
+    if not previous or not current or previous == current:
+        print(
+            "triage store rehash: set STORE_PREVIOUS_HASH_KEY to the old key and STORE_HASH_KEY to the new"
+            " one (two different secrets)",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def run() -> int:
+        store = open_store(settings.store_url, settings)
+        try:
+            return await store.rehash(previous.encode("utf-8"))
+        finally:
+            await store.close()
+
+    print(f"triage store rehash: {asyncio.run(run())} entries moved to the current STORE_HASH_KEY.")
     return 0
 
 

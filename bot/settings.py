@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     store_hash_key: SecretStr | None = Field(
         default=None, description="Secret for the keyed hashes of phone numbers and chat ids in key names."
     )
+    store_previous_hash_key: SecretStr | None = Field(
+        default=None,
+        description="The STORE_HASH_KEY being replaced; read only by `triage store rehash`, which moves"
+        " what was filed under it to the current STORE_HASH_KEY.",
+    )
     store_key_prefix: str = Field(default="triage", description="Prefix of every Redis key of this bot.")
     conversation_ttl_days: int = Field(
         default=90, ge=1, description="A conversation's state is deleted this long after its last message."

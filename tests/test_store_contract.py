@@ -25,7 +25,7 @@ from bot.core.clock import PARIS, FixedClock
 from bot.core.conversation import ConversationState
 from bot.core.ports import Timer
 from bot.storage import Retention, Store, open_store
-from bot.storage.crypto import FieldCipher, StoreKeyError
+from bot.storage.crypto import FieldCipher, StoreKeyError, keyed_hash
 from bot.storage.redis import RedisStore
 from bot.storage.sqlite import SqliteStore
 
@@ -450,6 +450,40 @@ async def test_key_rotation(backend: Backend) -> None:
     assert [t.key for t in await new.due_timers(TODAY)] == [CONVERSATION]
     with pytest.raises(StoreKeyError):
         await backend.open(keys=(KEY_A,)).load_conversation(CONVERSATION)
+
+
+async def test_rehash_moves_everything_to_the_new_hash_key(backend: Backend) -> None:
+    old_key, new_key = b"hash key of last year", b"hash key of this year"
+    old = backend.open(hash_key=old_key, retention=Retention(abandoned_after=dt.timedelta(days=30)))
+    await _write_personal_data(old)
+    expected = await old.load_conversation(CONVERSATION)
+    old_names = set(await backend.key_names())
+
+    new = backend.open(hash_key=new_key, retention=Retention(abandoned_after=dt.timedelta(days=30)))
+    assert await new.load_conversation(CONVERSATION) is None, "another hash key finds nothing"
+    assert await new.rehash(old_key) == 4  # state, case, record, timer
+    assert await new.rehash(old_key) == 0, "a second run moves nothing"
+    assert await new.rehash(new_key) == 0
+
+    assert await new.load_conversation(CONVERSATION) == expected
+    assert [c.id for c in await new.cases_for_conversation(CONVERSATION)] == ["case-1"]
+    assert await new.get_case("case-1") == case("case-1")
+    assert await new.get_record("contact", CONVERSATION) == {"phone": PHONE, "note": NOTE}
+    [timer] = await new.due_timers(TODAY)
+    assert (timer.kind, timer.key) == ("reminder", CONVERSATION)
+    assert await new.claim_timer(timer)
+    async with new.conversation_lock(CONVERSATION):
+        pass
+    assert await old.load_conversation(CONVERSATION) is None, "nothing left under the old hashes"
+    assert await old.get_record("contact", CONVERSATION) is None
+    old_hashes = {keyed_hash(CONVERSATION, old_key), keyed_hash(f"reminder\x00{CONVERSATION}", old_key)}
+    names = await backend.key_names()
+    assert not [name for name in names if any(hashed in name for hashed in old_hashes)], names
+    assert set(names) != old_names
+    # The retention index moved too: the abandoned conversation is found and erased by the new key.
+    report = await new.purge(TODAY + dt.timedelta(days=31))
+    assert report.conversations_erased == 1
+    assert await new.cases_for_conversation(CONVERSATION) == []
 
 
 async def test_rotation_encrypts_data_written_in_clear(backend: Backend) -> None:

@@ -70,6 +70,11 @@ class Store(ConversationStore, ConcurrencyControl, Protocol):
         """Re-encrypt everything with the current (first) key; the number of values rewritten."""
         ...
 
+    async def rehash(self, old_hash_key: bytes) -> int:
+        """Move what was filed under keyed hashes of `old_hash_key` to the current hash key (the
+        service stopped); the number of entries moved."""
+        ...
+
 
 def open_store(url: str, settings: Settings | None = None) -> Store:
     """`sqlite:///relative/or/absolute.db`, `sqlite:///:memory:`, `redis://host:port/db` (or rediss://),

@@ -567,5 +567,92 @@ class RedisStore:
                         rewritten += await self._hreplace(keys=[name], args=[field, stored, rotated])
         return rewritten
 
+    async def rehash(self, old_hash_key: bytes) -> int:
+        """Move every entry filed under a keyed hash of `old_hash_key` to the hash of this store's
+        key: each conversation's keys (state, cases; a lock is dropped), the case pointers and the
+        active index, records and timers (each one's clear identifier is inside its encrypted
+        value). Run it with the service stopped: a conversation's keys are copied to their new
+        names (DUMP/RESTORE, the TTL kept; on a Cluster the new names are in another slot), then the
+        old ones deleted. Entries already under the new key are left alone, so a second run, or a
+        run after an interruption, moves only what is left. De-duplication keys are not moved: they
+        expire within days, and the engine remembers the ids it processed. Returns the number of
+        entries moved (a conversation's state and each of its cases count one each)."""
+        if old_hash_key == self._hash_key:
+            return 0
+        moved = 0
+        groups: dict[str, list[str]] = {}
+        opening = f"{self._p}:{{c:"
+        async for raw_name in self._redis.scan_iter(match=f"{opening}*", count=1000):
+            name = _text(raw_name)
+            groups.setdefault(name[len(opening) : name.index("}", len(opening))], []).append(name)
+        for hashed, names in groups.items():
+            identifier, has_state = await self._conversation_id(hashed)
+            if identifier is None or keyed_hash(identifier, old_hash_key) != hashed:
+                continue
+            new = self._hash(identifier)
+            for name in names:
+                if name.endswith(":lock"):
+                    await self._redis.delete(name)  # the service is stopped: nobody holds it
+                else:
+                    await self._move(name, name.replace(f"{opening}{hashed}}}", f"{opening}{new}}}", 1))
+            case_ids = [_text(member) for member in await self._redis.smembers(self._conv(new, "cases"))]
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for case_id in case_ids:
+                    pipe.set(self._key("case", case_id), f"{{c:{new}}}:case:{case_id}")
+                await pipe.execute()
+            score = await self._redis.zscore(self._key("idx", "active"), hashed)
+            if score is not None:
+                async with self._redis.pipeline(transaction=True) as pipe:
+                    pipe.zadd(self._key("idx", "active"), {new: score})
+                    pipe.zrem(self._key("idx", "active"), hashed)
+                    await pipe.execute()
+            moved += int(has_state) + len(case_ids)
+        async for raw_name in self._redis.scan_iter(match=f"{self._p}:rec:*", count=1000):
+            name = _text(raw_name)
+            async for field, stored in self._redis.hscan_iter(name, count=1000):
+                key = self._read_record(stored)[0]
+                if keyed_hash(key, old_hash_key) == _text(field):
+                    async with self._redis.pipeline(transaction=True) as pipe:
+                        pipe.hset(name, self._hash(key), stored)
+                        pipe.hdel(name, field)
+                        await pipe.execute()
+                    moved += 1
+        refs, due = self._key("{timers}", "refs"), self._key("{timers}", "due")
+        async for field, stored in self._redis.hscan_iter(refs, count=1000):
+            kind, key = json.loads(self._cipher.decrypt(stored))
+            if keyed_hash(f"{kind}\x00{key}", old_hash_key) != _text(field):
+                continue
+            member = self._timer_member(kind, key)
+            score = await self._redis.zscore(due, field)
+            async with self._redis.pipeline(transaction=True) as pipe:  # one slot: {timers}
+                pipe.hset(refs, member, stored)
+                pipe.hdel(refs, field)
+                if score is not None:
+                    pipe.zadd(due, {member: score})
+                    pipe.zrem(due, field)
+                await pipe.execute()
+            moved += 1
+        return moved
+
+    async def _conversation_id(self, hashed_id: str) -> tuple[str | None, bool]:
+        """The clear id of a conversation, from its state or else one of its cases; and whether
+        it has a state."""
+        stored = await self._redis.get(self._conv(hashed_id, "state"))
+        if stored:
+            return ConversationState.model_validate_json(self._cipher.decrypt(stored)).id, True
+        for member in await self._redis.smembers(self._conv(hashed_id, "cases")):
+            case_blob = await self._redis.get(self._conv(hashed_id, f"case:{_text(member)}"))
+            if case_blob:
+                return Case.model_validate_json(self._cipher.decrypt(case_blob)).conversation_id, False
+        return None, False
+
+    async def _move(self, source: str, target: str) -> None:
+        dumped = await self._redis.dump(source)
+        if dumped is None:
+            return
+        ttl_ms = await self._redis.pttl(source)
+        await self._redis.restore(target, max(ttl_ms, 0), dumped, replace=True)
+        await self._redis.delete(source)
+
     async def close(self) -> None:
         await self._redis.aclose()

@@ -410,5 +410,48 @@ class SqliteStore:
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return rewritten
 
+    async def rehash(self, old_hash_key: bytes) -> int:
+        """Move every entry filed under a keyed hash of `old_hash_key` to the hash of this store's
+        key: conversations, the cases' conversation column, records and timers (each one's clear
+        identifier is inside its encrypted value). One transaction; entries already under the new
+        key are left alone, so running it twice moves nothing the second time. De-duplication
+        entries are not moved: they expire within days, and the engine remembers the ids it
+        processed. Returns the number of entries moved."""
+        if old_hash_key == self._hash_key:
+            return 0
+        moved = 0
+
+        def rekeyed(identifier: str, stored: str) -> str | None:
+            """The new hash of an entry filed under the old key's hash of `identifier`, else None."""
+            return self._hash(identifier) if stored == keyed_hash(identifier, old_hash_key) else None
+
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            for hashed, blob in self._db.execute("SELECT id, state FROM conversations").fetchall():
+                state = ConversationState.model_validate_json(self._cipher.decrypt(blob))
+                if (new := rekeyed(state.id, hashed)) is not None:
+                    self._db.execute("UPDATE conversations SET id = ? WHERE id = ?", (new, hashed))
+                    moved += 1
+            rows = self._db.execute("SELECT id, conversation_id, data FROM cases WHERE conversation_id != ''")
+            for case_id, hashed, blob in rows.fetchall():
+                case = Case.model_validate_json(self._cipher.decrypt(blob))
+                if case.conversation_id and (new := rekeyed(case.conversation_id, hashed)) is not None:
+                    self._db.execute("UPDATE cases SET conversation_id = ? WHERE id = ?", (new, case_id))
+                    moved += 1
+            for kind, hashed, blob in self._db.execute("SELECT kind, key, data FROM records").fetchall():
+                if (new := rekeyed(self._read_record(blob)[0], hashed)) is not None:
+                    self._db.execute(
+                        "UPDATE records SET key = ? WHERE kind = ? AND key = ?", (new, kind, hashed)
+                    )
+                    moved += 1
+            for kind, hashed, ref in self._db.execute("SELECT kind, key, ref FROM timers").fetchall():
+                if (new := rekeyed(str(json.loads(self._cipher.decrypt(ref))), hashed)) is not None:
+                    self._db.execute(
+                        "UPDATE timers SET key = ? WHERE kind = ? AND key = ?", (new, kind, hashed)
+                    )
+                    moved += 1
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return moved
+
     async def close(self) -> None:
         self._db.close()

@@ -66,10 +66,20 @@ OPENINGS: dict[str, list[str]] = {
         "salam 3andi mochkil m3a lprefecture",
         "slm khouya ma l9itch rendez-vous",
         "wach kayn chi 7al l lwra9",
+        "bghit n3ref chno ndir",
+        "3afak 3awni",
     ],
 }
 # Too short or shared by several languages: the bot asks rather than guesses.
 AMBIGUOUS = ["ok", "oui", "salam", "hi", "no", "Lyon", "93", "merci", "si", "2", "ok merci", "", "?!"]
+
+# Keyboard mashing and pasted codes put digits between letters as Arabizi does: not a language.
+NONSENSE = [
+    "xk3jd q9wlz p2mz",
+    "jfjf8djd 9ek3kd",
+    "0yF5LR47H5FdCeiKLFqr2MZwoUIKtkNiUD/aAj+H3Gx7b5Wq9QzT2mKp",
+    "kEwdg/0ny6XdnNp68rzmQc0JM8Eh/LywHBi7ujim",
+]
 
 SWITCHES: list[tuple[str, str, str]] = [
     # (language of the conversation, message, language asked for)
@@ -106,6 +116,11 @@ def test_a_first_message_is_read_in_its_language(detector: LanguageDetector, lan
 @pytest.mark.parametrize("text", AMBIGUOUS)
 def test_a_short_or_shared_message_is_not_guessed(detector: LanguageDetector, text: str) -> None:
     assert detector.detect(text) is None
+
+
+@pytest.mark.parametrize("text", NONSENSE)
+def test_nonsense_with_digits_is_not_taken_for_arabizi(detector: LanguageDetector, text: str) -> None:
+    assert detector.detect(text) != "ar"
 
 
 def test_the_openings_are_not_training_phrases(data: NluData) -> None:

@@ -25,9 +25,17 @@ _LATIN_LETTERS = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _ARABIZI = re.compile(
     r"(?<![\w])(?:[a-z]+[235679][a-z]+|[235679](?!(?:e|er|ere|eme|ieme|th|st|nd|rd|o|a)\b)[a-z]{2,})"
 )
+# A word that can be Arabizi: letters and the digits Arabizi uses, at least one vowel, short.
+# Keyboard mashing and pasted codes ("xk3jd q9wlz", base64) also put digits between letters;
+# they have no vowel, other digits, or no end.
+_ARABIZI_WORD = re.compile(r"(?=[a-z235679]*[aeiouy])[a-z235679]{2,12}")
+_TOKENS = re.compile(r"[A-Za-z0-9]+")
+_CASE_CHANGE = re.compile(r"[a-z][A-Z]")
 # Short messages ("ok", "salam") are guessed badly by any model; ask instead.
 MIN_LETTERS = 6
 MIN_CONFIDENCE = 0.75
+# Arabizi words count only where the model finds Arabic plausible at all.
+ARABIZI_MIN_PROBABILITY = 0.25
 
 
 class LanguageDetector:
@@ -51,14 +59,31 @@ class LanguageDetector:
             return "ar"
         if latin < MIN_LETTERS:
             return None
-        arabizi = len(_ARABIZI.findall(fold(text))) if "ar" in self.languages else 0
+        folded = fold(text)
+        probabilities = self._scorer.probabilities(folded)
+        arabizi = 0
+        if "ar" in self.languages:
+            plausible = probabilities[self._scorer.classes.index("ar")] >= ARABIZI_MIN_PROBABILITY
+            arabizi = _arabizi_words(text) if plausible else 0
         if arabizi >= 2:
-            return "ar"
-        probabilities = self._scorer.probabilities(fold(text))
+            return "ar"  # the model is often unsure of Arabizi: few examples, many spellings
         best = int(np.argmax(probabilities))
-        if float(probabilities[best]) < MIN_CONFIDENCE:
-            return "ar" if arabizi else None
-        return self._scorer.classes[best]
+        if float(probabilities[best]) >= MIN_CONFIDENCE:
+            return self._scorer.classes[best]
+        return "ar" if arabizi else None
+
+
+def _arabizi_words(text: str) -> int:
+    """How many words look like Arabizi ("3andi", "m3a", "l9itch", "wa7ed"). A word whose case
+    changes inside it ("LywHBi7ujim") is a pasted code, not something a person typed."""
+    count = 0
+    for word in _TOKENS.findall(text):
+        if _CASE_CHANGE.search(word):
+            continue
+        lowered = word.lower()
+        if _ARABIZI_WORD.fullmatch(lowered) and _ARABIZI.search(lowered):
+            count += 1
+    return count
 
 
 def _phrases(data: NluData, lang: str) -> list[str]:

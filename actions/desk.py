@@ -301,6 +301,29 @@ async def bump_roster_version(store: RecordStore) -> None:
     await store.put_record(RECORD_ROSTER_VERSION, "current", {"version": secrets.token_hex(8)})
 
 
+async def rebind_addresses(store: RecordStore, key: bytes) -> int:
+    """Bind every volunteer's addresses again under `key` (the roster's, then those registered);
+    the number of bindings. For after `triage store rehash`: the key of `address_hash` derives
+    from STORE_HASH_KEY, and the bindings made with the old one match no sender any more."""
+    for binding in await store.list_records(RECORD_ADDRESS):
+        await store.delete_record(RECORD_ADDRESS, str(binding["key"]))
+    bound: dict[str, dict[str, str]] = {}
+    for volunteer in await load_roster(store):
+        for address in _inbound_addresses(volunteer):
+            digest = address_hash(key, address)
+            bound[digest] = {"key": digest, "volunteer_id": volunteer.id, "source": "roster"}
+    for contact in await store.list_records(RECORD_CONTACT):  # a registration wins over the roster
+        volunteer_id = str(contact["volunteer_id"])
+        for registered in contact["addresses"]:
+            address = Address(channel=registered["channel"], recipient=registered["recipient"])
+            digest = address_hash(key, address)
+            bound[digest] = {"key": digest, "volunteer_id": volunteer_id, "source": "registered"}
+    for digest, binding in bound.items():
+        await store.put_record(RECORD_ADDRESS, digest, binding)
+    await bump_roster_version(store)
+    return len(bound)
+
+
 @dataclass(frozen=True)
 class RosterChange:
     added: list[str]

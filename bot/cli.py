@@ -256,14 +256,25 @@ def _store_rehash(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
 
-    async def run() -> int:
+    async def run() -> tuple[int, int]:
+        from actions.desk import rebind_addresses
+        from bot.app import desk_address_key
+
         store = open_store(settings.store_url, settings)
         try:
-            return await store.rehash(previous.encode("utf-8"))
+            moved = await store.rehash(previous.encode("utf-8"))
+            # The desk's hashes of volunteer addresses derive from the hash key too.
+            address_key = desk_address_key(settings)
+            assert address_key is not None  # STORE_HASH_KEY is set (checked above)
+            return moved, await rebind_addresses(store, address_key)
         finally:
             await store.close()
 
-    print(f"triage store rehash: {asyncio.run(run())} entries moved to the current STORE_HASH_KEY.")
+    moved, bound = asyncio.run(run())
+    print(
+        f"triage store rehash: {moved} entries moved to the current STORE_HASH_KEY;"
+        f" {bound} volunteer addresses bound again."
+    )
     return 0
 
 

@@ -9,12 +9,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pydantic import SecretStr
+
+from actions.desk import RECORD_ADDRESS, RECORD_CONTACT, address_hash, replace_roster
+from actions.volunteers import load_volunteers
+from bot.app import desk_address_key
 from bot.core.clock import PARIS
 from bot.core.conversation import ConversationState
+from bot.core.messages import Address
+from bot.settings import Settings
 from bot.storage.crypto import FieldCipher
 from bot.storage.sqlite import SqliteStore
 
 REPO = Path(__file__).resolve().parents[1]
+DEMO_ROSTER = REPO / "data" / "demo" / "volunteers.csv"
 KEY = FieldCipher.generate_key()
 CONVERSATION = "sms:+33612345678"
 NOW = dt.datetime(2026, 12, 6, 10, 0, tzinfo=PARIS)
@@ -35,22 +43,46 @@ def rehash(db: Path, **settings: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def test_rehash_moves_the_store_to_the_new_hash_key(tmp_path: Path) -> None:
+def address_key(secret: str) -> bytes:
+    key = desk_address_key(Settings(store_hash_key=SecretStr(secret)))
+    assert key is not None
+    return key
+
+
+async def volunteer_for(store: SqliteStore, secret: str, sender: Address) -> str | None:
+    """The desk's lookup of who writes (`HandoffDesk.volunteer_for`), with the key of `secret`."""
+    binding = await store.get_record(RECORD_ADDRESS, address_hash(address_key(secret), sender))
+    return None if binding is None else str(binding["volunteer_id"])
+
+
+async def test_rehash_moves_the_store_and_the_volunteers_to_the_new_hash_key(tmp_path: Path) -> None:
     db = tmp_path / "store.db"
     old = SqliteStore(db, cipher=FieldCipher([KEY]), hash_key=b"old secret")
     state = ConversationState(id=CONVERSATION, channel="sms", created_at=NOW, updated_at=NOW)
     await old.save_conversation(state)
+    await replace_roster(old, load_volunteers(DEMO_ROSTER), address_key("old secret"))
+    registered = Address(channel="telegram", recipient="555000111")  # as a registration leaves it
+    await old.put_record(
+        RECORD_CONTACT,
+        "demo-93-01",
+        {"volunteer_id": "demo-93-01", "addresses": [{"channel": "telegram", "recipient": "555000111"}]},
+    )
+    from_roster = Address(channel="sms", recipient="+33600000002")
     await old.close()
 
     done = rehash(db, STORE_HASH_KEY="new secret", STORE_PREVIOUS_HASH_KEY="old secret")
     assert done.returncode == 0, done.stderr
-    assert "1 entries moved" in done.stdout
+    assert "entries moved" in done.stdout  # the conversation, the roster's records, the rest
+    assert "volunteer addresses bound again" in done.stdout
     assert "612345678" not in done.stdout + done.stderr
 
     new = SqliteStore(db, cipher=FieldCipher([KEY]), hash_key=b"new secret")
     try:
         found = await new.load_conversation(CONVERSATION)
         assert found is not None and found.id == CONVERSATION
+        assert await volunteer_for(new, "new secret", from_roster) == "demo-paris-02"
+        assert await volunteer_for(new, "new secret", registered) == "demo-93-01"
+        assert await volunteer_for(new, "old secret", from_roster) is None
     finally:
         await new.close()
 

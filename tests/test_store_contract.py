@@ -311,6 +311,22 @@ async def test_two_workers_claim_each_timer_exactly_once(backend: Backend) -> No
 # -- concurrency ------------------------------------------------------------------------------------
 
 
+async def test_a_burst_of_turns_waits_for_connections_instead_of_failing(backend: Backend) -> None:
+    # More turns at once than the Redis client's connections (50): callers wait for one. The
+    # cluster client failed these with MaxConnectionsError before it was made to wait too.
+    store = backend.open()
+    people = [f"telegram:{700_000 + number}" for number in range(300)]
+
+    async def turn(conversation_id: str) -> None:
+        async with store.conversation_lock(conversation_id):
+            loaded = await store.load_conversation(conversation_id)
+            await store.save_conversation(loaded or state(conversation_id))
+
+    await asyncio.gather(*(turn(person) for person in people))
+    loaded = await asyncio.gather(*(store.load_conversation(person) for person in people))
+    assert [found.id if found else None for found in loaded] == people
+
+
 async def test_conversation_lock_is_mutually_exclusive(backend: Backend) -> None:
     workers = [backend.open(), backend.open()]
     events: list[str] = []
@@ -484,6 +500,51 @@ async def test_rehash_moves_everything_to_the_new_hash_key(backend: Backend) -> 
     report = await new.purge(TODAY + dt.timedelta(days=31))
     assert report.conversations_erased == 1
     assert await new.cases_for_conversation(CONVERSATION) == []
+
+
+async def test_rehash_after_the_service_ran_with_the_new_key_keeps_the_newer_state_and_all_cases(
+    backend: Backend,
+) -> None:
+    old_key, new_key = b"hash key of last year", b"hash key of this year"
+    old, new = backend.open(hash_key=old_key), backend.open(hash_key=new_key)
+    await old.save_conversation(state(slots=Slots(commune="Bobigny")))
+    await old.save_case(case("case-1"))
+    later = TODAY + dt.timedelta(hours=1)
+    await new.save_conversation(state(at=later, slots=Slots(commune="Lyon")))  # the person wrote again
+    await new.save_case(case("case-2", at=later))
+    await new.rehash(old_key)
+    kept = await new.load_conversation(CONVERSATION)
+    assert kept is not None and kept.slots.commune == "Lyon", "the newer state stays"
+    assert [c.id for c in await new.cases_for_conversation(CONVERSATION)] == ["case-1", "case-2"]
+    assert await new.get_case("case-1") == case("case-1")
+    assert await old.load_conversation(CONVERSATION) is None
+
+
+async def test_rehash_started_again_after_an_interruption_finishes_the_move(redis_backend: Backend) -> None:
+    """What a crash half-way leaves: every key of the conversation copied to the new hash, some
+    of the old ones deleted (state, set of cases) and others not, the pointers still old."""
+    backend = redis_backend
+    assert backend.redis is not None
+    old_key, new_key = b"hash key of last year", b"hash key of this year"
+    old = backend.open(hash_key=old_key)
+    await _write_personal_data(old)
+    await old.save_case(case("case-2"))
+    old_hash, new_hash = keyed_hash(CONVERSATION, old_key), keyed_hash(CONVERSATION, new_key)
+    async for raw in backend.redis.scan_iter(match=f"{backend.prefix}:{{c:{old_hash}}}:*"):
+        dumped = await backend.redis.dump(raw)
+        assert dumped is not None
+        await backend.redis.restore(raw.decode().replace(old_hash, new_hash), 0, dumped, replace=True)
+    for suffix in ("state", "cases"):
+        await backend.redis.delete(f"{backend.prefix}:{{c:{old_hash}}}:{suffix}")
+
+    new = backend.open(hash_key=new_key)
+    await new.rehash(old_key)
+    assert [c.id for c in await new.cases_for_conversation(CONVERSATION)] == ["case-1", "case-2"]
+    assert await new.get_case("case-1") == case("case-1"), "the pointers follow"
+    assert await new.get_case("case-2") == case("case-2")
+    names = await backend.key_names()
+    assert not [name for name in names if old_hash in name]
+    assert await new.rehash(old_key) == 0
 
 
 async def test_rotation_encrypts_data_written_in_clear(backend: Backend) -> None:

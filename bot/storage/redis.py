@@ -162,6 +162,32 @@ LOCK_RETRY_SECONDS = 0.02
 CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
 
 
+class _WaitingCluster(RedisCluster):
+    """A cluster client that waits for a free connection, as the single server's blocking pool
+    does: redis-py's cluster client raises MaxConnectionsError instead, which under a burst turned
+    messages into errors. At most `max_connections` commands or pipelines are in flight, so no node
+    is asked for more connections than that (a pipeline takes at most one per node)."""
+
+    def __init__(self, *, max_connections: int = 50, **kwargs: Any) -> None:
+        super().__init__(max_connections=max_connections, **kwargs)
+        self._in_flight = asyncio.Semaphore(max_connections)
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._in_flight:
+            return await super().execute_command(*args, **kwargs)
+
+    def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> Any:
+        pipe = super().pipeline(transaction, shard_hint)
+        execute = pipe.execute
+
+        async def waiting_execute(*args: Any, **kwargs: Any) -> Any:
+            async with self._in_flight:
+                return await execute(*args, **kwargs)
+
+        pipe.execute = waiting_execute  # type: ignore[method-assign]
+        return pipe
+
+
 class RedisStore:
     """`ConversationStore` + `ConcurrencyControl` on Redis (redis-py asyncio)."""
 
@@ -199,7 +225,7 @@ class RedisStore:
         Cluster, any of its nodes as the entry point; the client finds the others."""
         if url.startswith(CLUSTER_SCHEMES):
             scheme, rest = url.split("://", 1)
-            cluster = RedisCluster.from_url(
+            cluster = _WaitingCluster.from_url(
                 f"{scheme.removesuffix('+cluster')}://{rest}", max_connections=max_connections
             )
             # RedisCluster answers every command this store sends as Redis does, routed by key
@@ -571,12 +597,15 @@ class RedisStore:
         """Move every entry filed under a keyed hash of `old_hash_key` to the hash of this store's
         key: each conversation's keys (state, cases; a lock is dropped), the case pointers and the
         active index, records and timers (each one's clear identifier is inside its encrypted
-        value). Run it with the service stopped: a conversation's keys are copied to their new
-        names (DUMP/RESTORE, the TTL kept; on a Cluster the new names are in another slot), then the
-        old ones deleted. Entries already under the new key are left alone, so a second run, or a
-        run after an interruption, moves only what is left. De-duplication keys are not moved: they
-        expire within days, and the engine remembers the ids it processed. Returns the number of
-        entries moved (a conversation's state and each of its cases count one each)."""
+        value). Run it with the service stopped. A conversation's keys are copied to their new
+        names (DUMP/RESTORE, the TTL kept; on a Cluster the new names are in another slot), the
+        pointers and the index moved to the copies, and only then the old keys deleted: an
+        interruption leaves the old keys in place, and the next run does that conversation again.
+        Entries already under the new key are left alone. If a conversation has a state under both
+        keys (the service ran with the new key before this), the newer one is kept and the cases
+        of both are. De-duplication keys are not moved: they expire within days, and the engine
+        remembers the ids it processed. Returns the number of entries moved (a conversation's
+        state and each of its cases count one each)."""
         if old_hash_key == self._hash_key:
             return 0
         moved = 0
@@ -586,27 +615,10 @@ class RedisStore:
             name = _text(raw_name)
             groups.setdefault(name[len(opening) : name.index("}", len(opening))], []).append(name)
         for hashed, names in groups.items():
-            identifier, has_state = await self._conversation_id(hashed)
+            identifier = await self._conversation_id(hashed, names)
             if identifier is None or keyed_hash(identifier, old_hash_key) != hashed:
                 continue
-            new = self._hash(identifier)
-            for name in names:
-                if name.endswith(":lock"):
-                    await self._redis.delete(name)  # the service is stopped: nobody holds it
-                else:
-                    await self._move(name, name.replace(f"{opening}{hashed}}}", f"{opening}{new}}}", 1))
-            case_ids = [_text(member) for member in await self._redis.smembers(self._conv(new, "cases"))]
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for case_id in case_ids:
-                    pipe.set(self._key("case", case_id), f"{{c:{new}}}:case:{case_id}")
-                await pipe.execute()
-            score = await self._redis.zscore(self._key("idx", "active"), hashed)
-            if score is not None:
-                async with self._redis.pipeline(transaction=True) as pipe:
-                    pipe.zadd(self._key("idx", "active"), {new: score})
-                    pipe.zrem(self._key("idx", "active"), hashed)
-                    await pipe.execute()
-            moved += int(has_state) + len(case_ids)
+            moved += await self._rehash_conversation(hashed, self._hash(identifier), names)
         async for raw_name in self._redis.scan_iter(match=f"{self._p}:rec:*", count=1000):
             name = _text(raw_name)
             async for field, stored in self._redis.hscan_iter(name, count=1000):
@@ -634,25 +646,68 @@ class RedisStore:
             moved += 1
         return moved
 
-    async def _conversation_id(self, hashed_id: str) -> tuple[str | None, bool]:
-        """The clear id of a conversation, from its state or else one of its cases; and whether
-        it has a state."""
+    async def _rehash_conversation(self, old: str, new: str, names: list[str]) -> int:
+        """Copy one conversation's keys from hash `old` to `new`, re-point, then delete the old."""
+        moved = 0
+        new_state = self._conv(new, "state")
+        case_ids: set[str] = set()
+        for name in names:
+            suffix = name.split("}:", 1)[1]
+            if suffix == "state":
+                if not await self._newer_state_exists(name, new_state):
+                    await self._copy(name, new_state)
+                    moved += 1
+            elif suffix == "cases":
+                members = {_text(member) for member in await self._redis.smembers(name)}
+                if members:  # a union: cases filed under the new key meanwhile are kept
+                    await self._redis.sadd(self._conv(new, "cases"), *members)
+                case_ids |= members
+            elif suffix.startswith("case:"):
+                await self._copy(name, self._conv(new, suffix))
+                case_ids.add(suffix.removeprefix("case:"))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for case_id in sorted(case_ids):
+                pipe.set(self._key("case", case_id), f"{{c:{new}}}:case:{case_id}")
+            await pipe.execute()
+        score = await self._redis.zscore(self._key("idx", "active"), old)
+        if score is not None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(self._key("idx", "active"), {new: score}, gt=True)
+                pipe.zrem(self._key("idx", "active"), old)
+                await pipe.execute()
+        await self._redis.delete(*names)  # one slot: the old hash tag
+        return moved + len(case_ids)
+
+    async def _newer_state_exists(self, old_state: str, new_state: str) -> bool:
+        """Whether a state written under the new key is at least as recent as the old one."""
+        newer = await self._redis.get(new_state)
+        if not newer:
+            return False
+        older = await self._redis.get(old_state)
+        if not older:
+            return True
+        kept = ConversationState.model_validate_json(self._cipher.decrypt(newer))
+        moving = ConversationState.model_validate_json(self._cipher.decrypt(older))
+        return kept.updated_at >= moving.updated_at
+
+    async def _conversation_id(self, hashed_id: str, names: Sequence[str]) -> str | None:
+        """The clear id of a conversation, from its state or else any of its cases."""
         stored = await self._redis.get(self._conv(hashed_id, "state"))
         if stored:
-            return ConversationState.model_validate_json(self._cipher.decrypt(stored)).id, True
-        for member in await self._redis.smembers(self._conv(hashed_id, "cases")):
-            case_blob = await self._redis.get(self._conv(hashed_id, f"case:{_text(member)}"))
-            if case_blob:
-                return Case.model_validate_json(self._cipher.decrypt(case_blob)).conversation_id, False
-        return None, False
+            return ConversationState.model_validate_json(self._cipher.decrypt(stored)).id
+        for name in names:
+            if ":case:" in name.rsplit("}", 1)[1]:
+                case_blob = await self._redis.get(name)
+                if case_blob:
+                    return Case.model_validate_json(self._cipher.decrypt(case_blob)).conversation_id
+        return None
 
-    async def _move(self, source: str, target: str) -> None:
+    async def _copy(self, source: str, target: str) -> None:
         dumped = await self._redis.dump(source)
-        if dumped is None:
-            return
         ttl_ms = await self._redis.pttl(source)
+        if dumped is None or ttl_ms == -2:  # gone meanwhile (expired)
+            return
         await self._redis.restore(target, max(ttl_ms, 0), dumped, replace=True)
-        await self._redis.delete(source)
 
     async def close(self) -> None:
         await self._redis.aclose()

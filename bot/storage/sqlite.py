@@ -414,7 +414,9 @@ class SqliteStore:
         """Move every entry filed under a keyed hash of `old_hash_key` to the hash of this store's
         key: conversations, the cases' conversation column, records and timers (each one's clear
         identifier is inside its encrypted value). One transaction; entries already under the new
-        key are left alone, so running it twice moves nothing the second time. De-duplication
+        key are left alone, so running it twice moves nothing the second time. A conversation with a
+        state under both keys (the service ran with the new key first) keeps the newer state and
+        the cases of both. De-duplication
         entries are not moved: they expire within days, and the engine remembers the ids it
         processed. Returns the number of entries moved."""
         if old_hash_key == self._hash_key:
@@ -429,9 +431,17 @@ class SqliteStore:
             self._db.execute("BEGIN IMMEDIATE")
             for hashed, blob in self._db.execute("SELECT id, state FROM conversations").fetchall():
                 state = ConversationState.model_validate_json(self._cipher.decrypt(blob))
-                if (new := rekeyed(state.id, hashed)) is not None:
-                    self._db.execute("UPDATE conversations SET id = ? WHERE id = ?", (new, hashed))
-                    moved += 1
+                if (new := rekeyed(state.id, hashed)) is None:
+                    continue
+                # A state under both keys (the service ran with the new key first): the newer stays.
+                query = "SELECT updated_at FROM conversations WHERE id = ?"
+                there = self._db.execute(query, (new,)).fetchone()
+                if there is not None and there[0] >= _utc(state.updated_at):
+                    self._db.execute("DELETE FROM conversations WHERE id = ?", (hashed,))
+                    continue
+                self._db.execute("DELETE FROM conversations WHERE id = ?", (new,))
+                self._db.execute("UPDATE conversations SET id = ? WHERE id = ?", (new, hashed))
+                moved += 1
             rows = self._db.execute("SELECT id, conversation_id, data FROM cases WHERE conversation_id != ''")
             for case_id, hashed, blob in rows.fetchall():
                 case = Case.model_validate_json(self._cipher.decrypt(blob))

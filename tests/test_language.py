@@ -67,7 +67,12 @@ OPENINGS: dict[str, list[str]] = {
         "slm khouya ma l9itch rendez-vous",
         "wach kayn chi 7al l lwra9",
         "bghit n3ref chno ndir",
-        "3afak 3awni",
+        "3afak 3awnouni f had lmochkil",
+        # darija in Latin letters with French words in it, as people write
+        "salam 3andi un problème avec la préfecture ma3rftch chno ndir",
+        "slt 3afak j'ai besoin d'aide m3a titre de séjour",
+        "ya5i 3ndi problème m3a la préfecture",
+        "salam nchallah labas 3ndi question 3la naturalisation",
     ],
 }
 # Too short or shared by several languages: the bot asks rather than guesses.

@@ -31,10 +31,11 @@ _ARABIZI = re.compile(
 _ARABIZI_WORD = re.compile(r"(?=[a-z235679]*[aeiouy])[a-z235679]{2,12}")
 _TOKENS = re.compile(r"[A-Za-z0-9]+")
 _CASE_CHANGE = re.compile(r"[a-z][A-Z]")
+_ARABIZI_DIGIT = re.compile(r"[235679]")
 # Short messages ("ok", "salam") are guessed badly by any model; ask instead.
 MIN_LETTERS = 6
 MIN_CONFIDENCE = 0.75
-# Arabizi words count only where the model finds Arabic plausible at all.
+# Arabizi-shaped words count only where the model finds Arabic plausible, or one is a known word.
 ARABIZI_MIN_PROBABILITY = 0.25
 
 
@@ -51,6 +52,15 @@ class LanguageDetector:
 
         with threadpool_limits(limits=1):
             self._scorer = Scorer.of(build_pipeline().fit(texts, labels))
+        # The Arabizi words of the Arabic data ("3andi", "m3a", "l7bs"): one of them is enough to
+        # trust the other Arabizi-shaped words of a message the model reads as French
+        # ("salam 3andi un problème avec la préfecture").
+        self._arabizi_known = frozenset(
+            word
+            for phrase in (_phrases(data, "ar") if "ar" in self.languages else [])
+            for word in _TOKENS.findall(fold(phrase))
+            if _ARABIZI_DIGIT.search(word) and _LATIN_LETTERS.search(word)
+        )
 
     def detect(self, text: str) -> str | None:
         arabic = len(_ARABIC_LETTERS.findall(text))
@@ -63,8 +73,9 @@ class LanguageDetector:
         probabilities = self._scorer.probabilities(folded)
         arabizi = 0
         if "ar" in self.languages:
+            words, known = _arabizi_words(text, self._arabizi_known)
             plausible = probabilities[self._scorer.classes.index("ar")] >= ARABIZI_MIN_PROBABILITY
-            arabizi = _arabizi_words(text) if plausible else 0
+            arabizi = words if plausible or known else 0
         if arabizi >= 2:
             return "ar"  # the model is often unsure of Arabizi: few examples, many spellings
         best = int(np.argmax(probabilities))
@@ -73,17 +84,21 @@ class LanguageDetector:
         return "ar" if arabizi else None
 
 
-def _arabizi_words(text: str) -> int:
-    """How many words look like Arabizi ("3andi", "m3a", "l9itch", "wa7ed"). A word whose case
-    changes inside it ("LywHBi7ujim") is a pasted code, not something a person typed."""
-    count = 0
+def _arabizi_words(text: str, known: frozenset[str]) -> tuple[int, int]:
+    """(words that look like Arabizi, words of them that the Arabic data has). Shaped like
+    Arabizi: short, a vowel, digits between letters ("3andi", "m3a", "l9itch", "wa7ed"); known
+    words count whatever their shape ("ms7", "l7bs"). A word whose case changes inside it
+    ("LywHBi7ujim") is a pasted code, not something a person typed."""
+    shaped = found = 0
     for word in _TOKENS.findall(text):
         if _CASE_CHANGE.search(word):
             continue
         lowered = word.lower()
-        if _ARABIZI_WORD.fullmatch(lowered) and _ARABIZI.search(lowered):
-            count += 1
-    return count
+        if lowered in known:
+            shaped, found = shaped + 1, found + 1
+        elif _ARABIZI_WORD.fullmatch(lowered) and _ARABIZI.search(lowered):
+            shaped += 1
+    return shaped, found
 
 
 def _phrases(data: NluData, lang: str) -> list[str]:

@@ -26,7 +26,7 @@ from bot.understanding.values import ValueClassifier
 logger = logging.getLogger(__name__)
 
 # Bump when the shape of the models or of their training changes.
-MODEL_FORMAT = "4"
+MODEL_FORMAT = "5"
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,14 @@ these paths sends some, so a key outside its hash tag fails here and nowhere els
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sys
 import uuid
 from pathlib import Path
 
 import aiohttp
 
+from bot.core.conversation import ConversationState
 from bot.core.messages import InboundMessage
 from bot.queue import RedisQueue
 from bot.storage.crypto import FieldCipher
@@ -128,3 +130,37 @@ async def _load(url: str, prefix: str, conversation: str) -> object:
         return await store.load_conversation(conversation)
     finally:
         await store.close()
+
+
+async def test_turns_redirected_by_moved_finish_when_every_connection_is_taken(cluster_url: str) -> None:
+    """A resharding or a failover moves a slot: Redis answers MOVED, and redis-py resends the
+    redirected part of a pipeline while the pipeline still holds its connection slot. With all
+    slots taken, a client that made that resend wait for a second slot hung for good."""
+    prefix = f"test-cluster-{uuid.uuid4().hex[:10]}"
+    store = RedisStore.from_url(cluster_url, prefix=prefix, max_connections=5)
+    client = store.client
+    await client.initialize()  # type: ignore[attr-defined]
+    # Make the client believe the active index's slot is on another node: its next writes there
+    # get MOVED from the real server, as after a resharding.
+    index = f"{prefix}:idx:active"
+    nodes = client.nodes_manager  # type: ignore[attr-defined]
+    slot = client.keyslot(index)  # type: ignore[attr-defined]
+    right = nodes.slots_cache[slot][0]
+    nodes.slots_cache[slot] = [next(node for node in client.get_primaries() if node.name != right.name)]  # type: ignore[attr-defined]
+    people = [f"telegram:{800_000 + number}" for number in range(50)]
+
+    async def turn(conversation_id: str) -> None:
+        async with store.conversation_lock(conversation_id):
+            await store.save_conversation(state_for(conversation_id))
+
+    try:
+        await asyncio.wait_for(asyncio.gather(*(turn(person) for person in people)), 30)
+        loaded = await asyncio.gather(*(store.load_conversation(person) for person in people))
+        assert [found.id if found else None for found in loaded] == people
+    finally:
+        await store.close()
+
+
+def state_for(conversation_id: str) -> ConversationState:
+    now = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC)
+    return ConversationState(id=conversation_id, channel="telegram", created_at=now, updated_at=now)

@@ -162,26 +162,50 @@ LOCK_RETRY_SECONDS = 0.02
 CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
 
 
+# The cluster clients whose connection slot this task holds (see `_WaitingCluster._slot`).
+_SLOTS_HELD: ContextVar[frozenset[int]] = ContextVar("cluster_slots_held", default=frozenset())
+
+
 class _WaitingCluster(RedisCluster):
     """A cluster client that waits for a free connection, as the single server's blocking pool
     does: redis-py's cluster client raises MaxConnectionsError instead, which under a burst turned
-    messages into errors. At most `max_connections` commands or pipelines are in flight, so no node
-    is asked for more connections than that (a pipeline takes at most one per node)."""
+    messages into errors. At most `max_connections` operations (a command, a pipeline, a WATCH
+    transaction) are in flight, so no node is asked for more connections than that (a pipeline
+    takes at most one per node). An operation that holds a slot never waits for a second one: a
+    pipeline redirected by MOVED or ASK resends through `execute_command`, and a transaction's
+    WATCHed reads run before its EXEC; waiting there would deadlock a full client."""
 
     def __init__(self, *, max_connections: int = 50, **kwargs: Any) -> None:
         super().__init__(max_connections=max_connections, **kwargs)
         self._in_flight = asyncio.Semaphore(max_connections)
 
-    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        held = _SLOTS_HELD.get()
+        if id(self) in held:
+            yield
+            return
         async with self._in_flight:
+            token = _SLOTS_HELD.set(held | {id(self)})
+            try:
+                yield
+            finally:
+                _SLOTS_HELD.reset(token)
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._slot():
             return await super().execute_command(*args, **kwargs)
+
+    async def transaction(self, func: Any, *watches: Any, **kwargs: Any) -> Any:
+        async with self._slot():
+            return await super().transaction(func, *watches, **kwargs)
 
     def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> Any:
         pipe = super().pipeline(transaction, shard_hint)
         execute = pipe.execute
 
         async def waiting_execute(*args: Any, **kwargs: Any) -> Any:
-            async with self._in_flight:
+            async with self._slot():
                 return await execute(*args, **kwargs)
 
         pipe.execute = waiting_execute  # type: ignore[method-assign]

@@ -520,6 +520,40 @@ async def test_rehash_after_the_service_ran_with_the_new_key_keeps_the_newer_sta
     assert await old.load_conversation(CONVERSATION) is None
 
 
+async def test_rehash_keeps_what_the_service_changed_under_the_new_key(backend: Backend) -> None:
+    """The service ran with the new key before the rehash: a case closed, another anonymised, a
+    record and a timer written again. The rehash must not bring the old copies back."""
+    old_key, new_key = b"hash key of last year", b"hash key of this year"
+    old = backend.open(hash_key=old_key)
+    await old.save_conversation(state())
+    for case_id in ("case-1", "case-3"):
+        await old.save_case(case(case_id))
+    await old.put_record("contact", CONVERSATION, {"phone": PHONE, "version": 1})
+    await old.schedule_timer("reminder", CONVERSATION, TODAY)
+
+    retention = Retention(closed_after=dt.timedelta(days=1))
+    new = backend.open(hash_key=new_key, retention=retention)
+    later = TODAY + dt.timedelta(hours=1)
+    await new.save_case(case("case-1", at=later, status="closed"))  # found by id, closed
+    await new.save_case(case("case-3", status="closed"))
+    report = await new.purge(TODAY + dt.timedelta(days=1, minutes=30))
+    assert report.cases_anonymised == 1  # case-3, closed for over a day
+    await new.put_record("contact", CONVERSATION, {"phone": PHONE, "version": 2})
+    await new.schedule_timer("reminder", CONVERSATION, TODAY + dt.timedelta(days=1))
+
+    await new.rehash(old_key)
+    closed = await new.get_case("case-1")
+    assert closed is not None and closed.status == "closed", "not the old open copy"
+    cut = await new.get_case("case-3")
+    assert cut is not None and cut.conversation_id == "" and cut.slots.note is None, "stays anonymised"
+    assert [c.id for c in await new.cases_for_conversation(CONVERSATION)] == ["case-1"]
+    names = await backend.key_names()
+    assert not [name for name in names if "{c:" in name and name.endswith("case:case-3")], "no old copy"
+    assert await new.get_record("contact", CONVERSATION) == {"phone": PHONE, "version": 2}
+    [timer] = await new.due_timers(TODAY + dt.timedelta(days=2))
+    assert timer.due_at == TODAY + dt.timedelta(days=1)
+
+
 async def test_rehash_started_again_after_an_interruption_finishes_the_move(redis_backend: Backend) -> None:
     """What a crash half-way leaves: every key of the conversation copied to the new hash, some
     of the old ones deleted (state, set of cases) and others not, the pointers still old."""

@@ -649,10 +649,10 @@ class RedisStore:
                 key = self._read_record(stored)[0]
                 if keyed_hash(key, old_hash_key) == _text(field):
                     async with self._redis.pipeline(transaction=True) as pipe:
-                        pipe.hset(name, self._hash(key), stored)
+                        pipe.hsetnx(name, self._hash(key), stored)  # one written since is newer
                         pipe.hdel(name, field)
-                        await pipe.execute()
-                    moved += 1
+                        written, _ = await pipe.execute()
+                    moved += int(written)
         refs, due = self._key("{timers}", "refs"), self._key("{timers}", "due")
         async for field, stored in self._redis.hscan_iter(refs, count=1000):
             kind, key = json.loads(self._cipher.decrypt(stored))
@@ -660,18 +660,22 @@ class RedisStore:
                 continue
             member = self._timer_member(kind, key)
             score = await self._redis.zscore(due, field)
+            newer = await self._redis.hexists(refs, member)  # scheduled since under the new key
             async with self._redis.pipeline(transaction=True) as pipe:  # one slot: {timers}
-                pipe.hset(refs, member, stored)
+                if not newer:
+                    pipe.hset(refs, member, stored)
+                    if score is not None:
+                        pipe.zadd(due, {member: score})
                 pipe.hdel(refs, field)
-                if score is not None:
-                    pipe.zadd(due, {member: score})
-                    pipe.zrem(due, field)
+                pipe.zrem(due, field)
                 await pipe.execute()
-            moved += 1
+            moved += int(not newer)
         return moved
 
     async def _rehash_conversation(self, old: str, new: str, names: list[str]) -> int:
-        """Copy one conversation's keys from hash `old` to `new`, re-point, then delete the old."""
+        """Copy one conversation's keys from hash `old` to `new`, re-point, then delete the old.
+        What the service wrote under the new key since (a state, a case saved or anonymised) is
+        newer and stays; the old copies of it are dropped."""
         moved = 0
         new_state = self._conv(new, "state")
         case_ids: set[str] = set()
@@ -682,17 +686,26 @@ class RedisStore:
                     await self._copy(name, new_state)
                     moved += 1
             elif suffix == "cases":
-                members = {_text(member) for member in await self._redis.smembers(name)}
-                if members:  # a union: cases filed under the new key meanwhile are kept
-                    await self._redis.sadd(self._conv(new, "cases"), *members)
-                case_ids |= members
+                case_ids |= {_text(member) for member in await self._redis.smembers(name)}
             elif suffix.startswith("case:"):
-                await self._copy(name, self._conv(new, suffix))
                 case_ids.add(suffix.removeprefix("case:"))
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for case_id in sorted(case_ids):
-                pipe.set(self._key("case", case_id), f"{{c:{new}}}:case:{case_id}")
-            await pipe.execute()
+        kept: list[str] = []
+        for case_id in sorted(case_ids):
+            pointer = await self._redis.get(self._key("case", case_id))
+            where = _text(pointer) if pointer is not None else ""
+            if where.startswith("anon:"):
+                continue  # anonymised since: the old copy still holds what was cut
+            if where != f"{{c:{new}}}:case:{case_id}":  # else saved under the new key since
+                source = self._conv(old, f"case:{case_id}")
+                if source in names:
+                    await self._copy(source, self._conv(new, f"case:{case_id}"))
+            kept.append(case_id)
+        if kept:
+            await self._redis.sadd(self._conv(new, "cases"), *kept)  # with those filed since
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for case_id in kept:
+                    pipe.set(self._key("case", case_id), f"{{c:{new}}}:case:{case_id}")
+                await pipe.execute()
         score = await self._redis.zscore(self._key("idx", "active"), old)
         if score is not None:
             async with self._redis.pipeline(transaction=True) as pipe:
@@ -700,7 +713,7 @@ class RedisStore:
                 pipe.zrem(self._key("idx", "active"), old)
                 await pipe.execute()
         await self._redis.delete(*names)  # one slot: the old hash tag
-        return moved + len(case_ids)
+        return moved + len(kept)
 
     async def _newer_state_exists(self, old_state: str, new_state: str) -> bool:
         """Whether a state written under the new key is at least as recent as the old one."""

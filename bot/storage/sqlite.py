@@ -448,20 +448,24 @@ class SqliteStore:
                 if case.conversation_id and (new := rekeyed(case.conversation_id, hashed)) is not None:
                     self._db.execute("UPDATE cases SET conversation_id = ? WHERE id = ?", (new, case_id))
                     moved += 1
+            # A record or timer written under the new key since is newer: the old one is dropped.
             for kind, hashed, blob in self._db.execute("SELECT kind, key, data FROM records").fetchall():
                 if (new := rekeyed(self._read_record(blob)[0], hashed)) is not None:
-                    self._db.execute(
-                        "UPDATE records SET key = ? WHERE kind = ? AND key = ?", (new, kind, hashed)
-                    )
-                    moved += 1
+                    moved += self._move_row("records", kind, hashed, new)
             for kind, hashed, ref in self._db.execute("SELECT kind, key, ref FROM timers").fetchall():
                 if (new := rekeyed(str(json.loads(self._cipher.decrypt(ref))), hashed)) is not None:
-                    self._db.execute(
-                        "UPDATE timers SET key = ? WHERE kind = ? AND key = ?", (new, kind, hashed)
-                    )
-                    moved += 1
+                    moved += self._move_row("timers", kind, hashed, new)
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return moved
+
+    def _move_row(self, table: str, kind: str, old: str, new: str) -> int:
+        """Re-key one row of `records` or `timers`; 0 (and the old row dropped) if `new` is taken."""
+        taken = self._db.execute(f"SELECT 1 FROM {table} WHERE kind = ? AND key = ?", (kind, new)).fetchone()
+        if taken:
+            self._db.execute(f"DELETE FROM {table} WHERE kind = ? AND key = ?", (kind, old))
+            return 0
+        self._db.execute(f"UPDATE {table} SET key = ? WHERE kind = ? AND key = ?", (new, kind, old))
+        return 1
 
     async def close(self) -> None:
         self._db.close()

@@ -41,6 +41,7 @@ OPENINGS: dict[str, list[str]] = {
         "I need help with my titre de séjour renewal",
         "Dear Sir, I am writing about my application",
         "my 3rd attempt on the 2nd of May failed again",
+        "police came at 3am, I have 2kids and no papers",
     ],
     "es": [
         "Hola, no consigo cita en la prefectura",

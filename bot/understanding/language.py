@@ -32,6 +32,8 @@ _ARABIZI_WORD = re.compile(r"(?=[a-z235679]*[aeiouy])[a-z235679]{2,12}")
 _TOKENS = re.compile(r"[A-Za-z0-9]+")
 _CASE_CHANGE = re.compile(r"[a-z][A-Z]")
 _ARABIZI_DIGIT = re.compile(r"[235679]")
+# A time or a rank, not a word: "3am" is also darija (year), but "at 3am" is English.
+_TIME_OR_RANK = re.compile(r"\d+(?:am|pm|h|mn|min|e|er|ere|eme|ieme|th|st|nd|rd)")
 # Short messages ("ok", "salam") are guessed badly by any model; ask instead.
 MIN_LETTERS = 6
 MIN_CONFIDENCE = 0.75
@@ -59,7 +61,9 @@ class LanguageDetector:
             word
             for phrase in (_phrases(data, "ar") if "ar" in self.languages else [])
             for word in _TOKENS.findall(fold(phrase))
-            if _ARABIZI_DIGIT.search(word) and _LATIN_LETTERS.search(word)
+            if _ARABIZI_DIGIT.search(word)
+            and _LATIN_LETTERS.search(word)
+            and not _TIME_OR_RANK.fullmatch(word)
         )
 
     def detect(self, text: str) -> str | None:
@@ -91,9 +95,9 @@ def _arabizi_words(text: str, known: frozenset[str]) -> tuple[int, int]:
     ("LywHBi7ujim") is a pasted code, not something a person typed."""
     shaped = found = 0
     for word in _TOKENS.findall(text):
-        if _CASE_CHANGE.search(word):
-            continue
         lowered = word.lower()
+        if _CASE_CHANGE.search(word) or _TIME_OR_RANK.fullmatch(lowered):
+            continue
         if lowered in known:
             shaped, found = shaped + 1, found + 1
         elif _ARABIZI_WORD.fullmatch(lowered) and _ARABIZI.search(lowered):

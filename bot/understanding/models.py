@@ -26,7 +26,7 @@ from bot.understanding.values import ValueClassifier
 logger = logging.getLogger(__name__)
 
 # Bump when the shape of the models or of their training changes.
-MODEL_FORMAT = "5"
+MODEL_FORMAT = "6"
 
 
 @dataclass(frozen=True)

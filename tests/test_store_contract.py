@@ -554,6 +554,18 @@ async def test_rehash_keeps_what_the_service_changed_under_the_new_key(backend: 
     assert timer.due_at == TODAY + dt.timedelta(days=1)
 
 
+async def test_rehash_does_not_bring_back_a_case_erased_under_the_new_key(backend: Backend) -> None:
+    old_key, new_key = b"hash key of last year", b"hash key of this year"
+    old, new = backend.open(hash_key=old_key), backend.open(hash_key=new_key)
+    await old.save_conversation(state())
+    await old.save_case(case("case-1"))
+    await new.save_case(case("case-1"))  # the service, on the new key, found it by id...
+    await new.erase_conversation(CONVERSATION)  # ...and the person asked to erase everything
+    await new.rehash(old_key)
+    assert await new.get_case("case-1") is None
+    assert await new.cases_for_conversation(CONVERSATION) == []
+
+
 async def test_rehash_started_again_after_an_interruption_finishes_the_move(redis_backend: Backend) -> None:
     """What a crash half-way leaves: every key of the conversation copied to the new hash, some
     of the old ones deleted (state, set of cases) and others not, the pointers still old."""

@@ -618,18 +618,19 @@ class RedisStore:
         return rewritten
 
     async def rehash(self, old_hash_key: bytes) -> int:
-        """Move every entry filed under a keyed hash of `old_hash_key` to the hash of this store's
-        key: each conversation's keys (state, cases; a lock is dropped), the case pointers and the
-        active index, records and timers (each one's clear identifier is inside its encrypted
-        value). Run it with the service stopped. A conversation's keys are copied to their new
-        names (DUMP/RESTORE, the TTL kept; on a Cluster the new names are in another slot), the
-        pointers and the index moved to the copies, and only then the old keys deleted: an
-        interruption leaves the old keys in place, and the next run does that conversation again.
-        Entries already under the new key are left alone. If a conversation has a state under both
-        keys (the service ran with the new key before this), the newer one is kept and the cases
-        of both are. De-duplication keys are not moved: they expire within days, and the engine
-        remembers the ids it processed. Returns the number of entries moved (a conversation's
-        state and each of its cases count one each)."""
+        """Move every entry filed under a keyed hash of `old_hash_key` to the hash of this store's key:
+        each conversation's keys (state, cases; a lock is dropped), the case pointers and the active
+        index, records and timers (each one's clear identifier is inside its encrypted value). Run it
+        with the service stopped. A conversation's keys are copied to their new names (DUMP/RESTORE,
+        the TTL kept; on a Cluster the new names are in another slot), the pointers and the index
+        moved to the copies, and only then the old keys deleted: an interruption leaves the old keys
+        in place, and the next run does that conversation again. Entries already under the new key are
+        left alone. If the service ran with the new key before this, what it changed is kept (the
+        newer state, cases closed, anonymised or erased since, records and timers written again); but
+        a conversation it erased comes back from its old copy, which it could not see: run this before
+        starting the service on the new key. De-duplication keys are not moved: they expire within
+        days, and the engine remembers the ids it processed. Returns the number of entries moved (a
+        conversation's state and each of its cases count one each)."""
         if old_hash_key == self._hash_key:
             return 0
         moved = 0
@@ -693,8 +694,10 @@ class RedisStore:
         for case_id in sorted(case_ids):
             pointer = await self._redis.get(self._key("case", case_id))
             where = _text(pointer) if pointer is not None else ""
-            if where.startswith("anon:"):
-                continue  # anonymised since: the old copy still holds what was cut
+            if pointer is None or where.startswith("anon:"):
+                # Erased since (every saved case has a pointer), or anonymised since: the old
+                # copy still holds what was erased or cut.
+                continue
             if where != f"{{c:{new}}}:case:{case_id}":  # else saved under the new key since
                 source = self._conv(old, f"case:{case_id}")
                 if source in names:

@@ -129,6 +129,17 @@ def test_nonsense_with_digits_is_not_taken_for_arabizi(detector: LanguageDetecto
     assert detector.detect(text) != "ar"
 
 
+@pytest.mark.parametrize("text", [t for t in NONSENSE if "/" in t])
+def test_a_pasted_code_is_no_language_and_the_bot_asks(detector: LanguageDetector, text: str) -> None:
+    assert detector.detect(text) is None
+    assert detector.detect(f"{text} {text[::-1]}") is None
+
+
+def test_a_long_word_or_a_link_does_not_hide_the_language(detector: LanguageDetector) -> None:
+    assert detector.detect("c'est anticonstitutionnellement injuste, je n'ai pas de rendez-vous") == "fr"
+    assert detector.detect("I tried https://www.rdv-prefecture.interieur.gouv.fr every day, no slot") == "en"
+
+
 def test_the_openings_are_not_training_phrases(data: NluData) -> None:
     training: set[str] = set()
     for lang in data.languages:

@@ -32,6 +32,7 @@ _ARABIZI_WORD = re.compile(r"(?=[a-z235679]*[aeiouy])[a-z235679]{2,12}")
 _TOKENS = re.compile(r"[A-Za-z0-9]+")
 _CASE_CHANGE = re.compile(r"[a-z][A-Z]")
 _ARABIZI_DIGIT = re.compile(r"[235679]")
+_DIGIT = re.compile(r"\d")
 # A time or a rank, not a word: "3am" is also darija (year), but "at 3am" is English.
 _TIME_OR_RANK = re.compile(r"\d+(?:am|pm|h|mn|min|e|er|ere|eme|ieme|th|st|nd|rd)")
 # Short messages ("ok", "salam") are guessed badly by any model; ask instead.
@@ -71,7 +72,7 @@ class LanguageDetector:
         latin = len(_LATIN_LETTERS.findall(text))
         if "ar" in self.languages and arabic >= 2 and arabic >= latin:
             return "ar"
-        if latin < MIN_LETTERS:
+        if latin < MIN_LETTERS or _mostly_code(text):
             return None
         folded = fold(text)
         probabilities = self._scorer.probabilities(folded)
@@ -86,6 +87,14 @@ class LanguageDetector:
         if float(probabilities[best]) >= MIN_CONFIDENCE:
             return self._scorer.classes[best]
         return "ar" if arabizi else None
+
+
+def _mostly_code(text: str) -> bool:
+    """Whether most of the message is pasted codes (a token, a key, base64): words of 16 or more
+    letters and digits, or with the case changing inside. No language to read there: ask."""
+    tokens = _TOKENS.findall(text)
+    coded = sum(len(t) for t in tokens if len(t) >= 16 or (_CASE_CHANGE.search(t) and _DIGIT.search(t)))
+    return coded * 2 > sum(len(t) for t in tokens)
 
 
 def _arabizi_words(text: str, known: frozenset[str]) -> tuple[int, int]:

@@ -140,7 +140,8 @@ _FILLERS = (
     انا اسكن ساكن اعيش مقيم من مدينه محافظه ولايه البريفكتور بريفكتور
     بسكن بعيش عايش قاعد ساكنه عايشه راني راه نسكن نعيش
     jsuis jsui chui chuis jhabite jabite jvis jreside im iam stay staying
-    ana rani rana kan kayn sakin saken sken sakna 3ayech 3aych 3aycha f fi"""
+    ana rani rana kan kayn sakin saken sken sakna 3ayech 3aych 3aycha f fi
+    ف في فى كنسكن كانسكن كنعيش تانسكن تنسكن ساكنين"""
     )
 )
 _FOLLOWERS_NOT_PLACE = _words(
@@ -538,6 +539,10 @@ class Gazetteer:
         while i < len(tokens):
             hit = None if used[i] else self._longest_key(tokens, i, used)
             if hit is None:
+                glued = self._glued_preposition(tokens[i]) if not used[i] else None
+                if glued is not None:  # "كنسكن فباريس": Arabic "ف"/"ب" (in) glued to the name
+                    found |= self._emit(glued, 0.95, cands, cap=1.0, area_cue=False)
+                    used[i] = True
                 i += 1
                 continue
             key, end = hit
@@ -557,12 +562,14 @@ class Gazetteer:
             self._also_much_bigger_lookalikes(whole, cands)
         if found or not core or whole in self._never or any(c.commune or c.department for c in cands):
             return
-        # Arabic "ب" (in) glued to the name: "بباريس".
-        if len(core) == 1 and core[0].startswith("ب") and core[0][1:] in self._keys:
-            self._emit(core[0][1:], 0.95, cands, cap=1.0, area_cue=False)
-            return
         if len(core) <= 5 and len(whole) >= 3:
             self._fuzzy(whole, cands)
+
+    def _glued_preposition(self, token: str) -> str | None:
+        """The place name in "فباريس", "بليون" (Arabic "in" written with the next word), if any."""
+        if len(token) > 3 and token[0] in "فب" and token not in self._keys and token[1:] in self._keys:
+            return token[1:]
+        return None
 
     def _names_free(self, tokens: list[str], used: list[bool], cands: list[_Cand]) -> None:
         n = len(tokens)

@@ -301,6 +301,12 @@ async def bump_roster_version(store: RecordStore) -> None:
     await store.put_record(RECORD_ROSTER_VERSION, "current", {"version": secrets.token_hex(8)})
 
 
+def _address_binding(digest: str, volunteer_id: str, source: str) -> dict[str, str]:
+    """The record binding an address (by its keyed hash) to a volunteer; `source`: "roster" or
+    "registered" (a roster import replaces only its own)."""
+    return {"key": digest, "volunteer_id": volunteer_id, "source": source}
+
+
 async def rebind_addresses(store: RecordStore, key: bytes) -> int:
     """Bind every volunteer's addresses again under `key` (the roster's, then those registered);
     the number of bindings. For after `triage store rehash`: the key of `address_hash` derives
@@ -311,13 +317,13 @@ async def rebind_addresses(store: RecordStore, key: bytes) -> int:
     for volunteer in await load_roster(store):
         for address in _inbound_addresses(volunteer):
             digest = address_hash(key, address)
-            bound[digest] = {"key": digest, "volunteer_id": volunteer.id, "source": "roster"}
+            bound[digest] = _address_binding(digest, volunteer.id, "roster")
     for contact in await store.list_records(RECORD_CONTACT):  # a registration wins over the roster
         volunteer_id = str(contact["volunteer_id"])
         for registered in contact["addresses"]:
             address = Address(channel=registered["channel"], recipient=registered["recipient"])
             digest = address_hash(key, address)
-            bound[digest] = {"key": digest, "volunteer_id": volunteer_id, "source": "registered"}
+            bound[digest] = _address_binding(digest, volunteer_id, "registered")
     for digest, binding in bound.items():
         await store.put_record(RECORD_ADDRESS, digest, binding)
     await bump_roster_version(store)
@@ -356,7 +362,7 @@ async def replace_roster(store: RecordStore, volunteers: Sequence[Volunteer], ke
                 await store.put_record(
                     RECORD_ADDRESS,
                     digest,
-                    {"key": digest, "volunteer_id": volunteer.id, "source": "roster"},
+                    _address_binding(digest, volunteer.id, "roster"),
                 )
     await bump_roster_version(store)
     added = sorted(new_ids - set(old))
@@ -599,7 +605,7 @@ class HandoffDesk:
         await self.store.put_record(
             RECORD_ADDRESS,
             digest_address,
-            {"key": digest_address, "volunteer_id": volunteer.id, "source": "registered"},
+            _address_binding(digest_address, volunteer.id, "registered"),
         )
         contact = await self.store.get_record(RECORD_CONTACT, volunteer.id) or {"addresses": []}
         channel, recipient = normalized_address(sender)

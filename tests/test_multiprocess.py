@@ -34,6 +34,23 @@ ROOT = Path(__file__).resolve().parent.parent
 KEY = FieldCipher.generate_key()
 
 
+# One whole French triage through the web chat: an expired card in Bobigny (93), P1, handed off.
+BOBIGNY_TRIAGE = [
+    "Bonjour, je n'ai pas de rendez-vous",
+    "oui",
+    "j'habite à Bobigny",
+    "carte vie privée et familiale",
+    "elle a expiré le 3 mars",
+    "non, impossible d'avoir un rendez-vous",
+    "non",
+    "depuis septembre",
+    "oui",
+    "j'ai deux enfants",
+    "non merci",
+    "oui",
+]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -202,22 +219,8 @@ async def test_three_servers_share_one_conversation(prefix: str, tmp_path: Path)
         async with aiohttp.ClientSession() as http:
             for port in ports:
                 await _wait_healthy(http, port)
-            answers = [
-                "Bonjour, je n'ai pas de rendez-vous",
-                "oui",
-                "j'habite à Bobigny",
-                "carte vie privée et familiale",
-                "elle a expiré le 3 mars",
-                "non, impossible d'avoir un rendez-vous",
-                "non",
-                "depuis septembre",
-                "oui",
-                "j'ai deux enfants",
-                "non merci",
-                "oui",
-            ]
             last: dict[str, object] = {}
-            for turn, text in enumerate(answers):
+            for turn, text in enumerate(BOBIGNY_TRIAGE):
                 port = ports[turn % 3]  # each message to the next process
                 async with http.post(
                     f"http://127.0.0.1:{port}/api/chat/three-proc-1", json={"text": text}

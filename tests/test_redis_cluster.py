@@ -21,7 +21,16 @@ from bot.core.messages import InboundMessage
 from bot.queue import RedisQueue
 from bot.storage.crypto import FieldCipher
 from bot.storage.redis import RedisStore
-from tests.test_multiprocess import KEY, _wait_healthy, env_for, free_port, start, stop, wait_until
+from tests.test_multiprocess import (
+    BOBIGNY_TRIAGE,
+    KEY,
+    _wait_healthy,
+    env_for,
+    free_port,
+    start,
+    stop,
+    wait_until,
+)
 
 HASH_KEY = b"test-hash-key"  # env_for's STORE_HASH_KEY
 
@@ -43,26 +52,12 @@ async def test_two_servers_complete_a_triage_and_hand_it_off_on_a_cluster(
         )
         for port in ports
     ]
-    answers = [
-        "Bonjour, je n'ai pas de rendez-vous",
-        "oui",
-        "j'habite à Bobigny",
-        "carte vie privée et familiale",
-        "elle a expiré le 3 mars",
-        "non, impossible d'avoir un rendez-vous",
-        "non",
-        "depuis septembre",
-        "oui",
-        "j'ai deux enfants",
-        "non merci",
-        "oui",
-    ]
     try:
         async with aiohttp.ClientSession() as http:
             for port in ports:
                 await _wait_healthy(http, port)
             last: dict[str, object] = {}
-            for turn, text in enumerate(answers):
+            for turn, text in enumerate(BOBIGNY_TRIAGE):
                 port = ports[turn % 2]  # each message to the other process
                 url = f"http://127.0.0.1:{port}/api/chat/cluster-1"
                 async with http.post(url, json={"text": text}) as response:

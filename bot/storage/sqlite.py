@@ -416,9 +416,8 @@ class SqliteStore:
         identifier is inside its encrypted value). One transaction; entries already under the new
         key are left alone, so running it twice moves nothing the second time. A conversation with a
         state under both keys (the service ran with the new key first) keeps the newer state and
-        the cases of both. De-duplication
-        entries are not moved: they expire within days, and the engine remembers the ids it
-        processed. Returns the number of entries moved."""
+        the cases of both. De-duplication entries are not moved: they expire within days, and the
+        engine remembers the ids it processed. Returns the number of entries moved."""
         if old_hash_key == self._hash_key:
             return 0
         moved = 0

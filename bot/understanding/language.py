@@ -20,11 +20,11 @@ from bot.understanding.text import fold
 
 _ARABIC_LETTERS = re.compile(r"[\u0600-\u06ff]")
 _LATIN_LETTERS = re.compile(r"[a-zA-Z\u00c0-\u024f]")
+# Ranks as French and English write them after a number: "2eme", "3rd", "1er".
+_RANK_SUFFIXES = "e|er|ere|eme|ieme|th|st|nd|rd"
 # Arabizi, Arabic in Latin letters with digits for the letters Latin lacks ("3andi", "m3a", "l9itch"):
 # a digit between letters, or leading letters, but not an ordinal ("2eme", "3rd", "1er").
-_ARABIZI = re.compile(
-    r"(?<![\w])(?:[a-z]+[235679][a-z]+|[235679](?!(?:e|er|ere|eme|ieme|th|st|nd|rd|o|a)\b)[a-z]{2,})"
-)
+_ARABIZI = re.compile(rf"(?<![\w])(?:[a-z]+[235679][a-z]+|[235679](?!(?:{_RANK_SUFFIXES}|o|a)\b)[a-z]{{2,}})")
 # A word that can be Arabizi: letters and the digits Arabizi uses, at least one vowel, short.
 # Keyboard mashing and pasted codes ("xk3jd q9wlz", base64) also put digits between letters;
 # they have no vowel, other digits, or no end.
@@ -34,7 +34,7 @@ _CASE_CHANGE = re.compile(r"[a-z][A-Z]")
 _ARABIZI_DIGIT = re.compile(r"[235679]")
 _DIGIT = re.compile(r"\d")
 # A time or a rank, not a word: "3am" is also darija (year), but "at 3am" is English.
-_TIME_OR_RANK = re.compile(r"\d+(?:am|pm|h|mn|min|e|er|ere|eme|ieme|th|st|nd|rd)")
+_TIME_OR_RANK = re.compile(rf"\d+(?:am|pm|h|mn|min|{_RANK_SUFFIXES})")
 # Short messages ("ok", "salam") are guessed badly by any model; ask instead.
 MIN_LETTERS = 6
 MIN_CONFIDENCE = 0.75

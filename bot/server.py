@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, Info, gener
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.app import Brain
-from bot.channels.base import Channel, Ignored, Unauthorized
+from bot.channels.base import Channel, DeliveryReport, Ignored, ReportsDelivery, Unauthorized
 from bot.core.clock import Clock
 from bot.core.messages import InboundMessage, Reply
 from bot.core.ports import ConversationStore, Outbox
@@ -61,6 +61,12 @@ class Metrics:
         )
         self.ignored = Counter(
             "triage_updates_ignored", "Authentic updates not acted on", ["channel"], registry=self.registry
+        )
+        self.delivery_reports = Counter(
+            "triage_delivery_reports",
+            "Providers' reports on messages sent (status unknown: no such message recorded)",
+            ["channel", "status"],
+            registry=self.registry,
         )
         self.event_loop = Info(
             "triage_event_loop", "The event loop this process runs on (EVENT_LOOP)", registry=self.registry
@@ -223,6 +229,10 @@ async def webhook(request: web.Request) -> web.Response:
         logger.warning("webhook %s refused: %s", name, refused)
         return web.json_response({"error": "unauthorized"}, status=refused.status)
     for item in channel.parse(request, body):
+        if isinstance(item, DeliveryReport):
+            known = isinstance(channel, ReportsDelivery) and await channel.record_delivery(item)
+            runtime.metrics.delivery_reports.labels(name, item.status if known else "unknown").inc()
+            continue
         if isinstance(item, Ignored):
             runtime.metrics.ignored.labels(name).inc()
             logger.debug("update ignored on %s: %s", name, item.reason)
@@ -237,6 +247,8 @@ async def webhook(request: web.Request) -> web.Response:
 
 async def webhook_handshake(request: web.Request) -> web.Response:
     channel = request.app[RUNTIME].channels.get(request.match_info["channel"])
+    if getattr(channel, "reports_by_get", False) and request.query:
+        return await webhook(request)  # Kannel's delivery reports: verified and parsed alike
     if channel is None:
         raise web.HTTPNotFound(text="no such channel")
     response: web.Response = await channel.verification(request)

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     kannel_username: str | None = None
     kannel_password: SecretStr | None = None
     kannel_webhook_secret: SecretStr | None = None
+    kannel_dlr_url: str | None = Field(
+        default=None,
+        description="Our Kannel webhook as smsbox reaches it (http://bot:8080/webhooks/kannel): "
+        "Kannel then reports whether each SMS reached the phone. Unset: no delivery reports.",
+    )
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
@@ -105,4 +110,8 @@ class Settings(BaseSettings):
     twilio_api_base: str = "https://api.twilio.com"
     twilio_webhook_url: str | None = Field(
         default=None, description="The exact public URL Twilio posts to (its signature covers it)."
+    )
+    twilio_status_callbacks: bool = Field(
+        default=True,
+        description="Ask Twilio to report to TWILIO_WEBHOOK_URL whether each SMS was delivered.",
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from aiohttp import web
 
@@ -40,7 +40,22 @@ class Ignored:
     reason: str
 
 
-Parsed = InboundMessage | Ignored
+DeliveryStatus = Literal["sent", "delivered", "failed"]
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """The provider's news about a message we sent: our reference for it, and what became of it.
+
+    `sent`: the operator's network took it; `delivered`: it reached the phone; `failed`: it never
+    will (refused, unknown number, phone off for too long). `detail` is the provider's code."""
+
+    reference: str
+    status: DeliveryStatus
+    detail: str = ""
+
+
+Parsed = InboundMessage | Ignored | DeliveryReport
 
 
 class Channel(Protocol):
@@ -66,4 +81,14 @@ class Channel(Protocol):
     async def verification(self, request: web.Request) -> web.Response:
         """`GET /webhooks/<name>`: the provider's set-up handshake (WhatsApp's hub.challenge);
         channels without one answer 405."""
+        ...
+
+
+@runtime_checkable
+class ReportsDelivery(Protocol):
+    """A channel whose provider reports what became of each message (Kannel's DLR, Twilio's
+    status callbacks): the server hands it the `DeliveryReport`s its `parse` returned."""
+
+    async def record_delivery(self, report: DeliveryReport) -> bool:
+        """Note the report; False when the reference is unknown (expired, or not ours)."""
         ...

@@ -17,6 +17,12 @@ answer an empty `200 text/plain`: with `max-messages = 0` and `omit-empty` Kanne
 Outbound: `POST <KANNEL_SENDSMS_URL>` (smsbox's `/cgi-bin/sendsms`) with UTF-8 text and
 coding 2 (UCS-2) whenever the text is not pure GSM-7: with `coding=0` Kannel silently turns
 `ô` into `?`.
+
+Delivery reports (when `KANNEL_DLR_URL` is set): each SMS goes with `dlr-mask` 19 (delivered to
+the phone, not delivered to the phone, refused by the operator's SMSC) and a `dlr-url` back to
+this webhook carrying the reference of the SMS's ledger record and Kannel's `%d`. Kannel fetches
+it with a GET, the secret again as the URL's user:password. Only the reference comes back: the
+number and the text stay out of the URL.
 """
 
 from __future__ import annotations
@@ -27,11 +33,12 @@ import hmac
 import logging
 import time
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from aiohttp import hdrs, web
 
-from bot.channels.base import ChannelSendError, Ignored, Parsed, Unauthorized
+from bot.channels.base import ChannelSendError, DeliveryReport, DeliveryStatus, Ignored, Parsed, Unauthorized
 from bot.channels.sms import (
     SMS_CHANNEL,
     SentSms,
@@ -51,12 +58,26 @@ SECRET_PARAM = "secret"
 SECRET_HEADER = "X-Kannel-Secret"
 # Kannel's sendsms accepts up to `max-messages` parts per request (10 in our config).
 MAX_TEXT_CHARS = 1500
+# dlr-mask bits: 1 delivered to the phone, 2 not delivered to the phone, 16 refused by the SMSC.
+# 8 ("the SMSC took it") is left out: it would race with 1 on our record and tells a volunteer
+# nothing.
+DLR_MASK = 1 | 2 | 16
+DLR_STATUSES: dict[str, DeliveryStatus] = {
+    "1": "delivered",
+    "2": "failed",
+    "16": "failed",
+    "4": "sent",
+    "8": "sent",
+}
+DLR_PARAM = "dlr"
 
 
 class KannelChannel:
     """The `Channel` for Kannel: webhook from smsbox's sms-service, replies through sendsms."""
 
     name = "kannel"
+    # Kannel fetches delivery reports with a GET on the webhook's URL.
+    reports_by_get = True
 
     def __init__(
         self,
@@ -67,6 +88,7 @@ class KannelChannel:
         webhook_secret: str,
         http: aiohttp.ClientSession,
         sender: str | None = None,
+        dlr_url: str | None = None,
         records: RecordStore | None = None,
         clock: Clock | None = None,
         wall_time: Callable[[], float] = time.time,
@@ -77,6 +99,7 @@ class KannelChannel:
         self.webhook_secret = webhook_secret
         self.http = http
         self.sender = sender
+        self.dlr_url = _with_secret(dlr_url, webhook_secret) if dlr_url else None
         self.ledger = SmsLedger(self.name, records, clock)
         self.wall_time = wall_time
 
@@ -111,6 +134,7 @@ class KannelChannel:
             password=settings.kannel_password.get_secret_value(),
             webhook_secret=settings.kannel_webhook_secret.get_secret_value(),
             http=http,
+            dlr_url=settings.kannel_dlr_url,
             records=store,
         )
 
@@ -132,6 +156,12 @@ class KannelChannel:
 
     def parse(self, request: web.Request, body: bytes) -> Sequence[Parsed]:
         query, headers = request.query, request.headers
+        reference = query.get(DLR_PARAM)
+        if reference is not None:
+            status = DLR_STATUSES.get(query.get("status", ""))
+            if status is None:
+                return [Ignored("Kannel delivery report of an unknown kind")]
+            return [DeliveryReport(reference=reference, status=status, detail=f"dlr {query.get('status')}")]
         sender = headers.get("X-Kannel-From") or query.get("from") or ""
         if not sender.strip():
             return [Ignored("Kannel call without a sender (%p)")]
@@ -171,10 +201,14 @@ class KannelChannel:
     async def send(self, address: Address, replies: Sequence[Reply]) -> None:
         self.ledger.start_batch()
         for text in render_sms(replies, max_chars=MAX_TEXT_CHARS):
-            await self._send_one(address.recipient, text)
-            await self.ledger.record(text)
+            reference = self.ledger.new_reference()
+            await self._send_one(address.recipient, text, reference)
+            await self.ledger.record(text, reference)
 
-    async def _send_one(self, recipient: str, text: str) -> None:
+    async def record_delivery(self, report: DeliveryReport) -> bool:
+        return await self.ledger.report(report.reference, report.status, report.detail)
+
+    async def _send_one(self, recipient: str, text: str, reference: str | None = None) -> None:
         # sendsms's POST form: the text is the body, the rest in X-Kannel-* headers (Kannel 1.4.5
         # answers "400 Invalid content-type" to a urlencoded form). Password and text thus stay
         # out of URLs and access logs.
@@ -188,6 +222,11 @@ class KannelChannel:
         }
         if self.sender:
             headers["X-Kannel-From"] = self.sender
+        if self.dlr_url and reference:
+            headers["X-Kannel-DLR-Mask"] = str(DLR_MASK)
+            headers["X-Kannel-DLR-Url"] = (
+                f"{self.dlr_url}{_joiner(self.dlr_url)}{DLR_PARAM}={reference}&status=%d"
+            )
         body = text.encode("utf-8")
         try:
             async with self.http.post(self.sendsms_url, data=body, headers=headers) as response:
@@ -212,6 +251,17 @@ def _decode(body: bytes, charset: str | None, coding: str | None) -> str:
         return body.decode(encoding, errors="replace")
     except LookupError:
         return body.decode("utf-8", errors="replace")
+
+
+def _with_secret(url: str, secret: str) -> str:
+    """The URL with `kannel:<secret>@` as its user info, which Kannel sends as HTTP Basic auth."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"kannel:{secret}@{host}"))
+
+
+def _joiner(url: str) -> str:
+    return "&" if "?" in url else "?"
 
 
 def _basic_password(request: web.Request) -> str | None:

@@ -223,6 +223,7 @@ class SentSms:
     characters: int
     segments: int
     sent_at: dt.datetime
+    reference: str | None = None  # the key of its record, which delivery reports carry back
 
     def as_record(self) -> dict[str, object]:
         return {
@@ -234,12 +235,19 @@ class SentSms:
         }
 
 
+# What a delivery report may change: a later report never takes a message back to an earlier
+# state, and a failure of one part of a long message is not undone by another part delivered.
+_STATUS_RANK = {"accepted": 0, "sent": 1, "delivered": 2, "failed": 3}
+_REFERENCE = re.compile(r"\d{8}T\d{6}-[0-9a-f]{12}")
+
+
 class SmsLedger:
-    """Records the encoding and segment count of every SMS a channel sends (cost follow-up).
+    """Records the encoding, segment count and fate of every SMS a channel sends.
 
     Logged at info (no text, no number) and, when a `RecordStore` is given, stored as a record of
-    kind `sms_sent`. `last_sent` holds the SMS of the latest `send`, `sent` all of them since start
-    (bounded), for tests and the benchmark.
+    kind `sms_sent` under a reference the provider's delivery reports carry back (`status`:
+    accepted by the gateway, then sent, delivered or failed). `last_sent` holds the SMS of the
+    latest `send`, `sent` all of them since start (bounded), for tests and the benchmark.
     """
 
     RECORD_KIND = "sms_sent"
@@ -256,9 +264,20 @@ class SmsLedger:
     def start_batch(self) -> None:
         self.last_sent = []
 
-    async def record(self, text: str) -> SentSms:
+    def new_reference(self) -> str:
+        """The key of the next SMS's record, given to the provider before sending it."""
+        return f"{self.clock.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+
+    @staticmethod
+    def is_reference(text: str) -> bool:
+        return _REFERENCE.fullmatch(text) is not None
+
+    async def record(self, text: str, reference: str | None = None) -> SentSms:
         info = measure(text)
-        sms = SentSms(self.channel, info.encoding, info.characters, info.segments, self.clock.now())
+        reference = reference or self.new_reference()
+        sms = SentSms(
+            self.channel, info.encoding, info.characters, info.segments, self.clock.now(), reference
+        )
         self.last_sent.append(sms)
         self.sent.append(sms)
         del self.sent[: -self.KEEP]
@@ -271,13 +290,35 @@ class SmsLedger:
             sms.segments,
         )
         if self.records is not None:
-            key = f"{sms.sent_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+            key = reference or self.new_reference()
             try:
-                await self.records.put_record(self.RECORD_KIND, key, sms.as_record())
+                await self.records.put_record(
+                    self.RECORD_KIND, key, {**sms.as_record(), "status": "accepted"}
+                )
             except Exception:
                 # The SMS is sent; losing its cost record must not make the caller retry it.
                 logger.exception("could not store the record of an SMS sent on %s", self.channel)
         return sms
+
+    async def report(self, reference: str, status: str, detail: str = "") -> bool:
+        """Apply a delivery report to the SMS's record; False when there is no such record."""
+        if self.records is None or not self.is_reference(reference) or status not in _STATUS_RANK:
+            return False
+        record = await self.records.get_record(self.RECORD_KIND, reference)
+        if record is None or record.get("channel") != self.channel:
+            return False
+        if _STATUS_RANK[status] > _STATUS_RANK.get(str(record.get("status")), 0):
+            record["status"] = status
+            record["status_at"] = self.clock.now().isoformat()
+            if detail:
+                record["detail"] = detail[:40]
+            await self.records.put_record(self.RECORD_KIND, reference, record)
+        if status == "failed":
+            # Neither the number nor the text: the reference leads to the record, which has neither.
+            logger.warning(
+                "sms %s on %s not delivered (%s)", reference, self.channel, detail[:40] or "no code"
+            )
+        return True
 
     @property
     def segments_total(self) -> int:

@@ -263,7 +263,7 @@ class TelegramChannel:
             self._tasks.spawn(self._answer_callback(update.callback_query.id))
         return [parsed]
 
-    def convert(self, update: Update | WebhookUpdate) -> Parsed:
+    def convert(self, update: Update | WebhookUpdate) -> InboundMessage | Ignored:
         """One update (a webhook's, or aiogram's from polling) as a neutral message, or why it is
         ignored."""
         message_id = f"{update.update_id}"
@@ -276,7 +276,7 @@ class TelegramChannel:
             return Ignored("edited message")
         return Ignored(f"update type {update.event_type}")
 
-    def _from_message(self, message: Message | _Message, message_id: str) -> Parsed:
+    def _from_message(self, message: Message | _Message, message_id: str) -> InboundMessage | Ignored:
         if message.chat.type != "private":
             return Ignored("not a private chat")
         chat = str(message.chat.id)
@@ -296,7 +296,9 @@ class TelegramChannel:
             return InboundMessage(text="", **common)
         return InboundMessage(text=_command_text(text), **common)
 
-    def _from_callback(self, query: CallbackQuery | _CallbackQuery, message_id: str) -> Parsed:
+    def _from_callback(
+        self, query: CallbackQuery | _CallbackQuery, message_id: str
+    ) -> InboundMessage | Ignored:
         if query.data is None:
             return Ignored("callback without data")
         origin = query.message

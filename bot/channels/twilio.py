@@ -8,6 +8,10 @@ later through `POST /2010-04-01/Accounts/<sid>/Messages.json`.
 
 Twilio gives no send time with an inbound message, so messages of one person are ordered as they
 arrive (not by `MessageSid`, which is random).
+
+Delivery reports (`TWILIO_STATUS_CALLBACKS`, on by default): each SMS is sent with a
+`StatusCallback` to this webhook's URL plus `?dlr=<reference of its ledger record>`; Twilio posts
+the `MessageStatus` there, signed like an inbound message (the signature covers the query).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import aiohttp
 from aiohttp import hdrs, web
 
-from bot.channels.base import ChannelSendError, Ignored, Parsed, Unauthorized
+from bot.channels.base import ChannelSendError, DeliveryReport, DeliveryStatus, Ignored, Parsed, Unauthorized
 from bot.channels.sms import SMS_CHANNEL, SentSms, SmsLedger, render_sms, sms_conversation_id
 from bot.core.clock import Clock
 from bot.core.messages import Address, InboundMessage, Reply
@@ -43,6 +47,14 @@ TWILIO_OPT_OUT_KEYWORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 )
 DEFAULT_PORTS = {"https": 443, "http": 80}
+DLR_PARAM = "dlr"
+# MessageStatus values that say something final or useful; queued, sending, accepted... do not.
+DELIVERY_STATUSES: dict[str, DeliveryStatus] = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "undelivered": "failed",
+    "failed": "failed",
+}
 
 
 def twilio_signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
@@ -83,6 +95,7 @@ class TwilioChannel:
         records: RecordStore | None = None,
         clock: Clock | None = None,
         wall_time: Callable[[], float] = time.time,
+        status_callbacks: bool = True,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -92,6 +105,7 @@ class TwilioChannel:
         self.messages_url = f"{api_base.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self.ledger = SmsLedger(self.name, records, clock)
         self.wall_time = wall_time
+        self.status_callbacks = status_callbacks
 
     @classmethod
     def from_settings(
@@ -120,6 +134,7 @@ class TwilioChannel:
             http=http,
             api_base=settings.twilio_api_base,
             records=store,
+            status_callbacks=settings.twilio_status_callbacks,
         )
 
     @property
@@ -147,6 +162,15 @@ class TwilioChannel:
 
     def parse(self, request: web.Request, body: bytes) -> Sequence[Parsed]:
         params = dict(_form(body))
+        reference = request.query.get(DLR_PARAM)
+        if reference is not None:
+            status = DELIVERY_STATUSES.get(params.get("MessageStatus", ""))
+            if status is None:
+                return [Ignored(f"Twilio status {params.get('MessageStatus', '')[:20]!r}")]
+            code = params.get("ErrorCode", "")
+            return [
+                DeliveryReport(reference=reference, status=status, detail=f"error {code}" if code else "")
+            ]
         sid, sender = params.get("MessageSid", ""), params.get("From", "")
         if not sid or not sender:
             return [Ignored("Twilio call without MessageSid or From (a status callback?)")]
@@ -182,11 +206,18 @@ class TwilioChannel:
     async def send(self, address: Address, replies: Sequence[Reply]) -> None:
         self.ledger.start_batch()
         for text in render_sms(replies, max_chars=MAX_BODY_CHARS):
-            await self._send_one(address.recipient, text)
-            await self.ledger.record(text)
+            reference = self.ledger.new_reference()
+            await self._send_one(address.recipient, text, reference)
+            await self.ledger.record(text, reference)
 
-    async def _send_one(self, recipient: str, text: str) -> None:
+    async def record_delivery(self, report: DeliveryReport) -> bool:
+        return await self.ledger.report(report.reference, report.status, report.detail)
+
+    async def _send_one(self, recipient: str, text: str, reference: str | None = None) -> None:
         form = {"To": recipient, "From": self.from_number, "Body": text}
+        if self.status_callbacks and reference:
+            joiner = "&" if "?" in self.webhook_url else "?"
+            form["StatusCallback"] = f"{self.webhook_url}{joiner}{DLR_PARAM}={reference}"
         headers = {hdrs.AUTHORIZATION: aiohttp.encode_basic_auth(self.account_sid, self.auth_token)}
         try:
             async with self.http.post(self.messages_url, data=form, headers=headers) as response:

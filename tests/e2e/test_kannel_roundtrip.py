@@ -31,7 +31,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import Brain
 from bot.channels.base import ChannelSendError
-from bot.channels.kannel import KannelChannel
+from bot.channels.kannel import KannelChannel, _with_secret
 from bot.core.clock import FixedClock
 from bot.core.messages import Address, Reply
 from bot.server import RUNTIME, create_app
@@ -540,6 +540,76 @@ async def test_two_sms_arriving_in_reverse_order_are_handled_in_order(rig: Rig) 
     assert state is not None and state.slots.consent is True
     answers = await rig.phone.wait_for(rig.channel.ledger.messages_total)
     assert "habitez" in answers[-1]
+
+
+async def wait_for_status(rig: Rig, status: str) -> list[dict[str, object]]:
+    """The SMS ledger's records once every one of them has `status` (Kannel reports it)."""
+    deadline = time.monotonic() + TIMEOUT
+    records: list[dict[str, object]] = []
+    while time.monotonic() < deadline:
+        records = await rig.store.list_records("sms_sent")
+        if records and all(record.get("status") == status for record in records):
+            return records
+        await asyncio.sleep(0.05)
+    pytest.fail(f"the SMS records are {records}, expected all {status}\n{rig.gateway.logs()}")
+
+
+async def test_kannel_reports_that_each_sms_reached_the_phone(rig: Rig) -> None:
+    """With KANNEL_DLR_URL, smsbox fetches our dlr-url once the fake SMSC delivered the SMS."""
+    assert rig.server.port is not None
+    rig.channel.dlr_url = _with_secret(f"http://127.0.0.1:{rig.server.port}/webhooks/kannel", SECRET)
+    address = Address(channel="kannel", recipient=PHONE)
+    await rig.channel.send(address, [Reply(text="Bonjour")])
+    await rig.channel.send(address, [Reply(text="x" * 400)])  # three parts, one report
+    await rig.phone.wait_for(2)
+    records = await wait_for_status(rig, "delivered")
+    assert len(records) == 2 and all("status_at" in record for record in records)
+    # Neither the number nor the text travelled in the report's URL.
+    access = (rig.gateway.workdir / "access.log").read_text(errors="replace")
+    assert PHONE not in "".join(line for line in access.splitlines() if "dlr=" in line)
+    async with aiohttp.ClientSession() as session, session.get(rig.server.make_url("/metrics")) as metrics:
+        page = await metrics.text()
+    assert 'triage_delivery_reports_total{channel="kannel",status="delivered"} 2.0' in page
+
+
+async def get_like_kannel_dlr(rig: Rig, query: str, secret: str | None = SECRET) -> aiohttp.ClientResponse:
+    async with aiohttp.ClientSession() as session:
+        response = await session.get(
+            rig.server.make_url(f"/webhooks/kannel?{query}"), headers=kannel_headers(secret)
+        )
+        await response.read()
+        return response
+
+
+async def test_delivery_reports_are_checked_and_change_only_their_own_record(rig: Rig) -> None:
+    await rig.channel.send(Address(channel="kannel", recipient=PHONE), [Reply(text="Bonjour")])
+    [record] = await rig.store.list_records("sms_sent")
+    assert record["status"] == "accepted"  # no KANNEL_DLR_URL: no report asked for
+    [sms] = rig.channel.last_sent
+    assert sms.reference is not None
+    reference = sms.reference
+    # Without or with a wrong secret: refused, nothing changes.
+    for secret, status in ((None, 401), ("wrong-secret", 403)):
+        response = await get_like_kannel_dlr(rig, f"dlr={reference}&status=2", secret)
+        assert response.status == status
+    assert (await rig.store.get_record("sms_sent", reference) or {})["status"] == "accepted"
+    # Unknown references, garbage, unknown kinds: 200 (Kannel must not retry), nothing stored.
+    for query in (
+        "dlr=20261206T101010-0123456789ab&status=1",
+        "dlr=../../x&status=1",
+        f"dlr={reference}&status=zz",
+    ):
+        response = await get_like_kannel_dlr(rig, query)
+        assert response.status == 200
+    assert len(await rig.store.list_records("sms_sent")) == 1
+    assert (await rig.store.get_record("sms_sent", reference) or {})["status"] == "accepted"
+    # The phone was off for too long (2): failed, and a later "delivered" does not undo it.
+    assert (await get_like_kannel_dlr(rig, f"dlr={reference}&status=2")).status == 200
+    assert (await get_like_kannel_dlr(rig, f"dlr={reference}&status=1")).status == 200
+    stored = await rig.store.get_record("sms_sent", reference)
+    assert stored is not None and stored["status"] == "failed" and stored["detail"] == "dlr 2"
+    # A GET without a query is still not a webhook.
+    assert (await get_like_kannel_dlr(rig, "")).status == 405
 
 
 def test_the_template_renders_every_placeholder(tmp_path: Path) -> None:

@@ -304,6 +304,106 @@ async def test_a_wrong_auth_token_is_a_final_error(api_base: str, http: aiohttp.
     assert error.value.retryable is False
 
 
+def status_callback(sid: str, status: str, error: str | None = None) -> list[tuple[str, str]]:
+    """Twilio's status callback parameters for an outbound SMS (Twilio docs, "Outbound Message
+    Status in Status Callbacks"); ErrorCode only when it failed or was undelivered."""
+    params = [
+        ("SmsSid", sid),
+        ("SmsStatus", status),
+        ("MessageStatus", status),
+        ("To", PHONE),
+        ("MessageSid", sid),
+        ("AccountSid", ACCOUNT),
+        ("From", BOT_NUMBER),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    return [*params, ("ErrorCode", error)] if error else params
+
+
+async def post_status(
+    client: Client, callback_url: str, params: list[tuple[str, str]], sign: bool = True
+) -> int:
+    """POST a status callback to the path and query of `callback_url`, signed over the whole URL."""
+    query = callback_url.partition("?")[2]
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if sign:
+        headers["X-Twilio-Signature"] = twilio_signature(TOKEN, callback_url, params)
+    response = await client.post(f"/webhooks/twilio?{query}", data=urlencode(params), headers=headers)
+    return response.status
+
+
+async def test_twilio_reports_whether_each_sms_was_delivered(
+    aiohttp_client: ClientFactory,
+    fake: FakeTwilioApi,
+    api_base: str,
+    http: aiohttp.ClientSession,
+    brain: Brain,
+    clock: FixedClock,
+    store: SqliteStore,
+) -> None:
+    settings = Settings(
+        twilio_account_sid=ACCOUNT,
+        twilio_auth_token=TOKEN,
+        twilio_from_number=BOT_NUMBER,
+        twilio_webhook_url=PUBLIC_URL,
+        twilio_api_base=api_base,
+    )
+    channel = TwilioChannel.from_settings(settings, http, store=store)
+    assert channel is not None
+    client = await aiohttp_client(make_app(channel, brain, clock, store))
+    address = Address(channel="twilio", recipient=PHONE)
+    await channel.send(address, [Reply(text="Bonjour")])
+    await channel.send(address, [Reply(text="Au revoir")])
+    first, second = fake.messages
+    first_sms, second_sms = channel.ledger.sent
+    # Each SMS asks for its own report, on the public URL, with only the record's reference.
+    assert first.status_callback == f"{PUBLIC_URL}?dlr={first_sms.reference}"
+    assert second.status_callback == f"{PUBLIC_URL}?dlr={second_sms.reference}"
+    assert PHONE not in first.status_callback
+
+    # Unsigned: refused, nothing changes.
+    assert (
+        await post_status(client, first.status_callback, status_callback("SM1", "delivered"), sign=False)
+        == 401
+    )
+    assert await post_status(client, first.status_callback, status_callback("SM1", "sent")) == 200
+    assert await post_status(client, first.status_callback, status_callback("SM1", "delivered")) == 200
+    assert (
+        await post_status(client, second.status_callback, status_callback("SM2", "undelivered", "30003"))
+        == 200
+    )
+    # A stale "sent" after "delivered" changes nothing; statuses that say nothing are ignored.
+    assert await post_status(client, first.status_callback, status_callback("SM1", "sent")) == 200
+    assert await post_status(client, second.status_callback, status_callback("SM2", "sending")) == 200
+    assert first_sms.reference is not None and second_sms.reference is not None
+    delivered = await store.get_record("sms_sent", first_sms.reference)
+    failed = await store.get_record("sms_sent", second_sms.reference)
+    assert delivered is not None and delivered["status"] == "delivered"
+    assert failed is not None and failed["status"] == "failed" and failed["detail"] == "error 30003"
+    # A report for a reference we never sent stores nothing.
+    unknown = f"{PUBLIC_URL}?dlr=20261206T000000-0123456789ab"
+    assert await post_status(client, unknown, status_callback("SM3", "delivered")) == 200
+    assert len(await store.list_records("sms_sent")) == 2
+    assert await store.load_conversation(CONVERSATION) is None  # a report is no message
+
+
+async def test_status_callbacks_can_be_turned_off(
+    api_base: str, http: aiohttp.ClientSession, fake: FakeTwilioApi
+) -> None:
+    settings = Settings(
+        twilio_account_sid=ACCOUNT,
+        twilio_auth_token=TOKEN,
+        twilio_from_number=BOT_NUMBER,
+        twilio_webhook_url=PUBLIC_URL,
+        twilio_api_base=api_base,
+        twilio_status_callbacks=False,
+    )
+    channel = TwilioChannel.from_settings(settings, http)
+    assert channel is not None
+    await channel.send(Address(channel="twilio", recipient=PHONE), [Reply(text="Bonjour")])
+    assert [message.status_callback for message in fake.messages] == [""]
+
+
 def test_twilio_is_disabled_without_its_settings(http: aiohttp.ClientSession) -> None:
     assert TwilioChannel.from_settings(Settings(), http) is None
     partial = Settings(twilio_account_sid=ACCOUNT, twilio_auth_token=TOKEN)

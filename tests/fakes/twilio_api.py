@@ -13,6 +13,7 @@ class SentMessage:
     to: str
     from_: str
     body: str
+    status_callback: str = ""
 
 
 class FakeTwilioApi:
@@ -48,7 +49,7 @@ class FakeTwilioApi:
             return _error(429, 20429, "Too Many Requests", headers={"Retry-After": "2"})
         if to in self.unsubscribed:
             return _error(400, 21610, "Attempt to send to unsubscribed recipient")
-        self.messages.append(SentMessage(to, from_, body))
+        self.messages.append(SentMessage(to, from_, body, str(form.get("StatusCallback", ""))))
         sid = f"SM{next(self._ids):032x}"
         return web.json_response(
             {

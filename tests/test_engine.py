@@ -401,3 +401,45 @@ async def test_a_phone_number_is_not_read_as_a_place_or_a_date(convo: Conversati
     state = await convo.state()
     assert state is not None and state.slots.prefecture is None and state.pending is None
     assert convo.asking == "prefecture"
+
+
+async def test_a_correction_starting_with_no_is_not_the_answer_to_the_question_on_screen(
+    convo: Conversation,
+) -> None:
+    """Found walking the demo: "non c'est Lille" at the consent question erased everything."""
+    await convo.say("Bonjour, ma carte salarié expire le 15/03/2027, j'habite à Tours")
+    assert convo.asking == "consent"
+    await convo.say("non c'est Lille pas Tours")
+    state = await convo.state()
+    assert state is not None and state.status == "active"
+    assert state.slots.prefecture == "59" and state.slots.consent is None
+    assert convo.asking == "consent"  # asked again, nothing erased
+    await convo.say("oui")
+    await answer_until_slot(convo, {"application_status": "non"}, "removal_order")
+    await convo.say("non, en fait c'est Bobigny pas Lille")
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture == "93"
+    assert state.slots.removal_order is None and convo.asking == "removal_order"
+    await convo.say("non")  # a plain "no" is still an answer
+    state = await convo.state()
+    assert state is not None and state.slots.removal_order is False
+
+
+async def test_no_at_the_summary_asks_what_is_wrong_and_sends_nothing(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    answers = dict(FULL_FRENCH)
+    del answers["confirm"]
+    await answer_until_slot(convo, answers, "confirm")
+    no = next(option.id for option in convo.last.options if option.id == "no")
+    await convo.say(option=no)
+    assert await convo.case() is None
+    assert convo.asking == "confirm" and "la date c'est le 5 avril" in convo.text
+    await convo.say("non")
+    assert await convo.case() is None and convo.asking == "confirm"
+    await convo.say("la date c'est le 5 avril")
+    state = await convo.state()
+    assert state is not None and state.slots.expiry_date == dt.date(2027, 4, 5)
+    assert convo.asking == "confirm" and "05/04/2027" in convo.text
+    await convo.say("oui")
+    case = await convo.case()
+    assert case is not None and case.slots.confirm is True

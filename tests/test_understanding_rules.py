@@ -255,3 +255,47 @@ def test_darija_names_a_card_by_what_it_is_for(brain: Brain, text: str, document
 )
 def test_darija_photos_are_kept_proof(brain: Brain, text: str, kept: bool) -> None:
     assert value(read(brain, text, "ar", "evidence"), "evidence") is kept
+
+
+@pytest.mark.parametrize(
+    ("text", "department"),
+    [
+        ("mon récépissé expire le 12/1, je suis à Bobigny", "93"),
+        ("ma carte salarié expire le 15/03, j'habite à Lille", "59"),
+        ("expire le 01.02.2027, j'habite à Nice", "06"),
+    ],
+)
+def test_the_day_of_a_date_is_no_departement(brain: Brain, text: str, department: str) -> None:
+    reading = brain.understanding.read(text, lang="fr", asked=None, now=NOW)
+    place = reading.finding("prefecture")
+    assert place is not None and place.certain
+    assert place.candidates[0].values["prefecture"] == department
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "عطاوني OQTF هادي 4 أيام وأنا دابا فالسونطر دو ريتونسيون",
+        "أنا محبوس فالCRA ديال Mesnil-Amelot",
+    ],
+)
+def test_detention_in_darija_is_read_in_passing(brain: Brain, text: str) -> None:
+    reading = brain.understanding.read(text, lang="ar", asked=None, now=NOW)
+    custody = reading.finding("custody")
+    assert custody is not None and custody.certain
+    assert custody.candidates[0].values["custody"] == "detained"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "department"),
+    [
+        ("non c'est Bobigny pas Lille", "fr", "93"),
+        ("je ne suis pas à Paris mais à Lyon", "fr", "69"),
+        ("no, it's Lyon not Paris", "en", "69"),
+    ],
+)
+def test_a_place_denied_is_not_the_answer(brain: Brain, text: str, lang: str, department: str) -> None:
+    reading = brain.understanding.read(text, lang=lang, asked="prefecture", now=NOW)
+    place = reading.finding("prefecture")
+    assert place is not None and place.certain
+    assert place.candidates[0].values["prefecture"] == department

@@ -109,12 +109,14 @@ class Outbox(Protocol):
 @dataclass(frozen=True)
 class Finding:
     """What a message says about one slot. `certain` findings with one candidate are applied;
-    others are confirmed with the person. `echo` asks for an implicit confirmation (a typo fixed)."""
+    others are confirmed with the person. `echo` asks for an implicit confirmation (a typo fixed).
+    `polar`: read from a bare yes or no, not from words about the slot itself."""
 
     slot: str
     candidates: tuple[Candidate, ...]
     certain: bool
     echo: bool = False
+    polar: bool = False
 
 
 @dataclass(frozen=True)

@@ -196,7 +196,15 @@ class Engine:
 
         applied_asked = False
         may_correct = reading.correcting or asked == "confirm"
+        # "Non c'est Lille pas le Cantal" at the consent or the OQTF question: the "non" is about
+        # the place already answered, not the question on screen, which is asked again. Taken as
+        # the answer it would have erased everything, or recorded "no OQTF" unasked.
+        corrects_another = reading.correcting and any(
+            f.slot != asked and getattr(state.slots, f.slot, None) is not None for f in reading.findings
+        )
         for finding in reading.findings:
+            if finding.slot == asked and finding.polar and corrects_another:
+                continue
             if finding.slot == asked:
                 applied_asked = self._apply_finding(turn, finding, asked=True)
             else:
@@ -420,6 +428,11 @@ class Engine:
     async def _advance(self, turn: Turn, now: dt.datetime) -> None:
         state = turn.state
         self._drop_irrelevant(state)
+        if state.slots.confirm is False and state.status == "active":
+            # "Non, corriger" at the summary: nothing goes before the person has said what is
+            # wrong; the summary comes again once they have (or they send it as it is).
+            state.slots = state.slots.model_copy(update={"confirm": None})
+            turn.replies.append(self._say(turn, self.flow.step("confirm").help))
         if state.slots.consent is False:
             await self._refuse_consent(turn)
             return

@@ -408,7 +408,7 @@ class NluUnderstanding:
                 answer = self._yes_no(self._first_clause_intent(text, lang))
             # A correction at the confirmation ("non, la date c'est le 5 avril") is not a plain "no".
             if answer is not None and not (asked == "confirm" and findings):
-                findings.append(_certain(asked, {asked: answer}, "oui" if answer else "non"))
+                findings.append(_polar(asked, {asked: answer}, "oui" if answer else "non"))
 
         if asked == "note" and intent not in ("deny", "dont_know", "thanks", *COMMAND_INTENTS):
             note = " ".join(text.split())[:MAX_NOTE_CHARS]
@@ -461,7 +461,14 @@ class NluUnderstanding:
         return _certain("removal_order", {"removal_order": found[1]}, found[0])
 
     def _place(self, text: str, asked: bool, lang: str) -> Finding | None:
+        # "expire le 12/1, je suis à Bobigny": the 12 of a date is no département number.
+        text = _NUMERIC_DATE.sub(" ", text)
         matches = self.gazetteer.resolve(text, asked=asked)
+        if len(matches) > 1:
+            # "c'est Bobigny pas Lille", "Lyon, not Paris": the place denied is not a candidate.
+            affirmed = _NEGATED_WORD.sub(" ", text)
+            if affirmed != text:
+                matches = self.gazetteer.resolve(affirmed, asked=asked) or matches
         if not matches:
             return None
         best = matches[0]
@@ -574,7 +581,7 @@ class NluUnderstanding:
             return _certain("application_status", {"application_status": found[1]}, found[0])
         # A plain "no" to "have you filed?" is sure, whatever the model would guess.
         if intent == "deny" and composed is None:
-            return _certain("application_status", {"application_status": "not_filed"}, "non")
+            return _polar("application_status", {"application_status": "not_filed"}, "non")
         if composed is None and intent != "affirm":
             guess = self._model_finding(_plain(norm), lang, "application_status")
             if guess is not None:
@@ -869,8 +876,22 @@ def _certain(slot: str, values: Mapping[str, Any], label: str) -> Finding:
     return Finding(slot, (Candidate(values=dict(values), label=label),), certain=True)
 
 
+def _polar(slot: str, values: Mapping[str, Any], label: str) -> Finding:
+    """A certain finding read from a bare yes or no: the engine drops it when the "no" belongs to
+    the correction of another answer ("non c'est Lille pas le Cantal" at the consent question)."""
+    return Finding(slot, (Candidate(values=dict(values), label=label),), certain=True, polar=True)
+
+
 def _place_candidate(match: PlaceMatch) -> Candidate:
     return Candidate(values={"prefecture": match.department, "commune": match.commune}, label=match.label)
+
+
+# A negation and the word (with its article or preposition) it denies: "pas Lille", "not in Paris".
+_NEGATED_WORD = re.compile(
+    r"\b(?:pas|plus|not|no|ni)\s+(?:(?:à|a|au|en|in|de|du|le|la|les|the)\s+)?(?:l['’])?[^\s,.;:!?]+",
+    re.IGNORECASE,
+)
+_NUMERIC_DATE = re.compile(r"(?<![\d/.-])\d{1,2}\s?[/.-]\s?\d{1,2}(?:\s?[/.-]\s?\d{2,4})?(?![\d/.-])")
 
 
 def _without_phone_numbers(text: str) -> str:

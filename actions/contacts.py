@@ -6,10 +6,11 @@ the person's data (the flow's `on_erase` runs `forget_contact`).
 
 from __future__ import annotations
 
+import hashlib
+
 import phonenumbers
 
 from bot.core.ports import ActionContext, ActionResult, RecordStore
-from bot.engine.engine import conversation_key
 
 CONTACT_KIND = "contact"
 
@@ -38,7 +39,9 @@ def normalize_phone(text: str, region: str = "FR") -> str:
 
 
 def contact_key(conversation_id: str) -> str:
-    return conversation_key(conversation_id)
+    # The record's key, stable across processes and releases (the log names are keyed per
+    # deployment); the store keeps the record itself encrypted.
+    return hashlib.sha256(conversation_id.encode()).hexdigest()[:12]
 
 
 async def remember_phone(store: RecordStore, conversation_id: str, number: str, *, region: str = "FR") -> str:

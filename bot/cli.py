@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot import logsafe
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logsafe.configure(settings.log_level)
     if not hasattr(args, "run"):
         parser.print_help()
         return 2

@@ -25,6 +25,7 @@ from actions.contacts import (
     remember_phone,
 )
 from bot.channels.base import ChannelSendError
+from bot.channels.sms import SMS_CHANNEL
 from bot.core.case import Case
 from bot.core.clock import Clock, SystemClock
 from bot.core.conversation import ConversationState
@@ -108,6 +109,10 @@ class FallbackOutbox:
     async def deliver(self, address: Address, replies: Sequence[Reply]) -> Delivery:
         """Send, retry, fall back; record every attempt on the conversation's latest case."""
         delivery = Delivery()
+        if address.channel == SMS_CHANNEL and SMS_CHANNEL not in self.channels:
+            # The roster says "sms" for a volunteer with only a phone number; Kannel or Twilio
+            # carries it.
+            address = Address(channel=self.sms_channel_name, recipient=address.recipient)
         channel = self.channels.get(address.channel)
         if channel is None:
             delivery.attempts.append(Attempt(address.channel, False, "channel not enabled"))

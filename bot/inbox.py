@@ -126,6 +126,8 @@ class Inbox:
 
 def _order(message: InboundMessage) -> tuple[dt.datetime, str]:
     sent = message.sent_at or dt.datetime.min.replace(tzinfo=dt.UTC)
+    if sent.tzinfo is None:  # a provider's date without a zone: never compare naive with aware
+        sent = sent.replace(tzinfo=dt.UTC)
     return sent, message.message_id or ""
 
 

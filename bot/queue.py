@@ -56,6 +56,8 @@ STREAM_MAX_LENGTH = 100_000
 FAULT_PAUSE_SECONDS = float(os.environ.get("TRIAGE_FAULT_PAUSE_BEFORE_ACK", "0") or 0)
 # A delivery that failed this many times goes to the dead-letter stream instead of looping.
 MAX_DELIVERIES = 5
+# Entries that failed MAX_DELIVERIES times are kept for a look, but not without bound.
+DEAD_LETTERS_MAX_LENGTH = 10_000
 # Messages per script call: bounds how long one call holds Redis (about 10 µs a message).
 MAX_BATCH = 64
 
@@ -236,9 +238,11 @@ class Worker:
         try:
             message = self.queue.decode(fields)
         except Exception:
-            logger.exception("unreadable queue entry %s moved to dead letters", entry_id)
-            await redis.xadd(self.queue.dead_letters, fields)
-            await redis.xack(self.queue.stream, GROUP, entry_id)
+            logger.error("unreadable queue entry %s moved to dead letters", entry_id)
+            await redis.xadd(
+                self.queue.dead_letters, fields, maxlen=DEAD_LETTERS_MAX_LENGTH, approximate=True
+            )
+            await self._done(entry_id)
             return
         try:
             async with self.locks.conversation_lock(message.conversation_id):
@@ -253,9 +257,19 @@ class Worker:
             )
             if await self._deliveries(entry_id) < MAX_DELIVERIES:
                 return  # left pending: reclaimed and retried later
-            await redis.xadd(self.queue.dead_letters, fields)
-        await redis.xack(self.queue.stream, GROUP, entry_id)
+            await redis.xadd(
+                self.queue.dead_letters, fields, maxlen=DEAD_LETTERS_MAX_LENGTH, approximate=True
+            )
+        await self._done(entry_id)
         self.processed += 1
+
+    async def _done(self, entry_id: bytes) -> None:
+        """Acknowledge and delete the entry: once processed, a message (personal data) has no
+        reason to stay in Redis, where "erase my data" would not find it."""
+        async with self.queue.redis.pipeline(transaction=False) as pipe:
+            pipe.xack(self.queue.stream, GROUP, entry_id)
+            pipe.xdel(self.queue.stream, entry_id)
+            await pipe.execute()
 
     async def _deliveries(self, entry_id: bytes) -> int:
         pending = await self.queue.redis.xpending_range(

@@ -15,6 +15,9 @@ from typing import Protocol
 
 import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.typedefs import Handler
+from aiohttp.web_protocol import RequestPayloadError
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -136,7 +139,7 @@ def create_app(
     process_inline: bool = False,
 ) -> web.Application:
     """The whole service. Tests pass a store, a client session or channels built on fakes."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[unreadable_body_is_400])
     app[SETTINGS] = settings
     app[BRAIN] = brain
 
@@ -193,6 +196,16 @@ def create_app(
         app.router.add_post("/api/chat/{conversation_id}", web_chat_api)
         _add_web_chat_page(app)
     return app
+
+
+@web.middleware
+async def unreadable_body_is_400(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A body that cannot be decoded (`Content-Encoding: gzip` over bytes that are not) is the
+    sender's mistake: 400, not a 500 with a traceback."""
+    try:
+        return await handler(request)
+    except (HttpProcessingError, RequestPayloadError):
+        return web.json_response({"error": "unreadable request body"}, status=400)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -273,7 +286,7 @@ async def web_chat_api(request: web.Request) -> web.Response:
         return web.json_response({"error": "conversation id: 8 to 64 letters, digits or dashes"}, status=400)
     try:
         payload = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError, LookupError):  # not JSON, nested 2,000 deep, charset=x-bogus
         return web.json_response({"error": "expected a JSON object"}, status=400)
     if not isinstance(payload, dict):
         return web.json_response({"error": "expected a JSON object"}, status=400)

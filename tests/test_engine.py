@@ -100,8 +100,11 @@ async def test_consent_refused_stores_nothing(convo: Conversation, store: Sqlite
     await convo.say("Bonjour, je suis à Lyon")
     await convo.say("non")
     assert await convo.case() is None
+    # Not even the conversation: its id may be a phone number, its labels said "Lyon (69)".
+    assert await convo.state() is None
+    await convo.say("Bonjour")
     state = await convo.state()
-    assert state is None or state.slots.prefecture is None
+    assert state is not None and state.slots.consent is None and state.slots.prefecture is None
 
 
 async def test_erase_needs_a_confirmation_then_erases_everything(convo: Conversation) -> None:

@@ -197,3 +197,15 @@ async def test_forget_phone_erases_the_number(store: SqliteStore, clock: FixedCl
     telegram, sms = FakeChannel("telegram", [BLOCKED]), FakeChannel("sms")
     delivery = await _outbox(store, clock, telegram, sms, Sleeps()).deliver(TELEGRAM, REPLIES)
     assert sms.calls == [] and delivery.attempts[-1].reason == "no phone number"
+
+
+async def test_an_address_on_sms_goes_through_the_enabled_sms_provider(
+    store: SqliteStore, clock: FixedClock
+) -> None:
+    """The roster gives a volunteer with only a phone number the channel "sms"; the channels
+    enabled are named after their provider: offers to them were never sent."""
+    kannel = FakeChannel("kannel")
+    outbox = FallbackOutbox({"kannel": kannel}, "kannel", store, clock=clock, sleep=Sleeps())
+    delivery = await outbox.deliver(Address(channel="sms", recipient="+33612345678"), [Reply(text="Offre")])
+    assert delivery.delivered_by == "kannel"
+    assert kannel.sent == [(Address(channel="kannel", recipient="+33612345678"), [Reply(text="Offre")])]

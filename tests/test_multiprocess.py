@@ -121,6 +121,8 @@ async def test_queue_takes_a_delivery_once_and_a_worker_processes_it(
     assert await worker.run_once() == 1
     state = await redis_store.load_conversation("sms:+33600000001")
     assert state is not None and state.slots.prefecture == "69"
+    # Processed, the message leaves Redis: "erase my data" would not find it in the stream.
+    assert await redis_store.client.xlen(queue.stream) == 0
     assert await worker.run_once() == 0
 
 

@@ -105,3 +105,19 @@ def test_serve_says_when_its_port_is_taken(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert f"127.0.0.1:{port} is already in use" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b"[" * 2000 + b"]" * 2000, {"Content-Type": "application/json"}),  # RecursionError
+        (b'{"text": "x"}', {"Content-Type": "application/json; charset=x-bogus"}),  # LookupError
+        (b"not gzip at all", {"Content-Type": "application/json", "Content-Encoding": "gzip"}),
+    ],
+)
+async def test_bodies_that_cannot_be_read_get_400_not_500(
+    client: TestClient[web.Request, web.Application], store: SqliteStore, body: bytes, headers: dict[str, str]
+) -> None:
+    response = await client.post("/api/chat/abcd-1234-efgh", data=body, headers=headers)
+    assert response.status == 400
+    assert await store.load_conversation("web:abcd-1234-efgh") is None

@@ -7,6 +7,7 @@ stays in its module; the server and the engine only see this interface.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
@@ -22,6 +23,12 @@ class Unauthorized(Exception):  # noqa: N818 (the HTTP status's name)
     def __init__(self, reason: str, status: int = 403) -> None:
         super().__init__(reason)
         self.status = status
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison of a secret from a request header with ours. A header may hold
+    bytes that are no UTF-8 (aiohttp gives them as surrogates): they compare unequal, never fail."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8"))
 
 
 class ChannelSendError(Exception):

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hmac
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit, urlunsplit
@@ -38,7 +38,15 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 from aiohttp import hdrs, web
 
-from bot.channels.base import ChannelSendError, DeliveryReport, DeliveryStatus, Ignored, Parsed, Unauthorized
+from bot.channels.base import (
+    ChannelSendError,
+    DeliveryReport,
+    DeliveryStatus,
+    Ignored,
+    Parsed,
+    Unauthorized,
+    same_secret,
+)
 from bot.channels.sms import (
     SMS_CHANNEL,
     SentSms,
@@ -70,6 +78,7 @@ DLR_STATUSES: dict[str, DeliveryStatus] = {
     "8": "sent",
 }
 DLR_PARAM = "dlr"
+EARLIEST_TIMESTAMP = 946_684_800  # 2000-01-01
 
 
 class KannelChannel:
@@ -151,7 +160,7 @@ class KannelChannel:
         )
         if not given:
             raise Unauthorized("no Kannel webhook secret", status=401)
-        if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
+        if not same_secret(given, self.webhook_secret):
             raise Unauthorized("wrong Kannel webhook secret", status=403)
 
     def parse(self, request: web.Request, body: bytes) -> Sequence[Parsed]:
@@ -163,8 +172,8 @@ class KannelChannel:
                 return [Ignored("Kannel delivery report of an unknown kind")]
             return [DeliveryReport(reference=reference, status=status, detail=f"dlr {query.get('status')}")]
         sender = headers.get("X-Kannel-From") or query.get("from") or ""
-        if not sender.strip():
-            return [Ignored("Kannel call without a sender (%p)")]
+        if not sender.strip() or not sender.strip().lstrip("+").isdigit():
+            return [Ignored("Kannel call without a sender number (%p)")]
         text = _decode(body, request.charset, query.get("coding") or headers.get("X-Kannel-Coding"))
         if not text.strip():
             return [Ignored("empty SMS")]
@@ -187,6 +196,8 @@ class KannelChannel:
             sent = float(ts) if ts else now
         except ValueError:
             sent = now
+        if not math.isfinite(sent) or not EARLIEST_TIMESTAMP <= sent <= now + 86_400:
+            sent = now  # "nan", "1e308", a year 5000: the arrival time (an SMSC may hold old ones)
         return dt.datetime.fromtimestamp(sent + min(max(now - sent, 0.0), 0.999), tz=dt.UTC)
 
     def acknowledge(self) -> web.Response:
@@ -249,7 +260,7 @@ def _decode(body: bytes, charset: str | None, coding: str | None) -> str:
     encoding = charset or ("utf-16-be" if coding == "2" else "utf-8")
     try:
         return body.decode(encoding, errors="replace")
-    except LookupError:
+    except (LookupError, UnicodeError):
         return body.decode("utf-8", errors="replace")
 
 

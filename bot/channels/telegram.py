@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hmac
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -22,6 +21,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    AiogramError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramConflictError,
@@ -41,7 +41,7 @@ from aiogram.types import (
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.channels.base import ChannelSendError, Ignored, Parsed, Unauthorized
+from bot.channels.base import ChannelSendError, Ignored, Parsed, Unauthorized, same_secret
 from bot.core.messages import Address, InboundMessage, Location, Option, Reply
 from bot.settings import Settings
 from bot.tasks import BackgroundTasks
@@ -248,7 +248,7 @@ class TelegramChannel:
             raise Unauthorized("missing secret token", status=401)
         if self.webhook_secret is None:
             raise Unauthorized("no webhook secret configured", status=403)
-        if not hmac.compare_digest(given.encode("utf-8"), self.webhook_secret.encode("utf-8")):
+        if not same_secret(given, self.webhook_secret):
             raise Unauthorized("wrong secret token", status=403)
 
     def parse(self, request: web.Request, body: bytes) -> Sequence[Parsed]:
@@ -362,6 +362,10 @@ class TelegramChannel:
                 raise ChannelSendError(f"unavailable: {type(exc).__name__}", retryable=True) from exc
             except TelegramAPIError as exc:
                 raise ChannelSendError(f"failed: {type(exc).__name__}", retryable=False) from exc
+            except AiogramError as exc:
+                # ClientDecodeError and kin quote Telegram's whole answer (chat id, names, the
+                # text sent): not chained, so no log can print it.
+                raise ChannelSendError(f"failed: {type(exc).__name__}", retryable=True) from None
 
     # -- set-up and polling -----------------------------------------------------------------------
 

@@ -28,7 +28,15 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import aiohttp
 from aiohttp import hdrs, web
 
-from bot.channels.base import ChannelSendError, DeliveryReport, DeliveryStatus, Ignored, Parsed, Unauthorized
+from bot.channels.base import (
+    ChannelSendError,
+    DeliveryReport,
+    DeliveryStatus,
+    Ignored,
+    Parsed,
+    Unauthorized,
+    same_secret,
+)
 from bot.channels.sms import SMS_CHANNEL, SentSms, SmsLedger, render_sms, sms_conversation_id
 from bot.core.clock import Clock
 from bot.core.messages import Address, InboundMessage, Reply
@@ -156,7 +164,7 @@ class TwilioChannel:
         params = _form(body)
         for url in _url_variants(self._signed_url(request)):
             expected = twilio_signature(self.auth_token, url, params)
-            if hmac.compare_digest(expected.encode(), given.encode()):
+            if same_secret(given, expected):
                 return
         raise Unauthorized("wrong X-Twilio-Signature", status=403)
 

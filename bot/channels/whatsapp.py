@@ -12,6 +12,8 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +21,7 @@ import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.channels.base import ChannelSendError, Ignored, Parsed, Unauthorized
+from bot.channels.base import ChannelSendError, Ignored, Parsed, Unauthorized, same_secret
 from bot.channels.render import numbered_menu
 from bot.channels.telegram import ORDINAL_PREFIX, split_text
 from bot.core.clock import Clock, SystemClock
@@ -299,7 +301,7 @@ class WhatsAppChannel:
         if (
             self.verify_token is not None
             and query.get("hub.mode") == "subscribe"
-            and hmac.compare_digest(given.encode("utf-8"), self.verify_token.encode("utf-8"))
+            and same_secret(given, self.verify_token)
         ):
             return web.Response(text=query.get("hub.challenge", ""), content_type="text/plain")
         logger.warning("WhatsApp webhook verification refused")
@@ -309,7 +311,7 @@ class WhatsAppChannel:
         given = request.headers.get(SIGNATURE_HEADER)
         if not given:
             raise Unauthorized("missing signature", status=401)
-        if not hmac.compare_digest(given.encode("utf-8"), signature(self.app_secret, body).encode("utf-8")):
+        if not same_secret(given, signature(self.app_secret, body)):
             raise Unauthorized("wrong signature", status=403)
 
     def parse(self, request: web.Request, body: bytes) -> Sequence[Parsed]:
@@ -337,7 +339,7 @@ class WhatsAppChannel:
         sender = message.sender or message.from_user_id
         if not sender:
             return Ignored("message without a sender")
-        sent_at = dt.datetime.fromtimestamp(message.timestamp, dt.UTC)
+        sent_at = _sent_at(message.timestamp)
         # Any inbound message opens the window, even one we do not act on (a reaction).
         self._note_inbound(sender, sent_at)
         common: dict[str, Any] = {
@@ -521,3 +523,15 @@ def _parse_time(value: object) -> dt.datetime:
         else:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     return dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+EARLIEST_TIMESTAMP = 946_684_800  # 2000-01-01
+
+
+def _sent_at(timestamp: float) -> dt.datetime:
+    """Meta's send time; an absurd one (not finite, before 2000, or more than a day ahead) is the
+    arrival time. Old ones are kept: Meta retries a delivery for up to 7 days."""
+    now = time.time()
+    if not math.isfinite(timestamp) or not EARLIEST_TIMESTAMP <= timestamp <= now + 86_400:
+        timestamp = now
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import hmac
 import logging
+import secrets
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,9 +41,21 @@ COMMANDS = frozenset({"erase", "restart", "help", "human", "back", "skip", "chan
 RECAP_SLOTS = tuple(slot for slot in SLOT_NAMES if slot not in ("language", "consent", "commune", "confirm"))
 
 
+# Log lines name conversations by a keyed hash: conversation ids hold phone numbers and chat
+# ids, and an unkeyed hash of a French mobile number is reversed by trying them all in minutes.
+# Random per process until `use_log_key` derives it from STORE_HASH_KEY, so that every process of
+# one deployment names a conversation alike.
+_log_key = secrets.token_bytes(32)
+
+
+def use_log_key(secret: bytes) -> None:
+    global _log_key  # one process-wide setting, made once at start-up
+    _log_key = hmac.new(secret, b"triage log names", hashlib.sha256).digest()
+
+
 def conversation_key(conversation_id: str) -> str:
-    """A short hash for logs: conversation ids can contain phone numbers."""
-    return hashlib.sha256(conversation_id.encode()).hexdigest()[:12]
+    """A short keyed hash for logs: conversation ids can contain phone numbers."""
+    return hmac.new(_log_key, conversation_id.encode(), hashlib.sha256).hexdigest()[:12]
 
 
 def clean_text(raw: str) -> tuple[str, bool]:
@@ -66,6 +80,8 @@ class Turn:
     relayed: bool = False
     # The cleaned text of the message, for the actions that read it (contact details, relay).
     text: str = ""
+    # The conversation was erased during the turn: its state must not be saved again.
+    erased: bool = False
 
     @property
     def lang(self) -> str:
@@ -164,6 +180,8 @@ class Engine:
             return turn.replies
 
         await self._advance(turn, now)
+        if turn.erased:
+            return turn.replies  # consent refused: nothing of this conversation is written back
         turn.state.updated_at = now  # `turn.state` may be a fresh one after a restart
         await self.store.save_conversation(turn.state)
         return turn.replies
@@ -592,9 +610,7 @@ class Engine:
     async def _refuse_consent(self, turn: Turn) -> None:
         turn.replies.append(self._say(turn, "consent_refused"))
         await self._erase(turn)
-        turn.state.status = "ended"
-        turn.state.slots = Slots(language=turn.state.slots.language)
-        turn.state.asking = None
+        turn.erased = True  # "je n'ai rien gardé": the next message starts a new conversation
 
     # -- building replies --------------------------------------------------------------------
 
@@ -683,4 +699,4 @@ class Engine:
         return str(value)
 
 
-__all__ = ["Engine", "clean_text", "conversation_key"]
+__all__ = ["Engine", "clean_text", "conversation_key", "use_log_key"]

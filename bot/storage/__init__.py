@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.core.case import Case
 from bot.core.ports import ConcurrencyControl, ConversationStore
+from bot.engine.engine import use_log_key
 from bot.storage.crypto import DEMO_HASH_KEY, FieldCipher, hash_key_from_setting
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ def open_store(url: str, settings: Settings | None = None) -> Store:
         cipher = FieldCipher.from_setting(settings.store_encryption_keys.get_secret_value())
         secret = settings.store_hash_key.get_secret_value() if settings.store_hash_key else None
         hash_key = hash_key_from_setting(secret)
+        if secret:  # the public demo key would make log names reversible: keep the random one
+            use_log_key(hash_key)
         retention = Retention.from_settings(settings)
         prefix = settings.store_key_prefix
         if not cipher.encrypting:

@@ -231,6 +231,12 @@ class SqliteStore:
         with self._db:
             self._db.execute("BEGIN")
             self._erase(self._hash(conversation_id))
+        self._forget_deleted_pages()
+
+    def _forget_deleted_pages(self) -> None:
+        """`secure_delete` zeroes the database file's pages, not the write-ahead log, which keeps
+        the deleted rows until a checkpoint copies it back and truncates it: do that now."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _erase(self, hashed_id: str) -> None:
         self._db.execute("DELETE FROM conversations WHERE id = ?", (hashed_id,))
@@ -392,6 +398,7 @@ class SqliteStore:
             for (data,) in closed:
                 self._write_case(anonymised(Case.model_validate_json(self._cipher.decrypt(data))))
             self._db.execute("DELETE FROM seen_messages WHERE expires_at <= ?", (time.time(),))
+        self._forget_deleted_pages()
         return PurgeReport(len(abandoned), expired, len(closed))
 
     async def rotate_keys(self) -> int:

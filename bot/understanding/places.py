@@ -391,6 +391,8 @@ class Gazetteer:
 
     def locate(self, lat: float, lon: float) -> PlaceMatch | None:
         """A shared location as a match (``via="location"``), None outside France."""
+        if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+            return None  # NaN, 1e308: a forged or broken payload, read as "not understood"
         c = self.nearest(lat, lon)
         if c is None:
             return None

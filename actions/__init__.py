@@ -7,6 +7,7 @@ Side effects go through the ports in the context, never through imports of the r
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from actions.contacts import forget_contact, remember_contact
 from actions.derive import derive_application_status
 from actions.handoff import hand_off
 from actions.urgency import RuleBook, load_rules
+from bot.core.messages import Address
 from bot.core.ports import Action, ActionContext, ActionResult
 
 if TYPE_CHECKING:
@@ -22,7 +24,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def build_actions(rules: RuleBook, desk: HandoffDesk | None = None) -> dict[str, Action]:
+# What the runtime keeps about an address outside the store's conversations (WhatsApp's 24-hour
+# window record): erased with the rest, through this port, since actions do not know channels.
+ForgetAddress = Callable[[Address], Awaitable[None]]
+
+
+def build_actions(
+    rules: RuleBook, desk: HandoffDesk | None = None, forget_address: ForgetAddress | None = None
+) -> dict[str, Action]:
     """The actions of the flow. Without a ``desk`` a case is only stored (ready for hand-off) and
     messages after the hand-off are not relayed."""
 
@@ -48,11 +57,20 @@ def build_actions(rules: RuleBook, desk: HandoffDesk | None = None) -> dict[str,
 
     async def withdraw_case(ctx: ActionContext) -> ActionResult:
         # `on_erase`: the volunteers stop waiting for, or writing to, a person who erased their data.
-        if desk is not None and ctx.case_id is not None:
-            await desk.withdraw(ctx.case_id)
+        # Every case of the conversation: a case left by an earlier triage ("recommencer") too.
+        if desk is not None:
+            for case_id in dict.fromkeys([*ctx.case_ids, *([ctx.case_id] if ctx.case_id else [])]):
+                await desk.withdraw(case_id)
+        return ActionResult()
+
+    async def forget_channel_traces(ctx: ActionContext) -> ActionResult:
+        # `on_erase`: what a channel remembers of the person's address goes too.
+        if forget_address is not None and ctx.sender is not None:
+            await forget_address(ctx.sender)
         return ActionResult()
 
     return {
+        "forget_channel_traces": forget_channel_traces,
         "derive_application_status": derive_application_status,
         "classify_urgency": classify_urgency,
         "hand_off": hand_off_and_offer,

@@ -7,7 +7,7 @@ import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
-from actions import build_actions
+from actions import ForgetAddress, build_actions
 from actions.desk import HandoffDesk, load_advice
 from actions.documents import DocumentCatalogue, load_documents
 from actions.routing import load_handoff_rules
@@ -39,13 +39,20 @@ class Brain:
     gazetteer: Gazetteer
     understanding: NluUnderstanding
 
-    def engine(self, store: ConversationStore, clock: Clock, desk: HandoffDesk | None = None) -> Engine:
-        """The engine; with a ``desk``, cases are offered to volunteers and messages relayed."""
+    def engine(
+        self,
+        store: ConversationStore,
+        clock: Clock,
+        desk: HandoffDesk | None = None,
+        forget_address: ForgetAddress | None = None,
+    ) -> Engine:
+        """The engine; with a ``desk``, cases are offered to volunteers and messages relayed;
+        `forget_address` erases what the channels keep of an address when the person erases."""
         return Engine(
             flow=self.flow,
             texts=self.texts,
             understanding=self.understanding,
-            actions=build_actions(self.rules, desk),
+            actions=build_actions(self.rules, desk, forget_address),
             store=store,
             clock=clock,
         )

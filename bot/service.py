@@ -19,7 +19,7 @@ from actions.desk import HandoffDesk
 from bot.app import Brain, build_desk, desk_address_key
 from bot.channels.base import Channel
 from bot.core.clock import Clock
-from bot.core.messages import InboundMessage, Reply
+from bot.core.messages import Address, InboundMessage, Reply
 from bot.core.ports import ConversationStore, Outbox
 from bot.engine.engine import Engine
 from bot.fallback import FallbackOutbox
@@ -97,4 +97,11 @@ async def assemble(
         address_key=desk_address_key(settings),
         demo_roster=settings.demo_volunteers,
     )
-    return Service(brain.engine(store, clock, desk), desk, outbox, enabled)
+
+    async def forget_address(address: Address) -> None:
+        channel = enabled.get(address.channel)
+        forget = getattr(channel, "forget", None)
+        if forget is not None:
+            await forget(address)
+
+    return Service(brain.engine(store, clock, desk, forget_address), desk, outbox, enabled)

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     retention_abandoned_days: int = Field(
         default=30, ge=1, description="Unfinished (active) conversations idle this long are erased."
     )
+    retention_unconsented_hours: int = Field(
+        default=24,
+        ge=1,
+        description="A conversation whose person has not said yes to the consent question is erased "
+        "after this long idle: what they wrote before consenting is not kept for weeks.",
+    )
     retention_closed_days: int = Field(
         default=365, ge=1, description="Closed cases are anonymised this long after their last change."
     )

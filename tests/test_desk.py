@@ -666,3 +666,44 @@ def test_advice_problems_are_all_reported(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "item 1: no text in 'ar'" in message and "item 1: no text in 'es'" in message
     assert "unknown rule 'no_such_rule'" in message and "'xx_y'" in message
+
+
+async def test_erasing_after_a_restart_withdraws_the_cases_of_both_triages(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """After "recommencer" a conversation has two cases; erasing must take both off the desk."""
+    from tests.conversation import Conversation
+
+    d = await make_desk(brain, store, clock, ROSTER)
+    convo = Conversation(brain.engine(store, clock, d.desk), store)
+    answers = {
+        "consent": "oui",
+        "prefecture": "Bobigny",
+        "document": "carte vie privée et familiale",
+        "expiry_date": "elle a expiré le 3 mars",
+        "application_status": "non",
+        "removal_order": "non",
+        "note": "non merci",
+        "confirm": "oui",
+    }
+
+    async def triage() -> None:
+        await convo.say("Bonjour, je n'ai pas de rendez-vous")
+        for _ in range(30):
+            if convo.asking is None:
+                return
+            await convo.say(answers.get(convo.asking, "/skip"))
+        raise AssertionError(f"still asking {convo.asking}")
+
+    await triage()
+    await convo.say("recommencer")
+    await convo.say("oui")
+    await triage()
+    cases = await store.cases_for_conversation(convo.id)
+    assert len(cases) == 2 and all(case.offers for case in cases)
+    await convo.say("SUPPRIMER")
+    await convo.say("oui")
+    assert await store.cases_for_conversation(convo.id) == []
+    assert sum((await live_loads(store, ROSTER)).values()) == 0
+    assert await store.list_records("assignment") == []
+    assert await store.due_timers(clock.now() + dt.timedelta(days=30)) == []

@@ -611,7 +611,8 @@ async def test_purge_erases_abandoned_conversations_and_anonymises_old_closed_ca
     long_ago = TODAY - dt.timedelta(days=31)
     await store.save_conversation(state("sms:abandoned", at=long_ago))
     await store.save_case(case("abandoned-case", "sms:abandoned", at=long_ago, status="triage"))
-    await store.save_conversation(state("sms:recent", at=TODAY - dt.timedelta(days=29)))
+    consented = Slots(consent=True)
+    await store.save_conversation(state("sms:recent", at=TODAY - dt.timedelta(days=29), slots=consented))
     await store.save_conversation(state("sms:handed", at=long_ago, status="handed_off"))
     old_closed = case("old-closed", "sms:handed", at=TODAY - dt.timedelta(days=400))
     await store.save_case(
@@ -663,6 +664,40 @@ async def test_purge_keeps_a_conversation_that_came_back(backend: Backend) -> No
     assert await store.load_conversation("sms:back") is not None
 
 
+async def test_redis_keeps_a_state_without_consent_a_day_only(redis_backend: Backend) -> None:
+    backend = redis_backend
+    assert backend.redis is not None
+    store = backend.open(retention=Retention(unconsented_after=dt.timedelta(hours=24)))
+    await store.save_conversation(state("sms:asked"))
+    await store.save_conversation(state("sms:agreed", slots=Slots(consent=True)))
+    ttls = {}
+    async for name in backend.redis.scan_iter(match=f"{backend.prefix}:*:state"):
+        ttls[name] = await backend.redis.pttl(name)
+    assert sorted(ttl // 3600_000 for ttl in ttls.values()) == [23, 90 * 24 - 1]
+    # Under the conversation lock (the path of every webhook turn) too.
+    async with store.conversation_lock("sms:asked"):
+        await store.save_conversation(state("sms:asked", slots=Slots(consent=True)))
+    ttls = {}
+    async for name in backend.redis.scan_iter(match=f"{backend.prefix}:*:state"):
+        ttls[name] = await backend.redis.pttl(name)
+    assert all(ttl > 89 * 86400_000 for ttl in ttls.values())
+
+
+async def test_sqlite_purge_erases_what_was_said_without_consent_after_a_day(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db", retention=Retention(unconsented_after=dt.timedelta(hours=24)))
+    await store.save_conversation(state("sms:asked", at=TODAY - dt.timedelta(hours=25)))
+    await store.save_conversation(state("sms:fresh", at=TODAY - dt.timedelta(hours=23)))
+    await store.save_conversation(
+        state("sms:agreed", at=TODAY - dt.timedelta(days=2), slots=Slots(consent=True))
+    )
+    report = await store.purge(TODAY)
+    assert report.conversations_erased == 1
+    assert await store.load_conversation("sms:asked") is None
+    assert await store.load_conversation("sms:fresh") is not None
+    assert await store.load_conversation("sms:agreed") is not None
+    await store.close()
+
+
 # -- store-specific -------------------------------------------------------------------------------
 
 
@@ -670,13 +705,13 @@ async def test_redis_state_expires_and_the_ttl_is_refreshed(redis_backend: Backe
     backend = redis_backend
     assert backend.redis is not None
     store = backend.open(retention=Retention(conversation_ttl=dt.timedelta(days=90)))
-    await store.save_conversation(state())
+    await store.save_conversation(state(slots=Slots(consent=True)))
     names = [name async for name in backend.redis.scan_iter(match=f"{backend.prefix}:*:state")]
     assert len(names) == 1
     ttl_ms = await backend.redis.pttl(names[0])
     assert 89 * 86400_000 < ttl_ms <= 90 * 86400_000
     await backend.redis.pexpire(names[0], 1000)
-    await store.save_conversation(state())
+    await store.save_conversation(state(slots=Slots(consent=True)))
     assert await backend.redis.pttl(names[0]) > 89 * 86400_000
     await store.rotate_keys()
     assert await backend.redis.pttl(names[0]) > 89 * 86400_000

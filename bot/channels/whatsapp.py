@@ -419,6 +419,17 @@ class WhatsAppChannel:
         if self.store is not None:
             self._tasks.spawn(self.store.delete_record(WINDOW_KIND, key))
 
+    async def forget(self, address: Address) -> None:
+        """The person erased their data: their window record goes too (it says when they wrote)."""
+        if address.channel != NAME:
+            return
+        await self._tasks.drain()  # a record being written now would come back after the delete
+        # Read first: this process keeps it in memory only, so that "everything is erased" can
+        # still be sent inside the window it opened.
+        await self.last_inbound(address.recipient)
+        if self.store is not None:
+            await self.store.delete_record(WINDOW_KIND, self.window_key(address.recipient))
+
     async def last_inbound(self, recipient: str) -> dt.datetime | None:
         """When the person last wrote, as far as this process and the store know."""
         key = self.window_key(recipient)

@@ -171,6 +171,9 @@ class ActionContext:
     message_text: str | None = None
     # Records of the person's data beyond the conversation (contact details...), for erasure.
     records: RecordStore | None = None
+    # Every case of the conversation, oldest first (after "recommencer" there can be several):
+    # set for the erase actions, which must withdraw them all.
+    case_ids: tuple[str, ...] = ()
 
 
 @dataclass

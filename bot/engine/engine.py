@@ -519,8 +519,11 @@ class Engine:
 
     async def _erase(self, turn: Turn) -> None:
         """Everything the person gave goes: what the actions keep, then the conversation and cases."""
+        cases = await self.store.cases_for_conversation(turn.state.id)
+        context = self._context(turn, self.clock.now())
+        context.case_ids = tuple(case.id for case in sorted(cases, key=lambda case: case.created_at))
         for name in self.flow.on_erase:
-            await self.actions[name](self._context(turn, self.clock.now()))
+            await self.actions[name](context)
         await self.store.erase_conversation(turn.state.id)
 
     async def _after_handoff(self, turn: Turn, text: str, now: dt.datetime) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core.case import Case
+from bot.core.conversation import ConversationState
 from bot.core.ports import ConcurrencyControl, ConversationStore
 from bot.engine.engine import use_log_key
 from bot.storage.crypto import DEMO_HASH_KEY, FieldCipher, hash_key_from_setting
@@ -33,6 +34,13 @@ class Retention:
     conversation_ttl: dt.timedelta = dt.timedelta(days=90)
     abandoned_after: dt.timedelta = dt.timedelta(days=30)
     closed_after: dt.timedelta = dt.timedelta(days=365)
+    unconsented_after: dt.timedelta = dt.timedelta(hours=24)
+
+    def state_ttl(self, state: ConversationState) -> dt.timedelta:
+        """How long a saved state lives idle: a day before consent, else the conversation TTL."""
+        if state.status == "active" and state.slots.consent is not True:
+            return min(self.unconsented_after, self.conversation_ttl)
+        return self.conversation_ttl
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:
@@ -40,6 +48,7 @@ class Retention:
             conversation_ttl=dt.timedelta(days=settings.conversation_ttl_days),
             abandoned_after=dt.timedelta(days=settings.retention_abandoned_days),
             closed_after=dt.timedelta(days=settings.retention_closed_days),
+            unconsented_after=dt.timedelta(hours=settings.retention_unconsented_hours),
         )
 
 

@@ -151,6 +151,7 @@ class _Turn:
     saved: str | None = None  # the JSON of the state saved in the turn, written at release
     active: bool = True
     updated_micros: int = 0
+    ttl_ms: int = 0
 
 
 # The turns whose lock this task holds, by state key. A new mapping is set at each lock, so that
@@ -300,9 +301,10 @@ class RedisStore:
             turn.saved = state.model_dump_json()
             turn.active = state.status == "active"
             turn.updated_micros = _micros(state.updated_at)
+            turn.ttl_ms = int(self._retention.state_ttl(state) / dt.timedelta(milliseconds=1))
             turn.prefetched = None
             return
-        ttl_ms = int(self._retention.conversation_ttl / dt.timedelta(milliseconds=1))
+        ttl_ms = int(self._retention.state_ttl(state) / dt.timedelta(milliseconds=1))
         # Different slots (state, index): not one transaction. A crash in between leaves the index
         # behind; the TTL still deletes the state and the next purge drops the stale entry.
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -536,7 +538,7 @@ class RedisStore:
     async def _release(self, hashed_id: str, lock_key: str, state_key: str, token: str, turn: _Turn) -> bool:
         if turn.saved is None:
             return bool(await self._unlock(keys=[lock_key], args=[token]))
-        ttl_ms = int(self._retention.conversation_ttl / dt.timedelta(milliseconds=1))
+        ttl_ms = turn.ttl_ms
         blob = self._cipher.encrypt(turn.saved)
         # The index is in another slot: same pipeline, not the same script (see save_conversation).
         async with self._redis.pipeline(transaction=False) as pipe:

@@ -388,6 +388,18 @@ class SqliteStore:
             ).fetchall()
             for (hashed_id,) in abandoned:
                 self._erase(hashed_id)
+            # Never consented: what they wrote goes after a day, not after RETENTION_ABANDONED_DAYS.
+            idle = self._db.execute(
+                "SELECT id, state FROM conversations WHERE status = 'active' AND updated_at < ?",
+                (_utc(now - retention.unconsented_after),),
+            ).fetchall()
+            unconsented = [
+                hashed_id
+                for hashed_id, data in idle
+                if ConversationState.model_validate_json(self._cipher.decrypt(data)).slots.consent is not True
+            ]
+            for hashed_id in unconsented:
+                self._erase(hashed_id)
             expired = self._db.execute(
                 "DELETE FROM conversations WHERE updated_at < ?", (_utc(now - retention.conversation_ttl),)
             ).rowcount
@@ -399,7 +411,7 @@ class SqliteStore:
                 self._write_case(anonymised(Case.model_validate_json(self._cipher.decrypt(data))))
             self._db.execute("DELETE FROM seen_messages WHERE expires_at <= ?", (time.time(),))
         self._forget_deleted_pages()
-        return PurgeReport(len(abandoned), expired, len(closed))
+        return PurgeReport(len(abandoned) + len(unconsented), expired, len(closed))
 
     async def rotate_keys(self) -> int:
         rewritten = 0

@@ -369,3 +369,25 @@ def test_from_settings_needs_token_secret_and_number(http: aiohttp.ClientSession
     channel = WhatsAppChannel.from_settings(settings, http, store=store)
     assert channel is not None and channel.store is store
     assert channel.url.endswith("/v21.0/1122334455667/messages")
+
+
+async def test_erasing_forgets_the_window_record_and_still_confirms_in_the_window(
+    client: Client,
+    channel: WhatsAppChannel,
+    fake: FakeWhatsAppApi,
+    store: SqliteStore,
+    clock: FixedClock,
+    api_base: str,
+    http: aiohttp.ClientSession,
+) -> None:
+    await post(client, payload("text", now=clock.now()))
+    await post(client, payload("text", now=clock.now(), id="wamid.erase-1", body="SUPPRIMER"))
+    await post(client, payload("text", now=clock.now(), id="wamid.erase-2", body="oui"))
+    await channel.drain()
+    assert await store.load_conversation(CONVERSATION) is None
+    # The record saying when this number last wrote is gone with the rest...
+    assert await store.get_record(WINDOW_KIND, channel.window_key(NUMBER)) is None
+    assert not await make_channel(api_base, http, store, clock).window_open(NUMBER)
+    # ...and "everything is erased" still went out as a free-form text inside the window.
+    last = fake.messages[-1]
+    assert last["type"] == "text" and "effac" in last["text"]["body"].lower()

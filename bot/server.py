@@ -281,6 +281,7 @@ async def web_chat_api(request: web.Request) -> web.Response:
     conversation_id = request.match_info["conversation_id"]
     if (
         not 8 <= len(conversation_id) <= MAX_WEB_CONVERSATION_ID
+        or not conversation_id.isascii()  # "²²²²²²²²" and "éééééééé" are alphanumeric too
         or not conversation_id.replace("-", "").isalnum()
     ):
         return web.json_response({"error": "conversation id: 8 to 64 letters, digits or dashes"}, status=400)

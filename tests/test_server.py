@@ -60,6 +60,8 @@ async def test_web_chat_runs_a_conversation(
     ("path", "payload"),
     [
         ("/api/chat/short", {"text": "x"}),
+        ("/api/chat/%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9", {"text": "x"}),  # éééééééé
+        ("/api/chat/%C2%B2%C2%B2%C2%B2%C2%B2%C2%B2%C2%B2%C2%B2%C2%B2", {"text": "x"}),  # ²²²²²²²²
         ("/api/chat/abcd-1234-efgh", ["not", "an", "object"]),
         ("/api/chat/abcd-1234-efgh", {"text": "a", "option": "b"}),
         ("/api/chat/abcd-1234-efgh", {"text": 42}),

@@ -174,9 +174,9 @@ class KannelChannel:
         sender = headers.get("X-Kannel-From") or query.get("from") or ""
         if not sender.strip() or not sender.strip().lstrip("+").isdigit():
             return [Ignored("Kannel call without a sender number (%p)")]
+        # An empty SMS (or one whose bytes decode to nothing) is still a person writing: the engine
+        # answers that it reads only text.
         text = _decode(body, request.charset, query.get("coding") or headers.get("X-Kannel-Coding"))
-        if not text.strip():
-            return [Ignored("empty SMS")]
         message_id = query.get("id") or None
         return [
             InboundMessage(

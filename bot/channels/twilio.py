@@ -182,9 +182,9 @@ class TwilioChannel:
         sid, sender = params.get("MessageSid", ""), params.get("From", "")
         if not sid or not sender:
             return [Ignored("Twilio call without MessageSid or From (a status callback?)")]
+        # A photo without words (MMS) is still a person writing: the engine answers that it reads
+        # only text (a photo of a residence card is the likely one; it is not fetched).
         text = params.get("Body", "")
-        if not text.strip():
-            return [Ignored("message without text (media only)")]
         # Twilio answers its opt-out keywords itself and then refuses every message to the person
         # (error 21610), so the bot's confirmation could never arrive: see `unsubscribed`.
         unsubscribed = params.get("OptOutType", "").upper() == "STOP" or (

@@ -530,6 +530,13 @@ async def test_the_acknowledgement_is_an_empty_text_response(rig: Rig) -> None:
     assert response.content_length == 0
 
 
+async def test_an_empty_sms_gets_the_only_text_answer(rig: Rig) -> None:
+    response = await post_like_kannel(rig, "", "0f6c2a4e-0000-4000-8000-00000000000e", 1795700245)
+    assert response.status == 200
+    answers = await rig.phone.wait_for(1)
+    assert any("texte" in answer for answer in answers), answers
+
+
 async def test_kannels_retry_of_one_message_is_processed_once(rig: Rig) -> None:
     message_id = "0f6c2a4e-0000-4000-8000-000000000003"
     first = await post_like_kannel(rig, "Bonjour, je n'ai pas de rendez-vous", message_id, 1795700245)

@@ -306,14 +306,15 @@ async def web_chat_api(request: web.Request) -> web.Response:
             replies = await runtime.handler(message)
     else:
         replies = await runtime.handler(message)
-    return web.json_response(
-        {
-            "replies": [
-                {"text": reply.text, "options": [{"id": o.id, "label": o.label} for o in reply.options]}
-                for reply in replies
-            ]
-        }
-    )
+    body: dict[str, object] = {
+        "replies": [
+            {"text": reply.text, "options": [{"id": o.id, "label": o.label} for o in reply.options]}
+            for reply in replies
+        ]
+    }
+    if any(reply.erased for reply in replies):
+        body["erased"] = True  # the page forgets its transcript (kept in the browser) too
+    return web.json_response(body)
 
 
 def _add_web_chat_page(app: web.Application) -> None:

@@ -64,3 +64,6 @@ class Reply(BaseModel):
     asking: str | None = None
     # True when it checks an answer already given ("Vous voulez dire Montpellier (34) ?").
     confirming: bool = False
+    # The conversation was erased with this message ("tout est effacé", consent refused): a
+    # client that keeps a transcript (the web chat, in the browser) forgets it too.
+    erased: bool = False

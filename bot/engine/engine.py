@@ -356,7 +356,7 @@ class Engine:
             if yes:
                 await self._erase(turn)
                 logger.info("conversation %s erased at the person's request", conversation_key(state.id))
-                turn.replies.append(self._say(turn, "erased"))
+                turn.replies.append(self._say(turn, "erased").model_copy(update={"erased": True}))
                 return True
             turn.replies.append(self._say(turn, "erase_cancelled"))
             return False
@@ -611,7 +611,7 @@ class Engine:
         logger.info("conversation %s handed off at %s", conversation_key(state.id), level)
 
     async def _refuse_consent(self, turn: Turn) -> None:
-        turn.replies.append(self._say(turn, "consent_refused"))
+        turn.replies.append(self._say(turn, "consent_refused").model_copy(update={"erased": True}))
         await self._erase(turn)
         turn.erased = True  # "je n'ai rien gardé": the next message starts a new conversation
 

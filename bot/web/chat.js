@@ -1,7 +1,7 @@
 /* The web chat: a small page over POST /api/chat/{id}. No framework, no build, nothing external.
    The conversation id and the transcript stay in this browser (localStorage) so a reload resumes;
-   "new conversation" forgets them here (the person erases their data on the server by writing
-   SUPPRIMER). Written for old phones: ES2015, fetch, no library. */
+   "new conversation" forgets them here; erasing (SUPPRIMER) or refusing consent forgets them
+   here as on the server. Written for old phones: ES2015, fetch, no library. */
 (function () {
   "use strict";
 
@@ -266,6 +266,7 @@
         mine.removeChild(mine.querySelector(".note"));
       }
       var group = showReplies(body && Array.isArray(body.replies) ? body.replies : []);
+      if (body && body.erased === true) forgetHere();
       if (focusAfter === "choice" && group && group.firstChild) group.firstChild.focus();
       else if (focusAfter) input.focus();
     }).catch(function (error) {
@@ -304,6 +305,17 @@
   retry.addEventListener("click", function () {
     if (failed) post(failed.payload, failed.mine, "input");
   });
+
+  // The person erased their data (or refused to give it): this browser keeps none of it either.
+  // What is on screen stays until the page is left, so that "everything is erased" can be read;
+  // the next message starts a new conversation.
+  function forgetHere() {
+    storage.remove(transcriptKey());
+    storage.remove(langKey());
+    conversation = newId();
+    storage.set(ID_KEY, conversation);
+    transcript = [];
+  }
 
   restart.addEventListener("click", function () {
     if (transcript.length && !window.confirm(UI[lang].confirmRestart)) return;

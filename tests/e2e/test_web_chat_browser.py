@@ -438,3 +438,22 @@ def test_screenshot_on_a_phone(page: WebDriver, tmp_path: Path) -> None:
     if os.environ.get("UPDATE_SCREENSHOT") == "1" or not SCREENSHOT.exists():
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         SCREENSHOT.write_bytes(png)
+
+
+def test_erasing_forgets_the_transcript_in_the_browser_too(
+    page: WebDriver, live: tuple[LiveServer, SqliteStore]
+) -> None:
+    _click(page, "Français")
+    _click(page, "Oui, d'accord")
+    _type(page, "j'habite à Bobigny")
+    erased = _conversation_id(page)
+    assert page.execute_script(f"return window.localStorage.getItem('triage.chat.log.{erased}')")
+    assert "effacer" in _type(page, "SUPPRIMER").lower()
+    assert "effac" in _click(page, "Oui").lower()
+    kept = page.execute_script("return Object.keys(window.localStorage)")
+    assert not [key for key in kept if erased in key], kept
+    assert _conversation_id(page) != erased
+    # After a reload nothing of it comes back, and the next message starts afresh.
+    page.refresh()
+    _wait_for_reply(page, 0)
+    assert "Bobigny" not in page.find_element(By.ID, "log").text

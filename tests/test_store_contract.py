@@ -615,6 +615,7 @@ async def test_purge_erases_abandoned_conversations_and_anonymises_old_closed_ca
     await store.save_conversation(state("sms:recent", at=TODAY - dt.timedelta(days=29), slots=consented))
     await store.save_conversation(state("sms:handed", at=long_ago, status="handed_off"))
     old_closed = case("old-closed", "sms:handed", at=TODAY - dt.timedelta(days=400))
+    old_closed.slots = old_closed.slots.model_copy(update={"expiry_date": dt.date(2025, 10, 17)})
     await store.save_case(
         old_closed.model_copy(update={"status": "closed", "updated_at": TODAY - dt.timedelta(days=366)})
     )
@@ -642,6 +643,9 @@ async def test_purge_erases_abandoned_conversations_and_anonymises_old_closed_ca
         None,
     )
     assert (anonymous.slots.prefecture, anonymous.urgency) == ("93", URGENCY)
+    expiry = old_closed.slots.expiry_date
+    assert expiry is not None and expiry.day != 1, "the fixture must have a date to blur"
+    assert anonymous.slots.expiry_date == expiry.replace(day=1)  # the month is enough for statistics
     young = await store.get_case("young-closed")
     assert young is not None and young.slots.note == NOTE
     remaining = [c.id for c in await store.cases_for_conversation("sms:handed")]

@@ -63,9 +63,19 @@ class PurgeReport:
 IDENTIFYING_SLOTS = ("note", "document_text", "commune")
 
 
+# Dates kept by an anonymised case only to the month: an exact expiry or removal-order date,
+# with the département and the document, can point at one person.
+DATE_SLOTS = ("expiry_date", "removal_order_date", "attempts_since")
+
+
 def anonymised(case: Case) -> Case:
     """The case without what identifies the person, and cut from its conversation."""
-    slots = case.slots.model_copy(update=dict.fromkeys(IDENTIFYING_SLOTS))
+    months = {
+        slot: value.replace(day=1)
+        for slot in DATE_SLOTS
+        if isinstance(value := getattr(case.slots, slot), dt.date)
+    }
+    slots = case.slots.model_copy(update={**dict.fromkeys(IDENTIFYING_SLOTS), **months})
     return case.model_copy(update={"slots": slots, "conversation_id": ""})
 
 

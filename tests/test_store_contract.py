@@ -602,6 +602,25 @@ async def test_rotation_encrypts_data_written_in_clear(backend: Backend) -> None
     assert await store.get_case("case-1") == case("case-1")
 
 
+async def test_a_case_read_before_an_erasure_is_not_written_back_after_it(backend: Backend) -> None:
+    """The desk reads a case, the person erases everything, the desk saves its copy (an offer):
+    the case must not come back."""
+    store = backend.open()
+    await store.save_conversation(state())
+    read_by_the_desk = case("case-1")
+    await store.save_case(read_by_the_desk)
+    await store.erase_conversation(CONVERSATION)
+    await store.save_case(read_by_the_desk.model_copy(update={"status": "offered"}))
+    assert await store.get_case("case-1") is None
+    assert await store.cases_for_conversation(CONVERSATION) == []
+    # Nothing of it but its erasure mark (opaque ids, gone after a day on Redis).
+    assert not [name for name in await backend.key_names() if "case-1" in name and ":erased:" not in name]
+    # The same person coming back later gets new cases saved as usual.
+    await store.save_conversation(state())
+    await store.save_case(case("case-2"))
+    assert [c.id for c in await store.cases_for_conversation(CONVERSATION)] == ["case-2"]
+
+
 # -- retention --------------------------------------------------------------------------------------
 
 

@@ -59,6 +59,10 @@ class PurgeReport:
     cases_anonymised: int = 0
 
 
+# How long the ids of erased cases are remembered, so that a write started before the erasure
+# (the desk had read the case, then saves it) cannot bring the case back. Opaque ids only.
+ERASED_CASE_MEMORY = dt.timedelta(days=1)
+
 # Slots that can identify a person; blanked when a closed case is anonymised.
 IDENTIFYING_SLOTS = ("note", "document_text", "commune")
 

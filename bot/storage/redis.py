@@ -40,7 +40,7 @@ from redis.asyncio.cluster import RedisCluster
 from bot.core.case import Case
 from bot.core.conversation import ConversationState
 from bot.core.ports import Timer
-from bot.storage import PurgeReport, Retention, anonymised
+from bot.storage import ERASED_CASE_MEMORY, PurgeReport, Retention, anonymised
 from bot.storage.crypto import DEMO_HASH_KEY, FieldCipher, keyed_hash
 
 logger = logging.getLogger(__name__)
@@ -125,7 +125,13 @@ return 0
 """
 
 # A case and its conversation's set of cases, together (one slot). KEYS: case, cases; ARGV: blob, id.
+# KEYS: the case, its conversation's set of cases, the case's erasure mark. A case erased since
+# it was read (the desk saving an offer) is not written back: 0.
+ERASED_MARK_MS = int(ERASED_CASE_MEMORY / dt.timedelta(milliseconds=1))
 SAVE_CASE = """
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  return 0
+end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
 return 1
@@ -343,6 +349,8 @@ class RedisStore:
             pipe.delete(
                 state_key, cases_key, *(self._conv(hashed_id, f"case:{case_id}") for case_id in case_ids)
             )
+            for case_id in case_ids:
+                pipe.set(self._conv(hashed_id, f"erased:{case_id}"), b"1", px=ERASED_MARK_MS)
             return case_ids
 
         case_ids: list[str] | None = await self._redis.transaction(
@@ -369,7 +377,16 @@ class RedisStore:
             if case.conversation_id:
                 hashed_id = self._hash(case.conversation_id)
                 location = f"{{c:{hashed_id}}}:case:{case.id}"
-                pipe.eval(SAVE_CASE, 2, self._key(location), self._conv(hashed_id, "cases"), blob, case.id)
+                erased_mark = self._conv(hashed_id, f"erased:{case.id}")
+                pipe.eval(
+                    SAVE_CASE,
+                    3,
+                    self._key(location),
+                    self._conv(hashed_id, "cases"),
+                    erased_mark,
+                    blob,
+                    case.id,
+                )
             else:
                 location = f"anon:{case.id}"
                 pipe.set(self._key(location), blob)
@@ -378,7 +395,14 @@ class RedisStore:
                 pipe.zadd(self._key("idx", "closed"), {case.id: _micros(case.updated_at)})
             else:
                 pipe.zrem(self._key("idx", "closed"), case.id)
-            await pipe.execute()
+            results = await pipe.execute()
+        if case.conversation_id and not results[0]:
+            # Erased meanwhile: the pointer and index entry written beside it go too (other slots).
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.delete(self._key("case", case.id))
+                pipe.zrem(self._key("idx", "closed"), case.id)
+                await pipe.execute()
+            logger.info("case %s not saved: its conversation was erased meanwhile", case.id)
 
     def _encrypt_model(self, model: Case | ConversationState) -> str:
         return self._cipher.encrypt(model.model_dump_json())

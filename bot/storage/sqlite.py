@@ -24,7 +24,7 @@ from typing import Any
 from bot.core.case import Case
 from bot.core.conversation import ConversationState
 from bot.core.ports import Timer
-from bot.storage import PurgeReport, Retention, anonymised
+from bot.storage import ERASED_CASE_MEMORY, PurgeReport, Retention, anonymised
 from bot.storage.crypto import DEMO_HASH_KEY, FieldCipher, keyed_hash
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ def _utc(moment: dt.datetime) -> str:
 
 
 SCHEMA_VERSION = 3
+# Ids of erased cases are kept a day in `seen_messages` under this pseudo-channel.
+ERASED_CASE = "erased-case"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -239,11 +241,31 @@ class SqliteStore:
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _erase(self, hashed_id: str) -> None:
+        erased = self._db.execute("SELECT id FROM cases WHERE conversation_id = ?", (hashed_id,)).fetchall()
+        self._db.executemany(
+            "INSERT OR REPLACE INTO seen_messages (channel, message_id, expires_at) VALUES (?, ?, ?)",
+            [
+                (ERASED_CASE, case_id, time.time() + ERASED_CASE_MEMORY.total_seconds())
+                for (case_id,) in erased
+            ],
+        )
         self._db.execute("DELETE FROM conversations WHERE id = ?", (hashed_id,))
         self._db.execute("DELETE FROM cases WHERE conversation_id = ?", (hashed_id,))
 
     async def save_case(self, case: Case) -> None:
+        if case.conversation_id and self._was_erased(case.id):
+            logger.info("case %s not saved: its conversation was erased meanwhile", case.id)
+            return
         self._write_case(case)
+
+    def _was_erased(self, case_id: str) -> bool:
+        return (
+            self._db.execute(
+                "SELECT 1 FROM seen_messages WHERE channel = ? AND message_id = ? AND expires_at > ?",
+                (ERASED_CASE, case_id, time.time()),
+            ).fetchone()
+            is not None
+        )
 
     def _write_case(self, case: Case) -> None:
         self._db.execute(

@@ -446,3 +446,19 @@ async def test_no_at_the_summary_asks_what_is_wrong_and_sends_nothing(convo: Con
     await convo.say("oui")
     case = await convo.case()
     assert case is not None and case.slots.confirm is True
+
+
+async def test_asking_twice_for_a_human_hands_off_with_what_is_known(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("je veux parler à une vraie personne")
+    assert await convo.case() is None  # the first time: noted, a few questions still asked
+    state = await convo.state()
+    assert state is not None and state.human_requested
+    await convo.say("je veux parler à un humain")
+    assert convo.asking == "prefecture"  # what routing needs, and nothing else
+    await convo.say("Bobigny")
+    case = await convo.case()
+    assert case is not None and case.human_requested and case.slots.prefecture == "93"
+    assert "transmise" in convo.text
+    assert convo.asking == "document"  # the other questions may follow, to complete the case

@@ -51,6 +51,9 @@ class ConversationState(BaseModel):
     status: ConversationStatus = "active"
     fast_track: bool = False
     human_requested: bool = False
+    # Asked a second time for a human: only what routing needs is asked, then the case is handed
+    # off with what is known (as the fast track does); the other questions may follow.
+    hand_off_now: bool = False
     greeted: bool = False
     urgency: UrgencyDecision | None = None
     case_id: str | None = None

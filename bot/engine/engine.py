@@ -405,8 +405,13 @@ class Engine:
             if state.asking:
                 turn.replies.append(self._say(turn, self.flow.step(state.asking).help))
         elif intent == "human":
-            state.human_requested = True
-            turn.replies.append(self._say(turn, "human_requested"))
+            if state.human_requested and state.status == "active":
+                # Asked again: more questions first would be a loop to someone who wants a person.
+                state.hand_off_now = True
+                turn.replies.append(self._say(turn, "human_now"))
+            else:
+                state.human_requested = True
+                turn.replies.append(self._say(turn, "human_requested"))
         elif intent == "skip" and state.asking and state.asking not in ("consent", "confirm", "language"):
             self._skip(turn, state.asking)
             turn.replies.append(self._say(turn, "skipped"))
@@ -496,11 +501,13 @@ class Engine:
         # Where the language comes with the consent question, it is asked on its own only after it.
         language_later = channel in self.flow.language_with_consent and state.slots.consent is None
         for step in self.flow.steps:
-            if state.fast_track and state.status == "active" and not step.fast_track:
+            if (state.fast_track or state.hand_off_now) and state.status == "active" and not step.fast_track:
                 continue
             if step.kind == "language" and language_later:
                 continue
-            if step.slot == "confirm" and (state.status != "active" or state.fast_track):
+            if step.slot == "confirm" and (
+                state.status != "active" or state.fast_track or state.hand_off_now
+            ):
                 continue
             if values.get(step.slot) is not None or step.slot in state.skipped:
                 continue
@@ -595,6 +602,7 @@ class Engine:
         state = turn.state
         await self._run_actions(turn, self.flow.on_handoff, now)
         state.status = "handed_off"
+        state.hand_off_now = False
         level = state.urgency.level if state.urgency else "P4"
         if state.fast_track:
             turn.replies.append(self._say(turn, "handoff_done_fast"))

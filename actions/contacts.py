@@ -6,6 +6,7 @@ the person's data (the flow's `on_erase` runs `forget_contact`).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import phonenumbers
@@ -44,11 +45,40 @@ def contact_key(conversation_id: str) -> str:
     return hashlib.sha256(conversation_id.encode()).hexdigest()[:12]
 
 
-async def remember_phone(store: RecordStore, conversation_id: str, number: str, *, region: str = "FR") -> str:
+async def remember_phone(
+    store: RecordStore,
+    conversation_id: str,
+    number: str,
+    *,
+    region: str = "FR",
+    now: dt.datetime | None = None,
+) -> str:
     """Keep the phone number the person gave for this conversation; returns it in E.164."""
     e164 = normalize_phone(number, region)
-    await store.put_record(CONTACT_KIND, contact_key(conversation_id), {"phone": e164})
+    key = contact_key(conversation_id)
+    saved_at = (now or dt.datetime.now(dt.UTC)).isoformat()
+    # The key inside the record lets `purge_contacts` delete it: records are listed by kind only.
+    await store.put_record(CONTACT_KIND, key, {"phone": e164, "saved_at": saved_at, "key": key})
     return e164
+
+
+async def purge_contacts(store: RecordStore, saved_before: dt.datetime) -> int:
+    """Delete the numbers given before `saved_before` (`triage store purge`, with the conversation
+    TTL): a conversation purged or expired by the store does not run the erase actions, and its
+    number must not outlive it. Returns how many went."""
+    gone = 0
+    for record in await store.list_records(CONTACT_KIND):
+        key, saved = record.get("key"), record.get("saved_at")
+        if not isinstance(key, str) or not isinstance(saved, str):
+            continue  # kept by an earlier version: erased with its conversation only
+        try:
+            stale = dt.datetime.fromisoformat(saved) < saved_before
+        except ValueError:
+            stale = True
+        if stale:
+            await store.delete_record(CONTACT_KIND, key)
+            gone += 1
+    return gone
 
 
 async def forget_phone(store: RecordStore, conversation_id: str) -> None:
@@ -63,7 +93,7 @@ async def remember_contact(ctx: ActionContext) -> ActionResult:
         return ActionResult()
     for match in phonenumbers.PhoneNumberMatcher(ctx.message_text, "FR"):
         try:
-            await remember_phone(ctx.records, ctx.conversation_id, match.raw_string)
+            await remember_phone(ctx.records, ctx.conversation_id, match.raw_string, now=ctx.now)
         except PhoneNumberError:
             continue
         break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import errno
 import logging
 import sys
@@ -304,20 +305,26 @@ def _telegram_set_webhook(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _store_purge(args: argparse.Namespace, settings: Settings) -> int:
+    from actions.contacts import purge_contacts
     from bot.core.clock import SystemClock
     from bot.storage import PurgeReport, open_store
 
-    async def run() -> PurgeReport:
+    async def run() -> tuple[PurgeReport, int]:
         store = open_store(settings.store_url, settings)
+        now = SystemClock().now()
         try:
-            return await store.purge(SystemClock().now())
+            report = await store.purge(now)
+            contacts = await purge_contacts(store, now - dt.timedelta(days=settings.conversation_ttl_days))
+            return report, contacts
         finally:
             await store.close()
 
-    report = asyncio.run(run())
+    report, contacts = asyncio.run(run())
     print(
         f"triage store purge: {report.conversations_erased} abandoned conversation(s) erased, "
-        f"{report.states_expired} idle state(s) deleted, {report.cases_anonymised} closed case(s) anonymised."
+        f"{report.states_expired} idle state(s) deleted, "
+        f"{report.cases_anonymised} closed case(s) anonymised, "
+        f"{contacts} phone number(s) older than the conversation TTL deleted."
     )
     return 0
 

@@ -321,7 +321,7 @@ async def test_erasing_also_forgets_the_phone_number(convo: Conversation, store:
 
     await convo.say("Bonjour, je suis à Lyon")
     await remember_phone(store, convo.id, "06 12 34 56 78")
-    assert await store.get_record(CONTACT_KIND, contact_key(convo.id)) == {"phone": "+33612345678"}
+    assert (await store.get_record(CONTACT_KIND, contact_key(convo.id)) or {}).get("phone") == "+33612345678"
     await convo.say("SUPPRIMER")
     await convo.say("oui")
     assert await store.get_record(CONTACT_KIND, contact_key(convo.id)) is None
@@ -394,7 +394,7 @@ async def test_a_mobile_number_written_after_consent_is_kept_for_sms(
     assert await store.get_record(CONTACT_KIND, contact_key(convo.id)) is None, "not before consent"
     await convo.say("oui")
     await convo.say("vous pouvez m'écrire au 06 12 34 56 78")
-    assert await store.get_record(CONTACT_KIND, contact_key(convo.id)) == {"phone": "+33612345678"}
+    assert (await store.get_record(CONTACT_KIND, contact_key(convo.id)) or {}).get("phone") == "+33612345678"
 
 
 async def test_a_phone_number_is_not_read_as_a_place_or_a_date(convo: Conversation) -> None:

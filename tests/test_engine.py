@@ -462,3 +462,13 @@ async def test_asking_twice_for_a_human_hands_off_with_what_is_known(convo: Conv
     assert case is not None and case.human_requested and case.slots.prefecture == "93"
     assert "transmise" in convo.text
     assert convo.asking == "document"  # the other questions may follow, to complete the case
+
+
+async def test_nonsense_at_the_place_question_gets_examples_not_choose_an_answer(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("xqzt")
+    await convo.say("blorf")
+    assert convo.asking == "prefecture"
+    assert [option.id for option in convo.last.options] == ["dont_know"]
+    assert "Choisissez" not in convo.last.text and "93200" in convo.last.text

@@ -641,7 +641,10 @@ class Engine:
         if step.kind in KINDS_WITH_BUTTONS or state.misses >= 2:
             options = self._step_options(turn, step)
         if state.misses >= 2 and step.kind not in KINDS_WITH_BUTTONS:
-            text = self.texts.get("not_understood_options", turn.lang, channel=turn.channel) + "\n" + text
+            # "Choose an answer" over a single "I don't know" button (the place question) would
+            # confuse: the examples of the help say what to write instead.
+            lead = "not_understood_options" if len(options) > 1 else step.help
+            text = self.texts.get(lead, turn.lang, channel=turn.channel) + "\n" + text
         if step.kind == "confirm":
             text = self._recap(turn) + "\n\n" + text
         return Reply(text=text, options=options, asking=step.slot)

@@ -236,3 +236,52 @@ def test_fold_can_keep_the_accents_of_latin_letters_only() -> None:
     assert fold("Expirée le 3 AOÛT") == "expiree le 3 aout"
     # Arabic is folded as always: hamza forms and short vowels go.
     assert fold("أَنتهت", keep_accents=True) == fold("أَنتهت") == "انتهت"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "mon titre expire le 01/01/10000"),
+        ("fr", "1/1/1"),
+        ("fr", "9999999999999999999/1/1"),
+        ("fr", "15/03/99999999999999"),
+        ("fr", "01/01/0001"),
+        ("fr", "15/03/202"),
+        ("fr", "01.01.10000"),
+        ("fr", "01-01-10000"),
+        ("fr", "le 1er janvier 10000"),
+        ("fr", "le 1er janvier 0001"),
+        ("en", "March 3, 20270"),
+        ("es", "vence el 15/03/20277"),
+        ("ar", "تنتهي في ١٥/٠٣/٩٩٩٩٩"),
+        # already refused, and must stay so
+        ("fr", "31/02/2026"),
+        ("fr", "01/01/9999"),
+        ("fr", "expiré le 30/02"),
+    ],
+)
+def test_an_absurd_date_is_no_date_at_the_expiry_question(brain: Brain, lang: str, text: str) -> None:
+    # A year that cannot be one must not be dropped, leaving a plausible day and month behind:
+    # with no date read, the bot asks again with the format.
+    reading = brain.understanding.read(text, lang=lang, asked="expiry_date", now=NOW)
+    assert reading.finding("expiry_date") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15/03/27", "2027-03-15"),
+        ("15.03.2027", "2027-03-15"),
+        ("le 15-03-2027.", "2027-03-15"),
+        ("le 3 mars 27", "2027-03-03"),
+        # a phone number is no date: the date after it is the one
+        ("rappelez-moi au 06.12.34.56.78, elle expire le 3 mars", "2027-03-03"),
+        ("j'ai payé 1.500 euros, elle expire le 3 mars", "2027-03-03"),
+    ],
+)
+def test_numeric_dates_around_the_absurd_ones_are_still_read(
+    parsers: dict[str, DateParser], text: str, expected: str
+) -> None:
+    reading = parsers["fr"].parse(text, today=TODAY, kind="expiry")
+    assert reading is not None
+    assert reading.value.isoformat() == expected

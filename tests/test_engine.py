@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from bot.app import Brain
 from bot.core.clock import FixedClock
 from bot.storage.sqlite import SqliteStore
@@ -472,3 +474,22 @@ async def test_nonsense_at_the_place_question_gets_examples_not_choose_an_answer
     assert convo.asking == "prefecture"
     assert [option.id for option in convo.last.options] == ["dont_know"]
     assert "Choisissez" not in convo.last.text and "93200" in convo.last.text
+
+
+@pytest.mark.parametrize(
+    "answer", ["01/01/10000", "1/1/1", "9999999999999999999/1/1", "15/03/99999", "01/01/0001"]
+)
+async def test_an_absurd_date_is_asked_again_with_the_format_and_changes_nothing(
+    brain: Brain, convo: Conversation, answer: str
+) -> None:
+    await convo.say("Bonjour, je suis à Créteil")
+    await convo.say("oui")
+    await convo.say("carte étudiant")
+    assert convo.asking == "expiry_date"
+    await convo.say(answer)
+    state = await convo.state()
+    assert state is not None
+    # Nothing read from it: no date, and no place from its numbers ("10000" is the postal code of Troyes).
+    assert (state.slots.expiry_date, state.slots.prefecture, state.pending) == (None, "94", None)
+    assert convo.asking == "expiry_date"
+    assert brain.texts.get("help_date", "fr") in convo.text

@@ -263,6 +263,9 @@ def test_darija_photos_are_kept_proof(brain: Brain, text: str, kept: bool) -> No
         ("mon récépissé expire le 12/1, je suis à Bobigny", "93"),
         ("ma carte salarié expire le 15/03, j'habite à Lille", "59"),
         ("expire le 01.02.2027, j'habite à Nice", "06"),
+        # an absurd date too: refused as a date, its numbers are no place either
+        ("je suis à Lyon, mon titre étudiant expire le 1/1/1", "69"),
+        ("je suis à Lyon, mon titre étudiant expire le 15/03/99999999", "69"),
     ],
 )
 def test_the_day_of_a_date_is_no_departement(brain: Brain, text: str, department: str) -> None:

@@ -171,7 +171,10 @@ class DateReading:
     approximate: bool = False
 
 
-_NUMERIC = re.compile(r"(?<!\d)(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{2}|\d{4}))?(?!\d)")
+# A date is all of its run of numbers: "01/01/10000" and "1/1/1" are not the 1st of January with
+# a year dropped, and "06.12.34.56.78" (a phone number) is no date. Any length of year is taken,
+# to be refused when it is no plausible year, rather than skipped.
+_NUMERIC = re.compile(r"(?<![\d/.\-])(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d+))?(?![/.\-]?\d)")
 # "15 03 2027": numbers separated by spaces, only with a four-digit year (else it is anything).
 _SPACED = re.compile(r"(?<![\d:])(\d{1,2}) (\d{1,2}) (\d{4})(?![\d:])")
 _ORDINAL_SUFFIX = r"(?:er|ere|eme|e|th|st|nd|rd|º|o)?"
@@ -198,20 +201,20 @@ class DateParser:
         )
         self._day_month = re.compile(
             rf"(?<![\d/])(\d{{1,2}}|{p['number']}){_ORDINAL_SUFFIX}\s+{link}"
-            rf"(?P<month>{p['month']})(?:\s*,?\s+{link}(?P<year>\d{{4}}|\d{{2}}))?(?!\w)"
+            rf"(?P<month>{p['month']})(?:\s*,?\s+{link}(?P<year>\d{{4,}}|\d{{2}}))?(?!\w)"
         )
         # "March 3", "March 3rd, 2027" (English order; a unit after the number is a duration).
         self._month_day = re.compile(
             rf"(?<!\w)(?P<month>{p['month']})\s+(?:the\s+)?(?P<day>\d{{1,2}}){_ORDINAL_SUFFIX}(?![\d\w])"
-            rf"(?!\s+(?:{units})(?!\w))(?:\s*,?\s+(?P<year>\d{{4}}))?"
+            rf"(?!\s+(?:{units})(?!\w))(?:\s*,?\s+(?P<year>\d{{4,}}))?"
         )
         self._month_number = re.compile(
             rf"(?<!\w){p['month_prefix']}\s+(?P<month>\d{{1,2}})(?!\d)(?!\s*[/.\-]\d)(?!\s+(?:{units})(?!\w))"
-            rf"(?:\s+(?P<year>\d{{4}}))?"
+            rf"(?:\s+(?P<year>\d{{4,}}))?"
         )
         self._month_year = re.compile(
             rf"(?:(?P<qual>{p['end_of']}|{p['start_of']}|{p['middle_of']})\s+(?:de\s+|d'|del\s+)?)?"
-            rf"(?<!\w)(?P<month>{p['month']})(?!\w)(?:\s+(?:de\s+|del\s+)?(?P<year>\d{{4}}))?"
+            rf"(?<!\w)(?P<month>{p['month']})(?!\w)(?:\s+(?:de\s+|del\s+)?(?P<year>\d{{4,}}))?"
         )
         self._last_next_unit = re.compile(
             rf"(?<!\w)(?:(?P<pre>{p['last']}|{p['next']})\s+)?"
@@ -310,10 +313,7 @@ class DateParser:
         day, month = int(match[1]), int(match[2])
         if match[3] is None:
             return _without_year(day, month, today, self._tense_at(folded, match.start(), tense))
-        year = int(match[3])
-        if year < 100:
-            year += 2000
-        return _make(year, month, day)
+        return _make(_written_year(match[3]), month, day)
 
     def _number(self, token: str) -> int | None:
         if token.isdigit():
@@ -329,8 +329,7 @@ class DateParser:
         if day is None:
             return None
         if match["year"]:
-            year = int(match["year"])
-            return _make(year + 2000 if year < 100 else year, month, day)
+            return _make(_written_year(match["year"]), month, day)
         return _without_year(day, month, today, self._tense_at(folded, match.start(), tense))
 
     def _month_day_text(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
@@ -340,7 +339,7 @@ class DateParser:
         month = self.lex.months[match["month"]]
         day = int(match["day"])
         if match["year"]:
-            return _make(int(match["year"]), month, day)
+            return _make(_written_year(match["year"]), month, day)
         return _without_year(day, month, today, self._tense_at(folded, match.start(), tense))
 
     def _month_number_text(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
@@ -349,7 +348,7 @@ class DateParser:
             return None
         month = int(match["month"])
         if match["year"]:
-            return DateReading(dt.date(int(match["year"]), month, 15), approximate=True)
+            return _approximate(_make(_written_year(match["year"]), month, 15))
         guess = _without_year(15, month, today, self._tense_at(folded, match.start(), tense))
         if guess is None or guess is _IMPOSSIBLE:
             return guess
@@ -380,7 +379,9 @@ class DateParser:
         for match in self._month_year.finditer(folded):
             month = self.lex.months[match["month"]]
             qualifier = match["qual"]
-            year = int(match["year"]) if match["year"] else None
+            year = _written_year(match["year"]) if match["year"] else None
+            if year is not None and not dt.MINYEAR <= year <= dt.MAXYEAR:
+                return _IMPOSSIBLE
             probe_day = 15
             if year is None:
                 guess = _without_year(probe_day, month, today, self._tense_at(folded, match.start(), tense))
@@ -466,8 +467,21 @@ _IMPOSSIBLE = DateReading(dt.date.min)
 def _make(year: int, month: int, day: int) -> DateReading:
     try:
         return DateReading(dt.date(year, month, day))
-    except ValueError:
+    except (ValueError, OverflowError):  # 31/02, or a year of twenty digits
         return _IMPOSSIBLE
+
+
+def _approximate(reading: DateReading) -> DateReading:
+    return reading if reading is _IMPOSSIBLE else DateReading(reading.value, approximate=True)
+
+
+def _written_year(digits: str) -> int:
+    """The year as written, two digits meaning this century ("15/03/27").
+
+    Any other length is taken as it is ("0001" is the year 1, not 2001), for the plausible
+    bounds to refuse it.
+    """
+    return 2000 + int(digits) if len(digits) == 2 else int(digits)
 
 
 def _without_year(day: int, month: int, today: dt.date, tense: Tense | None) -> DateReading | None:

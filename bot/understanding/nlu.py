@@ -891,7 +891,9 @@ _NEGATED_WORD = re.compile(
     r"\b(?:pas|plus|not|no|ni)\s+(?:(?:à|a|au|en|in|de|du|le|la|les|the)\s+)?(?:l['’])?[^\s,.;:!?]+",
     re.IGNORECASE,
 )
-_NUMERIC_DATE = re.compile(r"(?<![\d/.-])\d{1,2}\s?[/.-]\s?\d{1,2}(?:\s?[/.-]\s?\d{2,4})?(?![\d/.-])")
+# Also the absurd ones the date parser refuses ("01/01/10000", "999999/1/1"): their numbers are
+# no postal code (10000 is Troyes) nor département either.
+_NUMERIC_DATE = re.compile(r"(?<![\d/.-])\d+\s?[/.-]\s?\d{1,2}(?:\s?[/.-]\s?\d+)?(?![\d/.-])")
 
 
 def _without_phone_numbers(text: str) -> str:

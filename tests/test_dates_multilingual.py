@@ -285,3 +285,71 @@ def test_numeric_dates_around_the_absurd_ones_are_still_read(
     reading = parsers["fr"].parse(text, today=TODAY, kind="expiry")
     assert reading is not None
     assert reading.value.isoformat() == expected
+
+
+# A day of the month named by its place ("du mois prochain") is that day of that month, not a
+# month from today; a month of the year named by its place ("del año que viene") is that month
+# of that year (its middle, as for any month alone), not a year from today.
+RELATIVE_MONTH_AND_YEAR_CASES: dict[str, list[tuple[str, str]]] = {
+    "fr": [
+        ("le 12 du mois prochain", "2026-12-12"),
+        ("elle expire le 12 du mois prochain", "2026-12-12"),
+        ("elle a expiré le 3 du mois dernier", "2026-10-03"),
+        ("en août de l'année prochaine", "2027-08-15"),
+        ("fin août de l'année prochaine", "2027-08-31"),
+        ("le 3 août de l'année prochaine", "2027-08-03"),
+        ("elle a expiré en mars de l'année dernière", "2025-03-15"),
+        ("en mars l'an prochain", "2027-03-15"),
+        # must not change
+        ("le mois prochain", "2026-12-26"),
+        ("l'année prochaine", "2027-11-26"),
+    ],
+    "en": [
+        ("the 12th of next month", "2026-12-12"),
+        ("on the 3rd of last month", "2026-10-03"),
+        ("in August next year", "2027-08-15"),
+        ("it expires at the end of August next year", "2027-08-31"),
+        ("it expired in March last year", "2025-03-15"),
+        ("August 3 next year", "2027-08-03"),
+        # must not change
+        ("next year", "2027-11-26"),
+        ("it may expire next year", "2027-11-26"),
+    ],
+    "es": [
+        ("el 12 del mes que viene", "2026-12-12"),
+        ("el 12 del próximo mes", "2026-12-12"),
+        ("caduca en agosto del año que viene", "2027-08-15"),
+        ("a finales de agosto del año que viene", "2027-08-31"),
+        ("el 3 de agosto del año que viene", "2027-08-03"),
+        ("caducó en marzo del año pasado", "2025-03-15"),
+        # must not change
+        ("el año que viene", "2027-11-26"),
+    ],
+    "ar": [
+        ("12 من الشهر الجاي", "2026-12-12"),
+        ("تنتهي في غشت العام الجاي", "2027-08-15"),
+        ("انتهت في مارس من السنة الماضية", "2025-03-15"),
+        # must not change
+        ("العام الجاي", "2027-11-26"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        (lang, text, expected)
+        for lang, cases in RELATIVE_MONTH_AND_YEAR_CASES.items()
+        for text, expected in cases
+    ],
+)
+def test_a_day_of_next_month_and_a_month_of_next_year(
+    parsers: dict[str, DateParser], lang: str, text: str, expected: str
+) -> None:
+    reading = parsers[lang].parse(text, today=TODAY, kind="expiry")
+    assert reading is not None
+    assert reading.value.isoformat() == expected
+
+
+def test_a_day_that_next_month_does_not_have_is_refused(parsers: dict[str, DateParser]) -> None:
+    assert parsers["fr"].parse("le 31 du mois prochain", today=dt.date(2027, 1, 10), kind="expiry") is None

@@ -3,7 +3,8 @@
 The words (months, units, number words, tense markers) are data: Rasa lookup tables in
 `nlu_data/<lang>/months.yml` and `nlu_data/<lang>/dates.yml`. This module only knows the grammar:
 numbers, "<day> <month> [year]", "<month> [year]", "fin <month>", "dans 2 semaines",
-"il y a 3 mois", "depuis septembre", "hier". Calendar arithmetic is python-dateutil's.
+"il y a 3 mois", "depuis septembre", "hier", "le 12 du mois prochain", "en août de l'année
+prochaine". Calendar arithmetic is python-dateutil's.
 """
 
 from __future__ import annotations
@@ -191,6 +192,7 @@ class DateParser:
             p[f"{kind}_{unit}"] for kind in ("unit", "dual") for unit in ("day", "week", "month", "year")
         )
         link = rf"(?:{p['link']}\s+)?"
+        named_year = _named_by_its_place(p, p["unit_year"], "year")
         # "le mois de décembre", "شهر ديسمبر": a unit word naming a month is not a duration.
         not_a_month = rf"(?!\s+{link}{p['month']}(?!\w))"
         self._relative = re.compile(
@@ -201,20 +203,27 @@ class DateParser:
         )
         self._day_month = re.compile(
             rf"(?<![\d/])(\d{{1,2}}|{p['number']}){_ORDINAL_SUFFIX}\s+{link}"
-            rf"(?P<month>{p['month']})(?:\s*,?\s+{link}(?P<year>\d{{4,}}|\d{{2}}))?(?!\w)"
+            rf"(?P<month>{p['month']})(?:\s*,?\s+{link}(?P<year>\d{{4,}}|\d{{2}})|\s+{named_year})?(?!\w)"
         )
         # "March 3", "March 3rd, 2027" (English order; a unit after the number is a duration).
         self._month_day = re.compile(
             rf"(?<!\w)(?P<month>{p['month']})\s+(?:the\s+)?(?P<day>\d{{1,2}}){_ORDINAL_SUFFIX}(?![\d\w])"
-            rf"(?!\s+(?:{units})(?!\w))(?:\s*,?\s+(?P<year>\d{{4,}}))?"
+            rf"(?!\s+(?:{units})(?!\w))(?:\s*,?\s+(?P<year>\d{{4,}})|\s+{named_year})?"
         )
         self._month_number = re.compile(
             rf"(?<!\w){p['month_prefix']}\s+(?P<month>\d{{1,2}})(?!\d)(?!\s*[/.\-]\d)(?!\s+(?:{units})(?!\w))"
-            rf"(?:\s+(?P<year>\d{{4,}}))?"
+            rf"(?:\s+(?P<year>\d{{4,}})|\s+{named_year})?"
         )
         self._month_year = re.compile(
             rf"(?:(?P<qual>{p['end_of']}|{p['start_of']}|{p['middle_of']})\s+(?:de\s+|d'|del\s+)?)?"
-            rf"(?<!\w)(?P<month>{p['month']})(?!\w)(?:\s+(?:de\s+|del\s+)?(?P<year>\d{{4,}}))?"
+            rf"(?<!\w)(?P<month>{p['month']})(?!\w)(?:\s+(?:de\s+|del\s+)?(?P<year>\d{{4,}})|\s+{named_year})?"
+        )
+        # "le 12 du mois prochain", "the 3rd of last month", "el 12 del mes que viene": a word
+        # between the day and the month, or "3 شهور الجاية" (the coming 3 months) would be a day.
+        self._day_of_named_month = re.compile(
+            rf"(?<![\w/])(?P<day>\d{{1,2}}|{p['number']}){_ORDINAL_SUFFIX}\s+"
+            rf"(?=(?:{p['link']}|{p['article']}))"
+            rf"{_named_by_its_place(p, p['unit_month'], 'month')}"
         )
         self._last_next_unit = re.compile(
             rf"(?<!\w)(?:(?P<pre>{p['last']}|{p['next']})\s+)?"
@@ -250,6 +259,9 @@ class DateParser:
             or self._day_month_text(folded, today, tense)
             or self._month_day_text(folded, today, tense)
             or self._month_number_text(folded, today, tense)
+            or self._day_of_named_month_text(folded, today)
+            # Before the relative phrases: "agosto del año que viene" is not "el año que viene".
+            or self._month_of_named_year_text(folded, today)
             or self._weekday_text(folded, today, tense)
             or self._relative_phrase(folded, today, kind)
             or self._month_text(folded, today, tense)
@@ -330,6 +342,9 @@ class DateParser:
             return None
         if match["year"]:
             return _make(_written_year(match["year"]), month, day)
+        named_year = self._named_year(match, today)
+        if named_year is not None:
+            return _make(named_year, month, day)
         return _without_year(day, month, today, self._tense_at(folded, match.start(), tense))
 
     def _month_day_text(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
@@ -340,6 +355,9 @@ class DateParser:
         day = int(match["day"])
         if match["year"]:
             return _make(_written_year(match["year"]), month, day)
+        named_year = self._named_year(match, today)
+        if named_year is not None:
+            return _make(named_year, month, day)
         return _without_year(day, month, today, self._tense_at(folded, match.start(), tense))
 
     def _month_number_text(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
@@ -349,6 +367,9 @@ class DateParser:
         month = int(match["month"])
         if match["year"]:
             return _approximate(_make(_written_year(match["year"]), month, 15))
+        named_year = self._named_year(match, today)
+        if named_year is not None:
+            return _approximate(_make(named_year, month, 15))
         guess = _without_year(15, month, today, self._tense_at(folded, match.start(), tense))
         if guess is None or guess is _IMPOSSIBLE:
             return guess
@@ -378,24 +399,54 @@ class DateParser:
     def _month_text(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
         for match in self._month_year.finditer(folded):
             month = self.lex.months[match["month"]]
-            qualifier = match["qual"]
             year = _written_year(match["year"]) if match["year"] else None
             if year is not None and not dt.MINYEAR <= year <= dt.MAXYEAR:
                 return _IMPOSSIBLE
-            probe_day = 15
             if year is None:
-                guess = _without_year(probe_day, month, today, self._tense_at(folded, match.start(), tense))
+                guess = _without_year(15, month, today, self._tense_at(folded, match.start(), tense))
                 if guess is None or guess is _IMPOSSIBLE:
                     continue
                 year = guess.value.year
-            if qualifier in self.lex.words["end_of"]:
-                day = calendar.monthrange(year, month)[1]
-            elif qualifier in self.lex.words["start_of"]:
-                day = 1
-            else:
-                day = 15
-            return DateReading(dt.date(year, month, day), approximate=True)
+            return self._in_month(match, year)
         return None
+
+    def _month_of_named_year_text(self, folded: str, today: dt.date) -> DateReading | None:
+        """ "en agosto del año que viene", "in March last year", "fin août de l'année prochaine"."""
+        for match in self._month_year.finditer(folded):
+            year = self._named_year(match, today)
+            if year is not None:
+                return self._in_month(match, year)
+        return None
+
+    def _in_month(self, match: re.Match[str], year: int) -> DateReading:
+        """The day a month stands for: its last or first with "fin" or "début", else its middle."""
+        month = self.lex.months[match["month"]]
+        qualifier = match["qual"]
+        if qualifier in self.lex.words["end_of"]:
+            day = calendar.monthrange(year, month)[1]
+        elif qualifier in self.lex.words["start_of"]:
+            day = 1
+        else:
+            day = 15
+        return DateReading(dt.date(year, month, day), approximate=True)
+
+    def _day_of_named_month_text(self, folded: str, today: dt.date) -> DateReading | None:
+        match = self._day_of_named_month.search(folded)
+        if not match:
+            return None
+        day = self._number(match["day"])
+        which = match["month_pre"] or match["month_post"]
+        if day is None or which is None:
+            return None  # "le 12 du mois": which month is not said
+        month = today + relativedelta(months=1 if which in self.lex.words["next"] else -1)
+        return _make(month.year, month.month, day)
+
+    def _named_year(self, match: re.Match[str], today: dt.date) -> int | None:
+        """The year a date names by its place from now ("de l'année prochaine"), if it does."""
+        which = match["year_pre"] or match["year_post"]
+        if which is None:
+            return None  # "agosto del año": which year is not said
+        return today.year + (1 if which in self.lex.words["next"] else -1)
 
     def _relative_phrase(self, folded: str, today: dt.date, kind: DateKind) -> DateReading | None:
         for match in self._relative.finditer(folded):
@@ -458,6 +509,17 @@ class DateParser:
         if not match:
             return None
         return DateReading(dt.date(int(match[1]), 7, 1), approximate=True)
+
+
+def _named_by_its_place(p: Mapping[str, str], unit: str, name: str) -> str:
+    """ "du mois prochain", "of next year", "del año que viene", "من السنة الماضية": a month or a
+    year named by its place from now. The groups `<name>_pre` and `<name>_post` hold the word
+    saying which (last or next); with neither, the unit is only named ("del año")."""
+    which = f"{p['last']}|{p['next']}"
+    return (
+        rf"(?:{p['link']}\s*)?(?:{p['article']}\s*)?(?:(?P<{name}_pre>{which})\s+)?"
+        rf"{unit}(?!\w)(?:\s+(?P<{name}_post>{which})(?!\w))?"
+    )
 
 
 # Returned by a form that recognised a date that cannot exist (31/02): stop, do not guess.

@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import Brain
 from bot.core.ports import Reading
+from bot.understanding.nlu import DATE_SLOTS
 
 NOW = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)
 
@@ -302,3 +303,27 @@ def test_a_place_denied_is_not_the_answer(brain: Brain, text: str, lang: str, de
     place = reading.finding("prefecture")
     assert place is not None and place.certain
     assert place.candidates[0].values["prefecture"] == department
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "slot", "expected"),
+    [
+        ("ar", "انتهت صلاحيتها منذ سنتين", "expiry_date", dt.date(2024, 11, 26)),
+        ("ar", "انتهت منذ شهرين", "expiry_date", dt.date(2026, 9, 26)),
+        ("fr", "elle a expiré depuis deux ans", "expiry_date", dt.date(2024, 11, 26)),
+        ("es", "caducó hace dos años", "expiry_date", dt.date(2024, 11, 26)),
+        ("en", "it expired two years ago", "expiry_date", dt.date(2024, 11, 26)),
+        # the attempts keep their "since", said with what was tried
+        ("ar", "كنحاول منذ شهرين", "attempts_since", dt.date(2026, 9, 26)),
+        ("fr", "j'essaie depuis deux ans", "attempts_since", dt.date(2024, 11, 26)),
+        ("es", "llevo intentando desde hace dos años", "attempts_since", dt.date(2024, 11, 26)),
+    ],
+)
+def test_since_with_an_expiry_verb_dates_the_expiry(
+    brain: Brain, lang: str, text: str, slot: str, expected: dt.date
+) -> None:
+    # Read in passing (no date question on screen, as while a confirmation is pending): "since"
+    # says when something began, the verb says what.
+    reading = read(brain, text, lang, None)
+    dates = {f.slot: value(reading, f.slot) for f in reading.findings if f.slot in DATE_SLOTS}
+    assert dates == {slot: expected}

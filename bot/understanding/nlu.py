@@ -290,6 +290,16 @@ class NluUnderstanding:
                 [self._synonyms_or_empty(lang, "spelling")], self._prefixes(lang)
             )
             self._dates[lang] = date_parser(data, lang)
+        # The cues of the attempts that are only a word of time ("depuis", "hace", "منذ"): they say
+        # when something began, not what. With an expiry verb, it is the expiry that began.
+        self._attempt_cues_of_time = {
+            lang: frozenset(
+                cue
+                for cue in self._date_cues[(lang, "date_cue_attempts")]
+                if cue in self._dates[lang].lex.words["since"] | self._dates[lang].lex.words["ago"]
+            )
+            for lang in data.languages
+        }
 
     # -- the port ------------------------------------------------------------------------------
 
@@ -764,13 +774,12 @@ class NluUnderstanding:
         said = self._polar(folded, lang, "removal_order", "received")
         if said is not None and said[1]:
             return "removal_order_date"
-        if any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_attempts")]):
+        attempts = [c for c in cues[(lang, "date_cue_attempts")] if contains_phrase(folded, c)]
+        expires = any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_expiry")])
+        # "انتهت صلاحيتها منذ سنتين", "expirée depuis deux ans": expired two years ago.
+        if attempts and not (expires and self._attempt_cues_of_time[lang].issuperset(attempts)):
             return "attempts_since"
-        if (
-            document is not None
-            or asked == "confirm"
-            or any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_expiry")])
-        ):
+        if expires or document is not None or asked == "confirm":
             return "expiry_date"
         # "oui, le 10 novembre" to "have you received an OQTF?": the date of that order.
         if asked == "removal_order" and not self._lexicons[(lang, "negation")].spans(folded):

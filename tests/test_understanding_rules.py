@@ -305,6 +305,24 @@ def test_a_place_denied_is_not_the_answer(brain: Brain, text: str, lang: str, de
     assert place.candidates[0].values["prefecture"] == department
 
 
+@pytest.mark.parametrize("asked", [None, "document"])
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "I filed in September, my student card expires in 5 months"),
+        ("fr", "j'ai déposé ma demande en septembre, ma carte étudiant expire dans 5 mois"),
+        ("es", "presenté la solicitud en septiembre, mi tarjeta de estudiante caduca dentro de 5 meses"),
+        ("ar", "قدمت الطلب في شتنبر، بطاقة الطالب تنتهي بعد 5 أشهر"),
+    ],
+)
+def test_the_expiry_is_the_date_its_clause_says_expires(
+    brain: Brain, lang: str, text: str, asked: str | None
+) -> None:
+    # The document named makes any date of the message its expiry, but a clause that says "expires"
+    # says which one: not the month the application was filed.
+    assert value(read(brain, text, lang, asked), "expiry_date") == dt.date(2027, 4, 26)
+
+
 @pytest.mark.parametrize(
     ("lang", "text", "slot", "expected"),
     [

@@ -743,8 +743,11 @@ class NluUnderstanding:
                 return []
             return [_certain(asked, {asked: reading.value}, reading.value.strftime("%d/%m/%Y"))]
         # In passing, a date is taken only with a word saying what it is the date of, from the
-        # clause of that word: "en France depuis 5 ans, j'essaie depuis mars" is March.
-        found: dict[str, DateReading] = {}
+        # clause of that word: "en France depuis 5 ans, j'essaie depuis mars" is March. A date
+        # taken only because the message names a document gives way to one whose own clause says
+        # what it is: "filed in September, my card expires in 5 months" expires in 5 months.
+        said_by_clause: dict[str, DateReading] = {}
+        from_context: dict[str, DateReading] = {}
         clauses = _clauses(norm)
         # The tense is read with the accents ("expiré" is past, "expire" is not): the same clauses
         # of the text folded with its accents, when the SMS spellings did not change their number.
@@ -752,7 +755,8 @@ class NluUnderstanding:
         for index, clause in enumerate(clauses):
             if self._lexicons[(lang, "presence")].spans(clause):
                 continue  # "in France for 5 years" is not when the attempts started
-            slot = self._date_slot_from_cues(clause, lang, asked, document)
+            slot, by_cue = self._date_slot_from_cues(clause, lang, asked, document)
+            found = said_by_clause if by_cue else from_context
             if slot is None or slot in found:
                 continue
             tense_text = accented[index] if len(accented) == len(clauses) else None
@@ -761,30 +765,34 @@ class NluUnderstanding:
                 found[slot] = reading
         return [
             _certain(slot, {slot: reading.value}, reading.value.strftime("%d/%m/%Y"))
-            for slot, reading in found.items()
+            for slot, reading in {**from_context, **said_by_clause}.items()
         ]
 
     def _date_slot_from_cues(
         self, folded: str, lang: str, asked: str | None, document: Finding | None
-    ) -> str | None:
+    ) -> tuple[str | None, bool]:
+        """The slot a clause's date belongs to, and whether the clause says it (by a cue word)
+        rather than the rest of the message or the question on screen."""
         cues = self._date_cues
         if any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_removal_order")]):
-            return "removal_order_date"
+            return "removal_order_date", True
         # "they ordered me to leave France on 10 November": the clause says an order was received.
         said = self._polar(folded, lang, "removal_order", "received")
         if said is not None and said[1]:
-            return "removal_order_date"
+            return "removal_order_date", True
         attempts = [c for c in cues[(lang, "date_cue_attempts")] if contains_phrase(folded, c)]
         expires = any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_expiry")])
         # "انتهت صلاحيتها منذ سنتين", "expirée depuis deux ans": expired two years ago.
         if attempts and not (expires and self._attempt_cues_of_time[lang].issuperset(attempts)):
-            return "attempts_since"
-        if expires or document is not None or asked == "confirm":
-            return "expiry_date"
+            return "attempts_since", True
+        if expires:
+            return "expiry_date", True
+        if document is not None or asked == "confirm":
+            return "expiry_date", False
         # "oui, le 10 novembre" to "have you received an OQTF?": the date of that order.
         if asked == "removal_order" and not self._lexicons[(lang, "negation")].spans(folded):
-            return "removal_order_date"
-        return None
+            return "removal_order_date", False
+        return None, False
 
     # -- languages -------------------------------------------------------------------------------
 

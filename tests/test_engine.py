@@ -493,3 +493,19 @@ async def test_an_absurd_date_is_asked_again_with_the_format_and_changes_nothing
     assert (state.slots.expiry_date, state.slots.prefecture, state.pending) == (None, "94", None)
     assert convo.asking == "expiry_date"
     assert brain.texts.get("help_date", "fr") in convo.text
+
+
+async def test_every_date_not_understood_is_asked_again_with_the_format(
+    brain: Brain, convo: Conversation
+) -> None:
+    # Someone trying a date again ("expiré le 30/02" after "31/02/2026") needs the format each
+    # time; a lone "I don't know" button is no way to write a date.
+    await convo.say("Bonjour, je suis à Créteil")
+    await convo.say("oui")
+    await convo.say("carte étudiant")
+    help_date = brain.texts.get("help_date", "fr")
+    for answer in ("31/02/2026", "expiré le 30/02", "01/01/9999"):
+        await convo.say(answer)
+        assert convo.asking == "expiry_date"
+        assert convo.text.count(help_date) == 1, answer
+    assert [o.id for o in convo.last.options] == ["dont_know"]

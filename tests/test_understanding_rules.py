@@ -264,6 +264,8 @@ def test_darija_photos_are_kept_proof(brain: Brain, text: str, kept: bool) -> No
         ("mon récépissé expire le 12/1, je suis à Bobigny", "93"),
         ("ma carte salarié expire le 15/03, j'habite à Lille", "59"),
         ("expire le 01.02.2027, j'habite à Nice", "06"),
+        ("j'habite dans le 9-3, ma carte expire le 12/01", "93"),  # a dash alone is no date
+        ("expire le 12-01-2027, j'habite à Lyon", "69"),
         # an absurd date too: refused as a date, its numbers are no place either
         ("je suis à Lyon, mon titre étudiant expire le 1/1/1", "69"),
         ("je suis à Lyon, mon titre étudiant expire le 15/03/99999999", "69"),

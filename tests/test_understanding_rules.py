@@ -299,3 +299,46 @@ def test_a_place_denied_is_not_the_answer(brain: Brain, text: str, lang: str, de
     place = reading.finding("prefecture")
     assert place is not None and place.certain
     assert place.candidates[0].values["prefecture"] == department
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "status"),
+    [
+        # Spoken French drops the "ne" of "je n'ai plus de récépissé".
+        ("fr", "oui mais ils ont refusé, j'ai plus de récépissé", "filed_without_proof"),
+        ("fr", "jai plus de recepisse", "filed_without_proof"),
+        # A refused request was filed, and leaves no valid proof.
+        ("fr", "oui mais ils ont refusé", "filed_without_proof"),
+        ("fr", "ma demande a été refusée", "filed_without_proof"),
+        ("en", "yes but it was refused", "filed_without_proof"),
+        ("es", "sí pero me la denegaron", "filed_without_proof"),
+        ("ar", "قدمت ولكن رفضوا الطلب", "filed_without_proof"),
+        # Refusing to do something is a negation of it, not the refusal of a request.
+        ("fr", "ils ont refusé de me donner un récépissé", "filed_without_proof"),
+        ("en", "they refused to give me a receipt", "filed_without_proof"),
+        ("fr", "ils ont refusé de prendre mon dossier", "not_filed"),
+        # A proof still held is a proof.
+        ("fr", "j'ai un récépissé", "filed_with_proof"),
+    ],
+)
+def test_a_refused_or_lost_proof_is_no_proof(brain: Brain, lang: str, text: str, status: str) -> None:
+    # With an expired card, reading "filed_with_proof" lowers the urgency from P1 to P3.
+    assert value(read(brain, text, lang, "application_status"), "application_status") == status
+
+
+def test_a_proof_no_longer_held_is_not_the_document(brain: Brain) -> None:
+    reading = read(brain, "oui mais ils ont refusé, j'ai plus de récépissé", "fr", "application_status")
+    assert reading.finding("document") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("j'ai plus de 3 enfants", {"children"}),
+        ("j'ai plus de deux enfants, et je suis malade", {"children", "health"}),
+    ],
+)
+def test_more_than_a_number_is_no_negation(brain: Brain, text: str, expected: set[str]) -> None:
+    found = read(brain, text, "fr", "vulnerabilities").finding("vulnerabilities")
+    assert found is not None and found.certain
+    assert found.candidates[0].values["vulnerabilities"] == expected

@@ -76,6 +76,7 @@ STATUS_CONCEPTS = (
     "status_deposit_only",
     "status_proof_expired",
     "status_response",
+    "status_refused",
 )
 # Broad codes a more precise expression refines ("carte de résident" + "réfugié" is CR_REFUGIE).
 REFINED_BY: Mapping[str, frozenset[str]] = {
@@ -225,6 +226,7 @@ class NluUnderstanding:
         self.languages = models.languages
         self._lexicons: dict[tuple[str, str], Lexicon] = {}
         self._dates: dict[str, DateParser] = {}
+        self._number_words: dict[str, frozenset[str]] = {}
         self._language_names = self._build_language_names()
         # Longest first, once: `_named_language` runs on every message.
         self._long_language_names = sorted(
@@ -268,6 +270,11 @@ class NluUnderstanding:
             self._lexicons[(lang, "negation")] = Lexicon.build(
                 [{"negation": self._lookup_merged(lang, "negation")}], self._prefixes(lang)
             )
+            # Spoken French drops the "ne" of "je n'ai plus de": "j'ai plus de récépissé" says
+            # "no more", but "j'ai plus de 3 enfants" says "more than" (see `_negations`).
+            self._lexicons[(lang, "negation_no_more")] = Lexicon.build(
+                [{"negation": self._lookup_merged(lang, "negation_no_more")}], self._prefixes(lang)
+            )
             # French SMS drops the "ne": "ils répondent pas" puts the negation after the verb.
             self._lexicons[(lang, "negation_after")] = Lexicon.build(
                 [{"negation": self._lookup_merged(lang, "negation_after")}], self._prefixes(lang)
@@ -290,6 +297,7 @@ class NluUnderstanding:
                 [self._synonyms_or_empty(lang, "spelling")], self._prefixes(lang)
             )
             self._dates[lang] = date_parser(data, lang)
+            self._number_words[lang] = frozenset(self._dates[lang].lex.numbers)
 
     # -- the port ------------------------------------------------------------------------------
 
@@ -417,10 +425,36 @@ class NluUnderstanding:
 
     # -- negation and clauses ------------------------------------------------------------------
 
+    def _negations(self, norm: str, lang: str, before: int | None = None) -> list[Span]:
+        """The negation words of the text (up to `before`), sorted by place."""
+        head = norm[:before]
+        found = self._lexicons[(lang, "negation")].spans(head)
+        for span in self._lexicons[(lang, "negation_no_more")].spans(head):
+            # Read on the whole text: in "j'ai plus de deux enfants" the number is part of the
+            # expression "deux enfants" that `before` cuts off.
+            if not self._counted_after(norm, span.end, lang):
+                found.append(span)
+        return sorted(found, key=lambda span: span.start)
+
+    def _counted_after(self, norm: str, end: int, lang: str) -> bool:
+        """Whether a number or "que" follows: "plus de 3 mois", "plus d'un an", "plus que ça"."""
+        after = norm[end:].split()[:2]
+        if not after:
+            return False
+        if after[0] in ("que", "qu'un", "qu'une"):
+            return True
+        if after[0] in ("de", "du") and len(after) == 2:
+            counted = after[1]
+        elif after[0].startswith("d'"):
+            counted = after[0][2:]
+        else:
+            return False
+        return counted[:1].isdigit() or counted in self._number_words.get(lang, frozenset())
+
     def _negated(self, norm: str, span: Span, lang: str) -> bool:
         """A negation word shortly before the expression, in the same clause ("je n'ai pas reçu
         d'OQTF", "nunca me dieron resguardo", "ما عطاوني وصل")."""
-        for negation in self._lexicons[(lang, "negation")].spans(norm[: span.start]):
+        for negation in self._negations(norm, lang, before=span.start):
             between = norm[negation.end : span.start].split()
             if (
                 "|" in between
@@ -604,8 +638,22 @@ class NluUnderstanding:
         spans = self._lexicons[(lang, "status_concepts")].spans(norm)
         if not spans:
             return None
-        expired_clauses = {_clause_of(norm, sp.start) for sp in spans if sp.value == "status_proof_expired"}
+        negations = self._negations(norm, lang)
+        # "ils ont refusé de me recevoir" refuses to act (a negation of what follows), it is not
+        # the refusal of a request.
+        spans = [
+            span
+            for span in spans
+            if span.value != "status_refused"
+            or not any(neg.start <= span.start < neg.end for neg in negations)
+        ]
         negated = {id(span) for span in spans if self._negated(norm, span, lang)}
+        # A refused request leaves no valid proof: one named in the clause of the refusal is none.
+        expired_clauses = {
+            _clause_of(norm, sp.start)
+            for sp in spans
+            if sp.value == "status_proof_expired" or (sp.value == "status_refused" and id(sp) not in negated)
+        }
         # "never gave me any attestation or receipt": one negation covers the proofs listed with it.
         denied_clauses = {
             _clause_of(norm, sp.start) for sp in spans if sp.value == "status_proof" and id(sp) in negated
@@ -627,6 +675,9 @@ class NluUnderstanding:
                 no_proof = True
             elif span.value == "status_response" and id(span) in negated:
                 no_response = True
+            elif span.value == "status_refused" and id(span) not in negated:
+                # A decision was taken on a request, so one was filed.
+                filed = no_proof = True
         if proof:
             return "filed_with_proof"
         if not_filed and not filed:
@@ -708,7 +759,7 @@ class NluUnderstanding:
         norm = self.normalize(text, lang)
         if _plain(norm) in self._affirm_examples.get(lang, ()):
             return guess.intent
-        return None if self._lexicons[(lang, "negation")].spans(norm) else guess.intent
+        return None if self._negations(norm, lang) else guess.intent
 
     def _yes_no(self, intent: str | None) -> bool | None:
         if intent == "affirm":
@@ -773,7 +824,7 @@ class NluUnderstanding:
         ):
             return "expiry_date"
         # "oui, le 10 novembre" to "have you received an OQTF?": the date of that order.
-        if asked == "removal_order" and not self._lexicons[(lang, "negation")].spans(folded):
+        if asked == "removal_order" and not self._negations(folded, lang):
             return "removal_order_date"
         return None
 

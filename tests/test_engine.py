@@ -162,6 +162,30 @@ async def test_a_misunderstood_answer_is_reasked_with_help_then_with_options(con
     assert state is not None and state.slots.document == "RECEPISSE"
 
 
+async def test_a_card_of_unknown_kind_is_asked_about_with_help_not_skipped(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("Toulouse")
+    await convo.say("je sais pas c'est une carte plastique")
+    state = await convo.state()
+    assert state is not None
+    assert state.slots.document is None
+    assert "document" not in state.skipped
+    assert convo.asking == "document"
+    assert "Regardez ce qui est écrit sur votre carte" in convo.text
+
+
+async def test_a_bare_no_to_the_document_question_is_confirmed_as_none(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("Toulouse")
+    await convo.say("non")
+    await convo.say("oui")
+    state = await convo.state()
+    assert state is not None and state.slots.document == "NONE"
+    assert convo.asking == "application_status"
+
+
 async def test_correction_at_the_confirmation(convo: Conversation) -> None:
     await convo.say("Bonjour, je n'ai pas de rendez-vous")
     answers = dict(FULL_FRENCH)

@@ -342,3 +342,53 @@ def test_more_than_a_number_is_no_negation(brain: Brain, text: str, expected: se
     found = read(brain, text, "fr", "vulnerabilities").finding("vulnerabilities")
     assert found is not None and found.certain
     assert found.candidates[0].values["vulnerabilities"] == expected
+
+
+def proposed(reading: Reading, slot: str) -> tuple[Any, bool] | None:
+    """The single value proposed for a slot and whether it is certain (else it is confirmed)."""
+    found = reading.finding(slot)
+    if found is None or len(found.candidates) != 1:
+        return None
+    return found.candidates[0].values[slot], found.certain
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # None now: the card named was held before.
+        ("fr", "aucun, j'avais une carte vie privée et familiale mais ils ont refusé", ("NONE", True)),
+        ("en", "none, I had a student card before", ("NONE", True)),
+        # A card held before, and nothing else: most likely that card, expired.
+        ("fr", "j'avais une carte vie privée et familiale", ("CST_VPF", True)),
+        # A paper denied is not the one held; denied alone, "none" is only likely: confirmed.
+        ("fr", "je n'ai pas de récépissé", ("NONE", False)),
+        ("en", "I don't have a receipt", ("NONE", False)),
+        ("fr", "je n'ai plus de carte vie privée et familiale", ("NONE", False)),
+        # "Nothing but the receipt" holds the receipt.
+        ("ar", "ما عندي غير الوصل", ("RECEPISSE", True)),
+        # SMS French: "g" is "j'ai", "pa" is "pas".
+        ("fr", "g pa de papier", ("NONE", True)),
+        # The talent card has its own code (spec table 1.1).
+        ("fr", "carte pluriannuelle talent", ("CSP_TALENT", True)),
+        # A bare "no" to "which paper do you have?": none, confirmed (it may deny the last answer).
+        ("fr", "non", ("NONE", False)),
+        ("ar", "لا", ("NONE", False)),
+    ],
+)
+def test_the_document_held_now(brain: Brain, lang: str, text: str, expected: tuple[str, bool]) -> None:
+    assert proposed(read(brain, text, lang, "document"), "document") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "je sais pas c'est une carte plastique"),
+        ("en", "I don't know, it's a plastic card"),
+    ],
+)
+def test_a_card_of_unknown_kind_is_asked_about_again(brain: Brain, lang: str, text: str) -> None:
+    reading = read(brain, text, lang, "document")
+    # The "pas" of "je sais pas" denies no card: the person has one.
+    assert value(reading, "document") != "NONE"
+    # Not a "don't know", which skips the question: the help says where to look on the card.
+    assert reading.intent != "dont_know"

@@ -61,6 +61,10 @@ _SCOPE_ENDS = frozenset(
         "desde",
         "لان",
         "ملي",
+        # Darija "ما عندي غير الوصل", "ما عندي الا الوصل": "I have nothing but the receipt".
+        "غير",
+        "الا",
+        "ghir",
     }
 )
 _SUBJECT_PRONOUNS = frozenset({"je", "j'ai", "i", "i'm", "yo", "انا", "راني", "rani", "ana"})
@@ -275,11 +279,15 @@ class NluUnderstanding:
             self._lexicons[(lang, "negation_no_more")] = Lexicon.build(
                 [{"negation": self._lookup_merged(lang, "negation_no_more")}], self._prefixes(lang)
             )
+            # "je sais pas, c'est une carte": the negation is about knowing, it denies nothing after it.
+            self._lexicons[(lang, "dont_know")] = Lexicon.build(
+                [{"dont_know": self._lookup_merged(lang, "dont_know_phrase")}], self._prefixes(lang)
+            )
             # French SMS drops the "ne": "ils répondent pas" puts the negation after the verb.
             self._lexicons[(lang, "negation_after")] = Lexicon.build(
                 [{"negation": self._lookup_merged(lang, "negation_after")}], self._prefixes(lang)
             )
-            for name in ("document_vague", "document_foreign", "document_word"):
+            for name in ("document_vague", "document_foreign", "document_word", "document_former"):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
                 )
@@ -344,6 +352,15 @@ class NluUnderstanding:
         elif named and intent is None and not findings and len(folded.split()) <= SWITCH_MAX_WORDS:
             # "en français" written in an Arabic conversation: the classifier of Arabic may not know it.
             intent = "change_language"
+        if (
+            asked == "document"
+            and intent == "dont_know"
+            and not any(f.slot == "document" for f in findings)
+            and self._lexicons[(lang, "document_word")].spans(norm)
+        ):
+            # "je sais pas, c'est une carte plastique": a paper they cannot name, not a question to
+            # skip; asked again with the help (what is written on the card).
+            intent = None
         # An answer to the question asked is not a command ("non" to "ajouter quelque chose ?").
         if intent in COMMAND_INTENTS and any(f.slot == asked for f in findings):
             intent = None
@@ -372,6 +389,11 @@ class NluUnderstanding:
             findings.append(place)
 
         document = self._document(norm, lang, asked == "document")
+        if document is None and asked == "document" and intent == "deny" and len(_plain(norm).split()) <= 2:
+            # "non" to "Quel papier avez-vous ?" most likely means none, but it may also say that the
+            # answer noted just before is wrong: confirmed, not taken.
+            candidate = Candidate(values={"document": "NONE"}, label=self._document_label("NONE", lang))
+            document = Finding("document", (candidate,), certain=False)
         if document is not None:
             findings.append(document)
 
@@ -434,6 +456,13 @@ class NluUnderstanding:
             # expression "deux enfants" that `before` cuts off.
             if not self._counted_after(norm, span.end, lang):
                 found.append(span)
+        unknowing = self._lexicons[(lang, "dont_know")].spans(norm)
+        if unknowing:
+            found = [
+                span
+                for span in found
+                if not any(phrase.start <= span.start < phrase.end for phrase in unknowing)
+            ]
         return sorted(found, key=lambda span: span.start)
 
     def _counted_after(self, norm: str, end: int, lang: str) -> bool:
@@ -454,24 +483,28 @@ class NluUnderstanding:
     def _negated(self, norm: str, span: Span, lang: str) -> bool:
         """A negation word shortly before the expression, in the same clause ("je n'ai pas reçu
         d'OQTF", "nunca me dieron resguardo", "ما عطاوني وصل")."""
-        for negation in self._negations(norm, lang, before=span.start):
-            between = norm[negation.end : span.start].split()
-            if (
-                "|" in between
-                or len(between) > NEGATION_REACH
-                or _FOLDED_CLAUSE_BREAK.search(f" {' '.join(between)} ")
-                or _SCOPE_ENDS.intersection(between)
-            ):
-                continue
-            # "no, I'm free", "no I have two kids": the "no" answers the question, it negates nothing.
-            if between and between[0] in _SUBJECT_PRONOUNS:
-                continue
+        if any(
+            self._reaches(norm, negation, span) for negation in self._negations(norm, lang, before=span.start)
+        ):
             return True
         after = norm[span.end :].split()[:2]
         if not after or not self._lexicons[(lang, "negation_after")].spans(after[0]):
             return False
         # "déposé pas de récépissé": the "pas" goes with what follows it.
         return len(after) == 1 or not (after[1] in ("de", "du", "des") or after[1].startswith("d'"))
+
+    def _reaches(self, norm: str, cue: Span, span: Span) -> bool:
+        """Whether a word before the expression bears on it: in the same clause, a few words away."""
+        between = norm[cue.end : span.start].split()
+        if (
+            "|" in between
+            or len(between) > NEGATION_REACH
+            or _FOLDED_CLAUSE_BREAK.search(f" {' '.join(between)} ")
+            or _SCOPE_ENDS.intersection(between)
+        ):
+            return False
+        # "no, I'm free", "no I have two kids": the "no" answers the question, it negates nothing.
+        return not (between and between[0] in _SUBJECT_PRONOUNS)
 
     def _denied(self, norm: str, expression: str, lang: str) -> bool:
         start = norm.find(expression)
@@ -528,6 +561,9 @@ class NluUnderstanding:
         lexicon = self._lexicons[(lang, "document")]
         plain = _plain(norm)
         found = _most_precise(lexicon.find_all(norm))
+        only_denied = False
+        if asked:
+            found, only_denied = self._document_held(norm, lang)
         if (
             asked
             and (found is None or found[1] != "NONE")
@@ -556,6 +592,10 @@ class NluUnderstanding:
                     "document", self._document_values(code, plain), self._document_label(code, lang)
                 )
         if asked:
+            if only_denied:
+                # "je n'ai pas de récépissé" says what they do not hold; most likely nothing: ask.
+                candidate = Candidate(values={"document": "NONE"}, label=self._document_label("NONE", lang))
+                return Finding("document", (candidate,), certain=False)
             # "ماعندي حتى كارط", "I have no card": a paper denied, none named, is no paper at all.
             words = self._lexicons[(lang, "document_word")].spans(norm)
             if found is None and words and self._negated(norm, words[0], lang):
@@ -575,6 +615,33 @@ class NluUnderstanding:
                 echo=True,
             )
         return None
+
+    def _document_held(self, norm: str, lang: str) -> tuple[tuple[str, str] | None, bool]:
+        """The document an answer says the person holds now, and whether it only denied some.
+
+        A paper denied ("pas de récépissé, j'ai une carte étudiant") or held before ("aucun,
+        j'avais une carte vie privée") is not the one held now; a paper held before and nothing
+        else ("j'avais une carte vie privée, elle a expiré") is most likely that card, expired.
+        """
+        spans = self._lexicons[(lang, "document")].spans(norm)
+        former_cues = self._lexicons[(lang, "document_former")].spans(norm)
+        denied: list[Span] = []
+        former: list[Span] = []
+        held: list[Span] = []
+        for span in spans:
+            if span.value != "NONE" and self._negated(norm, span, lang):
+                denied.append(span)
+            elif span.value != "NONE" and any(
+                cue.end <= span.start and self._reaches(norm, cue, span) for cue in former_cues
+            ):
+                former.append(span)
+            else:
+                held.append(span)
+        for group in (held, former):
+            if group:
+                ordered = sorted(group, key=lambda span: (-len(span.expression), span.start))
+                return _most_precise([(span.expression, span.value) for span in ordered]), False
+        return None, bool(denied)
 
     def _document_values(self, code: str, folded: str) -> dict[str, Any]:
         values: dict[str, Any] = {"document": code}

@@ -470,3 +470,33 @@ async def test_no_at_the_summary_asks_what_is_wrong_and_sends_nothing(convo: Con
     await convo.say("oui")
     case = await convo.case()
     assert case is not None and case.slots.confirm is True
+
+
+async def test_not_knowing_ones_situations_is_no_answer_not_none(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await answer_until_slot(convo, FULL_FRENCH, "vulnerabilities")
+    await convo.say("je sais pas")
+    state = await convo.state()
+    assert state is not None
+    assert state.slots.vulnerabilities is None
+    assert "vulnerabilities" in state.skipped
+    assert convo.asking == "note"
+
+
+async def test_a_bare_yes_to_the_situations_asks_which_one(convo: Conversation) -> None:
+    await convo.say("السلام عليكم، ما عنديش موعد")
+    darija = {
+        "consent": "واخا",
+        "prefecture": "ليون",
+        "document": "ما عنديش الوراق",
+        "application_status": "لا",
+        "removal_order": "لا",
+        "attempts_since": "من عامين",
+        "evidence": "لا",
+    }
+    await answer_until_slot(convo, darija, "vulnerabilities")
+    await convo.say("ih")  # darija "yes"
+    state = await convo.state()
+    assert state is not None and state.slots.vulnerabilities is None
+    assert convo.asking == "vulnerabilities"
+    assert not convo.last.confirming  # no value guessed to confirm

@@ -392,3 +392,48 @@ def test_a_card_of_unknown_kind_is_asked_about_again(brain: Brain, lang: str, te
     assert value(reading, "document") != "NONE"
     # Not a "don't know", which skips the question: the help says where to look on the card.
     assert reading.intent != "dont_know"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # Standard Arabic worded as a "no" that names a situation.
+        ("ar", "ليس لدي سكن مستقر", {"housing"}),
+        ("ar", "لا أملك منزلا", {"housing"}),
+        ("ar", "ليس عندي بيت", {"housing"}),
+        # Arabizi, and the French words darija mixes in.
+        ("ar", "khdemti rahi f danger", {"work"}),
+        ("ar", "3andi wlad sghar", {"children"}),
+        # A bare "no" is still none.
+        ("ar", "لا", set()),
+        ("fr", "non merci", set()),
+    ],
+)
+def test_situations_said_in_arabic_and_arabizi(
+    brain: Brain, lang: str, text: str, expected: set[str]
+) -> None:
+    assert proposed(read(brain, text, lang, "vulnerabilities"), "vulnerabilities") == (expected, True)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("fr", "je n'ai pas d'endroit où dormir"), ("en", "no place to live")],
+)
+def test_a_no_that_names_a_situation_is_not_none(brain: Brain, lang: str, text: str) -> None:
+    # Not in the lists: the model hears housing, confirmed with the person.
+    assert proposed(read(brain, text, lang, "vulnerabilities"), "vulnerabilities") == ({"housing"}, False)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        # Not knowing is no answer (the question is skipped), not "none of these".
+        ("es", "no sé"),
+        ("fr", "je sais pas"),
+        # A bare yes says there is something, not what: never a guessed situation.
+        ("ar", "ih"),
+        ("fr", "oui"),
+    ],
+)
+def test_no_situation_is_read_from_a_bare_yes_or_a_dont_know(brain: Brain, lang: str, text: str) -> None:
+    assert read(brain, text, lang, "vulnerabilities").finding("vulnerabilities") is None

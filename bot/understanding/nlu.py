@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import phonenumbers
@@ -90,6 +90,8 @@ REFINED_BY: Mapping[str, frozenset[str]] = {
     "CST_SAL": frozenset({"CST_TT"}),
     "OTHER": frozenset(DOCUMENT_CODES) - {"OTHER", "NONE"},
 }
+# An answer this short with a yes/no intent is that yes or no and nothing else ("non merci", "ih").
+BARE_ANSWER_WORDS = 2
 # Places within this score of the best are offered with it when the bot must ask.
 PLACE_MARGIN = 0.1
 FUZZY_DOCUMENT_MIN = 86
@@ -795,10 +797,25 @@ class NluUnderstanding:
             return _certain(
                 "vulnerabilities", {"vulnerabilities": frozenset(values)}, ", ".join(sorted(values))
             )
+        if not asked:
+            return None
         plain = _plain(norm)
-        if asked and (intent in ("deny", "dont_know") or plain in self._none_answers.get(lang, ())):
+        bare = len(plain.split()) <= BARE_ANSWER_WORDS
+        # "pas d'enfants", "ما عنديش ولاد": the situations named are all denied.
+        if plain in self._none_answers.get(lang, ()) or (intent == "deny" and (bare or every)):
             return _certain("vulnerabilities", {"vulnerabilities": frozenset()}, "-")
-        return self._model_finding(plain, lang, "vulnerabilities") if asked else None
+        if intent == "dont_know" or (intent == "affirm" and bare):
+            # "je sais pas" is no answer (skipped), not "none"; a bare "ih" (yes) says there is
+            # something but not what: asked again with the help, never guessed by the model.
+            return None
+        heard = self._model_finding(plain, lang, "vulnerabilities")
+        if intent == "deny":
+            # "je n'ai pas d'endroit où dormir" is worded as a "no" but names a situation the
+            # lists do not have: what the model hears is confirmed; nothing heard is "none".
+            if heard is None:
+                return _certain("vulnerabilities", {"vulnerabilities": frozenset()}, "-")
+            return replace(heard, certain=False)
+        return heard
 
     def _confirms_nothing_to_change(self, norm: str, lang: str) -> bool:
         """At the recap, "oui, rien à changer" / "yes nothing to add" / "rien à corriger": the

@@ -500,3 +500,11 @@ async def test_a_bare_yes_to_the_situations_asks_which_one(convo: Conversation) 
     assert state is not None and state.slots.vulnerabilities is None
     assert convo.asking == "vulnerabilities"
     assert not convo.last.confirming  # no value guessed to confirm
+
+
+async def test_an_order_and_its_age_in_the_first_message_are_both_kept(convo: Conversation) -> None:
+    await convo.say("Bonjour, OQTF il y a 3 semaines")
+    state = await convo.state()
+    assert state is not None
+    assert state.slots.removal_order is True
+    assert state.slots.removal_order_date == dt.date(2026, 11, 5)

@@ -437,3 +437,19 @@ def test_a_no_that_names_a_situation_is_not_none(brain: Brain, lang: str, text: 
 )
 def test_no_situation_is_read_from_a_bare_yes_or_a_dont_know(brain: Brain, lang: str, text: str) -> None:
     assert read(brain, text, lang, "vulnerabilities").finding("vulnerabilities") is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "day"),
+    [
+        # The "y" of "il y a" is no Spanish "and": the date stays in the clause of the order.
+        ("fr", "OQTF il y a 3 semaines", dt.date(2026, 11, 5)),
+        ("fr", "j'ai reçu une OQTF il y a 10 jours, je suis à Lyon", dt.date(2026, 11, 16)),
+        ("ar", "عندي OQTF هادي 4 أيام", dt.date(2026, 11, 22)),
+        ("es", "me dieron una OQTF hace 3 semanas y estoy en Lyon", dt.date(2026, 11, 5)),
+    ],
+)
+def test_the_date_of_an_order_in_a_first_message(brain: Brain, lang: str, text: str, day: dt.date) -> None:
+    reading = read(brain, text, lang, None)
+    assert value(reading, "removal_order") is True
+    assert value(reading, "removal_order_date") == day

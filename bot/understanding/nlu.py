@@ -8,6 +8,7 @@ intent classifier (intents.py), gazetteer (places.py), dates (dates.py) and the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,9 +42,26 @@ COMMAND_INTENTS = frozenset({"erase", "restart", "help", "human", "back", "skip"
 SWITCH_MAX_WORDS = 4
 # A note longer than this is cut: it is read by a volunteer on a phone.
 MAX_NOTE_CHARS = 1000
-_CLAUSE_BREAK = re.compile(r"[,;.!:،]|\s(?:et|mais|and|but|y|pero|و|بس)\s")
-# Clause ends in text folded with `fold(..., clauses=True)`: "|" and the words that join clauses.
-_FOLDED_CLAUSE_BREAK = re.compile(r"\|| (?:et|mais|and|but|y|pero|pero|aunque|لكن|بس|و) ")
+# Words that join clauses. "y" is the Spanish "and" only: in French it is the "y" of "il y a"
+# ("OQTF il y a 3 semaines" is one clause, the date goes with the order).
+_JOINERS = ("et", "mais", "and", "but", "pero", "aunque", "لكن", "بس", "و")
+_JOINERS_OF_LANGUAGE: Mapping[str, tuple[str, ...]] = {"es": ("y",)}
+
+
+@functools.cache
+def _clause_break(lang: str) -> re.Pattern[str]:
+    """Clause ends in raw text: punctuation and the words that join clauses."""
+    joiners = "|".join((*_JOINERS, *_JOINERS_OF_LANGUAGE.get(lang, ())))
+    return re.compile(rf"[,;.!:،]|\s(?:{joiners})\s")
+
+
+@functools.cache
+def _folded_clause_break(lang: str) -> re.Pattern[str]:
+    """Clause ends in text folded with `fold(..., clauses=True)`: "|" and the joining words."""
+    joiners = "|".join((*_JOINERS, *_JOINERS_OF_LANGUAGE.get(lang, ())))
+    return re.compile(rf"\|| (?:{joiners}) ")
+
+
 # Words that start another clause: a negation before them does not reach past them ("ils ne
 # répondent pas depuis que j'ai envoyé", "je n'ai reçu que le récépissé").
 _SCOPE_ENDS = frozenset(
@@ -486,7 +504,8 @@ class NluUnderstanding:
         """A negation word shortly before the expression, in the same clause ("je n'ai pas reçu
         d'OQTF", "nunca me dieron resguardo", "ما عطاوني وصل")."""
         if any(
-            self._reaches(norm, negation, span) for negation in self._negations(norm, lang, before=span.start)
+            self._reaches(norm, negation, span, lang)
+            for negation in self._negations(norm, lang, before=span.start)
         ):
             return True
         after = norm[span.end :].split()[:2]
@@ -495,13 +514,13 @@ class NluUnderstanding:
         # "déposé pas de récépissé": the "pas" goes with what follows it.
         return len(after) == 1 or not (after[1] in ("de", "du", "des") or after[1].startswith("d'"))
 
-    def _reaches(self, norm: str, cue: Span, span: Span) -> bool:
+    def _reaches(self, norm: str, cue: Span, span: Span, lang: str) -> bool:
         """Whether a word before the expression bears on it: in the same clause, a few words away."""
         between = norm[cue.end : span.start].split()
         if (
             "|" in between
             or len(between) > NEGATION_REACH
-            or _FOLDED_CLAUSE_BREAK.search(f" {' '.join(between)} ")
+            or _folded_clause_break(lang).search(f" {' '.join(between)} ")
             or _SCOPE_ENDS.intersection(between)
         ):
             return False
@@ -634,7 +653,7 @@ class NluUnderstanding:
             if span.value != "NONE" and self._negated(norm, span, lang):
                 denied.append(span)
             elif span.value != "NONE" and any(
-                cue.end <= span.start and self._reaches(norm, cue, span) for cue in former_cues
+                cue.end <= span.start and self._reaches(norm, cue, span, lang) for cue in former_cues
             ):
                 former.append(span)
             else:
@@ -719,17 +738,19 @@ class NluUnderstanding:
         negated = {id(span) for span in spans if self._negated(norm, span, lang)}
         # A refused request leaves no valid proof: one named in the clause of the refusal is none.
         expired_clauses = {
-            _clause_of(norm, sp.start)
+            _clause_of(norm, sp.start, lang)
             for sp in spans
             if sp.value == "status_proof_expired" or (sp.value == "status_refused" and id(sp) not in negated)
         }
         # "never gave me any attestation or receipt": one negation covers the proofs listed with it.
         denied_clauses = {
-            _clause_of(norm, sp.start) for sp in spans if sp.value == "status_proof" and id(sp) in negated
+            _clause_of(norm, sp.start, lang)
+            for sp in spans
+            if sp.value == "status_proof" and id(sp) in negated
         }
         filed = not_filed = proof = no_proof = no_response = False
         for span in spans:
-            clause = _clause_of(norm, span.start)
+            clause = _clause_of(norm, span.start, lang)
             if span.value == "status_filed":
                 not_filed |= id(span) in negated
                 filed |= id(span) not in negated
@@ -787,8 +808,8 @@ class NluUnderstanding:
         if values and asked:
             # "I'm diabetic and I lost my job": a clause the lists do not cover may add a value
             # (a clause that denies one, "pas d'enfants", is covered).
-            covered = {_clause_of(norm, span.start) for span in every}
-            for index, clause in enumerate(_clauses(norm)):
+            covered = {_clause_of(norm, span.start, lang) for span in every}
+            for index, clause in enumerate(_clauses(norm, lang)):
                 if index not in covered and len(clause.split()) >= 2:
                     guess = self.values.guess(clause, lang, "vulnerabilities")
                     if guess.value is not None and guess.probability >= MODEL_SURE:
@@ -831,7 +852,7 @@ class NluUnderstanding:
 
     def _first_clause_intent(self, text: str, lang: str) -> str | None:
         """ "oui, et je suis assigné à résidence": the yes is in the first words."""
-        clause = _CLAUSE_BREAK.split(text.strip(), maxsplit=1)[0]
+        clause = _clause_break(lang).split(text.strip(), maxsplit=1)[0]
         if clause == text.strip() or not clause:
             return None
         return self._intent(clause, lang)
@@ -870,10 +891,10 @@ class NluUnderstanding:
         # In passing, a date is taken only with a word saying what it is the date of, from the
         # clause of that word: "en France depuis 5 ans, j'essaie depuis mars" is March.
         found: dict[str, DateReading] = {}
-        clauses = _clauses(norm)
+        clauses = _clauses(norm, lang)
         # The tense is read with the accents ("expiré" is past, "expire" is not): the same clauses
         # of the text folded with its accents, when the SMS spellings did not change their number.
-        accented = _clauses(fold(text, clauses=True, keep_accents=True))
+        accented = _clauses(fold(text, clauses=True, keep_accents=True), lang)
         for index, clause in enumerate(clauses):
             if self._lexicons[(lang, "presence")].spans(clause):
                 continue  # "in France for 5 years" is not when the attempts started
@@ -986,13 +1007,13 @@ def _plain(norm: str) -> str:
     return " ".join(norm.replace("|", " ").split())
 
 
-def _clauses(norm: str) -> list[str]:
-    return [part.strip() for part in _FOLDED_CLAUSE_BREAK.split(norm)]
+def _clauses(norm: str, lang: str) -> list[str]:
+    return [part.strip() for part in _folded_clause_break(lang).split(norm)]
 
 
-def _clause_of(norm: str, position: int) -> int:
+def _clause_of(norm: str, position: int, lang: str) -> int:
     """The index of the clause (as in `_clauses`) a position of the text is in."""
-    return len(_FOLDED_CLAUSE_BREAK.findall(norm[:position]))
+    return len(_folded_clause_break(lang).findall(norm[:position]))
 
 
 def _most_precise(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:

@@ -49,6 +49,19 @@ def test_a_refusal_is_never_a_consent(brain: Brain, lang: str, text: str) -> Non
 @pytest.mark.parametrize(
     ("lang", "text"),
     [
+        ("es", "no sé si acepto"),
+        ("fr", "je sais pas si j'accepte"),
+        ("en", "I don't know if I agree"),
+    ],
+)
+def test_a_doubt_is_never_a_consent(brain: Brain, lang: str, text: str) -> None:
+    # The negation of "no sé" is about knowing (it denies nothing after it), but it is no yes.
+    assert value(read(brain, text, lang, "consent"), "consent") is not True
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
         ("fr", "je ne veux pas donner mes données"),
         ("en", "I do not want to give my data"),
         ("es", "no quiero dar mis datos"),
@@ -326,6 +339,11 @@ def test_a_refused_or_lost_proof_is_no_proof(brain: Brain, lang: str, text: str,
     assert value(read(brain, text, lang, "application_status"), "application_status") == status
 
 
+@pytest.mark.parametrize(("lang", "text"), [("fr", "je refuse"), ("en", "no I refuse")])
+def test_refusing_to_answer_is_no_refused_request(brain: Brain, lang: str, text: str) -> None:
+    assert value(read(brain, text, lang, "application_status"), "application_status") != "filed_without_proof"
+
+
 def test_a_proof_no_longer_held_is_not_the_document(brain: Brain) -> None:
     reading = read(brain, "oui mais ils ont refusé, j'ai plus de récépissé", "fr", "application_status")
     assert reading.finding("document") is None
@@ -373,10 +391,19 @@ def proposed(reading: Reading, slot: str) -> tuple[Any, bool] | None:
         # A bare "no" to "which paper do you have?": none, confirmed (it may deny the last answer).
         ("fr", "non", ("NONE", False)),
         ("ar", "لا", ("NONE", False)),
+        ("ar", "ma3andich", ("NONE", False)),
     ],
 )
 def test_the_document_held_now(brain: Brain, lang: str, text: str, expected: tuple[str, bool]) -> None:
     assert proposed(read(brain, text, lang, "document"), "document") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"), [("fr", "c'est faux"), ("en", "that's wrong"), ("fr", "je refuse")]
+)
+def test_a_no_that_is_not_a_plain_no_proposes_no_document(brain: Brain, lang: str, text: str) -> None:
+    # "c'est faux" right after "J'ai noté : Bobigny (93)" is about Bobigny, not about papers.
+    assert read(brain, text, lang, "document").finding("document") is None
 
 
 @pytest.mark.parametrize(
@@ -404,8 +431,11 @@ def test_a_card_of_unknown_kind_is_asked_about_again(brain: Brain, lang: str, te
         # Arabizi, and the French words darija mixes in.
         ("ar", "khdemti rahi f danger", {"work"}),
         ("ar", "3andi wlad sghar", {"children"}),
-        # A bare "no" is still none.
+        # A "no" naming no situation is none (the model hears "ما عندي" as housing: not asked).
         ("ar", "لا", set()),
+        ("ar", "لا ما عندي", set()),
+        ("ar", "ma3andi walou", set()),
+        ("ar", "لا ليس لدي", set()),
         ("fr", "non merci", set()),
     ],
 )
@@ -413,15 +443,6 @@ def test_situations_said_in_arabic_and_arabizi(
     brain: Brain, lang: str, text: str, expected: set[str]
 ) -> None:
     assert proposed(read(brain, text, lang, "vulnerabilities"), "vulnerabilities") == (expected, True)
-
-
-@pytest.mark.parametrize(
-    ("lang", "text"),
-    [("fr", "je n'ai pas d'endroit où dormir"), ("en", "no place to live")],
-)
-def test_a_no_that_names_a_situation_is_not_none(brain: Brain, lang: str, text: str) -> None:
-    # Not in the lists: the model hears housing, confirmed with the person.
-    assert proposed(read(brain, text, lang, "vulnerabilities"), "vulnerabilities") == ({"housing"}, False)
 
 
 @pytest.mark.parametrize(
@@ -453,3 +474,16 @@ def test_the_date_of_an_order_in_a_first_message(brain: Brain, lang: str, text: 
     reading = read(brain, text, lang, None)
     assert value(reading, "removal_order") is True
     assert value(reading, "removal_order_date") == day
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "intent"),
+    [("fr", "plus tard", "skip"), ("en", "help me", "help"), ("fr", "un opérateur", "human")],
+)
+def test_a_command_at_the_situations_question_is_no_situation(
+    brain: Brain, lang: str, text: str, intent: str
+) -> None:
+    # The model guessed a situation to confirm for these, and the command was lost.
+    reading = read(brain, text, lang, "vulnerabilities")
+    assert reading.intent == intent
+    assert reading.finding("vulnerabilities") is None

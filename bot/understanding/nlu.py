@@ -12,7 +12,7 @@ import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
@@ -108,7 +108,7 @@ REFINED_BY: Mapping[str, frozenset[str]] = {
     "CST_SAL": frozenset({"CST_TT"}),
     "OTHER": frozenset(DOCUMENT_CODES) - {"OTHER", "NONE"},
 }
-# An answer this short with a yes/no intent is that yes or no and nothing else ("non merci", "ih").
+# A yes this short is a yes and nothing else ("ih", "oui oui").
 BARE_ANSWER_WORDS = 2
 # Places within this score of the best are offered with it when the bot must ask.
 PLACE_MARGIN = 0.1
@@ -267,6 +267,12 @@ class NluUnderstanding:
             lang: frozenset(fold(entry) for entry in self._lookup_merged(lang, "none_answer"))
             for lang in data.languages
         }
+        self._bare_noes = {
+            lang: frozenset(
+                split_arabic_negation(fold(entry)) for entry in self._lookup_merged(lang, "bare_no")
+            )
+            for lang in data.languages
+        }
         self._affirm_examples = {
             lang: frozenset(fold(example) for example in data.intent_examples(lang).get("affirm", ()))
             for lang in data.languages
@@ -409,7 +415,7 @@ class NluUnderstanding:
             findings.append(place)
 
         document = self._document(norm, lang, asked == "document")
-        if document is None and asked == "document" and intent == "deny" and len(_plain(norm).split()) <= 2:
+        if document is None and asked == "document" and _plain(norm) in self._bare_noes.get(lang, ()):
             # "non" to "Quel papier avez-vous ?" most likely means none, but it may also say that the
             # answer noted just before is wrong: confirmed, not taken.
             candidate = Candidate(values={"document": "NONE"}, label=self._document_label("NONE", lang))
@@ -484,6 +490,11 @@ class NluUnderstanding:
                 if not any(phrase.start <= span.start < phrase.end for phrase in unknowing)
             ]
         return sorted(found, key=lambda span: span.start)
+
+    def _doubts(self, norm: str, lang: str) -> bool:
+        """Whether the text says no or that the person does not know ("no sé si acepto" is no yes,
+        although its "no" is about knowing)."""
+        return bool(self._negations(norm, lang) or self._lexicons[(lang, "dont_know")].spans(norm))
 
     def _counted_after(self, norm: str, end: int, lang: str) -> bool:
         """Whether a number or "que" follows: "plus de 3 mois", "plus d'un an", "plus que ça"."""
@@ -727,13 +738,16 @@ class NluUnderstanding:
         if not spans:
             return None
         negations = self._negations(norm, lang)
-        # "ils ont refusé de me recevoir" refuses to act (a negation of what follows), it is not
-        # the refusal of a request.
+        # Not the refusal of a request: "ils ont refusé de me recevoir" refuses to act (a negation
+        # of what follows), and in "je refuse", "I refuse" the person refuses (to answer).
         spans = [
             span
             for span in spans
             if span.value != "status_refused"
-            or not any(neg.start <= span.start < neg.end for neg in negations)
+            or not (
+                any(neg.start <= span.start < neg.end for neg in negations)
+                or norm[: span.start].split()[-1:] in (["je"], ["i"], ["yo"])
+            )
         ]
         negated = {id(span) for span in spans if self._negated(norm, span, lang)}
         # A refused request leaves no valid proof: one named in the clause of the refusal is none.
@@ -821,22 +835,20 @@ class NluUnderstanding:
         if not asked:
             return None
         plain = _plain(norm)
-        bare = len(plain.split()) <= BARE_ANSWER_WORDS
-        # "pas d'enfants", "ما عنديش ولاد": the situations named are all denied.
-        if plain in self._none_answers.get(lang, ()) or (intent == "deny" and (bare or every)):
+        # A "no" naming no situation of the lists is "none". (The model is not asked: it hears
+        # "ما عندي", "لا ليس لدي" as housing, whose phrases start that way.)
+        if intent == "deny" or plain in self._none_answers.get(lang, ()):
             return _certain("vulnerabilities", {"vulnerabilities": frozenset()}, "-")
-        if intent == "dont_know" or (intent == "affirm" and bare):
+        if (
+            intent == "dont_know"
+            or intent in COMMAND_INTENTS
+            or (intent == "affirm" and len(plain.split()) <= BARE_ANSWER_WORDS)
+        ):
             # "je sais pas" is no answer (skipped), not "none"; a bare "ih" (yes) says there is
-            # something but not what: asked again with the help, never guessed by the model.
+            # something but not what: asked again with the help. Neither, nor a command ("dooz",
+            # pass), is given to the model, whose guess would win over them.
             return None
-        heard = self._model_finding(plain, lang, "vulnerabilities")
-        if intent == "deny":
-            # "je n'ai pas d'endroit où dormir" is worded as a "no" but names a situation the
-            # lists do not have: what the model hears is confirmed; nothing heard is "none".
-            if heard is None:
-                return _certain("vulnerabilities", {"vulnerabilities": frozenset()}, "-")
-            return replace(heard, certain=False)
-        return heard
+        return self._model_finding(plain, lang, "vulnerabilities")
 
     def _confirms_nothing_to_change(self, norm: str, lang: str) -> bool:
         """At the recap, "oui, rien à changer" / "yes nothing to add" / "rien à corriger": the
@@ -864,7 +876,7 @@ class NluUnderstanding:
         norm = self.normalize(text, lang)
         if _plain(norm) in self._affirm_examples.get(lang, ()):
             return guess.intent
-        return None if self._negations(norm, lang) else guess.intent
+        return None if self._doubts(norm, lang) else guess.intent
 
     def _yes_no(self, intent: str | None) -> bool | None:
         if intent == "affirm":
@@ -929,7 +941,7 @@ class NluUnderstanding:
         ):
             return "expiry_date"
         # "oui, le 10 novembre" to "have you received an OQTF?": the date of that order.
-        if asked == "removal_order" and not self._negations(folded, lang):
+        if asked == "removal_order" and not self._doubts(folded, lang):
             return "removal_order_date"
         return None
 

@@ -164,6 +164,30 @@ async def test_a_misunderstood_answer_is_reasked_with_help_then_with_options(con
     assert state is not None and state.slots.document == "RECEPISSE"
 
 
+async def test_a_card_of_unknown_kind_is_asked_about_with_help_not_skipped(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("Toulouse")
+    await convo.say("je sais pas c'est une carte plastique")
+    state = await convo.state()
+    assert state is not None
+    assert state.slots.document is None
+    assert "document" not in state.skipped
+    assert convo.asking == "document"
+    assert "Regardez ce qui est écrit sur votre carte" in convo.text
+
+
+async def test_a_bare_no_to_the_document_question_is_confirmed_as_none(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("Toulouse")
+    await convo.say("non")
+    await convo.say("oui")
+    state = await convo.state()
+    assert state is not None and state.slots.document == "NONE"
+    assert convo.asking == "application_status"
+
+
 async def test_correction_at_the_confirmation(convo: Conversation) -> None:
     await convo.say("Bonjour, je n'ai pas de rendez-vous")
     answers = dict(FULL_FRENCH)
@@ -509,3 +533,41 @@ async def test_every_date_not_understood_is_asked_again_with_the_format(
         assert convo.asking == "expiry_date"
         assert convo.text.count(help_date) == 1, answer
     assert [o.id for o in convo.last.options] == ["dont_know"]
+
+
+async def test_not_knowing_ones_situations_is_no_answer_not_none(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await answer_until_slot(convo, FULL_FRENCH, "vulnerabilities")
+    await convo.say("je sais pas")
+    state = await convo.state()
+    assert state is not None
+    assert state.slots.vulnerabilities is None
+    assert "vulnerabilities" in state.skipped
+    assert convo.asking == "note"
+
+
+async def test_a_bare_yes_to_the_situations_asks_which_one(convo: Conversation) -> None:
+    await convo.say("السلام عليكم، ما عنديش موعد")
+    darija = {
+        "consent": "واخا",
+        "prefecture": "ليون",
+        "document": "ما عنديش الوراق",
+        "application_status": "لا",
+        "removal_order": "لا",
+        "attempts_since": "من عامين",
+        "evidence": "لا",
+    }
+    await answer_until_slot(convo, darija, "vulnerabilities")
+    await convo.say("ih")  # darija "yes"
+    state = await convo.state()
+    assert state is not None and state.slots.vulnerabilities is None
+    assert convo.asking == "vulnerabilities"
+    assert not convo.last.confirming  # no value guessed to confirm
+
+
+async def test_an_order_and_its_age_in_the_first_message_are_both_kept(convo: Conversation) -> None:
+    await convo.say("Bonjour, OQTF il y a 3 semaines")
+    state = await convo.state()
+    assert state is not None
+    assert state.slots.removal_order is True
+    assert state.slots.removal_order_date == dt.date(2026, 11, 5)

@@ -50,6 +50,19 @@ def test_a_refusal_is_never_a_consent(brain: Brain, lang: str, text: str) -> Non
 @pytest.mark.parametrize(
     ("lang", "text"),
     [
+        ("es", "no sé si acepto"),
+        ("fr", "je sais pas si j'accepte"),
+        ("en", "I don't know if I agree"),
+    ],
+)
+def test_a_doubt_is_never_a_consent(brain: Brain, lang: str, text: str) -> None:
+    # The negation of "no sé" is about knowing (it denies nothing after it), but it is no yes.
+    assert value(read(brain, text, lang, "consent"), "consent") is not True
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
         ("fr", "je ne veux pas donner mes données"),
         ("en", "I do not want to give my data"),
         ("es", "no quiero dar mis datos"),
@@ -347,3 +360,178 @@ def test_since_with_an_expiry_verb_dates_the_expiry(
     reading = read(brain, text, lang, None)
     dates = {f.slot: value(reading, f.slot) for f in reading.findings if f.slot in DATE_SLOTS}
     assert dates == {slot: expected}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "status"),
+    [
+        # Spoken French drops the "ne" of "je n'ai plus de récépissé".
+        ("fr", "oui mais ils ont refusé, j'ai plus de récépissé", "filed_without_proof"),
+        ("fr", "jai plus de recepisse", "filed_without_proof"),
+        # A refused request was filed, and leaves no valid proof.
+        ("fr", "oui mais ils ont refusé", "filed_without_proof"),
+        ("fr", "ma demande a été refusée", "filed_without_proof"),
+        ("en", "yes but it was refused", "filed_without_proof"),
+        ("es", "sí pero me la denegaron", "filed_without_proof"),
+        ("ar", "قدمت ولكن رفضوا الطلب", "filed_without_proof"),
+        # Refusing to do something is a negation of it, not the refusal of a request.
+        ("fr", "ils ont refusé de me donner un récépissé", "filed_without_proof"),
+        ("en", "they refused to give me a receipt", "filed_without_proof"),
+        ("fr", "ils ont refusé de prendre mon dossier", "not_filed"),
+        # A proof still held is a proof.
+        ("fr", "j'ai un récépissé", "filed_with_proof"),
+    ],
+)
+def test_a_refused_or_lost_proof_is_no_proof(brain: Brain, lang: str, text: str, status: str) -> None:
+    # With an expired card, reading "filed_with_proof" lowers the urgency from P1 to P3.
+    assert value(read(brain, text, lang, "application_status"), "application_status") == status
+
+
+@pytest.mark.parametrize(("lang", "text"), [("fr", "je refuse"), ("en", "no I refuse")])
+def test_refusing_to_answer_is_no_refused_request(brain: Brain, lang: str, text: str) -> None:
+    assert value(read(brain, text, lang, "application_status"), "application_status") != "filed_without_proof"
+
+
+def test_a_proof_no_longer_held_is_not_the_document(brain: Brain) -> None:
+    reading = read(brain, "oui mais ils ont refusé, j'ai plus de récépissé", "fr", "application_status")
+    assert reading.finding("document") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("j'ai plus de 3 enfants", {"children"}),
+        ("j'ai plus de deux enfants, et je suis malade", {"children", "health"}),
+    ],
+)
+def test_more_than_a_number_is_no_negation(brain: Brain, text: str, expected: set[str]) -> None:
+    found = read(brain, text, "fr", "vulnerabilities").finding("vulnerabilities")
+    assert found is not None and found.certain
+    assert found.candidates[0].values["vulnerabilities"] == expected
+
+
+def proposed(reading: Reading, slot: str) -> tuple[Any, bool] | None:
+    """The single value proposed for a slot and whether it is certain (else it is confirmed)."""
+    found = reading.finding(slot)
+    if found is None or len(found.candidates) != 1:
+        return None
+    return found.candidates[0].values[slot], found.certain
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # None now: the card named was held before.
+        ("fr", "aucun, j'avais une carte vie privée et familiale mais ils ont refusé", ("NONE", True)),
+        ("en", "none, I had a student card before", ("NONE", True)),
+        # A card held before, and nothing else: most likely that card, expired.
+        ("fr", "j'avais une carte vie privée et familiale", ("CST_VPF", True)),
+        # A paper denied is not the one held; denied alone, "none" is only likely: confirmed.
+        ("fr", "je n'ai pas de récépissé", ("NONE", False)),
+        ("en", "I don't have a receipt", ("NONE", False)),
+        ("fr", "je n'ai plus de carte vie privée et familiale", ("NONE", False)),
+        # "Nothing but the receipt" holds the receipt.
+        ("ar", "ما عندي غير الوصل", ("RECEPISSE", True)),
+        # SMS French: "g" is "j'ai", "pa" is "pas".
+        ("fr", "g pa de papier", ("NONE", True)),
+        # The talent card has its own code (spec table 1.1).
+        ("fr", "carte pluriannuelle talent", ("CSP_TALENT", True)),
+        # A bare "no" to "which paper do you have?": none, confirmed (it may deny the last answer).
+        ("fr", "non", ("NONE", False)),
+        ("ar", "لا", ("NONE", False)),
+        ("ar", "ma3andich", ("NONE", False)),
+    ],
+)
+def test_the_document_held_now(brain: Brain, lang: str, text: str, expected: tuple[str, bool]) -> None:
+    assert proposed(read(brain, text, lang, "document"), "document") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"), [("fr", "c'est faux"), ("en", "that's wrong"), ("fr", "je refuse")]
+)
+def test_a_no_that_is_not_a_plain_no_proposes_no_document(brain: Brain, lang: str, text: str) -> None:
+    # "c'est faux" right after "J'ai noté : Bobigny (93)" is about Bobigny, not about papers.
+    assert read(brain, text, lang, "document").finding("document") is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "je sais pas c'est une carte plastique"),
+        ("en", "I don't know, it's a plastic card"),
+    ],
+)
+def test_a_card_of_unknown_kind_is_asked_about_again(brain: Brain, lang: str, text: str) -> None:
+    reading = read(brain, text, lang, "document")
+    # The "pas" of "je sais pas" denies no card: the person has one.
+    assert value(reading, "document") != "NONE"
+    # Not a "don't know", which skips the question: the help says where to look on the card.
+    assert reading.intent != "dont_know"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # Standard Arabic worded as a "no" that names a situation.
+        ("ar", "ليس لدي سكن مستقر", {"housing"}),
+        ("ar", "لا أملك منزلا", {"housing"}),
+        ("ar", "ليس عندي بيت", {"housing"}),
+        # Arabizi, and the French words darija mixes in.
+        ("ar", "khdemti rahi f danger", {"work"}),
+        ("ar", "3andi wlad sghar", {"children"}),
+        # A "no" naming no situation is none (the model hears "ما عندي" as housing: not asked).
+        ("ar", "لا", set()),
+        ("ar", "لا ما عندي", set()),
+        ("ar", "ma3andi walou", set()),
+        ("ar", "لا ليس لدي", set()),
+        ("fr", "non merci", set()),
+    ],
+)
+def test_situations_said_in_arabic_and_arabizi(
+    brain: Brain, lang: str, text: str, expected: set[str]
+) -> None:
+    assert proposed(read(brain, text, lang, "vulnerabilities"), "vulnerabilities") == (expected, True)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        # Not knowing is no answer (the question is skipped), not "none of these".
+        ("es", "no sé"),
+        ("fr", "je sais pas"),
+        # A bare yes says there is something, not what: never a guessed situation.
+        ("ar", "ih"),
+        ("fr", "oui"),
+    ],
+)
+def test_no_situation_is_read_from_a_bare_yes_or_a_dont_know(brain: Brain, lang: str, text: str) -> None:
+    assert read(brain, text, lang, "vulnerabilities").finding("vulnerabilities") is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "day"),
+    [
+        # The "y" of "il y a" is no Spanish "and": the date stays in the clause of the order.
+        ("fr", "OQTF il y a 3 semaines", dt.date(2026, 11, 5)),
+        ("fr", "j'ai reçu une OQTF il y a 10 jours, je suis à Lyon", dt.date(2026, 11, 16)),
+        ("ar", "عندي OQTF هادي 4 أيام", dt.date(2026, 11, 22)),
+        ("es", "me dieron una OQTF hace 3 semanas y estoy en Lyon", dt.date(2026, 11, 5)),
+    ],
+)
+def test_the_date_of_an_order_in_a_first_message(brain: Brain, lang: str, text: str, day: dt.date) -> None:
+    reading = read(brain, text, lang, None)
+    assert value(reading, "removal_order") is True
+    assert value(reading, "removal_order_date") == day
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "intent"),
+    [("fr", "plus tard", "skip"), ("en", "help me", "help"), ("fr", "un opérateur", "human")],
+)
+def test_a_command_at_the_situations_question_is_no_situation(
+    brain: Brain, lang: str, text: str, intent: str
+) -> None:
+    # The model guessed a situation to confirm for these, and the command was lost.
+    reading = read(brain, text, lang, "vulnerabilities")
+    assert reading.intent == intent
+    assert reading.finding("vulnerabilities") is None

@@ -8,6 +8,7 @@ intent classifier (intents.py), gazetteer (places.py), dates (dates.py) and the 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,9 +42,26 @@ COMMAND_INTENTS = frozenset({"erase", "restart", "help", "human", "back", "skip"
 SWITCH_MAX_WORDS = 4
 # A note longer than this is cut: it is read by a volunteer on a phone.
 MAX_NOTE_CHARS = 1000
-_CLAUSE_BREAK = re.compile(r"[,;.!:،]|\s(?:et|mais|and|but|y|pero|و|بس)\s")
-# Clause ends in text folded with `fold(..., clauses=True)`: "|" and the words that join clauses.
-_FOLDED_CLAUSE_BREAK = re.compile(r"\|| (?:et|mais|and|but|y|pero|pero|aunque|لكن|بس|و) ")
+# Words that join clauses. "y" is the Spanish "and" only: in French it is the "y" of "il y a"
+# ("OQTF il y a 3 semaines" is one clause, the date goes with the order).
+_JOINERS = ("et", "mais", "and", "but", "pero", "aunque", "لكن", "بس", "و")
+_JOINERS_OF_LANGUAGE: Mapping[str, tuple[str, ...]] = {"es": ("y",)}
+
+
+@functools.cache
+def _clause_break(lang: str) -> re.Pattern[str]:
+    """Clause ends in raw text: punctuation and the words that join clauses."""
+    joiners = "|".join((*_JOINERS, *_JOINERS_OF_LANGUAGE.get(lang, ())))
+    return re.compile(rf"[,;.!:،]|\s(?:{joiners})\s")
+
+
+@functools.cache
+def _folded_clause_break(lang: str) -> re.Pattern[str]:
+    """Clause ends in text folded with `fold(..., clauses=True)`: "|" and the joining words."""
+    joiners = "|".join((*_JOINERS, *_JOINERS_OF_LANGUAGE.get(lang, ())))
+    return re.compile(rf"\|| (?:{joiners}) ")
+
+
 # Words that start another clause: a negation before them does not reach past them ("ils ne
 # répondent pas depuis que j'ai envoyé", "je n'ai reçu que le récépissé").
 _SCOPE_ENDS = frozenset(
@@ -61,6 +79,10 @@ _SCOPE_ENDS = frozenset(
         "desde",
         "لان",
         "ملي",
+        # Darija "ما عندي غير الوصل", "ما عندي الا الوصل": "I have nothing but the receipt".
+        "غير",
+        "الا",
+        "ghir",
     }
 )
 _SUBJECT_PRONOUNS = frozenset({"je", "j'ai", "i", "i'm", "yo", "انا", "راني", "rani", "ana"})
@@ -76,6 +98,7 @@ STATUS_CONCEPTS = (
     "status_deposit_only",
     "status_proof_expired",
     "status_response",
+    "status_refused",
 )
 # Broad codes a more precise expression refines ("carte de résident" + "réfugié" is CR_REFUGIE).
 REFINED_BY: Mapping[str, frozenset[str]] = {
@@ -85,6 +108,8 @@ REFINED_BY: Mapping[str, frozenset[str]] = {
     "CST_SAL": frozenset({"CST_TT"}),
     "OTHER": frozenset(DOCUMENT_CODES) - {"OTHER", "NONE"},
 }
+# A yes this short is a yes and nothing else ("ih", "oui oui").
+BARE_ANSWER_WORDS = 2
 # Places within this score of the best are offered with it when the bot must ask.
 PLACE_MARGIN = 0.1
 FUZZY_DOCUMENT_MIN = 86
@@ -225,6 +250,7 @@ class NluUnderstanding:
         self.languages = models.languages
         self._lexicons: dict[tuple[str, str], Lexicon] = {}
         self._dates: dict[str, DateParser] = {}
+        self._number_words: dict[str, frozenset[str]] = {}
         self._language_names = self._build_language_names()
         # Longest first, once: `_named_language` runs on every message.
         self._long_language_names = sorted(
@@ -239,6 +265,12 @@ class NluUnderstanding:
         }
         self._none_answers = {
             lang: frozenset(fold(entry) for entry in self._lookup_merged(lang, "none_answer"))
+            for lang in data.languages
+        }
+        self._bare_noes = {
+            lang: frozenset(
+                split_arabic_negation(fold(entry)) for entry in self._lookup_merged(lang, "bare_no")
+            )
             for lang in data.languages
         }
         self._affirm_examples = {
@@ -268,11 +300,20 @@ class NluUnderstanding:
             self._lexicons[(lang, "negation")] = Lexicon.build(
                 [{"negation": self._lookup_merged(lang, "negation")}], self._prefixes(lang)
             )
+            # Spoken French drops the "ne" of "je n'ai plus de": "j'ai plus de récépissé" says
+            # "no more", but "j'ai plus de 3 enfants" says "more than" (see `_negations`).
+            self._lexicons[(lang, "negation_no_more")] = Lexicon.build(
+                [{"negation": self._lookup_merged(lang, "negation_no_more")}], self._prefixes(lang)
+            )
+            # "je sais pas, c'est une carte": the negation is about knowing, it denies nothing after it.
+            self._lexicons[(lang, "dont_know")] = Lexicon.build(
+                [{"dont_know": self._lookup_merged(lang, "dont_know_phrase")}], self._prefixes(lang)
+            )
             # French SMS drops the "ne": "ils répondent pas" puts the negation after the verb.
             self._lexicons[(lang, "negation_after")] = Lexicon.build(
                 [{"negation": self._lookup_merged(lang, "negation_after")}], self._prefixes(lang)
             )
-            for name in ("document_vague", "document_foreign", "document_word"):
+            for name in ("document_vague", "document_foreign", "document_word", "document_former"):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
                 )
@@ -290,6 +331,7 @@ class NluUnderstanding:
                 [self._synonyms_or_empty(lang, "spelling")], self._prefixes(lang)
             )
             self._dates[lang] = date_parser(data, lang)
+            self._number_words[lang] = frozenset(self._dates[lang].lex.numbers)
         # The cues of the attempts that are only a word of time ("depuis", "hace", "منذ"): they say
         # when something began, not what. With an expiry verb, it is the expiry that began.
         self._attempt_cues_of_time = {
@@ -346,6 +388,15 @@ class NluUnderstanding:
         elif named and intent is None and not findings and len(folded.split()) <= SWITCH_MAX_WORDS:
             # "en français" written in an Arabic conversation: the classifier of Arabic may not know it.
             intent = "change_language"
+        if (
+            asked == "document"
+            and intent == "dont_know"
+            and not any(f.slot == "document" for f in findings)
+            and self._lexicons[(lang, "document_word")].spans(norm)
+        ):
+            # "je sais pas, c'est une carte plastique": a paper they cannot name, not a question to
+            # skip; asked again with the help (what is written on the card).
+            intent = None
         # An answer to the question asked is not a command ("non" to "ajouter quelque chose ?").
         if intent in COMMAND_INTENTS and any(f.slot == asked for f in findings):
             intent = None
@@ -374,6 +425,11 @@ class NluUnderstanding:
             findings.append(place)
 
         document = self._document(norm, lang, asked == "document")
+        if document is None and asked == "document" and _plain(norm) in self._bare_noes.get(lang, ()):
+            # "non" to "Quel papier avez-vous ?" most likely means none, but it may also say that the
+            # answer noted just before is wrong: confirmed, not taken.
+            candidate = Candidate(values={"document": "NONE"}, label=self._document_label("NONE", lang))
+            document = Finding("document", (candidate,), certain=False)
         if document is not None:
             findings.append(document)
 
@@ -427,27 +483,70 @@ class NluUnderstanding:
 
     # -- negation and clauses ------------------------------------------------------------------
 
+    def _negations(self, norm: str, lang: str, before: int | None = None) -> list[Span]:
+        """The negation words of the text (up to `before`), sorted by place."""
+        head = norm[:before]
+        found = self._lexicons[(lang, "negation")].spans(head)
+        for span in self._lexicons[(lang, "negation_no_more")].spans(head):
+            # Read on the whole text: in "j'ai plus de deux enfants" the number is part of the
+            # expression "deux enfants" that `before` cuts off.
+            if not self._counted_after(norm, span.end, lang):
+                found.append(span)
+        unknowing = self._lexicons[(lang, "dont_know")].spans(norm)
+        if unknowing:
+            found = [
+                span
+                for span in found
+                if not any(phrase.start <= span.start < phrase.end for phrase in unknowing)
+            ]
+        return sorted(found, key=lambda span: span.start)
+
+    def _doubts(self, norm: str, lang: str) -> bool:
+        """Whether the text says no or that the person does not know ("no sé si acepto" is no yes,
+        although its "no" is about knowing)."""
+        return bool(self._negations(norm, lang) or self._lexicons[(lang, "dont_know")].spans(norm))
+
+    def _counted_after(self, norm: str, end: int, lang: str) -> bool:
+        """Whether a number or "que" follows: "plus de 3 mois", "plus d'un an", "plus que ça"."""
+        after = norm[end:].split()[:2]
+        if not after:
+            return False
+        if after[0] in ("que", "qu'un", "qu'une"):
+            return True
+        if after[0] in ("de", "du") and len(after) == 2:
+            counted = after[1]
+        elif after[0].startswith("d'"):
+            counted = after[0][2:]
+        else:
+            return False
+        return counted[:1].isdigit() or counted in self._number_words.get(lang, frozenset())
+
     def _negated(self, norm: str, span: Span, lang: str) -> bool:
         """A negation word shortly before the expression, in the same clause ("je n'ai pas reçu
         d'OQTF", "nunca me dieron resguardo", "ما عطاوني وصل")."""
-        for negation in self._lexicons[(lang, "negation")].spans(norm[: span.start]):
-            between = norm[negation.end : span.start].split()
-            if (
-                "|" in between
-                or len(between) > NEGATION_REACH
-                or _FOLDED_CLAUSE_BREAK.search(f" {' '.join(between)} ")
-                or _SCOPE_ENDS.intersection(between)
-            ):
-                continue
-            # "no, I'm free", "no I have two kids": the "no" answers the question, it negates nothing.
-            if between and between[0] in _SUBJECT_PRONOUNS:
-                continue
+        if any(
+            self._reaches(norm, negation, span, lang)
+            for negation in self._negations(norm, lang, before=span.start)
+        ):
             return True
         after = norm[span.end :].split()[:2]
         if not after or not self._lexicons[(lang, "negation_after")].spans(after[0]):
             return False
         # "déposé pas de récépissé": the "pas" goes with what follows it.
         return len(after) == 1 or not (after[1] in ("de", "du", "des") or after[1].startswith("d'"))
+
+    def _reaches(self, norm: str, cue: Span, span: Span, lang: str) -> bool:
+        """Whether a word before the expression bears on it: in the same clause, a few words away."""
+        between = norm[cue.end : span.start].split()
+        if (
+            "|" in between
+            or len(between) > NEGATION_REACH
+            or _folded_clause_break(lang).search(f" {' '.join(between)} ")
+            or _SCOPE_ENDS.intersection(between)
+        ):
+            return False
+        # "no, I'm free", "no I have two kids": the "no" answers the question, it negates nothing.
+        return not (between and between[0] in _SUBJECT_PRONOUNS)
 
     def _denied(self, norm: str, expression: str, lang: str) -> bool:
         start = norm.find(expression)
@@ -504,6 +603,9 @@ class NluUnderstanding:
         lexicon = self._lexicons[(lang, "document")]
         plain = _plain(norm)
         found = _most_precise(lexicon.find_all(norm))
+        only_denied = False
+        if asked:
+            found, only_denied = self._document_held(norm, lang)
         if (
             asked
             and (found is None or found[1] != "NONE")
@@ -532,6 +634,10 @@ class NluUnderstanding:
                     "document", self._document_values(code, plain), self._document_label(code, lang)
                 )
         if asked:
+            if only_denied:
+                # "je n'ai pas de récépissé" says what they do not hold; most likely nothing: ask.
+                candidate = Candidate(values={"document": "NONE"}, label=self._document_label("NONE", lang))
+                return Finding("document", (candidate,), certain=False)
             # "ماعندي حتى كارط", "I have no card": a paper denied, none named, is no paper at all.
             words = self._lexicons[(lang, "document_word")].spans(norm)
             if found is None and words and self._negated(norm, words[0], lang):
@@ -551,6 +657,33 @@ class NluUnderstanding:
                 echo=True,
             )
         return None
+
+    def _document_held(self, norm: str, lang: str) -> tuple[tuple[str, str] | None, bool]:
+        """The document an answer says the person holds now, and whether it only denied some.
+
+        A paper denied ("pas de récépissé, j'ai une carte étudiant") or held before ("aucun,
+        j'avais une carte vie privée") is not the one held now; a paper held before and nothing
+        else ("j'avais une carte vie privée, elle a expiré") is most likely that card, expired.
+        """
+        spans = self._lexicons[(lang, "document")].spans(norm)
+        former_cues = self._lexicons[(lang, "document_former")].spans(norm)
+        denied: list[Span] = []
+        former: list[Span] = []
+        held: list[Span] = []
+        for span in spans:
+            if span.value != "NONE" and self._negated(norm, span, lang):
+                denied.append(span)
+            elif span.value != "NONE" and any(
+                cue.end <= span.start and self._reaches(norm, cue, span, lang) for cue in former_cues
+            ):
+                former.append(span)
+            else:
+                held.append(span)
+        for group in (held, former):
+            if group:
+                ordered = sorted(group, key=lambda span: (-len(span.expression), span.start))
+                return _most_precise([(span.expression, span.value) for span in ordered]), False
+        return None, bool(denied)
 
     def _document_values(self, code: str, folded: str) -> dict[str, Any]:
         values: dict[str, Any] = {"document": code}
@@ -614,15 +747,34 @@ class NluUnderstanding:
         spans = self._lexicons[(lang, "status_concepts")].spans(norm)
         if not spans:
             return None
-        expired_clauses = {_clause_of(norm, sp.start) for sp in spans if sp.value == "status_proof_expired"}
+        negations = self._negations(norm, lang)
+        # Not the refusal of a request: "ils ont refusé de me recevoir" refuses to act (a negation
+        # of what follows), and in "je refuse", "I refuse" the person refuses (to answer).
+        spans = [
+            span
+            for span in spans
+            if span.value != "status_refused"
+            or not (
+                any(neg.start <= span.start < neg.end for neg in negations)
+                or norm[: span.start].split()[-1:] in (["je"], ["i"], ["yo"])
+            )
+        ]
         negated = {id(span) for span in spans if self._negated(norm, span, lang)}
+        # A refused request leaves no valid proof: one named in the clause of the refusal is none.
+        expired_clauses = {
+            _clause_of(norm, sp.start, lang)
+            for sp in spans
+            if sp.value == "status_proof_expired" or (sp.value == "status_refused" and id(sp) not in negated)
+        }
         # "never gave me any attestation or receipt": one negation covers the proofs listed with it.
         denied_clauses = {
-            _clause_of(norm, sp.start) for sp in spans if sp.value == "status_proof" and id(sp) in negated
+            _clause_of(norm, sp.start, lang)
+            for sp in spans
+            if sp.value == "status_proof" and id(sp) in negated
         }
         filed = not_filed = proof = no_proof = no_response = False
         for span in spans:
-            clause = _clause_of(norm, span.start)
+            clause = _clause_of(norm, span.start, lang)
             if span.value == "status_filed":
                 not_filed |= id(span) in negated
                 filed |= id(span) not in negated
@@ -637,6 +789,9 @@ class NluUnderstanding:
                 no_proof = True
             elif span.value == "status_response" and id(span) in negated:
                 no_response = True
+            elif span.value == "status_refused" and id(span) not in negated:
+                # A decision was taken on a request, so one was filed.
+                filed = no_proof = True
         if proof:
             return "filed_with_proof"
         if not_filed and not filed:
@@ -677,8 +832,8 @@ class NluUnderstanding:
         if values and asked:
             # "I'm diabetic and I lost my job": a clause the lists do not cover may add a value
             # (a clause that denies one, "pas d'enfants", is covered).
-            covered = {_clause_of(norm, span.start) for span in every}
-            for index, clause in enumerate(_clauses(norm)):
+            covered = {_clause_of(norm, span.start, lang) for span in every}
+            for index, clause in enumerate(_clauses(norm, lang)):
                 if index not in covered and len(clause.split()) >= 2:
                     guess = self.values.guess(clause, lang, "vulnerabilities")
                     if guess.value is not None and guess.probability >= MODEL_SURE:
@@ -687,10 +842,23 @@ class NluUnderstanding:
             return _certain(
                 "vulnerabilities", {"vulnerabilities": frozenset(values)}, ", ".join(sorted(values))
             )
+        if not asked:
+            return None
         plain = _plain(norm)
-        if asked and (intent in ("deny", "dont_know") or plain in self._none_answers.get(lang, ())):
+        # A "no" naming no situation of the lists is "none". (The model is not asked: it hears
+        # "ما عندي", "لا ليس لدي" as housing, whose phrases start that way.)
+        if intent == "deny" or plain in self._none_answers.get(lang, ()):
             return _certain("vulnerabilities", {"vulnerabilities": frozenset()}, "-")
-        return self._model_finding(plain, lang, "vulnerabilities") if asked else None
+        if (
+            intent == "dont_know"
+            or intent in COMMAND_INTENTS
+            or (intent == "affirm" and len(plain.split()) <= BARE_ANSWER_WORDS)
+        ):
+            # "je sais pas" is no answer (skipped), not "none"; a bare "ih" (yes) says there is
+            # something but not what: asked again with the help. Neither, nor a command ("dooz",
+            # pass), is given to the model, whose guess would win over them.
+            return None
+        return self._model_finding(plain, lang, "vulnerabilities")
 
     def _confirms_nothing_to_change(self, norm: str, lang: str) -> bool:
         """At the recap, "oui, rien à changer" / "yes nothing to add" / "rien à corriger": the
@@ -706,7 +874,7 @@ class NluUnderstanding:
 
     def _first_clause_intent(self, text: str, lang: str) -> str | None:
         """ "oui, et je suis assigné à résidence": the yes is in the first words."""
-        clause = _CLAUSE_BREAK.split(text.strip(), maxsplit=1)[0]
+        clause = _clause_break(lang).split(text.strip(), maxsplit=1)[0]
         if clause == text.strip() or not clause:
             return None
         return self._intent(clause, lang)
@@ -718,7 +886,7 @@ class NluUnderstanding:
         norm = self.normalize(text, lang)
         if _plain(norm) in self._affirm_examples.get(lang, ()):
             return guess.intent
-        return None if self._lexicons[(lang, "negation")].spans(norm) else guess.intent
+        return None if self._doubts(norm, lang) else guess.intent
 
     def _yes_no(self, intent: str | None) -> bool | None:
         if intent == "affirm":
@@ -748,10 +916,10 @@ class NluUnderstanding:
         # what it is: "filed in September, my card expires in 5 months" expires in 5 months.
         said_by_clause: dict[str, DateReading] = {}
         from_context: dict[str, DateReading] = {}
-        clauses = _clauses(norm)
+        clauses = _clauses(norm, lang)
         # The tense is read with the accents ("expiré" is past, "expire" is not): the same clauses
         # of the text folded with its accents, when the SMS spellings did not change their number.
-        accented = _clauses(fold(text, clauses=True, keep_accents=True))
+        accented = _clauses(fold(text, clauses=True, keep_accents=True), lang)
         for index, clause in enumerate(clauses):
             if self._lexicons[(lang, "presence")].spans(clause):
                 continue  # "in France for 5 years" is not when the attempts started
@@ -790,7 +958,7 @@ class NluUnderstanding:
         if document is not None or asked == "confirm":
             return "expiry_date", False
         # "oui, le 10 novembre" to "have you received an OQTF?": the date of that order.
-        if asked == "removal_order" and not self._lexicons[(lang, "negation")].spans(folded):
+        if asked == "removal_order" and not self._doubts(folded, lang):
             return "removal_order_date", False
         return None, False
 
@@ -868,13 +1036,13 @@ def _plain(norm: str) -> str:
     return " ".join(norm.replace("|", " ").split())
 
 
-def _clauses(norm: str) -> list[str]:
-    return [part.strip() for part in _FOLDED_CLAUSE_BREAK.split(norm)]
+def _clauses(norm: str, lang: str) -> list[str]:
+    return [part.strip() for part in _folded_clause_break(lang).split(norm)]
 
 
-def _clause_of(norm: str, position: int) -> int:
+def _clause_of(norm: str, position: int, lang: str) -> int:
     """The index of the clause (as in `_clauses`) a position of the text is in."""
-    return len(_FOLDED_CLAUSE_BREAK.findall(norm[:position]))
+    return len(_folded_clause_break(lang).findall(norm[:position]))
 
 
 def _most_precise(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:

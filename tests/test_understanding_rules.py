@@ -535,3 +535,20 @@ def test_a_command_at_the_situations_question_is_no_situation(
     reading = read(brain, text, lang, "vulnerabilities")
     assert reading.intent == intent
     assert reading.finding("vulnerabilities") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "department"),
+    [
+        ("elle expire le 12 du mois prochain", None),  # the 12 is the day
+        ("je suis dans le 12", "12"),
+        ("j'habite en Aveyron, elle expire le 12 mars", "12"),  # named, not a number
+        ("je suis dans le 93, ma carte expire le 12/01", "93"),
+    ],
+)
+def test_a_departement_number_that_is_the_day_of_a_date_is_no_place(
+    brain: Brain, text: str, department: str | None
+) -> None:
+    reading = brain.understanding.read(text, lang="fr", asked=None, now=NOW)
+    place = reading.finding("prefecture")
+    assert (place.candidates[0].values["prefecture"] if place else None) == department

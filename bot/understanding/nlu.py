@@ -420,7 +420,7 @@ class NluUnderstanding:
         self, text: str, norm: str, lang: str, asked: str | None, today: dt.date, intent: str | None
     ) -> list[Finding]:
         findings: list[Finding] = []
-        place = self._place(text, asked == "prefecture", lang)
+        place, by_number = self._place(text, asked == "prefecture", lang)
         if place is not None:
             findings.append(place)
 
@@ -433,7 +433,11 @@ class NluUnderstanding:
         if document is not None:
             findings.append(document)
 
-        findings.extend(self._dates_in(text, norm, lang, asked, today, document))
+        dates = self._dates_in(text, norm, lang, asked, today, document)
+        findings.extend(dates)
+        if place is not None and by_number and asked != "prefecture" and _is_a_day(place, dates):
+            # "ma carte expire le 12", "le 12 du mois prochain": the 12 is the day of the date.
+            findings.remove(place)
 
         removal = self._removal_order(norm, lang)
         is_question = text.rstrip().endswith(("?", "؟"))  # "c'est quoi une OQTF ?" says nothing
@@ -569,7 +573,8 @@ class NluUnderstanding:
             return None
         return _certain("removal_order", {"removal_order": found[1]}, found[0])
 
-    def _place(self, text: str, asked: bool, lang: str) -> Finding | None:
+    def _place(self, text: str, asked: bool, lang: str) -> tuple[Finding | None, bool]:
+        """The place the text names, and whether only a bare département number named it."""
         # "expire le 12/1, je suis à Bobigny": the 12 of a date is no département number.
         text = _NUMERIC_DATE.sub(" ", text)
         matches = self.gazetteer.resolve(text, asked=asked)
@@ -579,19 +584,21 @@ class NluUnderstanding:
             if affirmed != text:
                 matches = self.gazetteer.resolve(affirmed, asked=asked) or matches
         if not matches:
-            return None
+            return None, False
         best = matches[0]
+        by_number = best.via == "department_number"
         if not needs_confirmation(matches):
-            return Finding("prefecture", (_place_candidate(best),), certain=True, echo=best.score < 0.99)
+            certain = Finding("prefecture", (_place_candidate(best),), certain=True, echo=best.score < 0.99)
+            return certain, by_number
         if not asked:
-            return None  # an unsure place in passing is not worth a question
+            return None, False  # an unsure place in passing is not worth a question
         # Offer one candidate per département, best first: the prefecture is what matters.
         offered: dict[str, PlaceMatch] = {}
         for match in matches:
             if match.score >= best.score - PLACE_MARGIN or not offered:
                 offered.setdefault(match.department, match)
         candidates = tuple(_place_candidate(m) for m in list(offered.values())[:4])
-        return Finding("prefecture", candidates, certain=False)
+        return Finding("prefecture", candidates, certain=False), by_number
 
     def _location(self, location: Location) -> list[Finding]:
         match = self.gazetteer.locate(location.lat, location.lon)
@@ -1065,6 +1072,18 @@ def _polar(slot: str, values: Mapping[str, Any], label: str) -> Finding:
     """A certain finding read from a bare yes or no: the engine drops it when the "no" belongs to
     the correction of another answer ("non c'est Lille pas le Cantal" at the consent question)."""
     return Finding(slot, (Candidate(values=dict(values), label=label),), certain=True, polar=True)
+
+
+def _is_a_day(place: Finding, dates: list[Finding]) -> bool:
+    """Whether the département number of `place` is the day of one of the dates."""
+    department = str(place.candidates[0].values.get("prefecture", ""))
+    days = {
+        value.day
+        for finding in dates
+        for value in finding.candidates[0].values.values()
+        if isinstance(value, dt.date)
+    }
+    return department.isdigit() and int(department) in days
 
 
 def _place_candidate(match: PlaceMatch) -> Candidate:

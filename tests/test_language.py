@@ -78,6 +78,8 @@ OPENINGS: dict[str, list[str]] = {
 }
 # Too short or shared by several languages: the bot asks rather than guesses.
 AMBIGUOUS = ["ok", "oui", "salam", "hi", "no", "Lyon", "93", "merci", "si", "2", "ok merci", "", "?!"]
+# One Latin word long enough for the model to score: still a guess ("qwerty" read as English).
+AMBIGUOUS += ["qwerty", "Bonjour", "Marseille", "prefecture", "Mohammed"]
 
 # Keyboard mashing and pasted codes put digits between letters as Arabizi does: not a language.
 NONSENSE = [

@@ -74,6 +74,10 @@ class LanguageDetector:
             return "ar"
         if latin < MIN_LETTERS or _mostly_code(text):
             return None
+        if len(_TOKENS.findall(text)) < 2:
+            # One Latin word ("qwerty", "ok", a name) is a guess: the language menu costs one tap,
+            # a wrong guess a conversation in a language the person did not choose.
+            return None
         folded = fold(text)
         probabilities = self._scorer.probabilities(folded)
         arabizi = 0

@@ -571,3 +571,14 @@ async def test_an_order_and_its_age_in_the_first_message_are_both_kept(convo: Co
     assert state is not None
     assert state.slots.removal_order is True
     assert state.slots.removal_order_date == dt.date(2026, 11, 5)
+
+
+async def test_detention_said_before_any_oqtf_question_is_kept_and_fast_tracks(convo: Conversation) -> None:
+    """Spec §1: custody is asked only with an OQTF, but set from free text at any time."""
+    await convo.say("أنا محبوس فالCRA ديال Mesnil-Amelot")
+    state = await convo.state()
+    assert state is not None and state.slots.custody == "detained" and state.fast_track
+    await convo.say("نعم")  # consent
+    state = await convo.state()
+    assert state is not None and state.slots.custody == "detained"
+    assert state.urgency is not None and state.urgency.level == "P0"

@@ -470,9 +470,12 @@ class Engine:
         if step is None and state.status == "active":
             await self._hand_off(turn, now)
             step = self._next_step(state, turn.channel)
-        elif step is None and state.status == "handed_off":
-            await self._run_actions(turn, self.flow.on_handoff, now)  # keep the case up to date
-            if not turn.relayed:
+        elif state.status == "handed_off":
+            # Keep the case up to date, also while the questions left after an early hand-off
+            # (fast track, asked twice for a human) are answered: the desk offers it again if it
+            # became more urgent.
+            await self._run_actions(turn, self.flow.on_handoff, now)
+            if step is None and not turn.relayed:
                 turn.replies.append(self._say(turn, "already_handed_off"))
         if step is None:
             state.asking = None
@@ -491,6 +494,7 @@ class Engine:
             if values.get(step.slot) is not None
             and step.when
             and not holds(step.when, values)
+            and not step.kept_in_passing
             and step.slot not in self.flow.derived
         }
         if updates:
@@ -519,9 +523,13 @@ class Engine:
 
     async def _run_update_actions(self, turn: Turn, now: dt.datetime) -> None:
         state = turn.state
+        before = state.urgency.level if state.urgency else None
         fast_track = await self._run_actions(turn, self.flow.on_update, now)
         if fast_track and not state.fast_track and state.status == "active":
             state.fast_track = True
+            turn.replies.append(self._say(turn, "fast_track"))
+        elif fast_track and state.status == "handed_off" and state.urgency and state.urgency.level != before:
+            # Handed off earlier at a lower level: the person must know it is now for today.
             turn.replies.append(self._say(turn, "fast_track"))
 
     async def _erase(self, turn: Turn) -> None:

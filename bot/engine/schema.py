@@ -40,6 +40,9 @@ class Step(BaseModel):
     options: tuple[OptionSpec, ...] = ()
     # Whether the fast track (a P0 rule fired) still asks this step before the hand-off.
     fast_track: bool = False
+    # `when` decides whether the step is asked, not whether an answer given in passing is kept:
+    # "je suis au CRA" said before any OQTF question is detention all the same (spec §1, custody).
+    kept_in_passing: bool = False
 
     @model_validator(mode="after")
     def _slot_is_known(self) -> Step:

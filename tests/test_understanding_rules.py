@@ -552,3 +552,10 @@ def test_a_departement_number_that_is_the_day_of_a_date_is_no_place(
     reading = brain.understanding.read(text, lang="fr", asked=None, now=NOW)
     place = reading.finding("prefecture")
     assert (place.candidates[0].values["prefecture"] if place else None) == department
+
+
+@pytest.mark.parametrize("text", ["93. 2 enfants", "93000. 2 enfants", "Je suis dans le 93. 1 enfant"])
+def test_a_full_stop_after_a_place_number_is_no_date(brain: Brain, text: str) -> None:
+    reading = brain.understanding.read(text, lang="fr", asked="prefecture", now=NOW)
+    place = reading.finding("prefecture")
+    assert place is not None and place.candidates[0].values["prefecture"] == "93"

@@ -172,7 +172,8 @@ class KannelChannel:
                 return [Ignored("Kannel delivery report of an unknown kind")]
             return [DeliveryReport(reference=reference, status=status, detail=f"dlr {query.get('status')}")]
         sender = headers.get("X-Kannel-From") or query.get("from") or ""
-        if not sender.strip() or not sender.strip().lstrip("+").isdigit():
+        digits = sender.strip().lstrip("+")
+        if not (digits.isascii() and digits.isdigit()):  # "²" and "٣" are digits to isdigit()
             return [Ignored("Kannel call without a sender number (%p)")]
         # An empty SMS (or one whose bytes decode to nothing) is still a person writing: the engine
         # answers that it reads only text.

@@ -153,9 +153,11 @@ class TwilioChannel:
     # -- inbound ---------------------------------------------------------------------------------
 
     def _signed_url(self, request: web.Request) -> str:
-        if request.query_string and "?" not in self.webhook_url:
-            return f"{self.webhook_url}?{request.query_string}"
-        return self.webhook_url
+        """The public URL Twilio called: the configured one with the query it was called with
+        (a status callback adds `dlr=` to a URL that may already have a query)."""
+        if not request.query_string:
+            return self.webhook_url
+        return f"{self.webhook_url.partition('?')[0]}?{request.query_string}"
 
     async def verify(self, request: web.Request, body: bytes) -> None:
         given = request.headers.get(SIGNATURE_HEADER)
@@ -179,6 +181,10 @@ class TwilioChannel:
             return [
                 DeliveryReport(reference=reference, status=status, detail=f"error {code}" if code else "")
             ]
+        if "MessageStatus" in params or params.get("SmsStatus", "received") != "received":
+            # A status callback we did not ask for (set on the Messaging Service, or from before
+            # TWILIO_STATUS_CALLBACKS was turned off): its From is our own number, not a person.
+            return [Ignored("Twilio status callback without our reference")]
         sid, sender = params.get("MessageSid", ""), params.get("From", "")
         if not sid or not sender:
             return [Ignored("Twilio call without MessageSid or From (a status callback?)")]

@@ -1097,9 +1097,10 @@ _NEGATED_WORD = re.compile(
 )
 # Also the absurd ones the date parser refuses ("01/01/10000", "999999/1/1"): their numbers are
 # no postal code (10000 is Troyes) nor département either.
-# A dash between two numbers alone is no date: "le 9-3" is the Seine-Saint-Denis (93).
+# A dash between two numbers alone is no date: "le 9-3" is the Seine-Saint-Denis (93); nor is a
+# full stop between sentences: "93. 2 enfants".
 _NUMERIC_DATE = re.compile(
-    r"(?<![\d/.-])(?:\d+\s?[/.]\s?\d{1,2}(?:\s?[/.-]\s?\d+)?|\d+\s?-\s?\d{1,2}\s?-\s?\d+)(?![\d/.-])"
+    r"(?<![\d/.-])(?:\d+(?:\s?/\s?|\.)\d{1,2}(?:(?:\s?/\s?|[.-])\d+)?|\d+\s?-\s?\d{1,2}\s?-\s?\d+)(?![\d/.-])"
 )
 
 

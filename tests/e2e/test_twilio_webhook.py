@@ -407,3 +407,44 @@ def test_twilio_is_disabled_without_its_settings(http: aiohttp.ClientSession) ->
     assert TwilioChannel.from_settings(Settings(), http) is None
     partial = Settings(twilio_account_sid=ACCOUNT, twilio_auth_token=TOKEN)
     assert TwilioChannel.from_settings(partial, http) is None
+
+
+async def test_a_status_callback_without_our_reference_is_no_message(
+    client: Client, fake: FakeTwilioApi, store: SqliteStore
+) -> None:
+    """Set on the Messaging Service, or from before TWILIO_STATUS_CALLBACKS was turned off: its
+    From is our own number; answering it would be the bot texting itself, for a fee."""
+    for status in ("sent", "delivered", "undelivered"):
+        response = await post(client, status_callback("SM" + "7" * 32, status, "30003"))
+        assert response.status == 200
+    assert fake.messages == []
+    assert await store.load_conversation(f"sms:{BOT_NUMBER}") is None
+
+
+async def test_status_callbacks_verify_when_the_public_url_has_a_query(
+    aiohttp_client: ClientFactory,
+    fake: FakeTwilioApi,
+    api_base: str,
+    http: aiohttp.ClientSession,
+    brain: Brain,
+    clock: FixedClock,
+    store: SqliteStore,
+) -> None:
+    public = f"{PUBLIC_URL}?site=lyon"
+    settings = Settings(
+        twilio_account_sid=ACCOUNT,
+        twilio_auth_token=TOKEN,
+        twilio_from_number=BOT_NUMBER,
+        twilio_webhook_url=public,
+        twilio_api_base=api_base,
+    )
+    channel = TwilioChannel.from_settings(settings, http, store=store)
+    assert channel is not None
+    client = await aiohttp_client(make_app(channel, brain, clock, store))
+    await channel.send(Address(channel="twilio", recipient=PHONE), [Reply(text="Bonjour")])
+    [message] = fake.messages
+    assert message.status_callback.startswith(f"{public}&dlr=")
+    assert await post_status(client, message.status_callback, status_callback("SM1", "delivered")) == 200
+    [sms] = channel.ledger.sent
+    assert sms.reference is not None
+    assert (await store.get_record("sms_sent", sms.reference) or {}).get("status") == "delivered"

@@ -11,7 +11,7 @@ import hashlib
 
 import phonenumbers
 
-from bot.core.ports import ActionContext, ActionResult, RecordStore
+from bot.core.ports import ActionContext, ActionResult, ConversationStore, RecordStore
 
 CONTACT_KIND = "contact"
 
@@ -57,25 +57,23 @@ async def remember_phone(
     e164 = normalize_phone(number, region)
     key = contact_key(conversation_id)
     saved_at = (now or dt.datetime.now(dt.UTC)).isoformat()
-    # The key inside the record lets `purge_contacts` delete it: records are listed by kind only.
-    await store.put_record(CONTACT_KIND, key, {"phone": e164, "saved_at": saved_at, "key": key})
+    # The key and the conversation inside the (encrypted) record let `purge_contacts` find
+    # the numbers whose conversation is gone: records are listed by kind only.
+    record = {"phone": e164, "saved_at": saved_at, "key": key, "conversation": conversation_id}
+    await store.put_record(CONTACT_KIND, key, record)
     return e164
 
 
-async def purge_contacts(store: RecordStore, saved_before: dt.datetime) -> int:
-    """Delete the numbers given before `saved_before` (`triage store purge`, with the conversation
-    TTL): a conversation purged or expired by the store does not run the erase actions, and its
-    number must not outlive it. Returns how many went."""
+async def purge_contacts(store: ConversationStore) -> int:
+    """Delete the numbers whose conversation is gone (`triage store purge`): a conversation the
+    store purged or let expire runs no erase action, and its number must not outlive it; one
+    still going keeps its number however old. Returns how many went."""
     gone = 0
     for record in await store.list_records(CONTACT_KIND):
-        key, saved = record.get("key"), record.get("saved_at")
-        if not isinstance(key, str) or not isinstance(saved, str):
+        key, conversation = record.get("key"), record.get("conversation")
+        if not isinstance(key, str) or not isinstance(conversation, str):
             continue  # kept by an earlier version: erased with its conversation only
-        try:
-            stale = dt.datetime.fromisoformat(saved) < saved_before
-        except ValueError:
-            stale = True
-        if stale:
+        if await store.load_conversation(conversation) is None:
             await store.delete_record(CONTACT_KIND, key)
             gone += 1
     return gone

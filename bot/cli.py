@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import errno
 import logging
 import sys
@@ -314,7 +313,7 @@ def _store_purge(args: argparse.Namespace, settings: Settings) -> int:
         now = SystemClock().now()
         try:
             report = await store.purge(now)
-            contacts = await purge_contacts(store, now - dt.timedelta(days=settings.conversation_ttl_days))
+            contacts = await purge_contacts(store)
             return report, contacts
         finally:
             await store.close()
@@ -324,7 +323,7 @@ def _store_purge(args: argparse.Namespace, settings: Settings) -> int:
         f"triage store purge: {report.conversations_erased} abandoned conversation(s) erased, "
         f"{report.states_expired} idle state(s) deleted, "
         f"{report.cases_anonymised} closed case(s) anonymised, "
-        f"{contacts} phone number(s) older than the conversation TTL deleted."
+        f"{contacts} phone number(s) of conversations gone deleted."
     )
     return 0
 

@@ -100,20 +100,22 @@ def test_rehash_refuses_without_two_different_keys(tmp_path: Path) -> None:
     assert not db.exists(), "nothing was opened, nothing was created"
 
 
-async def test_purge_deletes_phone_numbers_older_than_the_conversation_ttl(tmp_path: Path) -> None:
+async def test_purge_deletes_the_phone_numbers_of_conversations_gone(tmp_path: Path) -> None:
     """A conversation the store purges or lets expire runs no erase action: the number the person
-    gave must not outlive it (`triage store purge`, daily)."""
+    gave must not outlive it (`triage store purge`, daily); one still going keeps it."""
     from actions.contacts import CONTACT_KIND, contact_key, remember_phone
 
     db = tmp_path / "purge.db"
     store = SqliteStore(db, cipher=FieldCipher([KEY]))
     now = dt.datetime.now(dt.UTC)
     await remember_phone(store, "telegram:1", "0612345678", now=now - dt.timedelta(days=91))
-    await remember_phone(store, "telegram:2", "0698765432", now=now - dt.timedelta(days=89))
+    await remember_phone(store, "telegram:2", "0698765432", now=now - dt.timedelta(days=400))
+    going = ConversationState(id="telegram:2", channel="telegram", created_at=now, updated_at=now)
+    going.status = "handed_off"
+    await store.save_conversation(going)  # still writing to their volunteer, a year on
     await store.close()
 
     env = {**os.environ, "STORE_URL": f"sqlite:///{db}", "STORE_ENCRYPTION_KEYS": KEY, "LOG_LEVEL": "ERROR"}
-    env["CONVERSATION_TTL_DAYS"] = "90"
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "store", "purge"], cwd=REPO, env=env, capture_output=True, text=True
     )

@@ -582,3 +582,20 @@ async def test_detention_said_before_any_oqtf_question_is_kept_and_fast_tracks(c
     state = await convo.state()
     assert state is not None and state.slots.custody == "detained"
     assert state.urgency is not None and state.urgency.level == "P0"
+
+
+async def test_a_restart_keeps_the_consent_and_the_purge_keeps_the_first_case(
+    convo: Conversation, store: SqliteStore
+) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await answer_until(convo, FULL_FRENCH)
+    first = await convo.case()
+    assert first is not None
+    await convo.say("recommencer")
+    await convo.say("oui")
+    state = await convo.state()
+    assert state is not None and state.slots.consent is True and state.slots.prefecture is None
+    # Idle two days after the restart: not a never-consented conversation to purge.
+    await store.purge(state.updated_at + dt.timedelta(days=2))
+    assert await store.get_case(first.id) is not None
+    assert await convo.state() is not None

@@ -635,6 +635,7 @@ async def test_purge_erases_abandoned_conversations_and_anonymises_old_closed_ca
     await store.save_conversation(state("sms:handed", at=long_ago, status="handed_off"))
     old_closed = case("old-closed", "sms:handed", at=TODAY - dt.timedelta(days=400))
     old_closed.slots = old_closed.slots.model_copy(update={"expiry_date": dt.date(2025, 10, 17)})
+    old_closed.urgency = old_closed.urgency.model_copy(update={"days_to_expiry": -416})  # gives 17/10 back
     await store.save_case(
         old_closed.model_copy(update={"status": "closed", "updated_at": TODAY - dt.timedelta(days=366)})
     )
@@ -661,7 +662,10 @@ async def test_purge_erases_abandoned_conversations_and_anonymises_old_closed_ca
         None,
         None,
     )
-    assert (anonymous.slots.prefecture, anonymous.urgency) == ("93", URGENCY)
+    assert anonymous.slots.prefecture == "93"
+    assert (anonymous.urgency.level, anonymous.urgency.rule) == (URGENCY.level, URGENCY.rule)
+    kept = anonymous.urgency
+    assert (kept.oqtf_deadline, kept.hours_left, kept.days_to_expiry) == (None, None, None)
     expiry = old_closed.slots.expiry_date
     assert expiry is not None and expiry.day != 1, "the fixture must have a date to blur"
     assert anonymous.slots.expiry_date == expiry.replace(day=1)  # the month is enough for statistics

@@ -372,7 +372,11 @@ class Engine:
                     sender=state.sender,
                     processed_ids=state.processed_ids,
                 )
-                fresh.slots = fresh.slots.model_copy(update={"language": language})
+                # The answers start over, not the consent: it was given for this conversation, and
+                # a restart without it would let the never-consented retention erase its cases.
+                fresh.slots = fresh.slots.model_copy(
+                    update={"language": language, "consent": True if state.slots.consent else None}
+                )
                 turn.state = fresh
                 turn.replies.append(self._say(turn, "restarted"))
             return False

@@ -80,7 +80,18 @@ def anonymised(case: Case) -> Case:
         if isinstance(value := getattr(case.slots, slot), dt.date)
     }
     slots = case.slots.model_copy(update={**dict.fromkeys(IDENTIFYING_SLOTS), **months})
-    return case.model_copy(update={"slots": slots, "conversation_id": ""})
+    # The urgency keeps its level and rule; its deadline, counts of days or hours and reasons
+    # (which quote them) would give the exact dates back.
+    urgency = case.urgency.model_copy(
+        update={
+            "oqtf_deadline": None,
+            "hours_left": None,
+            "days_to_expiry": None,
+            "reason_fr": case.urgency.rule,
+            "reason": case.urgency.rule,
+        }
+    )
+    return case.model_copy(update={"slots": slots, "urgency": urgency, "conversation_id": ""})
 
 
 class Store(ConversationStore, ConcurrencyControl, Protocol):

@@ -421,7 +421,8 @@ class SqliteStore:
                 if ConversationState.model_validate_json(self._cipher.decrypt(data)).slots.consent is not True
             ]
             for hashed_id in unconsented:
-                self._erase(hashed_id)
+                # The state only: a case of the conversation, if any, was consented to.
+                self._db.execute("DELETE FROM conversations WHERE id = ?", (hashed_id,))
             expired = self._db.execute(
                 "DELETE FROM conversations WHERE updated_at < ?", (_utc(now - retention.conversation_ttl),)
             ).rowcount

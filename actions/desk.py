@@ -51,7 +51,7 @@ from actions.volunteers import Volunteer
 from bot.core.case import Case, CaseOffer, CaseOutcome
 from bot.core.clock import PARIS, Clock
 from bot.core.messages import Address, Option, Reply
-from bot.core.ports import ConversationStore, Outbox, RecordStore, Timer
+from bot.core.ports import CaseErased, ConversationStore, Outbox, RecordStore, Timer
 
 logger = logging.getLogger(__name__)
 
@@ -719,6 +719,8 @@ class HandoffDesk:
         await self.store.schedule_timer(TIMER_OFFER, case.id, now + LEASE)
         try:
             await self._offer_due(case.id, now, case)
+        except CaseErased:
+            await self._forget(case.id)
         except Exception:
             logger.exception("offering case %s failed; retried in %s", case.id, LEASE)
 
@@ -757,6 +759,9 @@ class HandoffDesk:
                 await self._escalation_due(timer.key, now)
             else:
                 await self.store.delete_record(RECORD_INVITATION, timer.key)
+        except CaseErased:
+            # Erased while this timer's work ran: nothing more of it is sent or kept.
+            await self._forget(timer.key)
         except Exception:
             # The lease set by _claim brings the timer back: the work is retried from the saved state.
             logger.exception("timer %s for case %s failed; retried in %s", timer.kind, timer.key, LEASE)
@@ -987,6 +992,15 @@ class HandoffDesk:
 
     async def volunteer_message(self, sender: Address, text: str | None, option: str | None) -> list[Reply]:
         """Handle what a volunteer (or someone registering) sent; returns the replies to them."""
+        try:
+            return await self._volunteer_message(sender, text, option)
+        except CaseErased as erased:
+            await self._forget(erased.case_id)
+            return [
+                Reply(text=f"Le dossier {erased.case_id} n'existe plus : la personne a effacé ses données.")
+            ]
+
+    async def _volunteer_message(self, sender: Address, text: str | None, option: str | None) -> list[Reply]:
         now = self.clock.now()
         command = parse_volunteer_option(option) if option else None
         if command is None:

@@ -746,3 +746,26 @@ async def test_a_case_handed_off_early_is_offered_again_when_it_becomes_urgent(
     assert len(pending) == 1 and pending[0].expires_at - clock.now() <= dt.timedelta(hours=1)
     assert pending[0].volunteer_id == "e"
     assert "très urgente" in convo.text
+
+
+async def test_a_case_erased_while_the_desk_held_a_copy_is_offered_to_nobody(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """The desk read the case (its offer expired, a tick re-routes it); the person erases
+    everything; the desk goes on with its copy: nothing may be written or sent."""
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    clock.advance(dt.timedelta(hours=3))  # a's offer expired
+    held_by_the_desk = await d.case(case.id)
+    await build_actions(brain.rules, d.desk)["withdraw_case"](action_context(d, case))
+    await store.erase_conversation(case.conversation_id)
+    d.outbox.clear()
+
+    await d.desk.submit(held_by_the_desk)
+
+    assert await store.get_case(case.id) is None
+    # Nobody gets the case's summary; only "a" hears, again, that its offer is over.
+    assert {who: d.outbox.texts(ADDRESS[who]) for who in ("b", "c", "d")} == dict.fromkeys("bcd", "")
+    assert "Nouvelle demande" not in d.outbox.texts(ADDRESS["a"])
+    assert await store.due_timers(clock.now() + dt.timedelta(days=30)) == []
+    assert sum((await live_loads(store, ROSTER)).values()) == 0

@@ -23,7 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from bot.core.case import Case, Slots, UrgencyDecision
 from bot.core.clock import PARIS, FixedClock
 from bot.core.conversation import ConversationState
-from bot.core.ports import Timer
+from bot.core.ports import CaseErased, Timer
 from bot.storage import Retention, Store, open_store
 from bot.storage.crypto import FieldCipher, StoreKeyError, keyed_hash
 from bot.storage.redis import RedisStore
@@ -610,7 +610,8 @@ async def test_a_case_read_before_an_erasure_is_not_written_back_after_it(backen
     read_by_the_desk = case("case-1")
     await store.save_case(read_by_the_desk)
     await store.erase_conversation(CONVERSATION)
-    await store.save_case(read_by_the_desk.model_copy(update={"status": "offered"}))
+    with pytest.raises(CaseErased):  # the desk must stop what it was doing with the case
+        await store.save_case(read_by_the_desk.model_copy(update={"status": "offered"}))
     assert await store.get_case("case-1") is None
     assert await store.cases_for_conversation(CONVERSATION) == []
     # Nothing of it but its erasure mark (opaque ids, gone after a day on Redis).

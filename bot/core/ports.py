@@ -13,8 +13,19 @@ from bot.core.conversation import Candidate, ConversationState
 from bot.core.messages import Address, Location, Reply
 
 
+class CaseErased(Exception):  # noqa: N818 (what happened, not an error of the caller)
+    """The case was erased (the person erased their data) after the caller read it: it is not
+    written back, and whatever the caller was doing with it (an offer) must stop."""
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"case {case_id} was erased")
+        self.case_id = case_id
+
+
 class CaseRepository(Protocol):
-    async def save_case(self, case: Case) -> None: ...
+    async def save_case(self, case: Case) -> None:
+        """Create or replace the case; raises `CaseErased` for a case erased since it was read."""
+        ...
 
     async def get_case(self, case_id: str) -> Case | None: ...
 

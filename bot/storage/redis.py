@@ -39,7 +39,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from bot.core.case import Case
 from bot.core.conversation import ConversationState
-from bot.core.ports import Timer
+from bot.core.ports import CaseErased, Timer
 from bot.storage import ERASED_CASE_MEMORY, PurgeReport, Retention, anonymised
 from bot.storage.crypto import DEMO_HASH_KEY, FieldCipher, keyed_hash
 
@@ -402,7 +402,7 @@ class RedisStore:
                 pipe.delete(self._key("case", case.id))
                 pipe.zrem(self._key("idx", "closed"), case.id)
                 await pipe.execute()
-            logger.info("case %s not saved: its conversation was erased meanwhile", case.id)
+            raise CaseErased(case.id)
 
     def _encrypt_model(self, model: Case | ConversationState) -> str:
         return self._cipher.encrypt(model.model_dump_json())

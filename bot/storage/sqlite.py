@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.core.case import Case
 from bot.core.conversation import ConversationState
-from bot.core.ports import Timer
+from bot.core.ports import CaseErased, Timer
 from bot.storage import ERASED_CASE_MEMORY, PurgeReport, Retention, anonymised
 from bot.storage.crypto import DEMO_HASH_KEY, FieldCipher, keyed_hash
 
@@ -254,8 +254,7 @@ class SqliteStore:
 
     async def save_case(self, case: Case) -> None:
         if case.conversation_id and self._was_erased(case.id):
-            logger.info("case %s not saved: its conversation was erased meanwhile", case.id)
-            return
+            raise CaseErased(case.id)
         self._write_case(case)
 
     def _was_erased(self, case_id: str) -> bool:

@@ -599,3 +599,30 @@ async def test_a_restart_keeps_the_consent_and_the_purge_keeps_the_first_case(
     await store.purge(state.updated_at + dt.timedelta(days=2))
     assert await store.get_case(first.id) is not None
     assert await convo.state() is not None
+
+
+@pytest.mark.parametrize(
+    ("opening", "correction", "lang"),
+    [
+        ("Bonjour, ma carte salarié expire le 15/03/2027, j'habite à Tours", "non, je suis à Lille", "fr"),
+        ("Hello, my work card expires on 15/03/2027, I live in Tours", "no, it's Lille not Tours", "en"),
+    ],
+)
+async def test_a_no_that_changes_an_answer_without_a_cue_word_erases_nothing(
+    convo: Conversation, opening: str, correction: str, lang: str
+) -> None:
+    await convo.say(opening)
+    assert convo.asking == "consent"
+    await convo.say(correction)
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture == "59" and state.slots.consent is None
+    assert convo.asking == "consent"
+
+
+async def test_a_first_message_at_the_language_question_gets_no_language_help(convo: Conversation) -> None:
+    """The web chat greets before the person writes: the language is asked, then detected."""
+    await convo.say("/start")
+    assert convo.asking == "language"
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    assert convo.asking == "consent"
+    assert "Choisissez la langue" not in convo.text

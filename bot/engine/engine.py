@@ -58,6 +58,10 @@ def conversation_key(conversation_id: str) -> str:
     return hmac.new(_log_key, conversation_id.encode(), hashlib.sha256).hexdigest()[:12]
 
 
+def _says_no(finding: Finding) -> bool:
+    return finding.candidates[0].values.get(finding.slot) in (False, "not_filed")
+
+
 def clean_text(raw: str) -> tuple[str, bool]:
     """Drop control and unassigned characters, trim, cut; returns (text, was_cut)."""
     kept = "".join(
@@ -213,21 +217,40 @@ class Engine:
             return False
 
         applied_asked = False
-        may_correct = reading.correcting or asked == "confirm"
-        # "Non c'est Lille pas le Cantal" at the consent or the OQTF question: the "non" is about
-        # the place already answered, not the question on screen, which is asked again. Taken as
-        # the answer it would have erased everything, or recorded "no OQTF" unasked.
-        corrects_another = reading.correcting and any(
-            f.slot != asked and getattr(state.slots, f.slot, None) is not None for f in reading.findings
+        # "Non c'est Lille pas le Cantal", "no, it's Lyon not Grenoble" at the consent or the OQTF
+        # question: the "no" is about an answer already given, which the message changes; not the
+        # question on screen, which is asked again. Taken as the answer it would have erased
+        # everything, or recorded "no OQTF" unasked.
+        polar_no = any(f.slot == asked and f.polar and _says_no(f) for f in reading.findings)
+        changes_another = any(
+            f.slot != asked
+            and f.certain
+            and getattr(state.slots, f.slot, None) not in (None, f.candidates[0].values.get(f.slot))
+            for f in reading.findings
         )
+        corrects_another = (reading.correcting or polar_no) and changes_another
+        may_correct = reading.correcting or asked == "confirm" or corrects_another
+        # A "non" with facts at the consent question ("non, j'habite à Lille"): the person is
+        # giving answers, not refusing; refusing erases everything, so it is asked again.
+        gives_facts = asked == "consent" and any(f.slot != asked and f.certain for f in reading.findings)
         for finding in reading.findings:
+            if (
+                finding.slot == asked
+                and finding.polar
+                and asked == "consent"
+                and gives_facts
+                and _says_no(finding)
+            ):
+                continue
             if finding.slot == asked and finding.polar and corrects_another:
                 continue
             if finding.slot == asked:
                 applied_asked = self._apply_finding(turn, finding, asked=True)
             else:
                 self._apply_finding(turn, finding, asked=False, may_correct=may_correct)
-        if asked is not None and not applied_asked and state.pending is None:
+        # The language asked for can be filled by the detection of this very message: no miss.
+        answered_anyway = asked is not None and getattr(state.slots, asked, None) is not None
+        if asked is not None and not applied_asked and state.pending is None and not answered_anyway:
             step = self.flow.step(asked)
             # "non merci", or just "merci", to "anything to add?" declines it
             declined = reading.intent in ("deny", "thanks") and step.kind == "text"

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from bot.channels.sms import SmsLedger
 from bot.core.case import Case, Slots, UrgencyDecision
 from bot.core.clock import PARIS, FixedClock
 from bot.core.conversation import ConversationState
@@ -620,6 +621,26 @@ async def test_a_case_read_before_an_erasure_is_not_written_back_after_it(backen
     await store.save_conversation(state())
     await store.save_case(case("case-2"))
     assert [c.id for c in await store.cases_for_conversation(CONVERSATION)] == ["case-2"]
+
+
+async def test_delivery_reports_arriving_together_keep_the_most_final_status(backend: Backend) -> None:
+    """Kannel reports each part of a long SMS, Twilio "sent" then "delivered" close together:
+    read-compare-write must not let one report undo another (found in review on Redis)."""
+    store = backend.open()
+    ledger = SmsLedger("kannel", store)
+    references = []
+    for _ in range(8):
+        reference = ledger.new_reference()
+        await ledger.record("Bonjour", reference)
+        references.append(reference)
+    await asyncio.gather(
+        *(ledger.report(r, "failed", "dlr 2") for r in references[:4]),
+        *(ledger.report(r, "delivered", "dlr 1") for r in references[:4]),
+        *(ledger.report(r, "sent") for r in references[4:]),
+        *(ledger.report(r, "delivered") for r in references[4:]),
+    )
+    statuses = [(await store.get_record("sms_sent", r) or {}).get("status") for r in references]
+    assert statuses == ["failed"] * 4 + ["delivered"] * 4
 
 
 # -- retention --------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ anyway (Arabic) is left exactly as it is.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -304,15 +305,20 @@ class SmsLedger:
         """Apply a delivery report to the SMS's record; False when there is no such record."""
         if self.records is None or not self.is_reference(reference) or status not in _STATUS_RANK:
             return False
-        record = await self.records.get_record(self.RECORD_KIND, reference)
-        if record is None or record.get("channel") != self.channel:
-            return False
-        if _STATUS_RANK[status] > _STATUS_RANK.get(str(record.get("status")), 0):
-            record["status"] = status
-            record["status_at"] = self.clock.now().isoformat()
-            if detail:
-                record["detail"] = detail[:40]
-            await self.records.put_record(self.RECORD_KIND, reference, record)
+        # Reports of one SMS come close together (each part of a long one; Twilio's "sent" then
+        # "delivered"): read, compare and write under one lock where several processes share the
+        # store (Redis); the embedded store is one process, where no await splits them.
+        lock = getattr(self.records, "conversation_lock", None)
+        async with lock(f"sms-report:{reference}") if lock is not None else contextlib.nullcontext():
+            record = await self.records.get_record(self.RECORD_KIND, reference)
+            if record is None or record.get("channel") != self.channel:
+                return False
+            if _STATUS_RANK[status] > _STATUS_RANK.get(str(record.get("status")), 0):
+                record["status"] = status
+                record["status_at"] = self.clock.now().isoformat()
+                if detail:
+                    record["detail"] = detail[:40]
+                await self.records.put_record(self.RECORD_KIND, reference, record)
         if status == "failed":
             # Neither the number nor the text: the reference leads to the record, which has neither.
             logger.warning(

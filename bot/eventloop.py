@@ -13,21 +13,31 @@ import logging
 from collections.abc import Callable
 from typing import Literal
 
+from bot.logsafe import loop_exception_handler
+
 logger = logging.getLogger(__name__)
 
 EventLoopName = Literal["uvloop", "asyncio"]
 
 
 def loop_factory(name: EventLoopName) -> Callable[[], asyncio.AbstractEventLoop]:
-    """What makes a new event loop of that kind."""
+    """What makes a new event loop of that kind, whose unhandled errors are logged without what
+    they quote (`bot.logsafe`)."""
+    make: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
     if name == "uvloop":
         try:
             import uvloop
         except ImportError:
             logger.warning("EVENT_LOOP=uvloop, but uvloop is not installed here: asyncio's loop instead")
         else:
-            return uvloop.new_event_loop
-    return asyncio.new_event_loop
+            make = uvloop.new_event_loop
+
+    def new_loop() -> asyncio.AbstractEventLoop:
+        loop = make()
+        loop.set_exception_handler(loop_exception_handler)
+        return loop
+
+    return new_loop
 
 
 def running_loop_name() -> str:

@@ -10,9 +10,11 @@ logger, so it also covers the libraries' own error logs.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from types import TracebackType
+from typing import Any
 
 _ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
@@ -47,3 +49,16 @@ def configure(level: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(SafeFormatter(FORMAT))
     logging.basicConfig(level=level.upper(), handlers=[handler])
+
+
+def loop_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """asyncio's own handler puts `repr(exception)` and `repr(task)` in the log message itself
+    ("Task exception was never retrieved ... exception=ValueError('+336...')"), where no formatter
+    can take it out: only the message, the exception's type and its traceback are logged."""
+    error = context.get("exception")
+    logging.getLogger("asyncio").error(
+        "%s (%s)",
+        context.get("message", "unhandled exception in the event loop"),
+        type(error).__name__ if error is not None else "no exception",
+        exc_info=error if isinstance(error, BaseException) else None,
+    )

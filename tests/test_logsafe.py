@@ -38,3 +38,35 @@ def test_an_exception_logged_keeps_its_type_and_place_but_not_what_it_quotes() -
     assert "ValidationError (message withheld)" in written
     assert "RuntimeError (message withheld)" in written
     assert "test_logsafe.py" in written  # where it happened is still there
+
+
+def test_a_task_exception_nobody_retrieved_is_logged_without_what_it_quotes() -> None:
+    """asyncio's own handler writes repr(exception) into the message itself."""
+    import asyncio
+    import gc
+
+    from bot.eventloop import loop_factory
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(SafeFormatter("%(levelname)s %(message)s"))
+    log = logging.getLogger("asyncio")
+    log.addHandler(handler)
+    number = "+33" + "612345678"  # built at run time: in no source line of the traceback
+
+    async def fails() -> None:
+        raise ValueError(f"could not send to {number}")
+
+    loop = loop_factory("asyncio")()
+    try:
+        task = loop.create_task(fails())
+        loop.run_until_complete(asyncio.sleep(0.01))
+        del task
+        gc.collect()  # the task is dropped with its exception unseen: the loop reports it
+        loop.run_until_complete(asyncio.sleep(0))
+    finally:
+        loop.close()
+        log.removeHandler(handler)
+    written = stream.getvalue()
+    assert "Task exception was never retrieved" in written
+    assert number not in written and "ValueError" in written

@@ -559,3 +559,21 @@ def test_a_full_stop_after_a_place_number_is_no_date(brain: Brain, text: str) ->
     reading = brain.understanding.read(text, lang="fr", asked="prefecture", now=NOW)
     place = reading.finding("prefecture")
     assert place is not None and place.candidates[0].values["prefecture"] == "93"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "status"),
+    [
+        ("oui, j'ai un récépissé mais il a expiré", "fr", "filed_without_proof"),
+        ("j'avais un récépissé mais il est périmé", "fr", "filed_without_proof"),
+        ("yes I have a receipt but it expired", "en", "filed_without_proof"),
+        ("oui j'ai un récépissé valable, ma carte a expiré", "fr", "filed_with_proof"),  # the card expired
+        ("oui, j'ai un récépissé", "fr", "filed_with_proof"),
+    ],
+)
+def test_a_proof_said_to_have_expired_in_the_next_clause_is_no_valid_proof(
+    brain: Brain, text: str, lang: str, status: str
+) -> None:
+    reading = brain.understanding.read(text, lang=lang, asked="application_status", now=NOW)
+    finding = reading.finding("application_status")
+    assert finding is not None and finding.candidates[0].values["application_status"] == status

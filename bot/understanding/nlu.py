@@ -773,6 +773,13 @@ class NluUnderstanding:
             for sp in spans
             if sp.value == "status_proof_expired" or (sp.value == "status_refused" and id(sp) not in negated)
         }
+        # "j'ai un récépissé mais il a expiré": an expiry whose clause says only "it" speaks of the
+        # proof of the clause before ("ma carte a expiré" names what expired, and stays apart).
+        clauses = _clauses(norm, lang)
+        for index in sorted(expired_clauses):
+            words = [w for w in clauses[index].split() if w not in _CLAUSE_LINKS]
+            if index > 0 and (not words or words[0] in _PRONOUNS_OF_A_THING or words[0] in _EXPIRY_WORDS):
+                expired_clauses.add(index - 1)
         # "never gave me any attestation or receipt": one negation covers the proofs listed with it.
         denied_clauses = {
             _clause_of(norm, sp.start, lang)
@@ -1041,6 +1048,15 @@ ASK_PROOF = "ask_proof"
 def _plain(norm: str) -> str:
     """Normalized text without its clause marks, for the models and fuzzy matching."""
     return " ".join(norm.replace("|", " ").split())
+
+
+# Words that link a clause to the one before ("mais il a expiré"), and the pronouns that then
+# stand for a thing named there; an expiry word first means the clause has no subject of its own.
+_CLAUSE_LINKS = frozenset({"mais", "et", "but", "and", "pero", "y", "و", "لكن", "بصح", "walakin"})
+_PRONOUNS_OF_A_THING = frozenset({"il", "elle", "it", "el", "ella", "هو", "هي", "lui"})
+_EXPIRY_WORDS = frozenset(
+    {"expire", "expiré", "expiree", "expired", "perime", "périmé", "caducado", "caduco"}
+)
 
 
 def _clauses(norm: str, lang: str) -> list[str]:

@@ -577,3 +577,10 @@ def test_a_proof_said_to_have_expired_in_the_next_clause_is_no_valid_proof(
     reading = brain.understanding.read(text, lang=lang, asked="application_status", now=NOW)
     finding = reading.finding("application_status")
     assert finding is not None and finding.candidates[0].values["application_status"] == status
+
+
+@pytest.mark.parametrize("text", ["ma3andich fin nskon", "ma3andich sakan", "ma3andich fin nbat"])
+def test_no_housing_in_arabizi_is_housing(brain: Brain, text: str) -> None:
+    reading = brain.understanding.read(text, lang="ar", asked="vulnerabilities", now=NOW)
+    finding = reading.finding("vulnerabilities")
+    assert finding is not None and finding.candidates[0].values["vulnerabilities"] == frozenset({"housing"})

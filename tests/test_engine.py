@@ -626,3 +626,11 @@ async def test_a_first_message_at_the_language_question_gets_no_language_help(co
     await convo.say("Bonjour, je n'ai pas de rendez-vous")
     assert convo.asking == "consent"
     assert "Choisissez la langue" not in convo.text
+
+
+async def test_a_no_that_changes_the_town_in_the_same_departement_corrects_it(convo: Conversation) -> None:
+    await convo.say("Bonjour, mon récépissé expire le 12/1, je suis à Bobigny")
+    await convo.say("non, je suis à Montreuil-sous-Bois")
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture == "93" and state.slots.commune == "93048"
+    assert state.slots.consent is None and convo.asking == "consent"

@@ -222,10 +222,13 @@ class Engine:
         # question on screen, which is asked again. Taken as the answer it would have erased
         # everything, or recorded "no OQTF" unasked.
         polar_no = any(f.slot == asked and f.polar and _says_no(f) for f in reading.findings)
+        # Any value the finding carries counts: "Montreuil" after "Bobigny" keeps the 93 and
+        # changes the commune.
         changes_another = any(
             f.slot != asked
             and f.certain
-            and getattr(state.slots, f.slot, None) not in (None, f.candidates[0].values.get(f.slot))
+            and getattr(state.slots, f.slot, None) is not None
+            and any(getattr(state.slots, key, None) != value for key, value in f.candidates[0].values.items())
             for f in reading.findings
         )
         corrects_another = (reading.correcting or polar_no) and changes_another
@@ -319,7 +322,9 @@ class Engine:
             candidate = finding.candidates[0]
             current = getattr(state.slots, finding.slot, None)
             is_correction = (
-                not asked and current is not None and current != candidate.values.get(finding.slot)
+                not asked
+                and current is not None
+                and any(getattr(state.slots, key, None) != value for key, value in candidate.values.items())
             )
             if not asked and current is not None and not (is_correction and may_correct):
                 return False

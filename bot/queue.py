@@ -50,6 +50,11 @@ end
 return queued
 """
 GROUP = "workers"
+# KEYS[1] the stream; ARGV[1] the group, ARGV[2] the entry id.
+ACK_AND_DELETE = """
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('XDEL', KEYS[1], ARGV[2])
+"""
 STREAM_MAX_LENGTH = 100_000
 # Fault injection for the crash tests: pause after processing, before acknowledging, so that a
 # test can kill the worker at the worst moment. Zero (off) unless the environment sets it.
@@ -189,6 +194,7 @@ class Worker:
         self.reclaim_idle_ms = reclaim_idle_ms
         self.block_ms = block_ms
         self.processed = 0
+        self._ack_and_delete = queue.redis.register_script(ACK_AND_DELETE)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.queue.ensure_group()
@@ -264,12 +270,10 @@ class Worker:
         self.processed += 1
 
     async def _done(self, entry_id: bytes) -> None:
-        """Acknowledge and delete the entry: once processed, a message (personal data) has no
-        reason to stay in Redis, where "erase my data" would not find it."""
-        async with self.queue.redis.pipeline(transaction=False) as pipe:
-            pipe.xack(self.queue.stream, GROUP, entry_id)
-            pipe.xdel(self.queue.stream, entry_id)
-            await pipe.execute()
+        """Acknowledge and delete the entry, in one script (atomic, one key: Cluster-safe): once
+        processed, a message (personal data) has no reason to stay in Redis, where "erase my
+        data" would not find it."""
+        await self._ack_and_delete(keys=[self.queue.stream], args=[GROUP, entry_id])
 
     async def _deliveries(self, entry_id: bytes) -> int:
         pending = await self.queue.redis.xpending_range(

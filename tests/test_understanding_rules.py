@@ -584,3 +584,9 @@ def test_no_housing_in_arabizi_is_housing(brain: Brain, text: str) -> None:
     reading = brain.understanding.read(text, lang="ar", asked="vulnerabilities", now=NOW)
     finding = reading.finding("vulnerabilities")
     assert finding is not None and finding.candidates[0].values["vulnerabilities"] == frozenset({"housing"})
+
+
+@pytest.mark.parametrize("text", ["bghit nmsah kolchi", "msah kolchi", "bghit nms7 les infos dyali"])
+def test_erasing_asked_in_arabizi_is_erasing(brain: Brain, text: str) -> None:
+    reading = brain.understanding.read(text, lang="ar", asked="document", now=NOW)
+    assert reading.intent == "erase"

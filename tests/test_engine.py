@@ -634,3 +634,13 @@ async def test_a_no_that_changes_the_town_in_the_same_departement_corrects_it(co
     state = await convo.state()
     assert state is not None and state.slots.prefecture == "93" and state.slots.commune == "93048"
     assert state.slots.consent is None and convo.asking == "consent"
+
+
+async def test_a_button_of_an_older_message_gets_a_hint_and_the_question_again(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    assert convo.asking == "consent"
+    await convo.say(option="with_proof")  # the filing question's button, pressed too early
+    assert convo.asking == "consent"
+    assert len(convo.replies) == 2 and convo.replies[-1].options  # the help, then the question
+    state = await convo.state()
+    assert state is not None and state.slots.consent is None

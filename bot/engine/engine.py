@@ -205,6 +205,10 @@ class Engine:
             self._apply_option(turn, chosen)
             return False
         if not text and message.location is None:
+            if message.option is not None and asked is not None:
+                # A button of an older message (or a forged one): say how to answer, then the
+                # question comes again with its own buttons.
+                turn.replies.append(self._say(turn, self.flow.step(asked).help))
             return False
 
         reading = self.understanding.read(

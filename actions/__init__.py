@@ -40,7 +40,6 @@ def build_actions(
         return ActionResult(urgency=decision, fast_track=rules.is_fast_track(decision))
 
     async def hand_off_and_offer(ctx: ActionContext) -> ActionResult:
-        before = await ctx.cases.get_case(ctx.case_id) if desk is not None and ctx.case_id else None
         result = await hand_off(ctx)
         if desk is not None and ctx.case_id is None and result.case is not None:
             try:
@@ -48,16 +47,6 @@ def build_actions(
             except Exception:
                 # The case is saved and its timer set: the desk's next tick makes the offer.
                 logger.exception("offering case %s failed; the next tick retries", result.case.id)
-        elif desk is not None and before is not None and result.case is not None:
-            # Answers given after the hand-off (asked twice for a human, or the fast track's
-            # remaining questions) can make the case more urgent than when it was offered: an OQTF
-            # calls for the skills to contest it, P0/P1 for an answer within hours.
-            now_urgent = (
-                result.case.urgency.level in ("P0", "P1") and result.case.urgency.level < before.urgency.level
-            )
-            new_order = bool(result.case.slots.removal_order) and not before.slots.removal_order
-            if now_urgent or new_order:
-                await desk.reconsider(result.case)
         return result
 
     async def relay_to_volunteer(ctx: ActionContext) -> ActionResult:

@@ -777,42 +777,6 @@ class HandoffDesk:
         involved = [str(vid) for vid in pending["volunteer_ids"]] if pending else []
         return sorted({*involved, *([holder] if holder else [])})
 
-    async def reconsider(self, case: Case) -> None:
-        """The case became more urgent after its hand-off (the person answered more: an OQTF, a
-        detention). An offer still waiting was made for the old level, to someone who may lack the
-        skills and with days to answer: it is taken back and the case offered again at once, for
-        its new level. Whoever holds the case already is told what changed."""
-        now = self.clock.now()
-        if case.status == "offered":
-            pending = await self._clear_pending(case.id)
-            # The offer taken back is no refusal: its volunteer may be the right one again.
-            offers = [offer for offer in case.offers if offer.result != "pending"]
-            case = case.model_copy(
-                update={"status": "ready_for_handoff", "offers": offers, "updated_at": now}
-            )
-            await self.store.save_case(case)
-            logger.info("case %s offered again at %s", case.id, case.urgency.level)
-            await self.submit(case)
-            again = await self.store.get_case(case.id)
-            chosen = {o.volunteer_id for o in again.offers if o.result == "pending"} if again else set()
-            for volunteer_id in pending["volunteer_ids"] if pending else []:
-                volunteer = await self.volunteer(str(volunteer_id))
-                if volunteer is not None and volunteer.id not in chosen:  # else the new offer says it
-                    text = (
-                        f"Le dossier {case.id} est devenu plus urgent ({case.urgency.level}) : "
-                        "il est proposé à quelqu'un qui peut le traiter à temps. Merci !"
-                    )
-                    await self._send_volunteer(volunteer, [Reply(text=text)])
-        elif case.status == "accepted":
-            assignment = await self.store.get_record(RECORD_ASSIGNMENT, case.id)
-            volunteer = await self.volunteer(str(assignment["volunteer_id"])) if assignment else None
-            if volunteer is not None:
-                text = (
-                    f"Dossier {case.id} : la situation est devenue plus urgente "
-                    f"({case.urgency.level}, {case.urgency.reason_fr})."
-                )
-                await self._send_volunteer(volunteer, [Reply(text=text)])
-
     async def withdraw(self, case_id: str) -> None:
         """The person erased their data: the case leaves the desk at once, and whoever held it or
         had it on offer is told, so that nobody waits for or writes to a person who left."""

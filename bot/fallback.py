@@ -10,6 +10,7 @@ that their answers are kept (`consent`). Every attempt is appended to the case's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -30,7 +31,7 @@ from bot.core.case import Case
 from bot.core.clock import Clock, SystemClock
 from bot.core.conversation import ConversationState
 from bot.core.messages import Address, Reply
-from bot.core.ports import RecordStore
+from bot.core.ports import CaseErased, RecordStore
 from bot.engine.engine import conversation_key
 
 logger = logging.getLogger(__name__)
@@ -187,7 +188,9 @@ class FallbackOutbox:
                 }
             )
         case.updated_at = now
-        await self.store.save_case(case)
+        # The person may have erased everything meanwhile: then there is no case to record it on.
+        with contextlib.suppress(CaseErased):
+            await self.store.save_case(case)
 
 
 __all__ = [

@@ -56,9 +56,11 @@ def loop_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, A
     ("Task exception was never retrieved ... exception=ValueError('+336...')"), where no formatter
     can take it out: only the message, the exception's type and its traceback are logged."""
     error = context.get("exception")
+    # Its message too can quote data ("Exception in callback cb('+336…')"): only its first words.
+    message = str(context.get("message", "")).split(" in callback", 1)[0].split("\n", 1)[0][:80]
     logging.getLogger("asyncio").error(
         "%s (%s)",
-        context.get("message", "unhandled exception in the event loop"),
+        message or "unhandled exception in the event loop",
         type(error).__name__ if error is not None else "no exception",
         exc_info=error if isinstance(error, BaseException) else None,
     )

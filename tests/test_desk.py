@@ -709,45 +709,6 @@ async def test_erasing_after_a_restart_withdraws_the_cases_of_both_triages(
     assert await store.due_timers(clock.now() + dt.timedelta(days=30)) == []
 
 
-async def test_a_case_handed_off_early_is_offered_again_when_it_becomes_urgent(
-    brain: Brain, store: SqliteStore, clock: FixedClock
-) -> None:
-    """Asked twice for a human: handed off with the place only, offered for days at P4. Then
-    the person says they are in a detention centre: P0, offered again for minutes, told today."""
-    from tests.conversation import Conversation
-
-    lawyer = volunteer("e", "1005", "93048", "93", skills="oqtf")  # P0 needs the OQTF skill (§4.1)
-    d = await make_desk(brain, store, clock, [*ROSTER, lawyer])
-    convo = Conversation(brain.engine(store, clock, d.desk), store)
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    await convo.say("je veux parler à un humain")
-    await convo.say("je veux parler à un humain")
-    await convo.say("oui")
-    await convo.say("Bobigny")
-    case = await convo.case()
-    assert case is not None and case.status == "offered" and case.urgency.level == "P4"
-    [first] = case.offers
-    assert first.expires_at - clock.now() > dt.timedelta(hours=24)
-    for _ in range(10):  # answer until the OQTF question
-        if convo.asking == "removal_order":
-            break
-        await convo.say(
-            {"document": "carte vie privée et familiale", "expiry_date": "le 3 mars 2027"}.get(
-                convo.asking or "", "/skip"
-            )
-        )
-    await convo.say("oui")
-    if convo.asking == "removal_order_date":
-        await convo.say("hier")
-    await convo.say("je suis au centre de rétention")
-    case = await convo.case()
-    assert case is not None and case.urgency.level == "P0"
-    pending = [offer for offer in case.offers if offer.result == "pending"]
-    assert len(pending) == 1 and pending[0].expires_at - clock.now() <= dt.timedelta(hours=1)
-    assert pending[0].volunteer_id == "e"
-    assert "très urgente" in convo.text
-
-
 async def test_a_case_erased_while_the_desk_held_a_copy_is_offered_to_nobody(
     brain: Brain, store: SqliteStore, clock: FixedClock
 ) -> None:

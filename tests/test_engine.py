@@ -644,3 +644,28 @@ async def test_a_button_of_an_older_message_gets_a_hint_and_the_question_again(c
     assert len(convo.replies) == 2 and convo.replies[-1].options  # the help, then the question
     state = await convo.state()
     assert state is not None and state.slots.consent is None
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        "Non, je ne veux pas. J'habite à Bobigny",
+        "No, I don't agree. I live in Lyon",
+        "No, no acepto. Vivo en Lyon",
+    ],
+)
+async def test_a_clear_refusal_of_consent_with_facts_is_a_refusal(convo: Conversation, refusal: str) -> None:
+    """Found in review: a rule meant for corrections kept the facts and asked consent again."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say(refusal)
+    assert await convo.state() is None  # refused: nothing kept
+
+
+async def test_restating_the_departement_is_no_correction_of_the_town(convo: Conversation) -> None:
+    await convo.say("Bonjour, j'habite à Bobigny, ma carte vie privée et familiale a expiré le 3 mars")
+    await convo.say("oui")
+    await answer_until_slot(convo, {"application_status": "non"}, "removal_order")
+    await convo.say("Non, je suis dans le 93")
+    state = await convo.state()
+    assert state is not None and state.slots.commune == "93008"  # Bobigny kept
+    assert state.slots.removal_order is False  # the "non" answered the question

@@ -70,3 +70,21 @@ def test_a_task_exception_nobody_retrieved_is_logged_without_what_it_quotes() ->
     written = stream.getvalue()
     assert "Task exception was never retrieved" in written
     assert number not in written and "ValueError" in written
+
+
+def test_a_callback_error_is_logged_without_the_callbacks_arguments() -> None:
+    """asyncio names a failing callback with the repr of its arguments in the message."""
+    from bot.logsafe import loop_exception_handler
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(SafeFormatter("%(levelname)s %(message)s"))
+    log = logging.getLogger("asyncio")
+    log.addHandler(handler)
+    number = "+33" + "612345678"
+    try:
+        loop_exception_handler(None, {"message": f"Exception in callback cb('{number} sans papiers')"})  # type: ignore[arg-type]
+    finally:
+        log.removeHandler(handler)
+    written = stream.getvalue()
+    assert "Exception" in written and number not in written and "sans papiers" not in written

@@ -232,23 +232,15 @@ class Engine:
             f.slot != asked
             and f.certain
             and getattr(state.slots, f.slot, None) is not None
-            and any(getattr(state.slots, key, None) != value for key, value in f.candidates[0].values.items())
+            and any(
+                value is not None and getattr(state.slots, key, None) != value
+                for key, value in f.candidates[0].values.items()
+            )
             for f in reading.findings
         )
         corrects_another = (reading.correcting or polar_no) and changes_another
         may_correct = reading.correcting or asked == "confirm" or corrects_another
-        # A "non" with facts at the consent question ("non, j'habite à Lille"): the person is
-        # giving answers, not refusing; refusing erases everything, so it is asked again.
-        gives_facts = asked == "consent" and any(f.slot != asked and f.certain for f in reading.findings)
         for finding in reading.findings:
-            if (
-                finding.slot == asked
-                and finding.polar
-                and asked == "consent"
-                and gives_facts
-                and _says_no(finding)
-            ):
-                continue
             if finding.slot == asked and finding.polar and corrects_another:
                 continue
             if finding.slot == asked:
@@ -328,7 +320,11 @@ class Engine:
             is_correction = (
                 not asked
                 and current is not None
-                and any(getattr(state.slots, key, None) != value for key, value in candidate.values.items())
+                # Only what the finding states: "le 93" after Bobigny says nothing of the commune.
+                and any(
+                    value is not None and getattr(state.slots, key, None) != value
+                    for key, value in candidate.values.items()
+                )
             )
             if not asked and current is not None and not (is_correction and may_correct):
                 return False
@@ -506,12 +502,9 @@ class Engine:
         if step is None and state.status == "active":
             await self._hand_off(turn, now)
             step = self._next_step(state, turn.channel)
-        elif state.status == "handed_off":
-            # Keep the case up to date, also while the questions left after an early hand-off
-            # (fast track, asked twice for a human) are answered: the desk offers it again if it
-            # became more urgent.
-            await self._run_actions(turn, self.flow.on_handoff, now)
-            if step is None and not turn.relayed:
+        elif step is None and state.status == "handed_off":
+            await self._run_actions(turn, self.flow.on_handoff, now)  # keep the case up to date
+            if not turn.relayed:
                 turn.replies.append(self._say(turn, "already_handed_off"))
         if step is None:
             state.asking = None
@@ -559,13 +552,9 @@ class Engine:
 
     async def _run_update_actions(self, turn: Turn, now: dt.datetime) -> None:
         state = turn.state
-        before = state.urgency.level if state.urgency else None
         fast_track = await self._run_actions(turn, self.flow.on_update, now)
         if fast_track and not state.fast_track and state.status == "active":
             state.fast_track = True
-            turn.replies.append(self._say(turn, "fast_track"))
-        elif fast_track and state.status == "handed_off" and state.urgency and state.urgency.level != before:
-            # Handed off earlier at a lower level: the person must know it is now for today.
             turn.replies.append(self._say(turn, "fast_track"))
 
     async def _erase(self, turn: Turn) -> None:

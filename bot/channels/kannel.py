@@ -48,6 +48,7 @@ from bot.channels.base import (
     same_secret,
 )
 from bot.channels.sms import (
+    REPORT_PARAM,
     SMS_CHANNEL,
     SentSms,
     SmsLedger,
@@ -77,7 +78,6 @@ DLR_STATUSES: dict[str, DeliveryStatus] = {
     "4": "sent",
     "8": "sent",
 }
-DLR_PARAM = "dlr"
 EARLIEST_TIMESTAMP = 946_684_800  # 2000-01-01
 
 
@@ -165,7 +165,7 @@ class KannelChannel:
 
     def parse(self, request: web.Request, body: bytes) -> Sequence[Parsed]:
         query, headers = request.query, request.headers
-        reference = query.get(DLR_PARAM)
+        reference = query.get(REPORT_PARAM)
         if reference is not None:
             status = DLR_STATUSES.get(query.get("status", ""))
             if status is None:
@@ -211,14 +211,13 @@ class KannelChannel:
     # -- outbound --------------------------------------------------------------------------------
 
     async def send(self, address: Address, replies: Sequence[Reply]) -> None:
-        self.ledger.start_batch()
-        for text in render_sms(replies, max_chars=MAX_TEXT_CHARS):
-            reference = self.ledger.new_reference()
+        async def send_one(text: str, reference: str) -> None:
             await self._send_one(address.recipient, text, reference)
-            await self.ledger.record(text, reference)
+
+        await self.ledger.send_each(render_sms(replies, max_chars=MAX_TEXT_CHARS), send_one)
 
     async def record_delivery(self, report: DeliveryReport) -> bool:
-        return await self.ledger.report(report.reference, report.status, report.detail)
+        return await self.ledger.record_delivery(report)
 
     async def _send_one(self, recipient: str, text: str, reference: str | None = None) -> None:
         # sendsms's POST form: the text is the body, the rest in X-Kannel-* headers (Kannel 1.4.5
@@ -236,9 +235,7 @@ class KannelChannel:
             headers["X-Kannel-From"] = self.sender
         if self.dlr_url and reference:
             headers["X-Kannel-DLR-Mask"] = str(DLR_MASK)
-            headers["X-Kannel-DLR-Url"] = (
-                f"{self.dlr_url}{_joiner(self.dlr_url)}{DLR_PARAM}={reference}&status=%d"
-            )
+            headers["X-Kannel-DLR-Url"] = SmsLedger.report_url(self.dlr_url, reference, "&status=%d")
         body = text.encode("utf-8")
         try:
             async with self.http.post(self.sendsms_url, data=body, headers=headers) as response:
@@ -270,10 +267,6 @@ def _with_secret(url: str, secret: str) -> str:
     parts = urlsplit(url)
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"kannel:{secret}@{host}"))
-
-
-def _joiner(url: str) -> str:
-    return "&" if "?" in url else "?"
 
 
 def _basic_password(request: web.Request) -> str | None:

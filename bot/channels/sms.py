@@ -18,10 +18,11 @@ import logging
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.channels.base import DeliveryReport
 from bot.channels.render import numbered_menu
 from bot.core.clock import Clock, SystemClock
 from bot.core.messages import Reply
@@ -239,6 +240,8 @@ class SentSms:
 # What a delivery report may change: a later report never takes a message back to an earlier
 # state, and a failure of one part of a long message is not undone by another part delivered.
 _STATUS_RANK = {"accepted": 0, "sent": 1, "delivered": 2, "failed": 3}
+# The query parameter of our report URLs that carries the SMS's reference (Kannel, Twilio).
+REPORT_PARAM = "dlr"
 _REFERENCE = re.compile(r"\d{8}T\d{6}-[0-9a-f]{12}")
 
 
@@ -300,6 +303,23 @@ class SmsLedger:
                 # The SMS is sent; losing its cost record must not make the caller retry it.
                 logger.exception("could not store the record of an SMS sent on %s", self.channel)
         return sms
+
+    async def send_each(self, texts: Iterable[str], send_one: Callable[[str, str], Awaitable[None]]) -> None:
+        """Send each SMS with `send_one(text, reference)` and record it under that reference,
+        which the provider's delivery report carries back."""
+        self.start_batch()
+        for text in texts:
+            reference = self.new_reference()
+            await send_one(text, reference)
+            await self.record(text, reference)
+
+    @staticmethod
+    def report_url(url: str, reference: str, extra: str = "") -> str:
+        """`url` with the SMS's reference (and `extra` parameters) added to its query."""
+        return f"{url}{'&' if '?' in url else '?'}{REPORT_PARAM}={reference}{extra}"
+
+    async def record_delivery(self, report: DeliveryReport) -> bool:
+        return await self.report(report.reference, report.status, report.detail)
 
     async def report(self, reference: str, status: str, detail: str = "") -> bool:
         """Apply a delivery report to the SMS's record; False when there is no such record."""

@@ -37,7 +37,7 @@ from bot.channels.base import (
     Unauthorized,
     same_secret,
 )
-from bot.channels.sms import SMS_CHANNEL, SentSms, SmsLedger, render_sms, sms_conversation_id
+from bot.channels.sms import REPORT_PARAM, SMS_CHANNEL, SentSms, SmsLedger, render_sms, sms_conversation_id
 from bot.core.clock import Clock
 from bot.core.messages import Address, InboundMessage, Reply
 from bot.core.ports import RecordStore
@@ -55,7 +55,6 @@ TWILIO_OPT_OUT_KEYWORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 )
 DEFAULT_PORTS = {"https": 443, "http": 80}
-DLR_PARAM = "dlr"
 # MessageStatus values that say something final or useful; queued, sending, accepted... do not.
 DELIVERY_STATUSES: dict[str, DeliveryStatus] = {
     "sent": "sent",
@@ -172,7 +171,7 @@ class TwilioChannel:
 
     def parse(self, request: web.Request, body: bytes) -> Sequence[Parsed]:
         params = dict(_form(body))
-        reference = request.query.get(DLR_PARAM)
+        reference = request.query.get(REPORT_PARAM)
         if reference is not None:
             status = DELIVERY_STATUSES.get(params.get("MessageStatus", ""))
             if status is None:
@@ -218,20 +217,18 @@ class TwilioChannel:
     # -- outbound --------------------------------------------------------------------------------
 
     async def send(self, address: Address, replies: Sequence[Reply]) -> None:
-        self.ledger.start_batch()
-        for text in render_sms(replies, max_chars=MAX_BODY_CHARS):
-            reference = self.ledger.new_reference()
+        async def send_one(text: str, reference: str) -> None:
             await self._send_one(address.recipient, text, reference)
-            await self.ledger.record(text, reference)
+
+        await self.ledger.send_each(render_sms(replies, max_chars=MAX_BODY_CHARS), send_one)
 
     async def record_delivery(self, report: DeliveryReport) -> bool:
-        return await self.ledger.report(report.reference, report.status, report.detail)
+        return await self.ledger.record_delivery(report)
 
     async def _send_one(self, recipient: str, text: str, reference: str | None = None) -> None:
         form = {"To": recipient, "From": self.from_number, "Body": text}
         if self.status_callbacks and reference:
-            joiner = "&" if "?" in self.webhook_url else "?"
-            form["StatusCallback"] = f"{self.webhook_url}{joiner}{DLR_PARAM}={reference}"
+            form["StatusCallback"] = SmsLedger.report_url(self.webhook_url, reference)
         headers = {hdrs.AUTHORIZATION: aiohttp.encode_basic_auth(self.account_sid, self.auth_token)}
         try:
             async with self.http.post(self.messages_url, data=form, headers=headers) as response:

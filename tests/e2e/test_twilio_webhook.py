@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -63,18 +64,26 @@ def fake() -> FakeTwilioApi:
     return FakeTwilioApi(ACCOUNT, TOKEN)
 
 
-@pytest.fixture
-def channel(api_base: str, http: aiohttp.ClientSession) -> TwilioChannel:
-    settings = Settings(
-        twilio_account_sid=ACCOUNT,
-        twilio_auth_token=TOKEN,
-        twilio_from_number=BOT_NUMBER,
-        twilio_webhook_url=PUBLIC_URL,
-        twilio_api_base=api_base,
-    )
-    built = TwilioChannel.from_settings(settings, http)
+def make_channel(
+    api_base: str, http: aiohttp.ClientSession, store: SqliteStore | None = None, **settings: Any
+) -> TwilioChannel:
+    """The channel from its settings, pointed at the fake API; `settings` override the defaults."""
+    values: dict[str, Any] = {
+        "twilio_account_sid": ACCOUNT,
+        "twilio_auth_token": TOKEN,
+        "twilio_from_number": BOT_NUMBER,
+        "twilio_webhook_url": PUBLIC_URL,
+        "twilio_api_base": api_base,
+        **settings,
+    }
+    built = TwilioChannel.from_settings(Settings(**values), http, store=store)
     assert built is not None
     return built
+
+
+@pytest.fixture
+def channel(api_base: str, http: aiohttp.ClientSession) -> TwilioChannel:
+    return make_channel(api_base, http)
 
 
 def make_app(
@@ -340,15 +349,7 @@ async def test_twilio_reports_whether_each_sms_was_delivered(
     clock: FixedClock,
     store: SqliteStore,
 ) -> None:
-    settings = Settings(
-        twilio_account_sid=ACCOUNT,
-        twilio_auth_token=TOKEN,
-        twilio_from_number=BOT_NUMBER,
-        twilio_webhook_url=PUBLIC_URL,
-        twilio_api_base=api_base,
-    )
-    channel = TwilioChannel.from_settings(settings, http, store=store)
-    assert channel is not None
+    channel = make_channel(api_base, http, store)
     client = await aiohttp_client(make_app(channel, brain, clock, store))
     address = Address(channel="twilio", recipient=PHONE)
     await channel.send(address, [Reply(text="Bonjour")])
@@ -389,16 +390,7 @@ async def test_twilio_reports_whether_each_sms_was_delivered(
 async def test_status_callbacks_can_be_turned_off(
     api_base: str, http: aiohttp.ClientSession, fake: FakeTwilioApi
 ) -> None:
-    settings = Settings(
-        twilio_account_sid=ACCOUNT,
-        twilio_auth_token=TOKEN,
-        twilio_from_number=BOT_NUMBER,
-        twilio_webhook_url=PUBLIC_URL,
-        twilio_api_base=api_base,
-        twilio_status_callbacks=False,
-    )
-    channel = TwilioChannel.from_settings(settings, http)
-    assert channel is not None
+    channel = make_channel(api_base, http, twilio_status_callbacks=False)
     await channel.send(Address(channel="twilio", recipient=PHONE), [Reply(text="Bonjour")])
     assert [message.status_callback for message in fake.messages] == [""]
 
@@ -431,15 +423,7 @@ async def test_status_callbacks_verify_when_the_public_url_has_a_query(
     store: SqliteStore,
 ) -> None:
     public = f"{PUBLIC_URL}?site=lyon"
-    settings = Settings(
-        twilio_account_sid=ACCOUNT,
-        twilio_auth_token=TOKEN,
-        twilio_from_number=BOT_NUMBER,
-        twilio_webhook_url=public,
-        twilio_api_base=api_base,
-    )
-    channel = TwilioChannel.from_settings(settings, http, store=store)
-    assert channel is not None
+    channel = make_channel(api_base, http, store, twilio_webhook_url=public)
     client = await aiohttp_client(make_app(channel, brain, clock, store))
     await channel.send(Address(channel="twilio", recipient=PHONE), [Reply(text="Bonjour")])
     [message] = fake.messages

@@ -590,3 +590,15 @@ def test_no_housing_in_arabizi_is_housing(brain: Brain, text: str) -> None:
 def test_erasing_asked_in_arabizi_is_erasing(brain: Brain, text: str) -> None:
     reading = brain.understanding.read(text, lang="ar", asked="document", now=NOW)
     assert reading.intent == "erase"
+
+
+@pytest.mark.parametrize(
+    "text", ["mon travail est en danger", "j'ai deux enfants et mon travail est en danger"]
+)
+def test_a_job_in_danger_is_work_without_a_check(brain: Brain, text: str) -> None:
+    """Found walking the demo as a newcomer: it was only proposed ("Vous voulez dire : travail ?")."""
+    reading = brain.understanding.read(text, lang="fr", asked="vulnerabilities", now=NOW)
+    finding = reading.finding("vulnerabilities")
+    assert (
+        finding is not None and finding.certain and "work" in finding.candidates[0].values["vulnerabilities"]
+    )

@@ -67,6 +67,7 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -244,14 +245,21 @@ async def transcripts(count: int, channel: str = "telegram", today: str | None =
 
 
 def serve(
-    conn: Connection, api_base: str, profile: bool, redis: RedisMode | None = None, bare: bool = False
+    conn: Connection,
+    api_base: str,
+    profile: bool,
+    redis: RedisMode | None = None,
+    bare: bool = False,
+    port: int = 0,
 ) -> None:
-    """Child process: the app on a loopback port until the parent says stop."""
+    """Child process: the app on a loopback port until the parent says stop. With a ``port``, the
+    socket is opened with SO_REUSEPORT, as `triage serve --reuse-port`: several server processes
+    share it and the kernel spreads the connections among them."""
     logging.basicConfig(level=logging.ERROR, format="server %(levelname)s %(name)s: %(message)s")
-    run_on_loop(_serve_bare(conn) if bare else _serve(conn, api_base, profile, redis))
+    run_on_loop(_serve_bare(conn, port) if bare else _serve(conn, api_base, profile, redis, port))
 
 
-async def _serve_bare(conn: Connection) -> None:
+async def _serve_bare(conn: Connection, port: int = 0) -> None:
     """The harness's floor: aiohttp reads the webhook and answers `{}`, nothing else."""
 
     async def webhook(request: web.Request) -> web.Response:
@@ -264,7 +272,7 @@ async def _serve_bare(conn: Connection) -> None:
     app.middlewares.append(timing_middleware(handler_ms))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    await web.TCPSite(runner, "127.0.0.1", port, reuse_port=bool(port)).start()
     conn.send({"port": runner.addresses[0][1], "channels": ["bare"]})
     lag_ms: list[float] = []
     stop = asyncio.Event()
@@ -299,7 +307,9 @@ def print_profile(profiler: Any, title: str) -> None:
     sys.stdout.flush()
 
 
-async def _serve(conn: Connection, api_base: str, profile: bool, redis: RedisMode | None) -> None:
+async def _serve(
+    conn: Connection, api_base: str, profile: bool, redis: RedisMode | None, port: int = 0
+) -> None:
     from bot.app import load_brain
     from bot.core.clock import FixedClock
     from bot.core.ports import ConversationStore
@@ -343,7 +353,7 @@ async def _serve(conn: Connection, api_base: str, profile: bool, redis: RedisMod
         app.middlewares.append(timing_middleware(handler_ms))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", port, reuse_port=bool(port))
         await site.start()
         gc.collect()
         gc.freeze()  # as `triage serve` does after loading
@@ -736,6 +746,26 @@ class Options:
     bare: bool = False
     redis_url: str = ""
     client: str = "lean"  # Telegram's side: "lean" (LeanClient) or "aiohttp" (aiohttp's ClientSession)
+    servers: int = 1  # server processes; more than one share a port (SO_REUSEPORT)
+
+
+def free_port() -> int:
+    """A loopback port free now, for server processes to share (a small race, fine on a test machine)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def merge_server_stats(stats: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of several server processes as one: samples pooled, counts and CPU summed."""
+    merged: dict[str, Any] = {"handler_ms": [], "lag_ms": []}
+    for one in stats:
+        merged["handler_ms"] += one["handler_ms"]
+        merged["lag_ms"] += one["lag_ms"]
+        for name in ("turns", "turn_seconds", "cpu_seconds", "load_cpu_seconds"):
+            merged[name] = merged.get(name, 0.0) + one[name]
+    return merged
 
 
 async def run(options: Options) -> None:
@@ -768,14 +798,22 @@ async def run(options: Options) -> None:
     processes: list[asyncio.subprocess.Process] = []
     worker_cpu: list[float] = []
     context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe()
-    server = context.Process(
-        target=serve, args=(child, api_base, options.profile, redis, options.bare), daemon=True
-    )
-    server.start()
+    # One server process on its own port, or several sharing one (SO_REUSEPORT), the first profiled.
+    shared_port = free_port() if options.servers > 1 else 0
+    pipes, servers = [], []
+    for number in range(options.servers):
+        parent, child = context.Pipe()
+        profiled = options.profile and number == 0
+        server = context.Process(
+            target=serve, args=(child, api_base, profiled, redis, options.bare, shared_port), daemon=True
+        )
+        server.start()
+        pipes.append(parent)
+        servers.append(server)
     loop = asyncio.get_running_loop()
     try:
-        ready = await asyncio.wait_for(loop.run_in_executor(None, parent.recv), 120)
+        readies = [await asyncio.wait_for(loop.run_in_executor(None, pipe.recv), 120) for pipe in pipes]
+        ready = readies[0]
         if options.bare:
             layout = "BARE: the webhook answers 200 {} at once, nothing verified, queued or processed"
         elif redis is None:
@@ -788,7 +826,10 @@ async def run(options: Options) -> None:
                 f" {len(processes)} workers `python -m bot.cli worker{niced}`"
                 f" (pids {', '.join(str(p.pid) for p in processes)}) process and send"
             )
-        print(f"server: pid {server.pid}, channels {ready['channels']}, {layout}")
+        pids = ", ".join(str(server.pid) for server in servers)
+        shared = f" sharing port {shared_port} (SO_REUSEPORT)" if shared_port else ""
+        channels = ready["channels"]
+        print(f"server: {len(servers)} process(es), pids {pids}{shared}; channels {channels}; {layout}")
         url = f"http://127.0.0.1:{ready['port']}/webhooks/telegram"
         results = Results()
         ids = [FIRST_UPDATE]
@@ -820,13 +861,17 @@ async def run(options: Options) -> None:
         stop.set()
         await lag_task
         worker_cpu = [cpu_seconds(p.pid) for p in processes]
-        parent.send("stop")
-        server_stats = await asyncio.wait_for(loop.run_in_executor(None, parent.recv), 60)
+        for pipe in pipes:
+            pipe.send("stop")
+        server_stats = merge_server_stats(
+            [await asyncio.wait_for(loop.run_in_executor(None, pipe.recv), 60) for pipe in pipes]
+        )
     finally:
         await stop_workers(processes)
-        await asyncio.get_running_loop().run_in_executor(None, server.join, 60)
-        if server.is_alive():
-            server.terminate()
+        for server in servers:
+            await asyncio.get_running_loop().run_in_executor(None, server.join, 60)
+            if server.is_alive():
+                server.terminate()
         await fake_runner.cleanup()
         if redis is not None:
             deleted = await delete_prefix(redis.url, redis.prefix)
@@ -971,9 +1016,19 @@ def main() -> None:
         " aiohttp: aiohttp's client, as the runs before 'The event loop' in docs/benchmarks.md"
         " (about 0.2 ms of CPU a request)",
     )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N server processes sharing one port (SO_REUSEPORT), as N `triage serve --reuse-port`"
+        " replicas on one host; the kernel spreads the connections (default 1)",
+    )
     args = parser.parse_args()
     if not 0 <= args.connections <= 100:
         parser.error("--connections: 0 (unlimited) or 1..100, as Telegram's max_connections")
+    if args.servers < 1 or (args.servers > 1 and args.store != "redis" and not args.bare):
+        parser.error("--servers N: 1, or more with --store redis or --bare (the processes share the store)")
     if args.warm and not args.connections:
         parser.error("--warm needs --connections N")
     options = Options(
@@ -988,6 +1043,7 @@ def main() -> None:
         bare=args.bare,
         redis_url=args.redis_url,
         client=args.client,
+        servers=args.servers,
     )
     # Telegram's side runs on uvloop whatever EVENT_LOOP says: the cheaper the harness on these
     # CPUs, the more the figures measure the bot (LeanClient).

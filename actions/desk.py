@@ -48,7 +48,7 @@ from actions.routing import (
 from actions.summary import SummaryContext, pseudonym_for, render_offer, render_summary
 from actions.urgency import RuleBook
 from actions.volunteers import Volunteer
-from bot.core.case import Case, CaseOffer, CaseOutcome
+from bot.core.case import DESK_PART, Case, CaseOffer, CaseOutcome
 from bot.core.clock import PARIS, Clock
 from bot.core.messages import Address, Option, Reply
 from bot.core.ports import CaseErased, ConversationStore, Outbox, RecordStore, Timer
@@ -814,6 +814,24 @@ class HandoffDesk:
                 )
         await self._offer_next(case, now)
 
+    async def _save(self, case: Case, *, reevaluated_at: dt.datetime | None = None) -> Case:
+        """Write the desk's part of ``case`` (status, offers...) onto the freshest copy: the person
+        may have answered more meanwhile, in another process, and their answers are kept. With
+        ``reevaluated_at``, the urgency is evaluated again on those answers. Returns the case as
+        written; raises `CaseErased` when the case is gone."""
+
+        def desk_part(fresh: Case) -> Case:
+            merged = fresh.with_part_of(case, DESK_PART)
+            if reevaluated_at is None:
+                return merged
+            urgency = self.rules.evaluate(merged.slots, reevaluated_at, merged.slots.language or "fr")
+            return merged.model_copy(update={"urgency": urgency})
+
+        saved = await self.store.update_case(case.id, desk_part)
+        if saved is None:
+            raise CaseErased(case.id)
+        return saved
+
     def _answered(self, case: Case, result: str, now: dt.datetime) -> Case:
         last = case.offers[-1].model_copy(update={"result": result, "answered_at": now})
         return case.model_copy(update={"offers": [*case.offers[:-1], last], "updated_at": now})
@@ -847,7 +865,7 @@ class HandoffDesk:
                 "updated_at": now,
             }
         )
-        await self.store.save_case(case)
+        case = await self._save(case, reevaluated_at=now)
         await self._set_pending(case.id, [volunteer.id], expires_at, escalation=False)
         await self.store.schedule_timer(TIMER_OFFER, case.id, expires_at)
         logger.info(
@@ -890,7 +908,7 @@ class HandoffDesk:
                 "updated_at": now,
             }
         )
-        await self.store.save_case(case)
+        case = await self._save(case)
         await self._set_escalation(case, due)
         await self.store.cancel_timer(TIMER_OFFER, case.id)
         if not targets:
@@ -942,7 +960,7 @@ class HandoffDesk:
                 "updated_at": now,
             }
         )
-        await self.store.save_case(case)
+        case = await self._save(case)
         await self._set_escalation(case, now + NATIONAL_REMINDER)
         reason = (
             "personne ne l'a pris au niveau du département"
@@ -1081,7 +1099,7 @@ class HandoffDesk:
         case = case.model_copy(
             update={"status": "accepted", "volunteer_id": volunteer.id, "accepted_at": now, "updated_at": now}
         )
-        await self.store.save_case(case)
+        case = await self._save(case)
         await self._set_assignment(case_id, volunteer.id, now)
         await self._clear_pending(case_id)
         await self.store.cancel_timer(kind, case_id)
@@ -1150,7 +1168,7 @@ class HandoffDesk:
         case = case.model_copy(
             update={"status": "closed", "outcome": outcome, "closed_at": now, "updated_at": now}
         )
-        await self.store.save_case(case)
+        case = await self._save(case)
         await self._clear_assignment(case_id)
         logger.info("case %s closed by volunteer %s: %s", case_id, volunteer.id, outcome)
         await self._tell_person(case, "handoff_closed")

@@ -21,37 +21,39 @@ async def hand_off(ctx: ActionContext) -> ActionResult:
     """Create the case, or bring it up to date when the person answers more after the hand-off."""
     if ctx.urgency is None:
         raise ValueError("hand_off needs the urgency: run classify_urgency first")
-    existing = await ctx.cases.get_case(ctx.case_id) if ctx.case_id else None
-    if existing is not None:
-        # Only what the triage knows changes; the desk's part (status, offers...) is kept.
-        case = existing.model_copy(
-            update={
-                "conversation_id": ctx.conversation_id,
-                "channel": ctx.channel,
-                "slots": ctx.slots,
-                "urgency": ctx.urgency,
-                "updated_at": ctx.now,
-                "unanswered": ctx.unanswered,
-                "fast_track": ctx.fast_track or existing.fast_track,
-                "human_requested": ctx.human_requested,
-            }
-        )
-    else:
-        case = Case(
-            id=new_case_id(),
-            conversation_id=ctx.conversation_id,
-            channel=ctx.channel,
-            slots=ctx.slots,
-            urgency=ctx.urgency,
-            status="ready_for_handoff",
-            created_at=ctx.now,
-            updated_at=ctx.now,
-            unanswered=ctx.unanswered,
-            told_person=ctx.told_person,
-            fast_track=ctx.fast_track,
-            human_requested=ctx.human_requested,
-        )
+    if ctx.case_id is not None:
+        # Only what the triage knows changes, on the freshest copy: the desk's part (status,
+        # offers...) may change at the same moment, in another process (a volunteer accepting).
+        mine = {
+            "conversation_id": ctx.conversation_id,
+            "channel": ctx.channel,
+            "slots": ctx.slots,
+            "urgency": ctx.urgency,
+            "unanswered": ctx.unanswered,
+            "human_requested": ctx.human_requested,
+        }
+
+        def bring_up_to_date(fresh: Case) -> Case:
+            update = {**mine, "fast_track": ctx.fast_track or fresh.fast_track}
+            return fresh.model_copy(update={**update, "updated_at": max(fresh.updated_at, ctx.now)})
+
+        updated = await ctx.cases.update_case(ctx.case_id, bring_up_to_date)
+        if updated is not None:
+            return ActionResult(case=updated)
+    case = Case(
+        id=new_case_id(),
+        conversation_id=ctx.conversation_id,
+        channel=ctx.channel,
+        slots=ctx.slots,
+        urgency=ctx.urgency,
+        status="ready_for_handoff",
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        unanswered=ctx.unanswered,
+        told_person=ctx.told_person,
+        fast_track=ctx.fast_track,
+        human_requested=ctx.human_requested,
+    )
     await ctx.cases.save_case(case)
-    if existing is None:
-        logger.info("case %s ready for hand-off at %s (%s)", case.id, case.urgency.level, case.urgency.rule)
+    logger.info("case %s ready for hand-off at %s (%s)", case.id, case.urgency.level, case.urgency.rule)
     return ActionResult(case=case)

@@ -51,7 +51,7 @@ class FallbackStore(RecordStore, Protocol):
 
     async def cases_for_conversation(self, conversation_id: str) -> list[Case]: ...
 
-    async def save_case(self, case: Case) -> None: ...
+    async def update_case(self, case_id: str, change: Callable[[Case], Case]) -> Case | None: ...
 
 
 def conversation_of(address: Address) -> str:
@@ -174,23 +174,28 @@ class FallbackOutbox:
                     conversation_key(conversation_id),
                 )
             return
-        case = max(cases, key=lambda c: c.created_at)
+        latest = max(cases, key=lambda c: c.created_at)
         now = self.clock.now()
         at = now.astimezone(dt.UTC).isoformat()
-        for attempt in delivery.attempts:
-            case.deliveries.append(
-                {
-                    "channel": attempt.channel,
-                    "at": at,
-                    "ok": attempt.ok,
-                    "reason": attempt.reason or None,
-                    "fallback_for": attempt.fallback_for,
-                }
-            )
-        case.updated_at = now
+        entries = [
+            {
+                "channel": attempt.channel,
+                "at": at,
+                "ok": attempt.ok,
+                "reason": attempt.reason or None,
+                "fallback_for": attempt.fallback_for,
+            }
+            for attempt in delivery.attempts
+        ]
+
+        def recorded(fresh: Case) -> Case:
+            # Only the delivery record: the desk or the person's turn may write the case meanwhile.
+            update = {"deliveries": [*fresh.deliveries, *entries], "updated_at": max(fresh.updated_at, now)}
+            return fresh.model_copy(update=update)
+
         # The person may have erased everything meanwhile: then there is no case to record it on.
         with contextlib.suppress(CaseErased):
-            await self.store.save_case(case)
+            await self.store.update_case(latest.id, recorded)
 
 
 __all__ = [

@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,7 +21,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.channels.sms import SmsLedger
-from bot.core.case import Case, Slots, UrgencyDecision
+from bot.core.case import DESK_PART, TRIAGE_PART, Case, Slots, UrgencyDecision
 from bot.core.clock import PARIS, FixedClock
 from bot.core.conversation import ConversationState
 from bot.core.ports import CaseErased, Timer
@@ -621,6 +621,63 @@ async def test_a_case_read_before_an_erasure_is_not_written_back_after_it(backen
     await store.save_conversation(state())
     await store.save_case(case("case-2"))
     assert [c.id for c in await store.cases_for_conversation(CONVERSATION)] == ["case-2"]
+
+
+async def test_concurrent_updates_of_one_case_lose_nothing(backend: Backend) -> None:
+    """Two processes change one case at once (the person's turn, the desk, the fallback): every
+    change is kept. A plain read-then-write loses most of them on Redis."""
+    first, second = backend.open(), backend.open()
+    await first.save_conversation(state())
+    await first.save_case(case("case-1"))
+
+    def adding(name: str) -> Callable[[Case], Case]:
+        return lambda fresh: fresh.model_copy(update={"escalated_to": sorted({*fresh.escalated_to, name})})
+
+    names = [f"v{i:02d}" for i in range(24)]
+    await asyncio.gather(
+        *((first if i % 2 else second).update_case("case-1", adding(name)) for i, name in enumerate(names))
+    )
+    stored = await backend.open().get_case("case-1")
+    assert stored is not None
+    assert stored.escalated_to == names
+
+
+async def test_a_turn_and_an_acceptance_at_once_keep_both(backend: Backend) -> None:
+    """The person adds a fact while a volunteer accepts: the case ends accepted with the fact,
+    whichever writes last (each writes only its part of the case)."""
+    store, desk_process = backend.open(), backend.open()
+    await store.save_conversation(state())
+    await store.save_case(case("case-1", status="offered"))
+    read_by_the_desk = await desk_process.get_case("case-1")
+    assert read_by_the_desk is not None
+    accepted = read_by_the_desk.model_copy(update={"status": "accepted", "volunteer_id": "v1"})
+    told = read_by_the_desk.model_copy(
+        update={"slots": read_by_the_desk.slots.model_copy(update={"removal_order": True})}
+    )
+    for _ in range(5):
+        await asyncio.gather(
+            store.update_case("case-1", lambda fresh: fresh.with_part_of(told, TRIAGE_PART)),
+            desk_process.update_case("case-1", lambda fresh: fresh.with_part_of(accepted, DESK_PART)),
+        )
+        stored = await backend.open().get_case("case-1")
+        assert stored is not None
+        assert (stored.status, stored.volunteer_id, stored.slots.removal_order) == ("accepted", "v1", True)
+
+
+async def test_update_case_of_a_missing_case_writes_nothing(backend: Backend) -> None:
+    store = backend.open()
+    await store.save_conversation(state())
+    assert await store.update_case("nobody", lambda fresh: fresh) is None
+    assert await store.get_case("nobody") is None
+    await store.save_case(case("case-1"))
+    await store.erase_conversation(CONVERSATION)
+    assert await store.update_case("case-1", lambda fresh: fresh) is None
+    assert await store.get_case("case-1") is None
+    await store.save_conversation(state())
+    await store.save_case(case("case-2"))
+    with pytest.raises(ValueError):
+        await store.update_case("case-2", lambda fresh: fresh.model_copy(update={"id": "case-3"}))
+    assert await store.get_case("case-3") is None
 
 
 async def test_delivery_reports_arriving_together_keep_the_most_final_status(backend: Backend) -> None:

@@ -184,3 +184,38 @@ class Case(BaseModel):
     # How messages nobody was waiting for reached the person (bot/fallback.py): one entry per
     # attempt with "channel", "at" (ISO 8601), "ok", "reason", and "fallback_for" when SMS stood in.
     deliveries: list[dict[str, str | int | bool | None]] = Field(default_factory=list)
+
+    def with_part_of(self, other: Case, part: tuple[str, ...]) -> Case:
+        """This case with the fields of ``part`` taken from ``other``: how one writer (the triage,
+        the desk) applies its own changes to a fresher copy without undoing another's."""
+        update: dict[str, object] = {name: getattr(other, name) for name in part}
+        update["updated_at"] = max(self.updated_at, other.updated_at)
+        return self.model_copy(update=update)
+
+
+# Who writes which fields of a case. Several processes write the same case: the person's
+# conversation (the triage, under the conversation's lock), the hand-off desk (under its timer
+# claims), the fallback (a delivery record). Each changes only its part, through
+# `CaseRepository.update_case`, so a volunteer's acceptance is never overwritten by a turn of the
+# person that read the case a moment before, nor a new answer of the person by the desk.
+TRIAGE_PART = (
+    "conversation_id",
+    "channel",
+    "slots",
+    "urgency",
+    "unanswered",
+    "fast_track",
+    "human_requested",
+)
+DESK_PART = (
+    "status",
+    "volunteer_id",
+    "interpreter_needed",
+    "offers",
+    "accepted_at",
+    "escalated_at",
+    "escalated_to",
+    "escalation_stage",
+    "closed_at",
+    "outcome",
+)

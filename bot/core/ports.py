@@ -29,6 +29,14 @@ class CaseRepository(Protocol):
 
     async def get_case(self, case_id: str) -> Case | None: ...
 
+    async def update_case(self, case_id: str, change: Callable[[Case], Case]) -> Case | None:
+        """Read the case, apply ``change`` and write the result, atomically: if another process
+        wrote the case in between, ``change`` is applied again to the fresher copy (it must have no
+        side effect). Returns the case written; None for a case that does not exist (never did, or
+        was erased before the read); raises `CaseErased` for a case erased between the read and
+        the write."""
+        ...
+
 
 @dataclass(frozen=True)
 class Timer:

@@ -26,7 +26,7 @@ import datetime as dt
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -124,18 +124,32 @@ end
 return 0
 """
 
-# A case and its conversation's set of cases, together (one slot). KEYS: case, cases; ARGV: blob, id.
-# KEYS: the case, its conversation's set of cases, the case's erasure mark. A case erased since
-# it was read (the desk saving an offer) is not written back: 0.
+# A case and its conversation's set of cases, together (one slot). KEYS: the case, its
+# conversation's set of cases, the case's erasure mark; ARGV: blob, id, and (`update_case`) the
+# value read before the change. A case erased since it was read (the desk saving an offer) is not
+# written back: 0. A case written by someone else since it was read is not overwritten: -1.
 ERASED_MARK_MS = int(ERASED_CASE_MEMORY / dt.timedelta(milliseconds=1))
 SAVE_CASE = """
 if redis.call('EXISTS', KEYS[3]) == 1 then
   return 0
 end
+if ARGV[3] and redis.call('GET', KEYS[1]) ~= ARGV[3] then
+  return -1
+end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
 return 1
 """
+# An anonymised case (no conversation): KEYS: the case; ARGV: blob, the value read before the change.
+SAVE_ANONYMOUS_CASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[2] then
+  return -1
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+"""
+# `update_case`: how many times a change is applied again to a case others keep writing.
+CASE_UPDATE_ATTEMPTS = 20
 
 # Write the state a turn saved and release the lock, in one call (with the active index in the
 # same pipeline): the state of a turn is written when its lock is released. The state is written
@@ -370,7 +384,27 @@ class RedisStore:
     # -- cases ------------------------------------------------------------------------------------
 
     async def save_case(self, case: Case) -> None:
+        await self._write_case(case)
+
+    async def update_case(self, case_id: str, change: Callable[[Case], Case]) -> Case | None:
+        # Optimistic: read, change, write only if the stored value is still the one read (checked
+        # in the writing script); else read again. Cluster-safe: one key, no WATCH across slots.
+        for _ in range(CASE_UPDATE_ATTEMPTS):
+            read = await self._read_case(case_id)
+            if read is None:
+                return None
+            _, stored = read
+            case = change(Case.model_validate_json(self._cipher.decrypt(stored)))
+            if case.id != case_id:
+                raise ValueError(f"update_case({case_id!r}) changed the case's id to {case.id!r}")
+            if await self._write_case(case, expected=stored):
+                return case
+        raise RuntimeError(f"case {case_id} kept changing: {CASE_UPDATE_ATTEMPTS} attempts to update it")
+
+    async def _write_case(self, case: Case, *, expected: bytes | str | None = None) -> bool:
+        """Write the case; with ``expected``, only over that stored value (False: it changed)."""
         blob = self._encrypt_model(case)
+        check = () if expected is None else (expected,)
         # One round trip: the case and its conversation's set in one script (one slot, atomic),
         # the pointer and the index (other slots) in the same pipeline.
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -386,10 +420,14 @@ class RedisStore:
                     erased_mark,
                     blob,
                     case.id,
+                    *check,
                 )
             else:
                 location = f"anon:{case.id}"
-                pipe.set(self._key(location), blob)
+                if expected is None:
+                    pipe.set(self._key(location), blob)
+                else:
+                    pipe.eval(SAVE_ANONYMOUS_CASE, 1, self._key(location), blob, expected)
             pipe.set(self._key("case", case.id), location)
             if case.status == "closed" and case.conversation_id:
                 pipe.zadd(self._key("idx", "closed"), {case.id: _micros(case.updated_at)})
@@ -403,19 +441,29 @@ class RedisStore:
                 pipe.zrem(self._key("idx", "closed"), case.id)
                 await pipe.execute()
             raise CaseErased(case.id)
+        # -1: changed since read. The pointer and index entry sent beside the refused write are
+        # written again by the caller's next attempt, from the fresher case.
+        return bool(results[0] == 1 or results[0] is True)
 
     def _encrypt_model(self, model: Case | ConversationState) -> str:
         return self._cipher.encrypt(model.model_dump_json())
 
     async def get_case(self, case_id: str) -> Case | None:
+        read = await self._read_case(case_id)
+        return Case.model_validate_json(self._cipher.decrypt(read[1])) if read else None
+
+    async def _read_case(self, case_id: str) -> tuple[str, bytes | str] | None:
+        """(its location, its stored value) or None."""
         location = await self._redis.get(self._key("case", case_id))
         if location is None:
             return None
-        stored = await self._redis.get(self._key(_text(location)))
+        where = _text(location)
+        stored = await self._redis.get(self._key(where))
         if stored is None:
             # An anonymisation interrupted after moving the case but before updating the pointer.
-            stored = await self._redis.get(self._key("anon", case_id))
-        return Case.model_validate_json(self._cipher.decrypt(stored)) if stored else None
+            where = f"anon:{case_id}"
+            stored = await self._redis.get(self._key(where))
+        return (where, stored) if stored else None
 
     async def cases_for_conversation(self, conversation_id: str) -> list[Case]:
         hashed_id = self._hash(conversation_id)

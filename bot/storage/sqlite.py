@@ -16,7 +16,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -285,6 +285,22 @@ class SqliteStore:
     async def get_case(self, case_id: str) -> Case | None:
         row = self._db.execute("SELECT data FROM cases WHERE id = ?", (case_id,)).fetchone()
         return Case.model_validate_json(self._cipher.decrypt(row[0])) if row else None
+
+    async def update_case(self, case_id: str, change: Callable[[Case], Case]) -> Case | None:
+        # Read, change and write with no await between them, in one immediate transaction: no
+        # other task of this process, nor another process on the file, writes in between.
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute("SELECT data FROM cases WHERE id = ?", (case_id,)).fetchone()
+            if row is None:
+                return None
+            case = change(Case.model_validate_json(self._cipher.decrypt(row[0])))
+            if case.id != case_id:
+                raise ValueError(f"update_case({case_id!r}) changed the case's id to {case.id!r}")
+            if case.conversation_id and self._was_erased(case.id):
+                raise CaseErased(case.id)
+            self._write_case(case)
+        return case
 
     async def cases_for_conversation(self, conversation_id: str) -> list[Case]:
         rows = self._db.execute(

@@ -96,6 +96,13 @@ async def test_detention_fast_tracks_to_the_hand_off(convo: Conversation) -> Non
     assert case.fast_track
     # the other questions may follow after the hand-off, to complete the case
     assert convo.asking == "document"
+    # Once they are answered, the same case is brought up to date; the desk's part is kept.
+    await answer_until(convo, {**FULL_FRENCH, "removal_order": "oui", "prefecture": "Marseille"})
+    completed = await convo.case()
+    assert completed is not None and completed.id == case.id
+    assert completed.slots.document == "CST_VPF" and completed.slots.prefecture == case.slots.prefecture
+    assert completed.fast_track and completed.status == case.status
+    assert completed.created_at == case.created_at
 
 
 async def test_consent_refused_stores_nothing(convo: Conversation, store: SqliteStore) -> None:

@@ -908,7 +908,7 @@ class HandoffDesk:
                 "updated_at": now,
             }
         )
-        case = await self._save(case)
+        case = await self._save(case, reevaluated_at=now)
         await self._set_escalation(case, due)
         await self.store.cancel_timer(TIMER_OFFER, case.id)
         if not targets:

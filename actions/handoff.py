@@ -34,6 +34,8 @@ async def hand_off(ctx: ActionContext) -> ActionResult:
         }
 
         def bring_up_to_date(fresh: Case) -> Case:
+            if not fresh.conversation_id:
+                return fresh  # anonymised long ago: it stays detached from the person
             update = {**mine, "fast_track": ctx.fast_track or fresh.fast_track}
             return fresh.model_copy(update={**update, "updated_at": max(fresh.updated_at, ctx.now)})
 

@@ -730,3 +730,25 @@ async def test_a_case_erased_while_the_desk_held_a_copy_is_offered_to_nobody(
     assert "Nouvelle demande" not in d.outbox.texts(ADDRESS["a"])
     assert await store.due_timers(clock.now() + dt.timedelta(days=30)) == []
     assert sum((await live_loads(store, ROSTER)).values()) == 0
+
+
+async def test_an_escalation_keeps_the_urgency_evaluated_when_it_happens(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """Coordinators see the urgency as it is when nobody took the case, not as at the hand-off
+    (a removal order's hours left keep going down)."""
+    coordinators = [v for v in ROSTER if v.id in ("coord93", "national")]
+    d = await make_desk(
+        brain, store, clock, [volunteer("a", "1001", "93008", "93", skills="oqtf"), *coordinators]
+    )
+    case = await new_case(
+        d, removal_order=True, removal_order_date=(clock.now() - dt.timedelta(days=1)).date()
+    )
+    first = await d.case(case.id)
+    assert [offer.volunteer_id for offer in first.offers] == ["a"]
+    clock.advance(first.offers[-1].expires_at - clock.now() + dt.timedelta(minutes=1))
+    await d.desk.tick()
+    escalated = await d.case(case.id)
+    assert escalated.status == "escalated"
+    now_due = brain.rules.evaluate(escalated.slots, clock.now(), "fr")
+    assert escalated.urgency.hours_left == now_due.hours_left != first.urgency.hours_left

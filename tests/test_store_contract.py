@@ -12,6 +12,7 @@ import datetime as dt
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
@@ -680,6 +681,27 @@ async def test_update_case_of_a_missing_case_writes_nothing(backend: Backend) ->
     assert await store.get_case("case-3") is None
 
 
+async def test_update_case_never_moves_a_case_to_another_conversation(backend: Backend) -> None:
+    """An anonymised case stays detached: a late turn of the person cannot put their data back."""
+    clock = FixedClock(TODAY)
+    store = backend.open(retention=Retention(closed_after=dt.timedelta(days=1)))
+    await store.save_conversation(state())
+    await store.save_case(case("case-1", status="closed"))
+    assert (await store.purge(clock.now() + dt.timedelta(days=2))).cases_anonymised == 1
+    with pytest.raises(ValueError):
+        await store.update_case(
+            "case-1", lambda fresh: fresh.model_copy(update={"conversation_id": CONVERSATION})
+        )
+    anonymous = await store.get_case("case-1")
+    assert anonymous is not None and anonymous.conversation_id == "" and anonymous.slots.note is None
+    assert await store.cases_for_conversation(CONVERSATION) == []
+    # Changing what it holds in place is allowed (the desk's part).
+    updated = await store.update_case(
+        "case-1", lambda fresh: fresh.model_copy(update={"outcome": "resolved"})
+    )
+    assert updated is not None and updated.conversation_id == ""
+
+
 async def test_delivery_reports_arriving_together_keep_the_most_final_status(backend: Backend) -> None:
     """Kannel reports each part of a long SMS, Twilio "sent" then "delivered" close together:
     read-compare-write must not let one report undo another (found in review on Redis)."""
@@ -768,6 +790,44 @@ async def test_purge_keeps_a_conversation_that_came_back(backend: Backend) -> No
     await store.save_conversation(state("sms:back", at=TODAY - dt.timedelta(days=31), status="ended"))
     assert (await store.purge(TODAY)).conversations_erased == 0
     assert await store.load_conversation("sms:back") is not None
+
+
+async def test_redis_a_refused_case_write_leaves_the_index_of_closed_cases_alone(
+    redis_backend: Backend,
+) -> None:
+    """A writer holding a stale copy is refused after the volunteer closed the case, and never
+    retries (it failed, it was stopped): the closed case must stay due for anonymisation."""
+    backend = redis_backend
+    store = backend.open(retention=Retention(closed_after=dt.timedelta(days=1)))
+    await store.save_conversation(state(status="handed_off"))
+    await store.save_case(case("case-1", status="accepted"))
+
+    async def volunteer_closes() -> None:  # another process, on its own connection and loop
+        other = RedisStore.from_url(
+            backend.url, prefix=backend.prefix, cipher=FieldCipher([KEY_A]), hash_key=HASH_KEY
+        )
+        closing = {"status": "closed", "closed_at": TODAY, "outcome": "resolved"}
+        await other.update_case("case-1", lambda fresh: fresh.model_copy(update=closing))
+        await other.close()
+
+    calls = 0
+
+    def record_a_delivery(fresh: Case) -> Case:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # between this writer's read and its write
+            with ThreadPoolExecutor(1) as elsewhere:
+                elsewhere.submit(asyncio.run, volunteer_closes()).result()
+            return fresh.model_copy(update={"deliveries": [{"channel": "sms", "ok": True}]})
+        raise RuntimeError("stopped before its second attempt")
+
+    with pytest.raises(RuntimeError, match="second attempt"):
+        await store.update_case("case-1", record_a_delivery)
+    closed = await store.get_case("case-1")
+    assert closed is not None and closed.status == "closed"
+    assert (await store.purge(TODAY + dt.timedelta(days=2))).cases_anonymised == 1
+    anonymous = await store.get_case("case-1")
+    assert anonymous is not None and anonymous.conversation_id == ""
 
 
 async def test_redis_keeps_a_state_without_consent_a_day_only(redis_backend: Backend) -> None:

@@ -148,6 +148,16 @@ end
 redis.call('SET', KEYS[1], ARGV[1])
 return 1
 """
+# Anonymisation: the conversation's copy of a case goes only if it is still the one read.
+# KEYS: the case, its conversation's set of cases; ARGV: the value read, the case id.
+DELETE_CASE_IF_UNCHANGED = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[2])
+return 1
+"""
 # `update_case`: how many times a change is applied again to a case others keep writing.
 CASE_UPDATE_ATTEMPTS = 20
 
@@ -393,24 +403,35 @@ class RedisStore:
             read = await self._read_case(case_id)
             if read is None:
                 return None
-            _, stored = read
+            where, stored = read
             case = change(Case.model_validate_json(self._cipher.decrypt(stored)))
             if case.id != case_id:
                 raise ValueError(f"update_case({case_id!r}) changed the case's id to {case.id!r}")
+            if self._location(case) != where:
+                # Re-attaching an anonymised case to a conversation, or moving it to another one.
+                raise ValueError(f"update_case({case_id!r}) would move the case to another key")
             if await self._write_case(case, expected=stored):
                 return case
         raise RuntimeError(f"case {case_id} kept changing: {CASE_UPDATE_ATTEMPTS} attempts to update it")
 
+    def _location(self, case: Case) -> str:
+        """Where the case's value is stored (under its pointer `case:<id>`)."""
+        if case.conversation_id:
+            return f"{{c:{self._hash(case.conversation_id)}}}:case:{case.id}"
+        return f"anon:{case.id}"
+
     async def _write_case(self, case: Case, *, expected: bytes | str | None = None) -> bool:
         """Write the case; with ``expected``, only over that stored value (False: it changed)."""
         blob = self._encrypt_model(case)
+        location = self._location(case)
         check = () if expected is None else (expected,)
-        # One round trip: the case and its conversation's set in one script (one slot, atomic),
-        # the pointer and the index (other slots) in the same pipeline.
+        # A plain save is one round trip: the case and its conversation's set in one script (one
+        # slot, atomic), the pointer and the index (other slots) in the same pipeline. A checked
+        # one sends the pointer and the index only once the script wrote: a refused write must not
+        # take a closed case out of the index of cases to anonymise.
         async with self._redis.pipeline(transaction=False) as pipe:
             if case.conversation_id:
                 hashed_id = self._hash(case.conversation_id)
-                location = f"{{c:{hashed_id}}}:case:{case.id}"
                 erased_mark = self._conv(hashed_id, f"erased:{case.id}")
                 pipe.eval(
                     SAVE_CASE,
@@ -422,17 +443,12 @@ class RedisStore:
                     case.id,
                     *check,
                 )
+            elif expected is None:
+                pipe.set(self._key(location), blob)
             else:
-                location = f"anon:{case.id}"
-                if expected is None:
-                    pipe.set(self._key(location), blob)
-                else:
-                    pipe.eval(SAVE_ANONYMOUS_CASE, 1, self._key(location), blob, expected)
-            pipe.set(self._key("case", case.id), location)
-            if case.status == "closed" and case.conversation_id:
-                pipe.zadd(self._key("idx", "closed"), {case.id: _micros(case.updated_at)})
-            else:
-                pipe.zrem(self._key("idx", "closed"), case.id)
+                pipe.eval(SAVE_ANONYMOUS_CASE, 1, self._key(location), blob, expected)
+            if expected is None:
+                self._point_and_index(pipe, case, location)
             results = await pipe.execute()
         if case.conversation_id and not results[0]:
             # Erased meanwhile: the pointer and index entry written beside it go too (other slots).
@@ -441,9 +457,21 @@ class RedisStore:
                 pipe.zrem(self._key("idx", "closed"), case.id)
                 await pipe.execute()
             raise CaseErased(case.id)
-        # -1: changed since read. The pointer and index entry sent beside the refused write are
-        # written again by the caller's next attempt, from the fresher case.
-        return bool(results[0] == 1 or results[0] is True)
+        if expected is None:
+            return True
+        if results[0] != 1:
+            return False  # -1: changed since read; the caller reads it again
+        async with self._redis.pipeline(transaction=False) as pipe:
+            self._point_and_index(pipe, case, location)
+            await pipe.execute()
+        return True
+
+    def _point_and_index(self, pipe: Any, case: Case, location: str) -> None:
+        pipe.set(self._key("case", case.id), location)
+        if case.status == "closed" and case.conversation_id:
+            pipe.zadd(self._key("idx", "closed"), {case.id: _micros(case.updated_at)})
+        else:
+            pipe.zrem(self._key("idx", "closed"), case.id)
 
     def _encrypt_model(self, model: Case | ConversationState) -> str:
         return self._cipher.encrypt(model.model_dump_json())
@@ -650,7 +678,9 @@ class RedisStore:
         return [_text(member) for member in cast(list[bytes], members)]
 
     async def _anonymise(self, case_id: str, closed_before: dt.datetime) -> bool:
-        case = await self.get_case(case_id)
+        read = await self._read_case(case_id)
+        stored = read[1] if read else None
+        case = Case.model_validate_json(self._cipher.decrypt(stored)) if stored else None
         if (
             case is None
             or case.status != "closed"
@@ -661,13 +691,23 @@ class RedisStore:
             if case is not None and not case.conversation_id:
                 await self._redis.set(self._key("case", case_id), f"anon:{case_id}")
             return False
+        assert stored is not None  # the case was read from it
         hashed_id = self._hash(case.conversation_id)
-        # Each step is safe to repeat if the job dies half-way: copy, then delete the original.
+        # Each step is safe to repeat if the job dies half-way: copy, then delete the original,
+        # only if nobody wrote it since it was read (a delivery record, a late answer): else the
+        # copy goes and the next purge looks again.
         await self._redis.set(self._key("anon", case_id), self._encrypt_model(anonymised(case)))
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self._conv(hashed_id, f"case:{case_id}"))
-            pipe.srem(self._conv(hashed_id, "cases"), case_id)
-            await pipe.execute()
+        removed = await self._redis.eval(
+            DELETE_CASE_IF_UNCHANGED,
+            2,
+            self._conv(hashed_id, f"case:{case_id}"),
+            self._conv(hashed_id, "cases"),
+            stored,
+            case_id,
+        )
+        if not removed:
+            await self._redis.delete(self._key("anon", case_id))
+            return False
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.set(self._key("case", case_id), f"anon:{case_id}")
             pipe.zrem(self._key("idx", "closed"), case_id)

@@ -294,9 +294,13 @@ class SqliteStore:
             row = self._db.execute("SELECT data FROM cases WHERE id = ?", (case_id,)).fetchone()
             if row is None:
                 return None
-            case = change(Case.model_validate_json(self._cipher.decrypt(row[0])))
+            read = Case.model_validate_json(self._cipher.decrypt(row[0]))
+            case = change(read)
             if case.id != case_id:
                 raise ValueError(f"update_case({case_id!r}) changed the case's id to {case.id!r}")
+            if case.conversation_id != read.conversation_id:
+                # Re-attaching an anonymised case to a conversation, or moving it to another one.
+                raise ValueError(f"update_case({case_id!r}) would move the case to another conversation")
             if case.conversation_id and self._was_erased(case.id):
                 raise CaseErased(case.id)
             self._write_case(case)

@@ -41,12 +41,18 @@ def build_actions(
 
     async def hand_off_and_offer(ctx: ActionContext) -> ActionResult:
         result = await hand_off(ctx)
-        if desk is not None and ctx.case_id is None and result.case is not None:
-            try:
+        if desk is None or result.case is None:
+            return result
+        try:
+            if ctx.case_id is None:
                 await desk.submit(result.case)
-            except Exception:
-                # The case is saved and its timer set: the desk's next tick makes the offer.
-                logger.exception("offering case %s failed; the next tick retries", result.case.id)
+            else:
+                # Answers after an early hand-off: an offer still waiting may need to hurry.
+                await desk.urgency_updated(result.case, ctx.now)
+        except Exception:
+            # The case is saved and its timer set: the desk's next tick makes the offer, or lets
+            # the current one run its course.
+            logger.exception("offering case %s failed; the next tick retries", result.case.id)
         return result
 
     async def relay_to_volunteer(ctx: ActionContext) -> ActionResult:

@@ -480,6 +480,11 @@ def parse_volunteer_option(option: str) -> _Command | None:
     return None
 
 
+def _pending_offer(case: Case) -> CaseOffer | None:
+    """The offer of the case waiting for its volunteer's answer, if any."""
+    return case.offers[-1] if case.offers and case.offers[-1].result == "pending" else None
+
+
 def _when(moment: dt.datetime) -> str:
     return moment.astimezone(PARIS).strftime("%d/%m à %H:%M")
 
@@ -723,6 +728,79 @@ class HandoffDesk:
             await self._forget(case.id)
         except Exception:
             logger.exception("offering case %s failed; retried in %s", case.id, LEASE)
+
+    async def urgency_updated(self, case: Case, now: dt.datetime) -> None:
+        """The person answered more after an early hand-off (they asked for a human, or a
+        detention fast-tracked them), and the case may now be more urgent, or need a qualified
+        volunteer (a removal order). An offer still waiting for its volunteer then gets the
+        shorter answer time of the new level and the volunteer is told, or, if they lack the
+        qualification the case now needs, it goes at once to someone who has it: a case that
+        became urgent must not sit for days with someone who may never look, or cannot help.
+
+        Done under the offer timer's claim, as an answer of the volunteer: if they answer, or
+        the timer fires, at this very moment, this gives way (they read the new urgency)."""
+        pending = _pending_offer(case)
+        if case.status != "offered" or pending is None:
+            return
+        rules = self.handoff_rules
+        expires_at = now + rules.offer_lifetime(case.urgency.level)
+        holder = await self.volunteer(pending.volunteer_id)
+        qualified = holder is not None and (not rules.needs_qualification(case) or rules.qualifies(holder))
+        if qualified and expires_at >= pending.expires_at:
+            return
+        if not await self._claim(Timer(TIMER_OFFER, case.id, pending.expires_at), now):
+            return
+        try:
+            fresh = await self.store.get_case(case.id)
+            current = _pending_offer(fresh) if fresh is not None and fresh.status == "offered" else None
+            if fresh is None or current is None or current != pending:
+                # Not the offer this was about any more: its timer goes back as it was.
+                await self.store.schedule_timer(TIMER_OFFER, case.id, pending.expires_at)
+                return
+            if not qualified:
+                fresh = self._answered(fresh, "expired", now)
+                if holder is not None:
+                    text = (
+                        f"Le dossier {case.id} est devenu plus urgent et demande une compétence que"
+                        f" votre fiche n'indique pas ({rules.qualification_text()}) : il passe à quelqu'un"
+                        " d'autre. Merci !"
+                    )
+                    await self._send_volunteer(holder, [Reply(text=text)])
+                logger.info(
+                    "offer of case %s withdrawn from volunteer %s: now needs a qualification",
+                    case.id,
+                    pending.volunteer_id,
+                )
+                await self._offer_next(fresh, now)
+                return
+            shortened = current.model_copy(update={"expires_at": expires_at})
+            fresh = fresh.model_copy(update={"offers": [*fresh.offers[:-1], shortened], "updated_at": now})
+            fresh = await self._save(fresh, reevaluated_at=now)
+            await self._set_pending(case.id, [current.volunteer_id], expires_at, escalation=False)
+            await self.store.schedule_timer(TIMER_OFFER, case.id, expires_at)
+        except CaseErased:
+            await self._forget(case.id)
+            return
+        logger.info(
+            "offer of case %s to volunteer %s shortened to %s (now %s)",
+            case.id,
+            current.volunteer_id,
+            expires_at.isoformat(),
+            fresh.urgency.level,
+        )
+        assert holder is not None  # qualified
+        text = (
+            f"Mise à jour : le dossier {case.id} est devenu plus urgent.\n\n"
+            f"{render_offer(fresh, self._context(fresh, now), None)}\n\n"
+            f"Dossier {case.id} : répondez avant le {_when(expires_at)},"
+            " sinon il passe à quelqu'un d'autre.\n"
+            f"OUI {case.id} pour accepter, NON {case.id} pour refuser."
+        )
+        options = (
+            Option(id=f"accept:{case.id}", label="Accepter"),
+            Option(id=f"decline:{case.id}", label="Refuser"),
+        )
+        await self._send_volunteer(holder, [Reply(text=text, options=options)])
 
     async def tick(self, now: dt.datetime | None = None) -> int:
         """Process the desk's due timers (offer expiries, escalations, invitations); returns how many

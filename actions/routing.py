@@ -99,6 +99,16 @@ class HandoffRules(BaseModel):
         """How long an offer of a case at ``level`` waits for an answer."""
         return self.offer_lifetimes[level]
 
+    def needs_qualification(self, case: Case) -> bool:
+        """P0 cases (by default) and removal orders go to qualified volunteers only."""
+        return case.urgency.level in self.qualified_levels or bool(case.slots.removal_order)
+
+    def qualifies(self, volunteer: Volunteer) -> bool:
+        """May take the cases that need qualification: a removal-order skill, or a lawyer."""
+        return (volunteer.lawyer and self.lawyers_qualify) or not set(volunteer.skills).isdisjoint(
+            self.removal_order_skills
+        )
+
     def qualification_text(self) -> str:
         """What a volunteer lacks when not qualified, e.g. "needs oqtf/detention skill or lawyer"."""
         skills = "/".join(self.removal_order_skills)

@@ -4,6 +4,11 @@ offer to B → acceptance → messages both ways → closing. Each side sees wha
 
 from __future__ import annotations
 
+import datetime as dt
+
+from actions.desk import HandoffDesk
+from actions.routing import load_handoff_rules
+from actions.volunteers import Volunteer
 from bot.app import Brain, build_desk
 from bot.core.clock import FixedClock
 from bot.core.messages import Address, InboundMessage, Reply
@@ -112,3 +117,87 @@ async def test_a_whole_hand_off(brain: Brain, store: SqliteStore, clock: FixedCl
     assert PERSON.recipient not in volunteer_side and "telegram:" not in volunteer_side
     assert outbox.to(A_AT) == [offer]
     assert {address for address, _ in outbox.sent} == {PERSON, A_AT, B_AT}
+
+
+async def early_hand_off_then_an_oqtf(
+    brain: Brain, store: SqliteStore, clock: FixedClock, roster: list[Volunteer]
+) -> tuple[HandoffDesk, RecordingOutbox, str]:
+    """The person asks for a human before saying much: the case goes out at a low urgency, with
+    days to answer, to A. Then they answer the rest: an OQTF received yesterday."""
+    outbox = RecordingOutbox()
+    desk = await build_desk(brain, store, outbox, clock, address_key=b"e" * 32, demo_roster=None)
+    await desk.import_roster(roster)
+    engine = brain.engine(store, clock, desk)
+
+    async def say(text: str) -> list[Reply]:
+        conversation = f"{PERSON.channel}:{PERSON.recipient}"
+        message = InboundMessage(
+            conversation_id=conversation, channel=PERSON.channel, text=text, sender=PERSON
+        )
+        return await engine.handle(message)
+
+    for text in ("Bonjour, je n'ai pas de rendez-vous", "oui", "je veux parler à un humain", "un humain svp"):
+        await say(text)
+    person_saw = await say("Bobigny")
+    (case,) = await store.cases_for_conversation("telegram:5550001234")
+    assert case.human_requested and case.status == "offered" and case.urgency.level in ("P3", "P4")
+    assert case.offers[-1].volunteer_id == "a"
+    assert case.offers[-1].expires_at - clock.now() >= dt.timedelta(hours=48)
+    assert len(outbox.to(A_AT)) == 1
+
+    later = {**ANSWERS, "removal_order": "oui", "removal_order_date": "hier"}
+    for _ in range(30):
+        question = next((r for r in reversed(person_saw[-3:]) if r.asking), None)
+        if question is None or question.asking is None:
+            break
+        person_saw = await say(later.get(question.asking, "/skip"))
+    urgent = await store.get_case(case.id)
+    assert urgent is not None and urgent.urgency.level in ("P0", "P1") and urgent.slots.removal_order
+    return desk, outbox, case.id
+
+
+async def test_an_early_hand_off_that_becomes_urgent_hurries_its_offer(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """A can take removal orders: A is told the case is now urgent and has the urgent answer
+    time; unanswered in that time, the case goes to B."""
+    qualified = [v.model_copy(update={"skills": ["oqtf"]}) for v in (A, B)]
+    desk, outbox, case_id = await early_hand_off_then_an_oqtf(brain, store, clock, qualified)
+    urgent = await store.get_case(case_id)
+    assert urgent is not None and urgent.status == "offered" and urgent.offers[-1].volunteer_id == "a"
+    lifetime = urgent.offers[-1].expires_at - clock.now()
+    assert lifetime == load_handoff_rules().offer_lifetime(urgent.urgency.level)
+    hurry = outbox.to(A_AT)[-1]
+    assert "devenu plus urgent" in hurry.text and case_id in hurry.text
+    assert NOTE not in hurry.text and PERSON.recipient not in hurry.text  # still an offer: nobody named
+    assert [option.id for option in hurry.options] == [f"accept:{case_id}", f"decline:{case_id}"]
+    assert outbox.to(B_AT) == []
+
+    # A does not answer in the urgent time: B gets it, and A may no longer take it.
+    clock.advance(lifetime + dt.timedelta(minutes=1))
+    await desk.tick()
+    moved = await store.get_case(case_id)
+    assert moved is not None and [(o.volunteer_id, o.result) for o in moved.offers] == [
+        ("a", "expired"),
+        ("b", "pending"),
+    ]
+    assert len(outbox.to(B_AT)) == 1
+    assert "n'est plus valable" in texts(await desk.volunteer_message(A_AT, f"oui {case_id}", None))
+
+
+async def test_an_early_hand_off_that_now_needs_a_qualified_volunteer_goes_to_one_at_once(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """A has no removal-order skill: the offer leaves A at once (A is told why) for B, who has it."""
+    desk, outbox, case_id = await early_hand_off_then_an_oqtf(
+        brain, store, clock, [A, B.model_copy(update={"skills": ["oqtf"]})]
+    )
+    moved = await store.get_case(case_id)
+    assert moved is not None and [(o.volunteer_id, o.result) for o in moved.offers] == [
+        ("a", "expired"),
+        ("b", "pending"),
+    ]
+    assert "compétence" in outbox.to(A_AT)[-1].text and outbox.to(A_AT)[-1].options == ()
+    (offer,) = outbox.to(B_AT)
+    assert case_id in offer.text and NOTE not in offer.text
+    assert "n'est plus valable" in texts(await desk.volunteer_message(A_AT, f"oui {case_id}", None))

@@ -283,7 +283,12 @@ def roster_addresses(volunteer: Volunteer) -> list[Address]:
 def _inbound_addresses(volunteer: Volunteer) -> list[Address]:
     """Addresses from the roster a volunteer may write from (a phone also over WhatsApp)."""
     found = roster_addresses(volunteer)
-    found += [Address(channel="whatsapp", recipient=a.recipient) for a in found if a.channel == "sms"]
+    # WhatsApp gives the number without its "+" (`wa_id` 33612345678): both forms are theirs.
+    for phone in [a.recipient for a in found if a.channel == "sms"]:
+        found += [
+            Address(channel="whatsapp", recipient=phone),
+            Address(channel="whatsapp", recipient=phone.lstrip("+")),
+        ]
     return found
 
 
@@ -802,6 +807,43 @@ class HandoffDesk:
         )
         await self._send_volunteer(holder, [Reply(text=text, options=options)])
 
+    async def undelivered(self, case_id: str) -> None:
+        """An SMS the desk sent to the person about this case was reported not delivered (phone
+        off for days, number out of service, refused by the operator): the volunteer holding the
+        case is told, since they are the one waiting for an answer, and the case's delivery
+        record keeps it."""
+        now = self.clock.now()
+        at = now.astimezone(dt.UTC).isoformat()
+        entry: dict[str, str | int | bool | None] = {
+            "channel": "sms",
+            "at": at,
+            "ok": False,
+            "reason": "delivery report: not delivered",
+            "fallback_for": None,
+        }
+
+        def recorded(fresh: Case) -> Case:
+            return fresh.model_copy(update={"deliveries": [*fresh.deliveries, entry]})
+
+        try:
+            case = await self.store.update_case(case_id, recorded)
+        except CaseErased:
+            return
+        if case is None or case.status != "accepted" or case.volunteer_id is None:
+            return
+        volunteer = await self.volunteer(case.volunteer_id)
+        if volunteer is None:
+            return
+        text = (
+            f"Dossier {case_id} : un SMS envoyé à la personne n'a pas pu lui être remis (téléphone"
+            " éteint depuis longtemps, numéro hors service ou refusé par l'opérateur). Votre dernier"
+            " message ne lui est peut-être pas parvenu."
+        )
+        logger.info(
+            "case %s: an SMS to the person was not delivered; volunteer %s told", case_id, volunteer.id
+        )
+        await self._send_volunteer(volunteer, [Reply(text=text)])
+
     async def tick(self, now: dt.datetime | None = None) -> int:
         """Process the desk's due timers (offer expiries, escalations, invitations); returns how many
         this call processed. Safe to call from several workers at once."""
@@ -1293,7 +1335,7 @@ class HandoffDesk:
             logger.info("case %s: the person has no address to write to (%s not sent)", case.id, key)
             return False
         text = self.texts.get(key, case.slots.language, channel=address.channel, **values)
-        return await self._send(address, [Reply(text=text)])
+        return await self._send(address, [Reply(text=text, case_id=case.id)])
 
     async def _tell_person_accepted(self, case: Case, volunteer: Volunteer) -> None:
         address = await self._person_address(case)
@@ -1313,7 +1355,7 @@ class HandoffDesk:
         advice = self.advice.for_case(case.urgency.rule, lang or "fr")
         if advice:
             text += "\n\n" + get("advice_title", lang) + "\n" + "\n".join(f"• {item}" for item in advice)
-        await self._send(address, [Reply(text=text)])
+        await self._send(address, [Reply(text=text, case_id=case.id)])
 
     # -- sending -----------------------------------------------------------------------------------
 

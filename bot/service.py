@@ -18,6 +18,7 @@ import aiohttp
 from actions.desk import HandoffDesk
 from bot.app import Brain, build_desk, desk_address_key
 from bot.channels.base import Channel
+from bot.channels.sms import SMS_CHANNEL, normalize_phone
 from bot.core.clock import Clock
 from bot.core.messages import Address, InboundMessage, Reply
 from bot.core.ports import ConversationStore, Outbox
@@ -41,7 +42,7 @@ class Service:
     channels: dict[str, Channel]
 
     async def handle(self, message: InboundMessage) -> list[Reply]:
-        sender = message.sender
+        sender = desk_address(message.sender) if message.sender is not None else None
         if sender is not None and await self.desk.handles(sender, message.text):
             return await self.desk.volunteer_message(sender, message.text, message.option)
         return await self.engine.handle(message)
@@ -55,6 +56,16 @@ class Service:
                 logger.exception("hand-off tick failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=every)
+
+
+def desk_address(sender: Address) -> Address:
+    """The sender as the desk knows volunteers: one "sms" channel whatever the gateway (the
+    desk writes to "sms", the fallback picks the gateway), the number in E.164 (Kannel gives
+    `33612345678`). Without it a volunteer answering an offer by SMS ("OUI CODE") started a
+    triage as a person."""
+    if sender.channel in SMS_CHANNELS:
+        return Address(channel=SMS_CHANNEL, recipient=normalize_phone(sender.recipient))
+    return sender
 
 
 def build_channels(
@@ -97,6 +108,12 @@ async def assemble(
         address_key=desk_address_key(settings),
         demo_roster=settings.demo_volunteers,
     )
+
+    for channel in enabled.values():
+        ledger = getattr(channel, "ledger", None)
+        if ledger is not None:
+            # An SMS about a case reported not delivered: the desk tells the volunteer.
+            ledger.on_undelivered = desk.undelivered
 
     async def forget_address(address: Address) -> None:
         channel = enabled.get(address.channel)

@@ -33,6 +33,7 @@ from bot.core.clock import FixedClock
 from bot.core.conversation import ConversationState
 from bot.core.messages import Address, Reply
 from bot.core.ports import ActionContext
+from bot.service import desk_address
 from bot.storage.sqlite import SqliteStore
 
 
@@ -752,3 +753,22 @@ async def test_an_escalation_keeps_the_urgency_evaluated_when_it_happens(
     assert escalated.status == "escalated"
     now_due = brain.rules.evaluate(escalated.slots, clock.now(), "fr")
     assert escalated.urgency.hours_left == now_due.hours_left != first.urgency.hours_left
+
+
+async def test_a_volunteer_writing_from_their_roster_phone_is_known_on_every_phone_channel(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """The roster has +33600001001 for A. WhatsApp gives it as `33600001001`; Kannel as
+    `33600001001` too, Twilio as `+33600001001`: each is A, who may answer an offer by SMS."""
+    d = await make_desk(brain, store, clock, ROSTER)
+    for sender in (
+        Address(channel="whatsapp", recipient="33600001001"),
+        Address(channel="whatsapp", recipient="+33600001001"),
+        desk_address(Address(channel="kannel", recipient="33600001001")),
+        desk_address(Address(channel="twilio", recipient="+33600001001")),
+    ):
+        assert (await d.desk.volunteer_for(sender)) == ROSTER[0], sender
+    assert not await d.desk.is_volunteer(
+        Address(channel="kannel", recipient="33600001001")
+    )  # as the gateway gives it
+    assert not await d.desk.is_volunteer(desk_address(Address(channel="kannel", recipient="33699999999")))

@@ -214,7 +214,7 @@ class KannelChannel:
         async def send_one(text: str, reference: str) -> None:
             await self._send_one(address.recipient, text, reference)
 
-        await self.ledger.send_each(render_sms(replies, max_chars=MAX_TEXT_CHARS), send_one)
+        await self.ledger.send_each(render_sms(replies, max_chars=MAX_TEXT_CHARS), send_one, replies)
 
     async def record_delivery(self, report: DeliveryReport) -> bool:
         return await self.ledger.record_delivery(report)

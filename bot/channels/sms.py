@@ -261,6 +261,9 @@ class SmsLedger:
         self.channel = channel
         self.records = records
         self.clock = clock or SystemClock()
+        # Told the case id when an SMS about a case is reported not delivered (set by the
+        # service's assembly to the hand-off desk, which tells the volunteer).
+        self.on_undelivered: Callable[[str], Awaitable[None]] | None = None
         self.last_sent: list[SentSms] = []
         self.sent: list[SentSms] = []
         self.messages_total = 0
@@ -276,7 +279,7 @@ class SmsLedger:
     def is_reference(text: str) -> bool:
         return _REFERENCE.fullmatch(text) is not None
 
-    async def record(self, text: str, reference: str | None = None) -> SentSms:
+    async def record(self, text: str, reference: str | None = None, *, case_id: str | None = None) -> SentSms:
         info = measure(text)
         reference = reference or self.new_reference()
         sms = SentSms(
@@ -296,22 +299,30 @@ class SmsLedger:
         if self.records is not None:
             key = reference or self.new_reference()
             try:
+                about = {"case_id": case_id} if case_id else {}
                 await self.records.put_record(
-                    self.RECORD_KIND, key, {**sms.as_record(), "status": "accepted"}
+                    self.RECORD_KIND, key, {**sms.as_record(), "status": "accepted", **about}
                 )
             except Exception:
                 # The SMS is sent; losing its cost record must not make the caller retry it.
                 logger.exception("could not store the record of an SMS sent on %s", self.channel)
         return sms
 
-    async def send_each(self, texts: Iterable[str], send_one: Callable[[str, str], Awaitable[None]]) -> None:
+    async def send_each(
+        self,
+        texts: Iterable[str],
+        send_one: Callable[[str, str], Awaitable[None]],
+        replies: Sequence[Reply] = (),
+    ) -> None:
         """Send each SMS with `send_one(text, reference)` and record it under that reference,
-        which the provider's delivery report carries back."""
+        which the provider's delivery report carries back. The first SMS of a message about a
+        case (``replies``) also keeps the case's id: one notice per message not delivered."""
         self.start_batch()
-        for text in texts:
+        case_id = next((reply.case_id for reply in replies if reply.case_id), None)
+        for number, text in enumerate(texts):
             reference = self.new_reference()
             await send_one(text, reference)
-            await self.record(text, reference)
+            await self.record(text, reference, case_id=case_id if number == 0 else None)
 
     @staticmethod
     def report_url(url: str, reference: str, extra: str = "") -> str:
@@ -329,11 +340,13 @@ class SmsLedger:
         # "delivered"): read, compare and write under one lock where several processes share the
         # store (Redis); the embedded store is one process, where no await splits them.
         lock = getattr(self.records, "conversation_lock", None)
+        newly_failed = False
         async with lock(f"sms-report:{reference}") if lock is not None else contextlib.nullcontext():
             record = await self.records.get_record(self.RECORD_KIND, reference)
             if record is None or record.get("channel") != self.channel:
                 return False
             if _STATUS_RANK[status] > _STATUS_RANK.get(str(record.get("status")), 0):
+                newly_failed = status == "failed"
                 record["status"] = status
                 record["status_at"] = self.clock.now().isoformat()
                 if detail:
@@ -344,6 +357,13 @@ class SmsLedger:
             logger.warning(
                 "sms %s on %s not delivered (%s)", reference, self.channel, detail[:40] or "no code"
             )
+        case_id = record.get("case_id")
+        if newly_failed and isinstance(case_id, str) and self.on_undelivered is not None:
+            try:
+                await self.on_undelivered(case_id)
+            except Exception:
+                # The report is recorded: the provider must not retry it for our failure.
+                logger.exception("telling the desk of an SMS not delivered failed (case %s)", case_id)
         return True
 
     @property

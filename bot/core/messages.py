@@ -67,3 +67,7 @@ class Reply(BaseModel):
     # The conversation was erased with this message ("tout est effacé", consent refused): a
     # client that keeps a transcript (the web chat, in the browser) forgets it too.
     erased: bool = False
+    # The case this message is about, when the desk writes to the person for a volunteer: an
+    # SMS channel keeps it with the message's delivery record, so that a report "not delivered"
+    # reaches the volunteer (an opaque random id, not personal data).
+    case_id: str | None = None

@@ -47,6 +47,7 @@ FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
 
 SHORT_CODE = "12345"
 PHONE = "33612345678"
+VOLUNTEER = "+33600000005"  # Démo Emma of the demo roster, Bobigny: reachable by SMS only
 SECRET = "kannelWebhookSecret42"
 USERNAME, PASSWORD = "bot", "botpass-for-tests"
 TIMEOUT = 20.0
@@ -433,7 +434,8 @@ async def test_an_sms_from_a_phone_is_answered_on_that_phone(rig: Rig) -> None:
     assert await rig.store.load_conversation(f"sms:+{PHONE}") is None, answers
 
 
-async def test_a_whole_french_triage_over_sms(rig: Rig) -> None:
+async def whole_french_triage(rig: Rig) -> list[str]:
+    """The person answers every question by SMS ("fr-expired-bobigny"); the bot's last answers."""
     conversations = yaml.safe_load((ROOT / "tests" / "eval" / "fr_conversations.yml").read_text())
     spec = next(c for c in conversations["conversations"] if c["id"] == "fr-expired-bobigny")
     conversation_id = f"sms:+{PHONE}"
@@ -448,6 +450,12 @@ async def test_a_whole_french_triage_over_sms(rig: Rig) -> None:
         answers = await rig.turn(answer)
     state = await rig.store.load_conversation(conversation_id)
     assert state is not None and state.status == "handed_off", (state, answers)
+    return answers
+
+
+async def test_a_whole_french_triage_over_sms(rig: Rig) -> None:
+    conversation_id = f"sms:+{PHONE}"
+    await whole_french_triage(rig)
     case = (await rig.store.cases_for_conversation(conversation_id))[-1]
     assert case.slots.prefecture == "93"
     assert case.urgency is not None and case.urgency.level == "P1"
@@ -634,6 +642,40 @@ async def test_delivery_reports_are_checked_and_change_only_their_own_record(rig
     assert stored is not None and stored["status"] == "failed" and stored["detail"] == "dlr 2"
     # A GET without a query is still not a webhook.
     assert (await get_like_kannel_dlr(rig, "")).status == 405
+
+
+async def test_an_sms_to_the_person_not_delivered_is_told_to_their_volunteer(rig: Rig) -> None:
+    """The volunteer accepts by SMS, the person's phone is off for days: Kannel reports the news
+    SMS failed, and the volunteer is told by SMS, without the person's number or words."""
+    await whole_french_triage(rig)
+    (case,) = await rig.store.cases_for_conversation(f"sms:+{PHONE}")
+    assert case.status == "offered" and case.offers[-1].volunteer_id == "demo-93-01", case
+    await rig.phone.wait_for(1, VOLUNTEER)
+    assert case.id in rig.phone.inbox(VOLUNTEER)[-1]
+    summary = await rig.turn(f"OUI {case.id}", sender=VOLUNTEER)
+    assert any("Bobigny" in text for text in summary), summary  # the full summary, once accepted
+    news = rig.phone.inbox()[-1]
+    assert "Démo Emma" in news  # the person is told who helps
+    about_the_case = [
+        sms.reference
+        for sms in rig.channel.ledger.sent
+        if sms.reference
+        and (await rig.store.get_record("sms_sent", sms.reference) or {}).get("case_id") == case.id
+    ]
+    assert len(about_the_case) == 1  # the news to the person; not the bot's own questions
+
+    before = len(rig.phone.inbox(VOLUNTEER))
+    assert (await get_like_kannel_dlr(rig, f"dlr={about_the_case[0]}&status=2")).status == 200
+    notice = (await rig.phone.wait_for(before + 1, VOLUNTEER))[-1]
+    assert case.id in notice and "pas pu" in notice
+    assert PHONE not in notice and "Bobigny" not in notice
+    stored = await rig.store.get_case(case.id)
+    assert stored is not None and stored.status == "accepted"
+    assert [(d["channel"], d["ok"]) for d in stored.deliveries] == [("sms", False)]
+    # Kannel repeating its report (or reporting another part) tells nobody again.
+    assert (await get_like_kannel_dlr(rig, f"dlr={about_the_case[0]}&status=2")).status == 200
+    await asyncio.sleep(0.5)
+    assert len(rig.phone.inbox(VOLUNTEER)) == before + 1
 
 
 def test_the_template_renders_every_placeholder(tmp_path: Path) -> None:

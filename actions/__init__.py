@@ -44,14 +44,14 @@ def build_actions(
         if desk is None or result.case is None:
             return result
         try:
-            if ctx.case_id is None:
+            if result.case.id != ctx.case_id:  # a new case (the usual hand-off)
                 await desk.submit(result.case)
             else:
                 # Answers after an early hand-off: an offer still waiting may need to hurry.
                 await desk.urgency_updated(result.case, ctx.now)
         except Exception:
-            # The case is saved and its timer set: the desk's next tick makes the offer, or lets
-            # the current one run its course.
+            # The case is saved: the desk's next tick makes the offer (its timer is set first),
+            # or finishes the hurry (the claim's lease brings the offer's timer back).
             logger.exception("offering case %s failed; the next tick retries", result.case.id)
         return result
 

@@ -20,6 +20,7 @@ the person's language, passed in as a `TextSource`.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -485,6 +486,17 @@ def parse_volunteer_option(option: str) -> _Command | None:
     return None
 
 
+def _qualification_fr(rules: HandoffRules) -> str:
+    """What a case needing qualification asks of its volunteer, in the desk's French."""
+    skills = "/".join(rules.removal_order_skills)
+    return f"la compétence {skills}" + (" ou d'être avocat·e" if rules.lawyers_qualify else "")
+
+
+# A volunteer's answer waits at most this long for the desk to let go of the offer's timer.
+CLAIM_ATTEMPTS = 5
+CLAIM_RETRY_SECONDS = 0.1
+
+
 def _pending_offer(case: Case) -> CaseOffer | None:
     """The offer of the case waiting for its volunteer's answer, if any."""
     return case.offers[-1] if case.offers and case.offers[-1].result == "pending" else None
@@ -743,60 +755,70 @@ class HandoffDesk:
         became urgent must not sit for days with someone who may never look, or cannot help.
 
         Done under the offer timer's claim, as an answer of the volunteer: if they answer, or
-        the timer fires, at this very moment, this gives way (they read the new urgency)."""
+        the timer fires, at this very moment, this gives way (they read the new urgency). If
+        this process stops half-way, the claim's lease brings the timer back and `_offer_due`
+        does the rest."""
         pending = _pending_offer(case)
-        if case.status != "offered" or pending is None:
-            return
-        rules = self.handoff_rules
-        expires_at = now + rules.offer_lifetime(case.urgency.level)
-        holder = await self.volunteer(pending.volunteer_id)
-        qualified = holder is not None and (not rules.needs_qualification(case) or rules.qualifies(holder))
-        if qualified and expires_at >= pending.expires_at:
+        if case.status != "offered" or pending is None or not await self._needs_hurry(case, pending, now):
             return
         if not await self._claim(Timer(TIMER_OFFER, case.id, pending.expires_at), now):
             return
         try:
             fresh = await self.store.get_case(case.id)
-            current = _pending_offer(fresh) if fresh is not None and fresh.status == "offered" else None
-            if fresh is None or current is None or current != pending:
+            if fresh is None:
+                await self._forget(case.id)
+                return
+            current = _pending_offer(fresh) if fresh.status == "offered" else None
+            if current is None or current != pending:
                 # Not the offer this was about any more: its timer goes back as it was.
                 await self.store.schedule_timer(TIMER_OFFER, case.id, pending.expires_at)
                 return
-            if not qualified:
-                fresh = self._answered(fresh, "expired", now)
-                if holder is not None:
-                    text = (
-                        f"Le dossier {case.id} est devenu plus urgent et demande une compétence que"
-                        f" votre fiche n'indique pas ({rules.qualification_text()}) : il passe à quelqu'un"
-                        " d'autre. Merci !"
-                    )
-                    await self._send_volunteer(holder, [Reply(text=text)])
-                logger.info(
-                    "offer of case %s withdrawn from volunteer %s: now needs a qualification",
-                    case.id,
-                    pending.volunteer_id,
-                )
-                await self._offer_next(fresh, now)
-                return
-            shortened = current.model_copy(update={"expires_at": expires_at})
-            fresh = fresh.model_copy(update={"offers": [*fresh.offers[:-1], shortened], "updated_at": now})
-            fresh = await self._save(fresh, reevaluated_at=now)
-            await self._set_pending(case.id, [current.volunteer_id], expires_at, escalation=False)
-            await self.store.schedule_timer(TIMER_OFFER, case.id, expires_at)
+            await self._hurry(fresh, current, now)
         except CaseErased:
             await self._forget(case.id)
+
+    async def _needs_hurry(self, case: Case, pending: CaseOffer, now: dt.datetime) -> bool:
+        """Whether the waiting offer outlives the answer time of the case's level, or its
+        volunteer lacks a qualification the case now needs."""
+        rules = self.handoff_rules
+        if now + rules.offer_lifetime(case.urgency.level) < pending.expires_at:
+            return True
+        holder = await self.volunteer(pending.volunteer_id)
+        return holder is None or (rules.needs_qualification(case) and not rules.qualifies(holder))
+
+    async def _hurry(self, case: Case, pending: CaseOffer, now: dt.datetime) -> None:
+        """Under the offer timer's claim: shorten the offer to the case's level, or move it to a
+        qualified volunteer (see `urgency_updated`). Each write is safe to redo."""
+        rules = self.handoff_rules
+        holder = await self.volunteer(pending.volunteer_id)
+        if holder is None or (rules.needs_qualification(case) and not rules.qualifies(holder)):
+            # The answer is saved before anyone is told: stopped here, the lease re-offers.
+            case = await self._save(self._answered(case, "expired", now))
+            await self._offer_next(case, now)
+            logger.info("offer of case %s withdrawn from volunteer %s", case.id, pending.volunteer_id)
+            if holder is not None:
+                text = (
+                    f"Le dossier {case.id} est devenu plus urgent et demande {_qualification_fr(rules)},"
+                    " que votre fiche n'indique pas : il passe à quelqu'un d'autre. Merci !"
+                )
+                await self._send_volunteer(holder, [Reply(text=text)])
             return
+        expires_at = min(pending.expires_at, now + rules.offer_lifetime(case.urgency.level))
+        shortened = pending.model_copy(update={"expires_at": expires_at})
+        case = case.model_copy(update={"offers": [*case.offers[:-1], shortened], "updated_at": now})
+        case = await self._save(case, reevaluated_at=now)
+        await self._move_pending(case.id, expires_at)
+        await self.store.schedule_timer(TIMER_OFFER, case.id, expires_at)
         logger.info(
             "offer of case %s to volunteer %s shortened to %s (now %s)",
             case.id,
-            current.volunteer_id,
+            pending.volunteer_id,
             expires_at.isoformat(),
-            fresh.urgency.level,
+            case.urgency.level,
         )
-        assert holder is not None  # qualified
         text = (
             f"Mise à jour : le dossier {case.id} est devenu plus urgent.\n\n"
-            f"{render_offer(fresh, self._context(fresh, now), None)}\n\n"
+            f"{render_offer(case, self._context(case, now), None)}\n\n"
             f"Dossier {case.id} : répondez avant le {_when(expires_at)},"
             " sinon il passe à quelqu'un d'autre.\n"
             f"OUI {case.id} pour accepter, NON {case.id} pour refuser."
@@ -806,6 +828,13 @@ class HandoffDesk:
             Option(id=f"decline:{case.id}", label="Refuser"),
         )
         await self._send_volunteer(holder, [Reply(text=text, options=options)])
+
+    async def _move_pending(self, case_id: str, due_at: dt.datetime) -> None:
+        """The pending offer's record follows its new expiry (its volunteers and their load
+        sets unchanged, so that `reconcile` never sees them missing)."""
+        record = await self.store.get_record(RECORD_PENDING, case_id)
+        if record is not None and record.get("due_at") != due_at.isoformat():
+            await self.store.put_record(RECORD_PENDING, case_id, {**record, "due_at": due_at.isoformat()})
 
     async def undelivered(self, case_id: str) -> None:
         """An SMS the desk sent to the person about this case was reported not delivered (phone
@@ -918,9 +947,15 @@ class HandoffDesk:
         if case.status != "offered":
             await self.store.cancel_timer(TIMER_OFFER, case_id)  # a stale timer or lease
             return
-        pending = case.offers[-1] if case.offers and case.offers[-1].result == "pending" else None
+        pending = _pending_offer(case)
         if pending is not None and pending.expires_at > now:
-            # Only a lease after an interrupted run: wait for the real expiry again.
+            # Only a lease after an interrupted run (an answer, a hurry): finish a hurry that was
+            # due, else wait for the real expiry again, the record in step with the case (an
+            # answer claims the timer with the record's time).
+            if await self._needs_hurry(case, pending, now):
+                await self._hurry(case, pending, now)
+                return
+            await self._move_pending(case_id, pending.expires_at)
             await self.store.schedule_timer(TIMER_OFFER, case_id, pending.expires_at)
             return
         if pending is not None:
@@ -1191,17 +1226,13 @@ class HandoffDesk:
             return [Reply(text=f"Le dossier {case_id} n'existe plus (la personne a pu effacer ses données).")]
         if case.status == "accepted" and case.volunteer_id == volunteer.id:
             return [Reply(text=f"Vous avez déjà le dossier {case_id}.")]
-        pending = await self.store.get_record(RECORD_PENDING, case_id)
         too_late = Reply(
             text=f"La proposition {case_id} n'est plus valable (expirée ou déjà prise). Merci quand même !"
         )
-        if pending is None or volunteer.id not in pending["volunteer_ids"]:
+        pending = await self._claim_pending(volunteer, case_id, now)
+        if pending is None:
             return [too_late]
         kind = TIMER_ESCALATION if pending.get("escalation") else TIMER_OFFER
-        if not await self._claim(
-            Timer(kind, case_id, dt.datetime.fromisoformat(str(pending["due_at"]))), now
-        ):
-            return [too_late]
         case = await self.store.get_case(case_id)
         assert case is not None
         if case.status == "offered" and case.offers and case.offers[-1].result == "pending":
@@ -1242,17 +1273,37 @@ class HandoffDesk:
             Reply(text=instructions, options=(Option(id=f"close:{case_id}", label="Clore le dossier"),)),
         ]
 
+    async def _claim_pending(
+        self, volunteer: Volunteer, case_id: str, now: dt.datetime
+    ) -> dict[str, Any] | None:
+        """Claim the timer of the offer pending for ``volunteer``: its record, or None when there is
+        none for them (answered, expired, taken). The desk may hold the timer a moment (a hurry
+        moving the expiry, a tick): the claim is tried again on the record as it then is."""
+        for attempt in range(CLAIM_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(CLAIM_RETRY_SECONDS)
+            pending = await self.store.get_record(RECORD_PENDING, case_id)
+            if pending is None or volunteer.id not in pending["volunteer_ids"]:
+                return None
+            kind = TIMER_ESCALATION if pending.get("escalation") else TIMER_OFFER
+            if await self._claim(
+                Timer(kind, case_id, dt.datetime.fromisoformat(str(pending["due_at"]))), now
+            ):
+                return pending
+        return None
+
     async def _decline(self, volunteer: Volunteer, case_id: str, now: dt.datetime) -> list[Reply]:
-        case = await self.store.get_case(case_id)
         pending = await self.store.get_record(RECORD_PENDING, case_id)
-        if case is None or pending is None or volunteer.id not in pending["volunteer_ids"]:
+        if pending is None or volunteer.id not in pending["volunteer_ids"]:
             return [Reply(text=f"Pas de proposition {case_id} en attente pour vous.")]
         if pending.get("escalation"):
             return [Reply(text="C'est noté, merci.")]  # other coordinators may still take it
-        if not await self._claim(
-            Timer(TIMER_OFFER, case_id, dt.datetime.fromisoformat(str(pending["due_at"]))), now
-        ):
+        if await self._claim_pending(volunteer, case_id, now) is None:
             return [Reply(text=f"La proposition {case_id} n'est plus en attente.")]
+        case = await self.store.get_case(case_id)  # read under the claim
+        if case is None:
+            await self._forget(case_id)
+            return [Reply(text=f"Pas de proposition {case_id} en attente pour vous.")]
         if case.status == "offered" and case.offers and case.offers[-1].result == "pending":
             case = self._answered(case, "declined", now)
             logger.info("case %s declined by volunteer %s", case_id, volunteer.id)

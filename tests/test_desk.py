@@ -16,6 +16,7 @@ import pytest
 
 from actions import build_actions
 from actions.desk import (
+    LEASE,
     SET_HELD,
     SET_OFFERED,
     TIMER_OFFER,
@@ -26,13 +27,14 @@ from actions.desk import (
     parse_volunteer_option,
     parse_volunteer_text,
 )
+from actions.routing import load_handoff_rules
 from actions.volunteers import Volunteer
 from bot.app import Brain, build_desk
 from bot.core.case import Case, Slots
 from bot.core.clock import FixedClock
 from bot.core.conversation import ConversationState
 from bot.core.messages import Address, Reply
-from bot.core.ports import ActionContext
+from bot.core.ports import ActionContext, Timer
 from bot.service import desk_address
 from bot.storage.sqlite import SqliteStore
 
@@ -772,3 +774,38 @@ async def test_a_volunteer_writing_from_their_roster_phone_is_known_on_every_pho
         Address(channel="kannel", recipient="33600001001")
     )  # as the gateway gives it
     assert not await d.desk.is_volunteer(desk_address(Address(channel="kannel", recipient="33699999999")))
+
+
+async def test_a_hurry_stopped_half_way_is_finished_when_its_lease_comes_back(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """A process took the offer's timer to hurry it (the case became urgent) and stopped at once:
+    when the claim's lease comes back, the desk finishes the hurry, and A can still accept."""
+    qualified = [volunteer(v, c, commune, "93", skills="oqtf") for v, c, commune in (("a", "1001", "93008"),)]
+    d = await make_desk(brain, store, clock, qualified)
+    case = await new_case(d, expiry_date=clock.now().date() + dt.timedelta(days=200))
+    offered = await d.case(case.id)
+    assert offered.urgency.level in ("P3", "P4") and offered.offers[-1].volunteer_id == "a"
+    old_expiry = offered.offers[-1].expires_at
+    assert old_expiry - clock.now() >= dt.timedelta(hours=48)
+
+    # The person's turn (another process) records an OQTF of yesterday...
+    slots = offered.slots.model_copy(
+        update={"removal_order": True, "removal_order_date": clock.now().date() - dt.timedelta(days=1)}
+    )
+    urgency = brain.rules.evaluate(slots, clock.now(), "fr")
+    assert urgency.level < offered.urgency.level  # "P2" < "P3": more urgent
+    update = {"slots": slots, "urgency": urgency}
+    await store.update_case(case.id, lambda fresh: fresh.model_copy(update=update))
+    # ...and the hurry took the timer, then its process died (the claim leaves a lease).
+    assert await store.claim_timer(Timer(TIMER_OFFER, case.id, old_expiry))
+    await store.schedule_timer(TIMER_OFFER, case.id, clock.now() + LEASE)
+
+    clock.advance(LEASE + dt.timedelta(seconds=1))
+    await d.desk.tick()
+    hurried = await d.case(case.id)
+    lifetime = load_handoff_rules().offer_lifetime(hurried.urgency.level)
+    assert hurried.offers[-1].expires_at == clock.now() + lifetime
+    assert "devenu plus urgent" in d.outbox.to(ADDRESS["a"])[-1].text
+    assert "plus valable" not in await d.say("a", f"oui {case.id}")
+    assert (await d.case(case.id)).status == "accepted"

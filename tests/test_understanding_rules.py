@@ -250,6 +250,22 @@ def test_a_no_to_the_removal_order_question_keeps_the_date_for_the_permit(brain:
 
 
 @pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "non jamais, mais on m'a refusé le 2 octobre"),
+        ("en", "no never, they refused my file on 2 October"),
+        ("es", "no nunca, pero me rechazaron el 2 de octubre"),
+        ("fr", "non, la date c'est le 5 avril"),
+    ],
+)
+def test_a_no_with_another_date_is_no_removal_order(brain: Brain, lang: str, text: str) -> None:
+    """Found walking conversations: the date made an order of a no, and the case went P0."""
+    reading = read(brain, text, lang, "removal_order")
+    assert value(reading, "removal_order") is False
+    assert value(reading, "removal_order_date") is None
+
+
+@pytest.mark.parametrize(
     ("text", "document"),
     [
         # Darija names a residence card by what it is "of" (ديال): work, studies, family, 10 years.

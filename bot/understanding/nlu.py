@@ -441,7 +441,19 @@ class NluUnderstanding:
 
         removal = self._removal_order(norm, lang)
         is_question = text.rstrip().endswith(("?", "؟"))  # "c'est quoi une OQTF ?" says nothing
-        if removal is not None and not is_question:
+        order_dated = any(f.slot == "removal_order_date" for f in findings)
+        if (
+            removal is None
+            and asked == "removal_order"
+            and intent == "deny"
+            and order_dated
+            and not is_question
+        ):
+            # "non jamais, mais on m'a refusé le 2 octobre", "non, la date c'est le 5 avril": a no
+            # with another date in it is still a no, and that date is not the order's.
+            findings = [f for f in findings if f.slot != "removal_order_date"]
+            findings.append(_certain("removal_order", {"removal_order": False}, "non"))
+        elif removal is not None and not is_question:
             findings.append(removal)
         elif (
             removal is None

@@ -250,6 +250,30 @@ def test_a_no_to_the_removal_order_question_keeps_the_date_for_the_permit(brain:
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "expired_on"),
+    [
+        ("fr", "je n'ai plus de papiers, mon titre a expiré le 2 septembre", dt.date(2026, 9, 2)),
+        ("en", "I have no papers anymore, my residence card expired on 2 September", dt.date(2026, 9, 2)),
+        ("es", "no tengo nada, mi tarjeta caducó el 2 de septiembre", dt.date(2026, 9, 2)),
+    ],
+)
+def test_no_papers_but_a_permit_that_expired_keeps_its_date(
+    brain: Brain, lang: str, text: str, expired_on: dt.date
+) -> None:
+    """Found walking conversations: read as "no document" (a first request, P3), the date dropped,
+    where an expired permit without a receipt is P1."""
+    reading = read(brain, text, lang, "document")
+    assert value(reading, "document") == "OTHER"
+    assert value(reading, "expiry_date") == expired_on
+
+
+def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
+    reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
+    assert value(reading, "document") == "NONE"
+    assert value(reading, "expiry_date") is None
+
+
+@pytest.mark.parametrize(
     ("lang", "text"),
     [
         ("fr", "non jamais, mais on m'a refusé le 2 octobre"),

@@ -435,6 +435,14 @@ class NluUnderstanding:
 
         dates = self._dates_in(text, norm, lang, asked, today, document)
         findings.extend(dates)
+        if document is not None and _is_no_document(document) and any(f.slot == "expiry_date" for f in dates):
+            # "je n'ai plus de papiers, mon titre a expiré le 2 septembre": no valid papers, but a
+            # permit that expired, whose date decides the urgency (P1), where "none" is a first
+            # request (P3) and drops the date.
+            findings.remove(document)
+            values = {"document": "OTHER", "document_text": EXPIRED_PERMIT_OF_UNKNOWN_KIND}
+            document = _certain("document", values, self._document_label("OTHER", lang))
+            findings.append(document)
         if place is not None and by_number and asked != "prefecture" and _is_a_day(place, dates):
             # "ma carte expire le 12", "le 12 du mois prochain": the 12 is the day of the date.
             findings.remove(place)
@@ -981,7 +989,7 @@ class NluUnderstanding:
             return "attempts_since", True
         if expires:
             return "expiry_date", True
-        if document is not None or asked == "confirm":
+        if (document is not None and not _is_no_document(document)) or asked == "confirm":
             return "expiry_date", False
         # "oui, le 10 novembre" to "have you received an OQTF?": the date of that order.
         if asked == "removal_order" and not self._doubts(folded, lang):
@@ -1090,6 +1098,15 @@ def _most_precise(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
         if code in refinements:
             return expression, code
     return best
+
+
+# What the volunteer reads as the document of a person who said their permit expired without
+# saying which (French: the desk's language).
+EXPIRED_PERMIT_OF_UNKNOWN_KIND = "titre expiré, type à préciser"
+
+
+def _is_no_document(finding: Finding) -> bool:
+    return finding.certain and finding.candidates[0].values.get("document") == "NONE"
 
 
 def _certain(slot: str, values: Mapping[str, Any], label: str) -> Finding:

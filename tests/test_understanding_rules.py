@@ -267,6 +267,39 @@ def test_no_papers_but_a_permit_that_expired_keeps_its_date(
     assert value(reading, "expiry_date") == expired_on
 
 
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "Bonjour j'habite à Lyon depuis 2019"),
+        ("en", "I live in Lyon since 2019"),
+        ("es", "vivo en Lyon desde 2019"),
+        ("fr", "je suis au CRA de Vincennes depuis hier"),
+    ],
+)
+def test_since_when_one_lives_or_is_detained_is_not_since_when_one_tries(
+    brain: Brain, lang: str, text: str
+) -> None:
+    """Found walking conversations: "Essais depuis 01/07/2019" in the volunteer's summary."""
+    assert value(read(brain, text, lang, None), "attempts_since") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "expected"),
+    [
+        (
+            "j'habite à Lyon depuis 2019, j'essaie d'avoir un rdv depuis septembre",
+            "attempts_since",
+            dt.date(2026, 9, 15),
+        ),
+        ("j'habite Lyon ma carte expire le 3 avril", "expiry_date", dt.date(2027, 4, 3)),
+    ],
+)
+def test_a_date_said_of_something_else_beside_where_one_lives_is_kept(
+    brain: Brain, text: str, slot: str, expected: dt.date
+) -> None:
+    assert value(read(brain, text, "fr", None), slot) == expected
+
+
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

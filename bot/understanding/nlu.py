@@ -326,6 +326,9 @@ class NluUnderstanding:
             self._lexicons[(lang, "presence")] = Lexicon.build(
                 [{"presence": self._lookup_merged(lang, "date_block_presence")}], self._prefixes(lang)
             )
+            self._lexicons[(lang, "residence")] = Lexicon.build(
+                [{"residence": self._lookup_merged(lang, "date_block_residence")}], self._prefixes(lang)
+            )
             # Spellings are not merged with French: "pa" is "pas" in French SMS, "para" in Spanish.
             self._lexicons[(lang, "spelling")] = Lexicon.build(
                 [self._synonyms_or_empty(lang, "spelling")], self._prefixes(lang)
@@ -957,6 +960,10 @@ class NluUnderstanding:
         for index, clause in enumerate(clauses):
             if self._lexicons[(lang, "presence")].spans(clause):
                 continue  # "in France for 5 years" is not when the attempts started
+            if self._lexicons[(lang, "residence")].spans(clause) and not self._has_date_cue(clause, lang):
+                continue  # "j'habite à Lyon depuis 2019": not when the attempts started
+            if self._lexicons[(lang, "custody")].spans(clause):
+                continue  # "au CRA de Vincennes depuis hier": since when detained, not attempts
             slot, by_cue = self._date_slot_from_cues(clause, lang, asked, document)
             found = said_by_clause if by_cue else from_context
             if slot is None or slot in found:
@@ -969,6 +976,16 @@ class NluUnderstanding:
             _certain(slot, {slot: reading.value}, reading.value.strftime("%d/%m/%Y"))
             for slot, reading in {**from_context, **said_by_clause}.items()
         ]
+
+    def _has_date_cue(self, folded: str, lang: str) -> bool:
+        """Whether the clause says what a date in it is about (expiry, attempts, an order)."""
+        plain_time = self._attempt_cues_of_time[lang]  # "depuis", "since": said of anything
+        return any(
+            contains_phrase(folded, cue)
+            for kind in ("date_cue_removal_order", "date_cue_attempts", "date_cue_expiry")
+            for cue in self._date_cues[(lang, kind)]
+            if cue not in plain_time
+        )
 
     def _date_slot_from_cues(
         self, folded: str, lang: str, asked: str | None, document: Finding | None

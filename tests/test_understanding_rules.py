@@ -300,6 +300,26 @@ def test_a_date_said_of_something_else_beside_where_one_lives_is_kept(
     assert value(read(brain, text, "fr", None), slot) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("j'ai un CRA d'un an", ["CRA_1"]),
+        ("j'ai un CRA de 10 ans", ["CRA_10"]),
+        ("un CRA", ["CRA_1", "CRA_10"]),
+    ],
+)
+def test_cra_at_the_document_question_is_the_algerian_certificate(
+    brain: Brain, text: str, expected: list[str]
+) -> None:
+    """Found walking conversations: "j'ai un CRA d'un an" was taken for a request for a human."""
+    reading = read(brain, text, "fr", "document")
+    (finding,) = [f for f in reading.findings if f.slot == "document"]
+    assert [c.values["document"] for c in finding.candidates] == expected
+    assert finding.certain is (len(expected) == 1)
+    assert value(reading, "custody") is None and reading.intent != "human"
+    assert value(read(brain, "je suis au CRA", "fr", "document"), "custody") == "detained"
+
+
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

@@ -668,6 +668,19 @@ class NluUnderstanding:
                 # "je n'ai pas de récépissé" says what they do not hold; most likely nothing: ask.
                 candidate = Candidate(values={"document": "NONE"}, label=self._document_label("NONE", lang))
                 return Finding("document", (candidate,), certain=False)
+            detention = [
+                span
+                for span in self._lexicons[(lang, "custody")].spans(norm)
+                if norm[span.start : span.end] != "cra"
+            ]
+            if found is None and "cra" in plain.split() and not detention:
+                # "un CRA" to the document question: the Algerian certificate (not the detention
+                # centre, which the custody words say), of 1 or 10 years: asked, not guessed.
+                candidates = tuple(
+                    Candidate(values={"document": code}, label=self._document_label(code, lang))
+                    for code in ("CRA_1", "CRA_10")
+                )
+                return Finding("document", candidates, certain=False)
             # "ماعندي حتى كارط", "I have no card": a paper denied, none named, is no paper at all.
             words = self._lexicons[(lang, "document_word")].spans(norm)
             if found is None and words and self._negated(norm, words[0], lang):

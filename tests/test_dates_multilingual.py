@@ -58,6 +58,8 @@ CASES: dict[str, list[Case]] = {
         ("3 months ago", "event", "2026-08-26"),
         ("for 2 years", "event", "2024-11-26"),
         ("since September", "event", "2026-09-15"),
+        # "an" is also French for year: the unit with "last" is the one that counts.
+        ("I got an OQTF last week", "event", "2026-11-19"),
         ("last Monday", "event", "2026-11-23"),
         ("next Friday", "expiry", "2026-11-27"),
         ("on 12 December", "event", "2025-12-12"),

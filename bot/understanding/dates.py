@@ -468,11 +468,12 @@ class DateParser:
             delta = _delta(unit, amount, half)
             value = today - delta if sign < 0 else today + delta
             return DateReading(value, approximate=unit != "day")
-        last_next = self._last_next_unit.search(folded)
-        if last_next and (last_next["pre"] or last_next["post"]):
-            named_unit = self.lex.unit_of(last_next["unit"])
+        # Every unit word, not only the first: in "I got an OQTF last week" the first is "an"
+        # (French for year, the lexicon reads both languages), with no "last" or "next".
+        for last_next in self._last_next_unit.finditer(folded):
             which = last_next["pre"] or last_next["post"]
-            if named_unit is not None and named_unit[0] != "day":
+            named_unit = self.lex.unit_of(last_next["unit"])
+            if which and named_unit is not None and named_unit[0] != "day":
                 delta = _delta(named_unit[0], 1, False)
                 value = today - delta if which in self.lex.words["last"] else today + delta
                 return DateReading(value, approximate=True)

@@ -320,6 +320,19 @@ def test_cra_at_the_document_question_is_the_algerian_certificate(
     assert value(read(brain, "je suis au CRA", "fr", "document"), "custody") == "detained"
 
 
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("es", "Hola, necesito ayuda, vivo en Lyon"), ("ar", "مرحبا، أحتاج مساعدة، أسكن في ليون")],
+)
+def test_asking_for_help_while_saying_where_one_lives_keeps_the_place(
+    brain: Brain, lang: str, text: str
+) -> None:
+    """Found walking conversations: the help text came, the town was lost and asked again."""
+    reading = read(brain, text, lang, None)
+    assert reading.intent != "help" and value(reading, "prefecture") == "69"
+    assert read(brain, "help", "en", None).intent == "help"
+
+
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

@@ -403,6 +403,10 @@ class NluUnderstanding:
         # An answer to the question asked is not a command ("non" to "ajouter quelque chose ?").
         if intent in COMMAND_INTENTS and any(f.slot == asked for f in findings):
             intent = None
+        # "necesito ayuda, vivo en Lyon": asking for help while saying one's situation is no
+        # request for the help text (which dropped the town).
+        if intent == "help" and findings:
+            intent = None
         correcting = any(contains_phrase(folded, cue) for cue in self._correction_cues.get(lang, ()))
         return Reading(intent=intent, findings=tuple(findings), named_language=named, correcting=correcting)
 

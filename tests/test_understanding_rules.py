@@ -333,6 +333,18 @@ def test_asking_for_help_while_saying_where_one_lives_keeps_the_place(
     assert read(brain, "help", "en", None).intent == "help"
 
 
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "non je n'ai pas d'enfants et pas de problème de santé"),
+        ("en", "no kids and no health problems"),
+    ],
+)
+def test_denying_each_situation_named_is_none(brain: Brain, lang: str, text: str) -> None:
+    """Found walking conversations: asked again with the help."""
+    assert value(read(brain, text, lang, "vulnerabilities"), "vulnerabilities") == frozenset()
+
+
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

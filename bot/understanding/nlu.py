@@ -901,7 +901,9 @@ class NluUnderstanding:
         plain = _plain(norm)
         # A "no" naming no situation of the lists is "none". (The model is not asked: it hears
         # "ما عندي", "لا ليس لدي" as housing, whose phrases start that way.)
-        if intent == "deny" or plain in self._none_answers.get(lang, ()):
+        # "non je n'ai pas d'enfants et pas de problème de santé": each situation named is denied.
+        denied_all = bool(every) and all(self._negated(norm, span, lang) for span in every)
+        if intent == "deny" or denied_all or plain in self._none_answers.get(lang, ()):
             return _certain("vulnerabilities", {"vulnerabilities": frozenset()}, "-")
         if (
             intent == "dont_know"

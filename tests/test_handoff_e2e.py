@@ -153,6 +153,9 @@ async def early_hand_off_then_an_oqtf(
         person_saw = await say(later.get(question.asking, "/skip"))
     urgent = await store.get_case(case.id)
     assert urgent is not None and urgent.urgency.level in ("P0", "P1") and urgent.slots.removal_order
+    # The person is told too: they were told "information" at the hand-off.
+    told = texts(person_saw)
+    assert "plus urgente" in told and "déjà transmise" not in told
     return desk, outbox, case.id
 
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.core.case import Slots, UrgencyDecision
+from bot.core.case import Slots, UrgencyDecision, UrgencyLevel
 from bot.core.messages import Address
 
 
@@ -56,6 +56,9 @@ class ConversationState(BaseModel):
     hand_off_now: bool = False
     greeted: bool = False
     urgency: UrgencyDecision | None = None
+    # The urgency level the person was told at the hand-off: answers given after an early
+    # hand-off that make it more urgent are told too.
+    told_level: UrgencyLevel | None = None
     case_id: str | None = None
     # The last address the person wrote from: hand-off news and relayed messages go there.
     sender: Address | None = None

@@ -504,7 +504,19 @@ class Engine:
             step = self._next_step(state, turn.channel)
         elif step is None and state.status == "handed_off":
             await self._run_actions(turn, self.flow.on_handoff, now)  # keep the case up to date
-            if not turn.relayed:
+            level = state.urgency.level if state.urgency else None
+            if level is not None and state.told_level is not None and level < state.told_level:
+                # "P1" < "P4": the answers after an early hand-off made it more urgent.
+                state.told_level = level
+                turn.replies.append(
+                    self._say(
+                        turn,
+                        "handoff_more_urgent",
+                        urgency=self.texts.get(f"urgency_{level}", turn.lang, channel=turn.channel),
+                        delay=self.texts.get(f"delay_{level}", turn.lang, channel=turn.channel),
+                    )
+                )
+            elif not turn.relayed:
                 turn.replies.append(self._say(turn, "already_handed_off"))
         if step is None:
             state.asking = None
@@ -637,6 +649,7 @@ class Engine:
         state.status = "handed_off"
         state.hand_off_now = False
         level = state.urgency.level if state.urgency else "P4"
+        state.told_level = level
         if state.fast_track:
             turn.replies.append(self._say(turn, "handoff_done_fast"))
             state.fast_track = False  # the other questions may follow, to complete the case

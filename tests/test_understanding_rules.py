@@ -263,7 +263,9 @@ def test_no_papers_but_a_permit_that_expired_keeps_its_date(
     """Found walking conversations: read as "no document" (a first request, P3), the date dropped,
     where an expired permit without a receipt is P1."""
     reading = read(brain, text, lang, "document")
-    assert value(reading, "document") == "OTHER"
+    (document,) = [f for f in reading.findings if f.slot == "document"]
+    # An expired card: of a kind to choose when a card is named, else "other" (no kind said).
+    assert "NONE" not in [c.values["document"] for c in document.candidates]
     assert value(reading, "expiry_date") == expired_on
 
 
@@ -343,6 +345,33 @@ def test_asking_for_help_while_saying_where_one_lives_keeps_the_place(
 def test_denying_each_situation_named_is_none(brain: Brain, lang: str, text: str) -> None:
     """Found walking conversations: asked again with the help."""
     assert value(read(brain, text, lang, "vulnerabilities"), "vulnerabilities") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "carte de séjour, elle a expiré en octobre"),
+        ("en", "my residence permit"),
+        ("en", "residence card, it expired in October"),
+        ("es", "tarjeta de residencia"),
+        ("ar", "عندي بطاقة الإقامة"),
+    ],
+)
+def test_a_card_named_without_its_kind_offers_the_kinds(brain: Brain, lang: str, text: str) -> None:
+    """Found walking the demo: the same question came again, or "no permit?" was proposed."""
+    reading = read(brain, text, lang, "document")
+    (document,) = [f for f in reading.findings if f.slot == "document"]
+    assert not document.certain
+    assert [c.values["document"] for c in document.candidates] == [
+        "CST_VPF",
+        "CST_SAL",
+        "CST_ETU",
+        "CST_TT",
+        "CR_10",
+        "OTHER",
+    ]
+    assert value(read(brain, "carte de séjour salarié", "fr", "document"), "document") == "CST_SAL"
+    assert value(read(brain, "je n'ai pas de carte de séjour", "fr", "document"), "document") == "NONE"
 
 
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:

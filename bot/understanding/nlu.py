@@ -313,7 +313,13 @@ class NluUnderstanding:
             self._lexicons[(lang, "negation_after")] = Lexicon.build(
                 [{"negation": self._lookup_merged(lang, "negation_after")}], self._prefixes(lang)
             )
-            for name in ("document_vague", "document_foreign", "document_word", "document_former"):
+            for name in (
+                "document_vague",
+                "document_foreign",
+                "document_word",
+                "document_former",
+                "document_unnamed_kind",
+            ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
                 )
@@ -683,6 +689,15 @@ class NluUnderstanding:
                 candidates = tuple(
                     Candidate(values={"document": code}, label=self._document_label(code, lang))
                     for code in ("CRA_1", "CRA_10")
+                )
+                return Finding("document", candidates, certain=False)
+            unnamed = self._lexicons[(lang, "document_unnamed_kind")].spans(norm)
+            if found is None and unnamed and not self._negated(norm, unnamed[0], lang):
+                # "carte de séjour", "my residence permit": a card, but which? The usual kinds to
+                # choose from (or "none of these"), rather than the same question again.
+                candidates = tuple(
+                    Candidate(values={"document": code}, label=self._document_label(code, lang))
+                    for code in UNNAMED_CARD_KINDS
                 )
                 return Finding("document", candidates, certain=False)
             # "ماعندي حتى كارط", "I have no card": a paper denied, none named, is no paper at all.
@@ -1135,6 +1150,9 @@ def _most_precise(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
             return expression, code
     return best
 
+
+# The kinds offered for a residence card named without its kind: the most common ones.
+UNNAMED_CARD_KINDS = ("CST_VPF", "CST_SAL", "CST_ETU", "CST_TT", "CR_10", "OTHER")
 
 # What the volunteer reads as the document of a person who said their permit expired without
 # saying which (French: the desk's language).

@@ -676,3 +676,15 @@ async def test_restating_the_departement_is_no_correction_of_the_town(convo: Con
     state = await convo.state()
     assert state is not None and state.slots.commune == "93008"  # Bobigny kept
     assert state.slots.removal_order is False  # the "non" answered the question
+
+
+async def test_a_situation_added_at_the_summary_is_added_not_swapped(convo: Conversation) -> None:
+    """Found walking conversations: "j'ai des enfants" at the summary replaced the work at risk."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    answers = {**FULL_FRENCH, "vulnerabilities": "mon travail est en danger"}
+    del answers["confirm"]
+    await answer_until_slot(convo, answers, "confirm")
+    await convo.say("j'ai 3 enfants aussi")
+    state = await convo.state()
+    assert state is not None and state.slots.vulnerabilities == frozenset({"work", "children"})
+    assert convo.asking == "confirm"

@@ -349,6 +349,12 @@ class Engine:
             # Asked before the language, in the language shown: answering it keeps that language.
             language = turn.lang
             self._set(turn, {"language": language}, label=self.texts.get(f"lang_{language}", language))
+        known = state.slots.vulnerabilities
+        added = values.get("vulnerabilities")
+        if added and known and state.asking != "vulnerabilities":
+            # Said in passing or at the summary ("j'ai des enfants"): one more situation, not
+            # instead of those already noted (the work at risk was lost).
+            values = {**values, "vulnerabilities": frozenset(known) | frozenset(added)}
         # Validated, not model_copy'd: candidate values saved in a pending question come back from
         # the store as JSON (a list for a set, a string for a date) and must become typed again.
         state.slots = Slots.model_validate({**state.slots.model_dump(), **values})

@@ -160,6 +160,8 @@ FREE = [
     ("la préfecture de Créteil ne répond pas", ("94", "94028")),
     ("Bobigny ne donne aucun rendez-vous", ("93", "93008")),
     ("I live in Paris 18", ("75", "75118")),
+    # Arabizi "3andi" (I have) after the city is no arrondissement.
+    ("salam, ana f marseille, 3andi karta 10 snin", ("13", "13055")),
     # never a place
     ("ma carte expire en mars", None),
     ("elle a expiré le 3 mai", None),

@@ -174,7 +174,8 @@ _CITY_SPELLINGS = {
 }
 _ARR_WORD = r"(?:arrondissement|arr|arrdt|district|distrito|الدايره|دايره|المقاطعه|مقاطعه)"
 _ARR_AFTER_CITY = re.compile(
-    rf"\b(paris|lyon|marseille) (?:{_ARR_WORD} )?(\d{{1,2}}){_ORDINAL}(?: ?{_ORDINAL}\b)?(?!\d)"
+    # Not followed by a letter: "marseille, 3andi karta" (Arabizi "I have") is no 3rd arrondissement.
+    rf"\b(paris|lyon|marseille) (?:{_ARR_WORD} )?(\d{{1,2}}){_ORDINAL}(?: ?{_ORDINAL}\b)?(?![\w])"
 )
 # "in Bobigny near Paris": what comes after "near" is a landmark, not where the person lives.
 _NEAR = re.compile(

@@ -374,6 +374,13 @@ def test_a_card_named_without_its_kind_offers_the_kinds(brain: Brain, lang: str,
     assert value(read(brain, "je n'ai pas de carte de séjour", "fr", "document"), "document") == "NONE"
 
 
+def test_a_ten_year_card_in_arabizi(brain: Brain) -> None:
+    """Found walking conversations: "3andi karta 10 snin" was not understood."""
+    reading = read(brain, "3andi karta 10 snin", "ar", "document")
+    (document,) = [f for f in reading.findings if f.slot == "document"]
+    assert [c.values["document"] for c in document.candidates] == ["CR_10"]
+
+
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

@@ -40,6 +40,8 @@ def build_actions(
         return ActionResult(urgency=decision, fast_track=rules.is_fast_track(decision))
 
     async def hand_off_and_offer(ctx: ActionContext) -> ActionResult:
+        # The level before an update: an escalated case that becomes more urgent is told again.
+        before = await ctx.cases.get_case(ctx.case_id) if desk is not None and ctx.case_id else None
         result = await hand_off(ctx)
         if desk is None or result.case is None:
             return result
@@ -48,7 +50,8 @@ def build_actions(
                 await desk.submit(result.case)
             else:
                 # Answers after an early hand-off: an offer still waiting may need to hurry.
-                await desk.urgency_updated(result.case, ctx.now)
+                previous = before.urgency.level if before is not None else None
+                await desk.urgency_updated(result.case, ctx.now, previous)
         except Exception:
             # The case is saved: the desk's next tick makes the offer (its timer is set first),
             # or finishes the hurry (the claim's lease brings the offer's timer back).

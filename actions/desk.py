@@ -49,7 +49,7 @@ from actions.routing import (
 from actions.summary import SummaryContext, pseudonym_for, render_offer, render_summary
 from actions.urgency import RuleBook
 from actions.volunteers import Volunteer
-from bot.core.case import DESK_PART, Case, CaseOffer, CaseOutcome
+from bot.core.case import DESK_PART, Case, CaseOffer, CaseOutcome, UrgencyLevel
 from bot.core.clock import PARIS, Clock
 from bot.core.messages import Address, Option, Reply
 from bot.core.ports import CaseErased, ConversationStore, Outbox, RecordStore, Timer
@@ -746,7 +746,9 @@ class HandoffDesk:
         except Exception:
             logger.exception("offering case %s failed; retried in %s", case.id, LEASE)
 
-    async def urgency_updated(self, case: Case, now: dt.datetime) -> None:
+    async def urgency_updated(
+        self, case: Case, now: dt.datetime, previous: UrgencyLevel | None = None
+    ) -> None:
         """The person answered more after an early hand-off (they asked for a human, or a
         detention fast-tracked them), and the case may now be more urgent, or need a qualified
         volunteer (a removal order). An offer still waiting for its volunteer then gets the
@@ -758,6 +760,10 @@ class HandoffDesk:
         the timer fires, at this very moment, this gives way (they read the new urgency). If
         this process stops half-way, the claim's lease brings the timer back and `_offer_due`
         does the rest."""
+        if case.status == "escalated":
+            if previous is not None and case.urgency.level < previous:  # "P1" < "P4"
+                await self._escalation_more_urgent(case, now)
+            return
         pending = _pending_offer(case)
         if case.status != "offered" or pending is None or not await self._needs_hurry(case, pending, now):
             return
@@ -776,6 +782,39 @@ class HandoffDesk:
             await self._hurry(fresh, current, now)
         except CaseErased:
             await self._forget(case.id)
+
+    async def _escalation_more_urgent(self, case: Case, now: dt.datetime) -> None:
+        """An escalated case became more urgent: its coordinators are told again, with the new
+        level, and at the département stage the move to the national coordinators comes as soon
+        as the new level's answer time says. Under the escalation timer's claim, as a
+        coordinator taking the case."""
+        pending = await self.store.get_record(RECORD_PENDING, case.id)
+        if pending is None or not pending.get("escalation"):
+            return
+        due_at = dt.datetime.fromisoformat(str(pending["due_at"]))
+        if not await self._claim(Timer(TIMER_ESCALATION, case.id, due_at), now):
+            return
+        try:
+            fresh = await self.store.get_case(case.id)
+            if fresh is None:
+                await self._forget(case.id)
+                return
+            if fresh.status != "escalated":
+                await self.store.schedule_timer(TIMER_ESCALATION, case.id, due_at)
+                return
+            due = due_at
+            if fresh.escalation_stage != "national":
+                due = min(due_at, now + self.handoff_rules.offer_lifetime(fresh.urgency.level))
+            await self._move_pending(case.id, due)
+            await self.store.schedule_timer(TIMER_ESCALATION, case.id, due)
+        except CaseErased:
+            await self._forget(case.id)
+            return
+        coordinators = [v for v in [await self.volunteer(vid) for vid in fresh.escalated_to] if v is not None]
+        logger.info(
+            "escalated case %s became more urgent (%s): coordinators told", case.id, fresh.urgency.level
+        )
+        await self._notify_coordinators(fresh, coordinators, "le dossier est devenu plus urgent", now)
 
     async def _needs_hurry(self, case: Case, pending: CaseOffer, now: dt.datetime) -> bool:
         """Whether the waiting offer outlives the answer time of the case's level, or its

@@ -809,3 +809,39 @@ async def test_a_hurry_stopped_half_way_is_finished_when_its_lease_comes_back(
     assert "devenu plus urgent" in d.outbox.to(ADDRESS["a"])[-1].text
     assert "plus valable" not in await d.say("a", f"oui {case.id}")
     assert (await d.case(case.id)).status == "accepted"
+
+
+async def test_an_escalated_case_that_becomes_more_urgent_is_told_again_and_moves_up_sooner(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """Nobody could take a low-urgency case: it went to the département's coordinators, with two
+    days before the national ones. The person then tells of an OQTF: the coordinators hear it,
+    and the national ones come in at the new level's answer time, not two days later."""
+    roster = [v for v in ROSTER if v.id in ("coord93", "national")]
+    d = await make_desk(brain, store, clock, roster)
+    case = await new_case(d, expiry_date=clock.now().date() + dt.timedelta(days=200))
+    escalated = await d.case(case.id)
+    assert escalated.status == "escalated" and escalated.urgency.level in ("P3", "P4")
+    told_before = len(d.outbox.to(ADDRESS["coord93"]))
+
+    slots = escalated.slots.model_copy(
+        update={"removal_order": True, "removal_order_date": clock.now().date() - dt.timedelta(days=1)}
+    )
+    update = {"slots": slots, "urgency": brain.rules.evaluate(slots, clock.now(), "fr")}
+    now_urgent = await store.update_case(case.id, lambda fresh: fresh.model_copy(update=update))
+    assert now_urgent is not None and now_urgent.urgency.level < escalated.urgency.level
+    await d.desk.urgency_updated(now_urgent, clock.now(), escalated.urgency.level)
+
+    notice = d.outbox.to(ADDRESS["coord93"])[-1]
+    assert len(d.outbox.to(ADDRESS["coord93"])) == told_before + 1
+    assert "plus urgent" in notice.text and case.id in notice.text and "mon patron" not in notice.text
+    # The same answers again (a correction of something else) tell nobody again.
+    await d.desk.urgency_updated(now_urgent, clock.now(), now_urgent.urgency.level)
+    assert len(d.outbox.to(ADDRESS["coord93"])) == told_before + 1
+
+    clock.advance(load_handoff_rules().offer_lifetime(now_urgent.urgency.level) + dt.timedelta(minutes=1))
+    assert await d.desk.tick() == 1
+    assert (await d.case(case.id)).escalation_stage == "national"
+    # A coordinator can still take it.
+    assert "plus valable" not in await d.say("coord93", f"oui {case.id}")
+    assert (await d.case(case.id)).status == "accepted"

@@ -492,6 +492,13 @@ def _qualification_fr(rules: HandoffRules) -> str:
     return f"la compétence {skills}" + (" ou d'être avocat·e" if rules.lawyers_qualify else "")
 
 
+# How the desk names a channel that could not deliver, and why it most often fails there.
+UNDELIVERED_BY = {"sms": "SMS", "whatsapp": "WhatsApp", "telegram": "Telegram"}
+UNDELIVERED_WHY = {
+    "sms": " (téléphone éteint depuis longtemps, numéro hors service ou refusé par l'opérateur)",
+    "whatsapp": " (plus de 24 h sans message de sa part, ou pas de WhatsApp sur ce numéro)",
+}
+
 # A volunteer's answer waits at most this long for the desk to let go of the offer's timer.
 CLAIM_ATTEMPTS = 5
 CLAIM_RETRY_SECONDS = 0.1
@@ -875,15 +882,16 @@ class HandoffDesk:
         if record is not None and record.get("due_at") != due_at.isoformat():
             await self.store.put_record(RECORD_PENDING, case_id, {**record, "due_at": due_at.isoformat()})
 
-    async def undelivered(self, case_id: str) -> None:
-        """An SMS the desk sent to the person about this case was reported not delivered (phone
-        off for days, number out of service, refused by the operator): the volunteer holding the
-        case is told, since they are the one waiting for an answer, and the case's delivery
-        record keeps it."""
+    async def undelivered(self, case_id: str, channel: str = "sms") -> None:
+        """A message the desk sent to the person about this case was reported not delivered (an
+        SMS: phone off for days, number out of service, refused by the operator; WhatsApp: the
+        24-hour window closed, no WhatsApp on the number): the volunteer holding the case is
+        told, since they are the one waiting for an answer, and the case's delivery record keeps
+        it."""
         now = self.clock.now()
         at = now.astimezone(dt.UTC).isoformat()
         entry: dict[str, str | int | bool | None] = {
-            "channel": "sms",
+            "channel": channel,
             "at": at,
             "ok": False,
             "reason": "delivery report: not delivered",
@@ -902,10 +910,10 @@ class HandoffDesk:
         volunteer = await self.volunteer(case.volunteer_id)
         if volunteer is None:
             return
+        why = UNDELIVERED_WHY.get(channel, "")
         text = (
-            f"Dossier {case_id} : un SMS envoyé à la personne n'a pas pu lui être remis (téléphone"
-            " éteint depuis longtemps, numéro hors service ou refusé par l'opérateur). Votre dernier"
-            " message ne lui est peut-être pas parvenu."
+            f"Dossier {case_id} : un message envoyé à la personne par {UNDELIVERED_BY.get(channel, channel)}"
+            f" n'a pas pu lui être remis{why}. Votre dernier message ne lui est peut-être pas parvenu."
         )
         logger.info(
             "case %s: an SMS to the person was not delivered; volunteer %s told", case_id, volunteer.id

@@ -110,10 +110,11 @@ async def assemble(
     )
 
     for channel in enabled.values():
-        ledger = getattr(channel, "ledger", None)
-        if ledger is not None:
-            # An SMS about a case reported not delivered: the desk tells the volunteer.
-            ledger.on_undelivered = desk.undelivered
+        # A message about a case reported not delivered (an SMS gateway's ledger, WhatsApp's
+        # statuses): the desk tells the volunteer.
+        reporter = getattr(channel, "ledger", channel)
+        if hasattr(reporter, "on_undelivered"):
+            reporter.on_undelivered = desk.undelivered
 
     async def forget_address(address: Address) -> None:
         channel = enabled.get(address.channel)

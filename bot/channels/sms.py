@@ -261,9 +261,9 @@ class SmsLedger:
         self.channel = channel
         self.records = records
         self.clock = clock or SystemClock()
-        # Told the case id when an SMS about a case is reported not delivered (set by the
+        # Told (case id, channel) when an SMS about a case is reported not delivered (set by the
         # service's assembly to the hand-off desk, which tells the volunteer).
-        self.on_undelivered: Callable[[str], Awaitable[None]] | None = None
+        self.on_undelivered: Callable[[str, str], Awaitable[None]] | None = None
         self.last_sent: list[SentSms] = []
         self.sent: list[SentSms] = []
         self.messages_total = 0
@@ -360,7 +360,7 @@ class SmsLedger:
         case_id = record.get("case_id")
         if newly_failed and isinstance(case_id, str) and self.on_undelivered is not None:
             try:
-                await self.on_undelivered(case_id)
+                await self.on_undelivered(case_id, SMS_CHANNEL)
             except Exception:
                 # The report is recorded: the provider must not retry it for our failure.
                 logger.exception("telling the desk of an SMS not delivered failed (case %s)", case_id)

@@ -14,7 +14,7 @@ import hmac
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -46,6 +46,10 @@ WINDOW = dt.timedelta(hours=24)
 # Do not start a free-form send in the last minutes: it may reach Meta after the window closed.
 WINDOW_MARGIN = dt.timedelta(minutes=5)
 WINDOW_KIND = "wa_window"
+# A message the desk sent the person about a case, by Meta's message id (wamid): the case it was
+# about, so that a "failed" status reaches the volunteer. Deleted when Meta reports the message
+# delivered, read or failed; it holds no number and no text.
+SENT_KIND = "wa_sent"
 # The template sent instead of a free-form message outside the window ("you have a new message,
 # answer to read it"); other purposes are sent with `send_template`.
 FOLLOWUP_PURPOSE = "followup"
@@ -267,6 +271,9 @@ class WhatsAppChannel:
         # When Meta said a person's window was closed (a failed status or send with 131047).
         self._closed: dict[str, dt.datetime] = {}
         self._tasks = BackgroundTasks()
+        # Told (case id, channel) when a message about a case is reported failed (set by the
+        # service's assembly to the hand-off desk, which tells the volunteer).
+        self.on_undelivered: Callable[[str, str], Awaitable[None]] | None = None
 
     @classmethod
     def from_settings(
@@ -377,7 +384,23 @@ class WhatsAppChannel:
             logger.warning("WhatsApp delivery failed: codes %s", codes)
             if WINDOW_CLOSED in codes and status.recipient_id:
                 self._forget_window(status.recipient_id)
+        if status.status in ("delivered", "read", "failed") and self.store is not None:
+            self._tasks.spawn(self._settle(status.id, failed=status.status == "failed"))
         return Ignored(f"status {status.status}")
+
+    async def _settle(self, message_id: str, *, failed: bool) -> None:
+        """The fate of a message about a case is known: its record goes, and a failure is told."""
+        assert self.store is not None
+        try:
+            record = await self.store.get_record(SENT_KIND, message_id)
+            if record is None:
+                return
+            await self.store.delete_record(SENT_KIND, message_id)
+            case_id = record.get("case_id")
+            if failed and isinstance(case_id, str) and self.on_undelivered is not None:
+                await self.on_undelivered(case_id, NAME)
+        except Exception:
+            logger.exception("could not settle a WhatsApp message about a case")
 
     def acknowledge(self) -> web.Response:
         return web.Response(text="OK")
@@ -469,7 +492,17 @@ class WhatsAppChannel:
             raise ChannelSendError("window closed", retryable=False)
         for reply in replies:
             for message in render(reply):
-                await self._post(address.recipient, message)
+                message_id = await self._post(address.recipient, message)
+                if reply.case_id and message_id and self.store is not None:
+                    await self._remember_sent(message_id, reply.case_id)
+
+    async def _remember_sent(self, message_id: str, case_id: str) -> None:
+        assert self.store is not None
+        try:
+            await self.store.put_record(SENT_KIND, message_id, {"case_id": case_id})
+        except Exception:
+            # The message is sent: losing its record must not make the caller send it again.
+            logger.exception("could not record a WhatsApp message about a case")
 
     async def send_template(self, address: Address, purpose: str, parameters: Sequence[str] = ()) -> None:
         """Send the approved template of `purpose` (WHATSAPP_TEMPLATES: purpose → "name" or
@@ -485,7 +518,8 @@ class WhatsAppChannel:
             ]
         await self._post(address.recipient, {"type": "template", "template": template})
 
-    async def _post(self, recipient: str, message: dict[str, Any]) -> None:
+    async def _post(self, recipient: str, message: dict[str, Any]) -> str | None:
+        """Send one message; Meta's id for it (wamid), None if the answer has none."""
         payload = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -496,7 +530,7 @@ class WhatsAppChannel:
         try:
             async with self.http.post(self.url, json=payload, headers=headers) as response:
                 if response.status < 300:
-                    return
+                    return await _message_id_of(response)
                 error = await _error_of(response)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ChannelSendError(f"unavailable: {type(exc).__name__}", retryable=True) from exc
@@ -514,6 +548,15 @@ class WhatsAppChannel:
         if status >= 500 or status == 429:
             raise ChannelSendError(f"unavailable ({status})", retryable=True)
         raise ChannelSendError(f"refused ({code})", retryable=False)
+
+
+async def _message_id_of(response: aiohttp.ClientResponse) -> str | None:
+    try:
+        answer = await response.json(content_type=None)
+        message_id = answer["messages"][0]["id"]
+        return message_id if isinstance(message_id, str) else None
+    except (ValueError, KeyError, IndexError, TypeError, aiohttp.ContentTypeError):
+        return None
 
 
 async def _error_of(response: aiohttp.ClientResponse) -> tuple[int | None, int]:

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from bot.app import Brain
 from bot.channels.base import ChannelSendError
-from bot.channels.whatsapp import MAX_TEXT, WINDOW_KIND, WhatsAppChannel, signature
+from bot.channels.whatsapp import MAX_TEXT, SENT_KIND, WINDOW_KIND, WhatsAppChannel, signature
 from bot.core.clock import FixedClock
 from bot.core.messages import Address, Reply
 from bot.server import RUNTIME
@@ -391,3 +391,68 @@ async def test_erasing_forgets_the_window_record_and_still_confirms_in_the_windo
     # ...and "everything is erased" still went out as a free-form text inside the window.
     last = fake.messages[-1]
     assert last["type"] == "text" and "effac" in last["text"]["body"].lower()
+
+
+async def test_a_message_about_a_case_that_fails_is_recorded_on_the_case(
+    client: Client, fake: FakeWhatsAppApi, channel: WhatsAppChannel, store: SqliteStore, clock: FixedClock
+) -> None:
+    """A volunteer of the demo roster accepts from WhatsApp; the news to the person is accepted by
+    Meta, then reported failed: the desk hears of it (the case's delivery record, and a notice to
+    the volunteer). A message delivered leaves nothing behind."""
+    answers = {
+        "consent": "oui",
+        "prefecture": "Bobigny",
+        "document": "carte vie privée et familiale",
+        "expiry_date": "elle a expiré le 3 mars",
+        "application_status": "non",
+        "removal_order": "non",
+        "attempts_since": "depuis septembre",
+        "evidence": "oui",
+        "vulnerabilities": "non",
+        "note": "non merci",
+        "confirm": "oui",
+    }
+    number = 0
+
+    async def say(text: str, sender: str = NUMBER) -> None:
+        nonlocal number
+        number += 1
+        body = payload("text", now=clock.now(), body=text, id=f"wamid.IN{number:04d}", **{"from": sender})
+        assert (await post(client, body)).status == 200
+
+    await say("Bonjour, je n'ai pas de rendez-vous")
+    for _ in range(20):
+        state = await store.load_conversation(CONVERSATION)
+        assert state is not None
+        if state.status != "active" or state.asking is None:
+            break
+        await say(answers.get(state.asking, "/skip"))
+    (case,) = await store.cases_for_conversation(CONVERSATION)
+    assert case.status == "offered" and case.offers[-1].volunteer_id == "demo-93-01"
+
+    before = len(fake.messages)
+    await say(f"OUI {case.id}", sender="33600000005")  # Démo Emma, from WhatsApp
+    accepted = await store.get_case(case.id)
+    assert accepted is not None and accepted.status == "accepted"
+    news = [m for m in fake.messages[before:] if m["to"] == NUMBER]
+    assert news and "Démo Emma" in json.dumps(news, ensure_ascii=False)
+    wamids = [f"wamid.FAKE{i:06d}" for i in range(before + 1, len(fake.messages) + 1)]
+    recorded = [w for w in wamids if await store.get_record(SENT_KIND, w)]
+    assert len(recorded) == len(news)  # only the messages about the case, to the person
+
+    await post(client, payload("status_failed", now=clock.now(), id=recorded[0]))
+    await channel.drain()
+    failed = await store.get_case(case.id)
+    assert failed is not None and [(d["channel"], d["ok"]) for d in failed.deliveries] == [
+        ("whatsapp", False)
+    ]
+    assert await store.get_record(SENT_KIND, recorded[0]) is None
+    # Reported again, or delivered: nothing more.
+    await post(client, payload("status_failed", now=clock.now(), id=recorded[0]))
+    await channel.drain()
+    for other in recorded[1:]:
+        await post(client, payload("status_sent", now=clock.now(), id=other, status="delivered"))
+    await channel.drain()
+    final = await store.get_case(case.id)
+    assert final is not None and len(final.deliveries) == 1
+    assert await store.list_records(SENT_KIND) == []

@@ -46,10 +46,17 @@ WINDOW = dt.timedelta(hours=24)
 # Do not start a free-form send in the last minutes: it may reach Meta after the window closed.
 WINDOW_MARGIN = dt.timedelta(minutes=5)
 WINDOW_KIND = "wa_window"
-# A message the desk sent the person about a case, by Meta's message id (wamid): the case it was
-# about, so that a "failed" status reaches the volunteer. Deleted when Meta reports the message
-# delivered, read or failed; it holds no number and no text.
+# A message the desk sent the person about a case, by a digest of Meta's message id (a wamid
+# encodes the recipient's number): the case it was about, so that a "failed" status reaches the
+# volunteer. Deleted when Meta reports the message delivered, read or failed; it holds no number
+# and no text.
 SENT_KIND = "wa_sent"
+
+
+def sent_key(message_id: str) -> str:
+    return hashlib.sha256(message_id.encode()).hexdigest()[:32]
+
+
 # The template sent instead of a free-form message outside the window ("you have a new message,
 # answer to read it"); other purposes are sent with `send_template`.
 FOLLOWUP_PURPOSE = "followup"
@@ -392,10 +399,10 @@ class WhatsAppChannel:
         """The fate of a message about a case is known: its record goes, and a failure is told."""
         assert self.store is not None
         try:
-            record = await self.store.get_record(SENT_KIND, message_id)
+            record = await self.store.get_record(SENT_KIND, sent_key(message_id))
             if record is None:
                 return
-            await self.store.delete_record(SENT_KIND, message_id)
+            await self.store.delete_record(SENT_KIND, sent_key(message_id))
             case_id = record.get("case_id")
             if failed and isinstance(case_id, str) and self.on_undelivered is not None:
                 await self.on_undelivered(case_id, NAME)
@@ -499,7 +506,7 @@ class WhatsAppChannel:
     async def _remember_sent(self, message_id: str, case_id: str) -> None:
         assert self.store is not None
         try:
-            await self.store.put_record(SENT_KIND, message_id, {"case_id": case_id})
+            await self.store.put_record(SENT_KIND, sent_key(message_id), {"case_id": case_id})
         except Exception:
             # The message is sent: losing its record must not make the caller send it again.
             logger.exception("could not record a WhatsApp message about a case")

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from bot.app import Brain
 from bot.channels.base import ChannelSendError
-from bot.channels.whatsapp import MAX_TEXT, SENT_KIND, WINDOW_KIND, WhatsAppChannel, signature
+from bot.channels.whatsapp import MAX_TEXT, SENT_KIND, WINDOW_KIND, WhatsAppChannel, sent_key, signature
 from bot.core.clock import FixedClock
 from bot.core.messages import Address, Reply
 from bot.server import RUNTIME
@@ -437,7 +437,7 @@ async def test_a_message_about_a_case_that_fails_is_recorded_on_the_case(
     news = [m for m in fake.messages[before:] if m["to"] == NUMBER]
     assert news and "Démo Emma" in json.dumps(news, ensure_ascii=False)
     wamids = [f"wamid.FAKE{i:06d}" for i in range(before + 1, len(fake.messages) + 1)]
-    recorded = [w for w in wamids if await store.get_record(SENT_KIND, w)]
+    recorded = [w for w in wamids if await store.get_record(SENT_KIND, sent_key(w))]
     assert len(recorded) == len(news)  # only the messages about the case, to the person
 
     await post(client, payload("status_failed", now=clock.now(), id=recorded[0]))
@@ -446,7 +446,7 @@ async def test_a_message_about_a_case_that_fails_is_recorded_on_the_case(
     assert failed is not None and [(d["channel"], d["ok"]) for d in failed.deliveries] == [
         ("whatsapp", False)
     ]
-    assert await store.get_record(SENT_KIND, recorded[0]) is None
+    assert await store.get_record(SENT_KIND, sent_key(recorded[0])) is None
     # Reported again, or delivered: nothing more.
     await post(client, payload("status_failed", now=clock.now(), id=recorded[0]))
     await channel.drain()

@@ -688,3 +688,14 @@ async def test_a_situation_added_at_the_summary_is_added_not_swapped(convo: Conv
     state = await convo.state()
     assert state is not None and state.slots.vulnerabilities == frozenset({"work", "children"})
     assert convo.asking == "confirm"
+
+
+async def test_answering_the_language_menu_in_french_is_french_not_a_loop(convo: Conversation) -> None:
+    """Found walking conversations: the language menu came back six times to someone writing
+    plain French ("oui", "Lyon", "carte etudiant")."""
+    await convo.say("bonjour")
+    assert convo.asking == "language"
+    await convo.say("oui")
+    state = await convo.state()
+    assert state is not None and state.slots.language == "fr"
+    assert convo.asking == "consent" and "continue en français" in convo.text

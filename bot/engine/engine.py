@@ -257,6 +257,12 @@ class Engine:
                 reading.intent == "dont_know" and asked not in ("consent", "confirm", "language")
             ):
                 self._skip(turn, asked)
+            elif step.kind == "language" and text and (state.misses >= 1 or reading.findings):
+                # Answering in the language of the question ("oui", "Lyon", "carte etudiant")
+                # rather than choosing one: that language it is (the person can change it at any
+                # time). Asked again and again, the menu became a loop.
+                self._set(turn, {"language": turn.lang}, label=self.texts.get(f"lang_{turn.lang}", turn.lang))
+                turn.replies.append(self._say(turn, "language_switched"))
             elif not any(f.certain for f in reading.findings):
                 state.misses += 1
                 if state.misses == 1:

@@ -257,7 +257,11 @@ class Engine:
                 reading.intent == "dont_know" and asked not in ("consent", "confirm", "language")
             ):
                 self._skip(turn, asked)
-            elif step.kind == "language" and text and (state.misses >= 1 or reading.findings):
+            elif (
+                step.kind == "language"
+                and text
+                and (state.misses >= 1 or reading.findings or reading.intent in ("affirm", "deny"))
+            ):
                 # Answering in the language of the question ("oui", "Lyon", "carte etudiant")
                 # rather than choosing one: that language it is (the person can change it at any
                 # time). Asked again and again, the menu became a loop.

@@ -699,3 +699,21 @@ async def test_answering_the_language_menu_in_french_is_french_not_a_loop(convo:
     state = await convo.state()
     assert state is not None and state.slots.language == "fr"
     assert convo.asking == "consent" and "continue en français" in convo.text
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["j'ai perdu mon travail il y a 2 semaines", "je suis allé à la préfecture hier mais ils m'ont renvoyé"],
+)
+async def test_a_date_at_the_summary_about_something_else_leaves_the_expiry_alone(
+    convo: Conversation, said: str
+) -> None:
+    """Found walking conversations: the card became expired two weeks ago (P1)."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    answers = {**FULL_FRENCH, "expiry_date": "elle expire le 3 avril"}
+    del answers["confirm"]
+    await answer_until_slot(convo, answers, "confirm")
+    await convo.say(said)
+    state = await convo.state()
+    assert state is not None and state.slots.expiry_date == dt.date(2027, 4, 3)
+    assert convo.asking == "confirm"

@@ -261,7 +261,12 @@ class NluUnderstanding:
         self._date_cues = {
             (lang, name): tuple(fold(cue) for cue in self._lookup_merged(lang, name))
             for lang in data.languages
-            for name in ("date_cue_removal_order", "date_cue_attempts", "date_cue_expiry")
+            for name in (
+                "date_cue_removal_order",
+                "date_cue_attempts",
+                "date_cue_expiry",
+                "date_word_at_summary",
+            )
         }
         self._none_answers = {
             lang: frozenset(fold(entry) for entry in self._lookup_merged(lang, "none_answer"))
@@ -1040,8 +1045,14 @@ class NluUnderstanding:
             return "attempts_since", True
         if expires:
             return "expiry_date", True
-        if (document is not None and not _is_no_document(document)) or asked == "confirm":
+        # At the summary a date must say what it is about: "j'ai perdu mon travail il y a 2
+        # semaines" there made an expired card of a valid one (P1).
+        if document is not None and not _is_no_document(document):
             return "expiry_date", False
+        if asked == "confirm" and any(
+            contains_phrase(folded, w) for w in cues[(lang, "date_word_at_summary")]
+        ):
+            return "expiry_date", False  # "non, la date c'est le 5 avril": the date shown there
         # "oui, le 10 novembre" to "have you received an OQTF?": the date of that order.
         if asked == "removal_order" and not self._doubts(folded, lang):
             return "removal_order_date", False

@@ -381,6 +381,26 @@ def test_a_ten_year_card_in_arabizi(brain: Brain) -> None:
     assert [c.values["document"] for c in document.candidates] == ["CR_10"]
 
 
+@pytest.mark.parametrize(
+    ("lang", "text"), [("fr", "je suis au CRA"), ("ar", "ana f CRA"), ("ar", "أنا في CRA")]
+)
+def test_the_cra_is_a_detention_not_la_crau(brain: Brain, lang: str, text: str) -> None:
+    """Found walking conversations: P0 cases sent to a volunteer in the Var (La Crau, 83)."""
+    reading = read(brain, text, lang, "prefecture")
+    assert value(reading, "prefecture") is None
+    assert value(read(brain, text, lang, None), "custody") == "detained"
+    assert value(read(brain, "La Crau", "fr", "prefecture"), "prefecture") == "83"
+    assert value(read(brain, "je suis au CRA de Vincennes", "fr", "prefecture"), "prefecture") == "94"
+
+
+@pytest.mark.parametrize(
+    ("text", "custody"),
+    [("ana m7bous", "prison"), ("kan signi f commissariat kol nhar", "house_arrest")],
+)
+def test_custody_in_arabizi(brain: Brain, text: str, custody: str) -> None:
+    assert value(read(brain, text, "ar", "custody"), "custody") == custody
+
+
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

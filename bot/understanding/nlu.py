@@ -439,6 +439,9 @@ class NluUnderstanding:
     ) -> list[Finding]:
         findings: list[Finding] = []
         place, by_number = self._place(text, asked == "prefecture", lang)
+        if place is not None and _CRA.search(text):
+            # "je suis au CRA" is a detention centre, not La Crau (83): the place is read without it.
+            place, by_number = self._place(_CRA.sub(" ", text), asked == "prefecture", lang)
         if place is not None:
             findings.append(place)
 
@@ -1161,6 +1164,8 @@ def _most_precise(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
             return expression, code
     return best
 
+
+_CRA = re.compile(r"(?i)\bcra\b")
 
 # The kinds offered for a residence card named without its kind: the most common ones.
 UNNAMED_CARD_KINDS = ("CST_VPF", "CST_SAL", "CST_ETU", "CST_TT", "CR_10", "OTHER")

@@ -31,6 +31,10 @@ CASES: dict[str, list[Case]] = {
         ("elle finit le 1er décembre", "expiry", "2026-12-01"),
         ("15/03/2027", "expiry", "2027-03-15"),
         ("15 03 2027", "expiry", "2027-03-15"),
+        # The month and year a card prints: the middle of that month, not 1 July.
+        ("12/2026", "expiry", "2026-12-15"),
+        ("03-2027", "expiry", "2027-03-15"),
+        ("2027/03/15", "expiry", "2027-03-15"),
         ("en janvier", "expiry", "2027-01-15"),
         ("fin janvier", "expiry", "2027-01-31"),
         ("dans deux semaines", "expiry", "2026-12-10"),

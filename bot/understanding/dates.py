@@ -181,6 +181,9 @@ _SPACED = re.compile(r"(?<![\d:])(\d{1,2}) (\d{1,2}) (\d{4})(?![\d:])")
 _ORDINAL_SUFFIX = r"(?:er|ere|eme|e|th|st|nd|rd|º|o)?"
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _YEAR = re.compile(r"(?<!\d)(19[7-9]\d|20\d\d)(?!\d)")
+# "12/2026", "03-2027" (the month a card ends, as many cards print it) and "2027/03/15".
+_MONTH_YEAR = re.compile(r"(?<![\d/.\-])(\d{1,2})[/.\-](\d{4})(?![/.\-]?\d)")
+_YEAR_FIRST = re.compile(r"(?<![\d/.\-])(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?![/.\-]?\d)")
 
 
 class DateParser:
@@ -318,6 +321,13 @@ class DateParser:
     def _numeric(self, folded: str, today: dt.date, tense: Tense | None) -> DateReading | None:
         match = _NUMERIC.search(folded)
         if not match:
+            year_first = _YEAR_FIRST.search(folded)
+            if year_first:
+                return _make(int(year_first[1]), int(year_first[2]), int(year_first[3]))
+            month_year = _MONTH_YEAR.search(folded)
+            if month_year and 1 <= int(month_year[1]) <= 12:
+                # The middle of the month, as for "en mars 2027": the day is not known.
+                return _approximate(_make(int(month_year[2]), int(month_year[1]), 15))
             spaced = _SPACED.search(folded)
             if spaced and 1 <= int(spaced[2]) <= 12:
                 return _make(int(spaced[3]), int(spaced[2]), int(spaced[1]))

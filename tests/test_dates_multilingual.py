@@ -29,6 +29,7 @@ CASES: dict[str, list[Case]] = {
         ("le 3 mars", "expiry", "2027-03-03"),
         ("ma carte a expirer le 10 octobre", "expiry", "2026-10-10"),
         ("elle finit le 1er décembre", "expiry", "2026-12-01"),
+        ("elle se termine en janvier", "expiry", "2027-01-15"),
         ("15/03/2027", "expiry", "2027-03-15"),
         ("15 03 2027", "expiry", "2027-03-15"),
         # The month and year a card prints: the middle of that month, not 1 July.

@@ -298,13 +298,16 @@ class DateParser:
                 found(marker, tense)
                 light = light.replace(f" {marker} ", " | ")
         padded = f" {fold(light, clauses=True)} "
-        for marker in sorted(self.lex.words["tense_past"], key=len, reverse=True):
+        # Past and future together, longest first: "se termine" (future) before the "termine" that
+        # "terminé" folds into (past).
+        past: Tense = "past"
+        future: Tense = "future"
+        markers = [(m, past) for m in self.lex.words["tense_past"]]
+        markers += [(m, future) for m in self.lex.words["tense_future"]]
+        for marker, tense in sorted(markers, key=lambda m: -len(m[0])):
             if f" {marker} " in padded:
-                found(marker, "past")
+                found(marker, tense)
                 padded = padded.replace(f" {marker} ", " | ")
-        for marker in self.lex.words["tense_future"]:
-            if f" {marker} " in padded:
-                found(marker, "future")
         decided = strong or weak
         return next(iter(decided)) if len(decided) == 1 else None
 

@@ -294,6 +294,11 @@ def test_since_when_one_lives_or_is_detained_is_not_since_when_one_tries(
             dt.date(2026, 9, 15),
         ),
         ("j'habite Lyon ma carte expire le 3 avril", "expiry_date", dt.date(2027, 4, 3)),
+        (
+            "j habite à Créteil depuis 2019, j essaie d avoir un rdv depuis août",
+            "attempts_since",
+            dt.date(2026, 8, 15),
+        ),
     ],
 )
 def test_a_date_said_of_something_else_beside_where_one_lives_is_kept(

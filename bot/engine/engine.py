@@ -86,6 +86,9 @@ class Turn:
     text: str = ""
     # The conversation was erased during the turn: its state must not be saved again.
     erased: bool = False
+    # The answers before this message: a case handed off early is brought up to date at each
+    # answer that changes them, so its volunteer reads them as they come.
+    slots_before: Slots | None = None
 
     @property
     def lang(self) -> str:
@@ -156,7 +159,7 @@ class Engine:
             state.processed_ids = [*state.processed_ids[-(PROCESSED_IDS_KEPT - 1) :], message.message_id]
         if message.sender is not None:
             state.sender = message.sender
-        turn = Turn(state=state, channel=message.channel)
+        turn = Turn(state=state, channel=message.channel, slots_before=state.slots)
         if message.unsubscribed:
             await self._erase(turn)
             logger.info(
@@ -518,8 +521,10 @@ class Engine:
         if step is None and state.status == "active":
             await self._hand_off(turn, now)
             step = self._next_step(state, turn.channel)
-        elif step is None and state.status == "handed_off":
-            await self._run_actions(turn, self.flow.on_handoff, now)  # keep the case up to date
+        elif state.status == "handed_off" and (step is None or state.slots != turn.slots_before):
+            # Keep the case up to date: at each new answer after an early hand-off (the
+            # volunteer reads them as they come), and once the questions are over.
+            await self._run_actions(turn, self.flow.on_handoff, now)
             level = state.urgency.level if state.urgency else None
             if level is not None and state.told_level is not None and level < state.told_level:
                 # "P1" < "P4": the answers after an early hand-off made it more urgent.
@@ -532,7 +537,7 @@ class Engine:
                         delay=self.texts.get(f"delay_{level}", turn.lang, channel=turn.channel),
                     )
                 )
-            elif not turn.relayed:
+            elif step is None and not turn.relayed:
                 turn.replies.append(self._say(turn, "already_handed_off"))
         if step is None:
             state.asking = None

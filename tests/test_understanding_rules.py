@@ -406,6 +406,21 @@ def test_custody_in_arabizi(brain: Brain, text: str, custody: str) -> None:
     assert value(read(brain, text, "ar", "custody"), "custody") == custody
 
 
+@pytest.mark.parametrize(
+    ("lang", "text", "day"),
+    [
+        ("fr", "le 5 novembre, non pardon le 15 novembre", dt.date(2026, 11, 15)),
+        ("en", "March 3rd, sorry I mean March 13", dt.date(2026, 3, 13)),
+        ("es", "el 3 de marzo, no perdón, el 13 de marzo", dt.date(2026, 3, 13)),
+    ],
+)
+def test_a_date_corrected_in_the_same_message_is_the_last_one(
+    brain: Brain, lang: str, text: str, day: dt.date
+) -> None:
+    """Found walking conversations: the retracted 5 November made the OQTF deadline passed (P0)."""
+    assert value(read(brain, text, lang, "removal_order_date"), "removal_order_date") == day
+
+
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

@@ -984,8 +984,21 @@ class NluUnderstanding:
         document: Finding | None,
     ) -> list[Finding]:
         parser = self._dates[lang]
+        # "le 5 novembre, non pardon le 15 novembre": what comes after the last correction word.
+        folded = fold(text)
+        corrected_from = max(
+            (
+                folded.rfind(cue) + len(cue)
+                for cue in self._correction_cues.get(lang, ())
+                if contains_phrase(folded, cue)
+            ),
+            default=-1,
+        )
         if asked is not None and asked in DATE_SLOTS:
-            reading = parser.parse(text, today=today, kind=DATE_SLOTS[asked])
+            reading = None
+            if corrected_from >= 0:
+                reading = parser.parse(folded[corrected_from:], today=today, kind=DATE_SLOTS[asked])
+            reading = reading or parser.parse(text, today=today, kind=DATE_SLOTS[asked])
             if reading is None:
                 return []
             return [_certain(asked, {asked: reading.value}, reading.value.strftime("%d/%m/%Y"))]
@@ -1008,8 +1021,8 @@ class NluUnderstanding:
                 continue  # "au CRA de Vincennes depuis hier": since when detained, not attempts
             slot, by_cue = self._date_slot_from_cues(clause, lang, asked, document)
             found = said_by_clause if by_cue else from_context
-            if slot is None or slot in found:
-                continue
+            if slot is None or (slot in found and corrected_from < 0):
+                continue  # the first date for a slot, unless the message corrects itself
             tense_text = accented[index] if len(accented) == len(clauses) else None
             reading = parser.parse(clause, today=today, kind=DATE_SLOTS[slot], tense_text=tense_text)
             if reading is not None:

@@ -421,6 +421,20 @@ def test_a_date_corrected_in_the_same_message_is_the_last_one(
     assert value(read(brain, text, lang, "removal_order_date"), "removal_order_date") == day
 
 
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("j ai un récépissé qui expire demain", "filed_with_proof"),
+        ("j'ai un récépissé qui expire le 15 décembre", "filed_with_proof"),
+        ("mon récépissé a expiré le 3 novembre", "filed_without_proof"),
+        ("mon récépissé a expiré", "filed_without_proof"),
+    ],
+)
+def test_a_receipt_valid_until_a_date_to_come_is_a_valid_proof(brain: Brain, text: str, status: str) -> None:
+    """Found walking conversations: "qui expire demain" was read as expired (P1 for P3)."""
+    assert value(read(brain, text, "fr", "application_status"), "application_status") == status
+
+
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

@@ -498,6 +498,22 @@ class NluUnderstanding:
 
         if asked == "application_status":
             status = self._application_status(norm, lang, intent)
+            proof_valid_until = [
+                f.candidates[0].values["expiry_date"] for f in dates if f.slot == "expiry_date" and f.certain
+            ]
+            if (
+                status is not None
+                and status.candidates[0].values.get("application_status") == "filed_without_proof"
+                and document is not None
+                and document.candidates[0].values.get("document") in PROOF_DOCUMENTS
+                and proof_valid_until
+                and proof_valid_until[0] >= today
+            ):
+                # "j'ai un récépissé qui expire demain": "expire" folds like "expiré", but a proof
+                # valid until a date to come is a valid proof.
+                status = _certain(
+                    "application_status", {"application_status": "filed_with_proof"}, "récépissé"
+                )
             if status is not None:
                 findings.append(status)
 
@@ -1179,6 +1195,8 @@ def _most_precise(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
 
 
 _CRA = re.compile(r"(?i)\bcra\b")
+# The papers that prove a request was filed.
+PROOF_DOCUMENTS = frozenset({"RECEPISSE", "ANEF_API"})
 
 # The kinds offered for a residence card named without its kind: the most common ones.
 UNNAMED_CARD_KINDS = ("CST_VPF", "CST_SAL", "CST_ETU", "CST_TT", "CR_10", "OTHER")

@@ -30,6 +30,8 @@ CASES: dict[str, list[Case]] = {
         ("ma carte a expirer le 10 octobre", "expiry", "2026-10-10"),
         ("elle finit le 1er décembre", "expiry", "2026-12-01"),
         ("elle se termine en janvier", "expiry", "2027-01-15"),
+        ("fin du mois", "expiry", "2026-11-30"),
+        ("ce matin", "event", "2026-11-26"),
         ("15/03/2027", "expiry", "2027-03-15"),
         ("15 03 2027", "expiry", "2027-03-15"),
         # The month and year a card prints: the middle of that month, not 1 July.
@@ -63,6 +65,8 @@ CASES: dict[str, list[Case]] = {
         ("3 months ago", "event", "2026-08-26"),
         ("for 2 years", "event", "2024-11-26"),
         ("since September", "event", "2026-09-15"),
+        ("end of the month", "expiry", "2026-11-30"),
+        ("this morning", "event", "2026-11-26"),
         # "an" is also French for year: the unit with "last" is the one that counts.
         ("I got an OQTF last week", "event", "2026-11-19"),
         ("last Monday", "event", "2026-11-23"),
@@ -73,6 +77,8 @@ CASES: dict[str, list[Case]] = {
     ],
     "es": [
         ("venció el 3 de marzo", "expiry", "2026-03-03"),
+        ("esta mañana", "event", "2026-11-26"),  # not "mañana" (tomorrow)
+        ("a fin de mes", "expiry", "2026-11-30"),
         ("vence el 3 de marzo", "expiry", "2027-03-03"),
         ("el 3 de marzo de 2027", "expiry", "2027-03-03"),
         ("caducó el 1 de octubre", "expiry", "2026-10-01"),

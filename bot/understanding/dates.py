@@ -52,6 +52,7 @@ LEXICON_NAMES = (
     "day_after_tomorrow",
     "start_of_year",
     "end_of_year",
+    "end_of_month",
     "last",
     "next",
     "half",
@@ -503,19 +504,29 @@ class DateParser:
 
     def _deictic(self, folded: str, today: dt.date) -> DateReading | None:
         padded = f" {folded} "
-        for name, offset in (
-            ("day_before_yesterday", -2),
-            ("day_after_tomorrow", 2),
-            ("yesterday", -1),
-            ("tomorrow", 1),
-            ("today", 0),
-        ):
-            if any(f" {w} " in padded for w in self.lex.words[name]):
+        # The longest word first: "esta mañana" (this morning) before "mañana" (tomorrow).
+        offsets = {
+            "day_before_yesterday": -2,
+            "day_after_tomorrow": 2,
+            "yesterday": -1,
+            "tomorrow": 1,
+            "today": 0,
+        }
+        words = sorted(
+            ((w, offset) for name, offset in offsets.items() for w in self.lex.words[name]),
+            key=lambda x: -len(x[0]),
+        )
+        for word, offset in words:
+            if f" {word} " in padded:
                 return DateReading(today + dt.timedelta(days=offset))
         if any(f" {w} " in padded for w in self.lex.words["start_of_year"]):
             return DateReading(dt.date(today.year, 1, 1), approximate=True)
         if any(f" {w} " in padded for w in self.lex.words["end_of_year"]):
             return DateReading(dt.date(today.year, 12, 31), approximate=True)
+        if any(f" {w} " in padded for w in self.lex.words["end_of_month"]):
+            # "fin du mois" with no month named: the end of this one.
+            last_day = calendar.monthrange(today.year, today.month)[1]
+            return DateReading(today.replace(day=last_day), approximate=True)
         return None
 
     def _year_alone(self, folded: str) -> DateReading | None:

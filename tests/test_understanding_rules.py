@@ -435,6 +435,12 @@ def test_a_receipt_valid_until_a_date_to_come_is_a_valid_proof(brain: Brain, tex
     assert value(read(brain, text, "fr", "application_status"), "application_status") == status
 
 
+def test_yes_but_they_gave_me_nothing_in_spanish_is_filed_without_proof(brain: Brain) -> None:
+    """Found walking conversations: read as "not filed" (P2 for P3)."""
+    reading = read(brain, "sí pero no me dieron nada", "es", "application_status")
+    assert value(reading, "application_status") == "filed_without_proof"
+
+
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

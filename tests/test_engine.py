@@ -717,3 +717,14 @@ async def test_a_date_at_the_summary_about_something_else_leaves_the_expiry_alon
     state = await convo.state()
     assert state is not None and state.slots.expiry_date == dt.date(2027, 4, 3)
     assert convo.asking == "confirm"
+
+
+async def test_its_not_this_town_its_that_one_corrects_the_town(convo: Conversation) -> None:
+    """Found walking conversations: "c'est pas Lyon, c'est Lille" kept Lyon (69)."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("Lyon")
+    assert convo.asking == "document"
+    await convo.say("c'est pas Lyon, c'est Lille")
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture == "59" and convo.asking == "document"

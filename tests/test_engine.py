@@ -728,3 +728,24 @@ async def test_its_not_this_town_its_that_one_corrects_the_town(convo: Conversat
     await convo.say("c'est pas Lyon, c'est Lille")
     state = await convo.state()
     assert state is not None and state.slots.prefecture == "59" and convo.asking == "document"
+
+
+async def test_corrections_at_the_summary_as_people_write_them(convo: Conversation) -> None:
+    """Found walking conversations: "OQTF : non" kept the OQTF; "non corriger" went back a question."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    answers = {
+        **FULL_FRENCH,
+        "removal_order": "oui",
+        "removal_order_date": "le 2 novembre",
+        "custody": "libre",
+    }
+    del answers["confirm"]
+    await answer_until_slot(convo, answers, "confirm")
+    await convo.say("non corriger")
+    assert convo.asking == "confirm" and "la date c'est le 5 avril" in convo.text  # "what is wrong?"
+    await convo.say("OQTF : non")
+    state = await convo.state()
+    assert state is not None and state.slots.removal_order is False and convo.asking == "confirm"
+    await convo.say("en fait j'ai une OQTF, je me suis trompé")
+    state = await convo.state()
+    assert state is not None and state.slots.removal_order is True and convo.asking != "note"

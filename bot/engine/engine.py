@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import unicodedata
 from collections.abc import Mapping
@@ -71,6 +72,10 @@ def clean_text(raw: str) -> tuple[str, bool]:
     if len(kept) > MAX_TEXT_CHARS:
         return kept[:MAX_TEXT_CHARS], True
     return kept, False
+
+
+def _words_of(text: str) -> str:
+    return " ".join(re.sub(r"[^\w']+", " ", text.casefold()).split())
 
 
 @dataclass
@@ -288,9 +293,10 @@ class Engine:
             if 0 <= index < len(offered):
                 return offered[index][0]
             return None
-        folded = stripped.casefold()
+        # The label as typed, punctuation aside: "non corriger" is the button "Non, corriger".
+        folded = _words_of(stripped)
         for option_id_, label in offered:
-            if folded and folded == label.casefold():
+            if folded and folded == _words_of(label):
                 return option_id_
         return None
 

@@ -419,6 +419,10 @@ class NluUnderstanding:
         if intent == "help" and findings:
             intent = None
         correcting = any(contains_phrase(folded, cue) for cue in self._correction_cues.get(lang, ()))
+        if intent == "back" and correcting and any(f.certain for f in findings):
+            # "en fait j'ai pas d'OQTF, je me suis trompé": a correction that says what is right,
+            # not a request to go back a question.
+            intent = None
         return Reading(intent=intent, findings=tuple(findings), named_language=named, correcting=correcting)
 
     def normalize(self, text: str, lang: str) -> str:
@@ -625,6 +629,9 @@ class NluUnderstanding:
         return None
 
     def _removal_order(self, norm: str, lang: str) -> Finding | None:
+        if _ORDER_SAID_NO.search(norm):
+            # "OQTF : non", as the summary writes it back.
+            return _certain("removal_order", {"removal_order": False}, "non")
         found = self._polar(norm, lang, "removal_order", "received")
         if found is None:
             return None
@@ -1195,6 +1202,7 @@ def _most_precise(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
 
 
 _CRA = re.compile(r"(?i)\bcra\b")
+_ORDER_SAID_NO = re.compile(r"\boqtf\s*:\s*(?:non|no|la|لا)\b")
 # The papers that prove a request was filed.
 PROOF_DOCUMENTS = frozenset({"RECEPISSE", "ANEF_API"})
 

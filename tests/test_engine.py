@@ -749,3 +749,15 @@ async def test_corrections_at_the_summary_as_people_write_them(convo: Conversati
     await convo.say("en fait j'ai une OQTF, je me suis trompé")
     state = await convo.state()
     assert state is not None and state.slots.removal_order is True and convo.asking != "note"
+
+
+async def test_a_situation_told_with_the_note_is_added_to_none(convo: Conversation) -> None:
+    """Found walking conversations: "none" at the situations question, then the job lost told
+    in the note: the situations stayed "none" (P3 for P2)."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    answers = {**FULL_FRENCH, "vulnerabilities": "non", "note": "j'ai perdu mon travail il y a 2 semaines"}
+    del answers["confirm"]
+    await answer_until_slot(convo, answers, "confirm")
+    state = await convo.state()
+    assert state is not None and state.slots.vulnerabilities == frozenset({"work"})
+    assert state.slots.note is not None and "travail" in state.slots.note

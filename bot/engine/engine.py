@@ -345,7 +345,16 @@ class Engine:
                     for key, value in candidate.values.items()
                 )
             )
-            if not asked and current is not None and not (is_correction and may_correct):
+            adds_a_situation = finding.slot == "vulnerabilities" and not (
+                frozenset(candidate.values.get("vulnerabilities") or ()) <= frozenset(current or ())
+            )
+            if (
+                not asked
+                and current is not None
+                and not (is_correction and may_correct)
+                and not adds_a_situation
+            ):
+                # (A situation said later, in the note or at the summary, is added: _set.)
                 return False
             label = self._label(turn, finding.slot, candidate)
             self._set(turn, candidate.values, label=label)

@@ -761,3 +761,11 @@ async def test_a_situation_told_with_the_note_is_added_to_none(convo: Conversati
     state = await convo.state()
     assert state is not None and state.slots.vulnerabilities == frozenset({"work"})
     assert state.slots.note is not None and "travail" in state.slots.note
+
+
+async def test_declining_the_note_is_not_left_to_ask(convo: Conversation) -> None:
+    """Found walking conversations: "nn" to "anything to add?" showed the volunteer "note: to ask"."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await answer_until(convo, {**FULL_FRENCH, "note": "nn"})
+    case = await convo.case()
+    assert case is not None and "note" not in case.unanswered

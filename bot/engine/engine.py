@@ -664,7 +664,11 @@ class Engine:
         return [
             step.slot
             for step in self.flow.steps
-            if values.get(step.slot) is None and holds(step.when, values) and step.slot != "confirm"
+            if values.get(step.slot) is None
+            and holds(step.when, values)
+            and step.slot != "confirm"
+            # "non merci" to "anything to add?" is an answer: nothing to ask the person later.
+            and not (step.kind == "text" and step.slot in state.skipped)
         ]
 
     def _told_person(self, turn: Turn) -> str:

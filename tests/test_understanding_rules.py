@@ -456,6 +456,12 @@ def test_a_detention_in_the_past_is_not_one_now(
     assert value(read(brain, text, lang, None), "custody") == custody
 
 
+def test_arabizi_human_and_receipt(brain: Brain) -> None:
+    """Found walking conversations: neither was understood."""
+    assert read(brain, "bghit nhdr m3a chi insan", "ar", None).intent == "human"
+    assert value(read(brain, "3andi wasl", "ar", "document"), "document") == "RECEPISSE"
+
+
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

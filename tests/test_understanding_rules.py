@@ -441,21 +441,6 @@ def test_yes_but_they_gave_me_nothing_in_spanish_is_filed_without_proof(brain: B
     assert value(reading, "application_status") == "filed_without_proof"
 
 
-@pytest.mark.parametrize(
-    ("lang", "text", "custody"),
-    [
-        ("fr", "j'ai été au CRA l'année dernière, maintenant j'habite à Lyon", None),
-        ("en", "I was in detention last year", None),
-        ("fr", "je suis au CRA depuis hier", "detained"),
-    ],
-)
-def test_a_detention_in_the_past_is_not_one_now(
-    brain: Brain, lang: str, text: str, custody: str | None
-) -> None:
-    """Found walking conversations: a detention of last year sent the case P0 at once."""
-    assert value(read(brain, text, lang, None), "custody") == custody
-
-
 def test_arabizi_human_and_receipt(brain: Brain) -> None:
     """Found walking conversations: neither was understood."""
     assert read(brain, "bghit nhdr m3a chi insan", "ar", None).intent == "human"

@@ -324,7 +324,6 @@ class NluUnderstanding:
                 "document_word",
                 "document_former",
                 "document_unnamed_kind",
-                "custody_past",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
@@ -791,11 +790,6 @@ class NluUnderstanding:
 
     def _custody(self, norm: str, lang: str, asked: bool) -> Finding | None:
         spans = self._lexicons[(lang, "custody")].spans(norm)
-        past_clauses = {
-            _clause_of(norm, past.start, lang) for past in self._lexicons[(lang, "custody_past")].spans(norm)
-        }
-        # "j'ai été au CRA l'année dernière, maintenant j'habite à Lyon": where they were, not are.
-        spans = [span for span in spans if _clause_of(norm, span.start, lang) not in past_clauses]
         kept: list[Span] = []
         for span in spans:
             if self._negated(norm, span, lang):

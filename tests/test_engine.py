@@ -719,17 +719,6 @@ async def test_a_date_at_the_summary_about_something_else_leaves_the_expiry_alon
     assert convo.asking == "confirm"
 
 
-async def test_its_not_this_town_its_that_one_corrects_the_town(convo: Conversation) -> None:
-    """Found walking conversations: "c'est pas Lyon, c'est Lille" kept Lyon (69)."""
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    await convo.say("oui")
-    await convo.say("Lyon")
-    assert convo.asking == "document"
-    await convo.say("c'est pas Lyon, c'est Lille")
-    state = await convo.state()
-    assert state is not None and state.slots.prefecture == "59" and convo.asking == "document"
-
-
 async def test_corrections_at_the_summary_as_people_write_them(convo: Conversation) -> None:
     """Found walking conversations: "OQTF : non" kept the OQTF; "non corriger" went back a question."""
     await convo.say("Bonjour, je n'ai pas de rendez-vous")

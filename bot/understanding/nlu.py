@@ -286,6 +286,10 @@ class NluUnderstanding:
             lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "correction_cue"))
             for lang in data.languages
         }
+        self._retraction_cues = {
+            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "retraction_cue"))
+            for lang in data.languages
+        }
         for lang in data.languages:
             for kind in (
                 "document",
@@ -1007,12 +1011,12 @@ class NluUnderstanding:
         document: Finding | None,
     ) -> list[Finding]:
         parser = self._dates[lang]
-        # "le 5 novembre, non pardon le 15 novembre": what comes after the last correction word.
+        # "le 5 novembre, non pardon le 15 novembre": what comes after the last word taking back.
         folded = fold(text)
         corrected_from = max(
             (
                 folded.rfind(cue) + len(cue)
-                for cue in self._correction_cues.get(lang, ())
+                for cue in self._retraction_cues.get(lang, ())
                 if contains_phrase(folded, cue)
             ),
             default=-1,

@@ -447,6 +447,21 @@ def test_arabizi_human_and_receipt(brain: Brain) -> None:
     assert value(read(brain, "3andi wasl", "ar", "document"), "document") == "RECEPISSE"
 
 
+def test_the_article_la_after_oqtf_is_no_no(brain: Brain) -> None:
+    """Found in review: "OQTF : la date c'est le 25 novembre" dropped a real OQTF."""
+    assert (
+        value(read(brain, "OQTF : la date c'est le 25 novembre", "fr", "confirm"), "removal_order")
+        is not False
+    )
+    assert value(read(brain, "OQTF : non", "fr", "confirm"), "removal_order") is False
+
+
+def test_an_expired_receipt_stays_without_proof_whatever_other_date(brain: Brain) -> None:
+    """Found in review: the appointment date was taken for the receipt's validity."""
+    text = "oui mais mon récépissé a expiré, j'ai un rendez-vous le 15 janvier"
+    assert value(read(brain, text, "fr", "application_status"), "application_status") == "filed_without_proof"
+
+
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

@@ -509,8 +509,10 @@ class NluUnderstanding:
             proof_valid_until = [
                 f.candidates[0].values["expiry_date"] for f in dates if f.slot == "expiry_date" and f.certain
             ]
+            said_expired = _PROOF_SAID_EXPIRED.search(fold(text, keep_accents=True))
             if (
                 status is not None
+                and not said_expired
                 and status.candidates[0].values.get("application_status") == "filed_without_proof"
                 and document is not None
                 and document.candidates[0].values.get("document") in PROOF_DOCUMENTS
@@ -1206,7 +1208,11 @@ def _most_precise(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
 
 
 _CRA = re.compile(r"(?i)\bcra\b")
-_ORDER_SAID_NO = re.compile(r"\boqtf\s*:\s*(?:non|no|la|لا)\b")
+# "OQTF : non" and nothing more after the no ("OQTF : la date c'est…" is the French article).
+_ORDER_SAID_NO = re.compile(r"\boqtf\s*:\s*(?:non|no|لا)\s*(?:$|[|.,;!])")
+# "a expiré", "est périmé", "expired", "caducó": a proof said expired stays without proof, whatever
+# other date the message names (an appointment).
+_PROOF_SAID_EXPIRED = re.compile(r"(?:\ba expir|\best expir|expiré|périm|perim|\bexpired\b|caduc|venci)")
 # The papers that prove a request was filed.
 PROOF_DOCUMENTS = frozenset({"RECEPISSE", "ANEF_API"})
 

@@ -758,3 +758,15 @@ async def test_declining_the_note_is_not_left_to_ask(convo: Conversation) -> Non
     await answer_until(convo, {**FULL_FRENCH, "note": "nn"})
     case = await convo.case()
     assert case is not None and "note" not in case.unanswered
+
+
+@pytest.mark.parametrize("said", ["yes", "hola", "salam"])
+async def test_another_language_at_the_language_menu_is_not_taken_for_french(
+    convo: Conversation, said: str
+) -> None:
+    """Found in review: "yes", "hola si", "salam" were answered "on continue en français"."""
+    await convo.say("hello")
+    await convo.say(said)
+    await convo.say(said)
+    state = await convo.state()
+    assert state is not None and state.slots.language != "fr"

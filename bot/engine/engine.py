@@ -74,6 +74,32 @@ def clean_text(raw: str) -> tuple[str, bool]:
     return kept, False
 
 
+# French words that say nothing of another language: "oui" to the language menu is French, "yes",
+# "hola", "salam" are not (they get the menu again).
+_FRENCH_ONLY_WORDS = frozenset(
+    {
+        "oui",
+        "ouais",
+        "ouai",
+        "wi",
+        "non",
+        "nn",
+        "bonjour",
+        "merci",
+        "carte",
+        "titre",
+        "je",
+        "j'ai",
+        "suis",
+        "habite",
+    }
+)
+
+
+def _plainly_french(text: str) -> bool:
+    return bool(set(_words_of(text).split()) & _FRENCH_ONLY_WORDS)
+
+
 def _words_of(text: str) -> str:
     return " ".join(re.sub(r"[^\w']+", " ", text.casefold()).split())
 
@@ -268,6 +294,10 @@ class Engine:
             elif (
                 step.kind == "language"
                 and text
+                and (
+                    _plainly_french(text)
+                    or (reading.findings and self.understanding.detect_language(text) in (None, "fr"))
+                )
                 and (state.misses >= 1 or reading.findings or reading.intent in ("affirm", "deny"))
             ):
                 # Answering in the language of the question ("oui", "Lyon", "carte etudiant")

@@ -770,3 +770,16 @@ async def test_another_language_at_the_language_menu_is_not_taken_for_french(
     await convo.say(said)
     state = await convo.state()
     assert state is not None and state.slots.language != "fr"
+
+
+async def test_at_the_summary_saying_only_this_situation_replaces_the_others(convo: Conversation) -> None:
+    """Found in review: "non, seulement j'ai des enfants, pas de problème de travail" kept work."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    answers = {**FULL_FRENCH, "vulnerabilities": "j'ai des enfants et j'ai perdu mon travail"}
+    del answers["confirm"]
+    await answer_until_slot(convo, answers, "confirm")
+    state = await convo.state()
+    assert state is not None and state.slots.vulnerabilities == frozenset({"children", "work"})
+    await convo.say("non, seulement j'ai des enfants, pas de problème de travail")
+    state = await convo.state()
+    assert state is not None and state.slots.vulnerabilities == frozenset({"children"})

@@ -120,6 +120,9 @@ class Turn:
     # The answers before this message: a case handed off early is brought up to date at each
     # answer that changes them, so its volunteer reads them as they come.
     slots_before: Slots | None = None
+    # The message says what is true rather than what is more ("non, seulement j'ai des enfants"):
+    # the situations it names replace those noted.
+    restating: bool = False
 
     @property
     def lang(self) -> str:
@@ -273,6 +276,7 @@ class Engine:
             for f in reading.findings
         )
         corrects_another = (reading.correcting or polar_no) and changes_another
+        turn.restating = asked == "confirm" and (reading.intent == "deny" or reading.correcting)
         may_correct = reading.correcting or asked == "confirm" or corrects_another
         for finding in reading.findings:
             if finding.slot == asked and finding.polar and corrects_another:
@@ -409,7 +413,9 @@ class Engine:
             self._set(turn, {"language": language}, label=self.texts.get(f"lang_{language}", language))
         known = state.slots.vulnerabilities
         added = values.get("vulnerabilities")
-        if added and known and state.asking != "vulnerabilities":
+        # Naming only some of those noted, at the summary, says which are true: they replace.
+        names_fewer = bool(added) and frozenset(added) < frozenset(known or ()) and state.asking == "confirm"
+        if added and known and state.asking != "vulnerabilities" and not turn.restating and not names_fewer:
             # Said in passing or at the summary ("j'ai des enfants"): one more situation, not
             # instead of those already noted (the work at risk was lost).
             values = {**values, "vulnerabilities": frozenset(known) | frozenset(added)}

@@ -414,7 +414,9 @@ class Engine:
         known = state.slots.vulnerabilities
         added = values.get("vulnerabilities")
         # Naming only some of those noted, at the summary, says which are true: they replace.
-        names_fewer = bool(added) and frozenset(added) < frozenset(known or ()) and state.asking == "confirm"
+        names_fewer = (
+            bool(added) and frozenset(added or ()) < frozenset(known or ()) and state.asking == "confirm"
+        )
         if added and known and state.asking != "vulnerabilities" and not turn.restating and not names_fewer:
             # Said in passing or at the summary ("j'ai des enfants"): one more situation, not
             # instead of those already noted (the work at risk was lost).

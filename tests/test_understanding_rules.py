@@ -462,6 +462,15 @@ def test_an_expired_receipt_stays_without_proof_whatever_other_date(brain: Brain
     assert value(read(brain, text, "fr", "application_status"), "application_status") == "filed_without_proof"
 
 
+@pytest.mark.parametrize("text", ["non, c est le 15/04/2027", "15/04/2027", "jusqu au 15/04/2027"])
+def test_a_bare_date_at_the_summary_corrects_the_one_shown(brain: Brain, text: str) -> None:
+    """Found in review: ignored once a date at the summary had to say what it was about."""
+    assert value(read(brain, text, "fr", "confirm"), "expiry_date") == dt.date(2027, 4, 15)
+    assert (
+        value(read(brain, "j'ai perdu mon travail il y a 2 semaines", "fr", "confirm"), "expiry_date") is None
+    )
+
+
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

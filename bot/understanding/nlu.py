@@ -1098,6 +1098,12 @@ class NluUnderstanding:
             contains_phrase(folded, w) for w in cues[(lang, "date_word_at_summary")]
         ):
             return "expiry_date", False  # "non, la date c'est le 5 avril": the date shown there
+        if (
+            asked == "confirm"
+            and len(folded.replace("|", " ").split()) <= 5
+            and any(c.isdigit() for c in folded)
+        ):
+            return "expiry_date", False  # "non, c'est le 15/04/2027": a date and hardly anything else
         # "oui, le 10 novembre" to "have you received an OQTF?": the date of that order.
         if asked == "removal_order" and not self._doubts(folded, lang):
             return "removal_order_date", False

@@ -38,6 +38,9 @@ CASES: dict[str, list[Case]] = {
         ("12/2026", "expiry", "2026-12-15"),
         ("03-2027", "expiry", "2027-03-15"),
         ("2027/03/15", "expiry", "2027-03-15"),
+        # A reference number is no month and year.
+        ("arrêté n° 09-2025 du 3 novembre", "event", "2026-11-03"),
+        ("dossier 12-3456, ma carte expire en mars 2027", "expiry", "2027-03-15"),
         ("en janvier", "expiry", "2027-01-15"),
         ("fin janvier", "expiry", "2027-01-31"),
         ("dans deux semaines", "expiry", "2026-12-10"),

@@ -1227,7 +1227,7 @@ _CRA = re.compile(r"(?i)\bcra\b")
 _ORDER_SAID_NO = re.compile(r"\boqtf\s*:\s*(?:non|no|لا)\s*(?:$|[|.,;!])")
 # "a expiré", "est périmé", "expired", "caducó": a proof said expired stays without proof, whatever
 # other date the message names (an appointment).
-_PROOF_SAID_EXPIRED = re.compile(r"(?:\ba expir|\best expir|expiré|périm|perim|\bexpired\b|caduc|venci)")
+_PROOF_SAID_EXPIRED = re.compile(r"(?:\ba expir|\best expir|expiré|périm|perim|\bexpired\b|\bcaduc|\bvenci)")
 # The papers that prove a request was filed.
 PROOF_DOCUMENTS = frozenset({"RECEPISSE", "ANEF_API"})
 

@@ -471,13 +471,6 @@ def test_a_bare_date_at_the_summary_corrects_the_one_shown(brain: Brain, text: s
     )
 
 
-def test_a_day_at_a_date_question_is_no_departement(brain: Brain) -> None:
-    """Found walking conversations: "le 25 novembre non le 28" made the person live in the 28."""
-    assert value(read(brain, "le 25 novembre non le 28", "fr", "expiry_date"), "prefecture") is None
-    said = read(brain, "j'habite dans le 93, elle expire le 3 avril", "fr", "expiry_date")
-    assert value(said, "prefecture") == "93"
-
-
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

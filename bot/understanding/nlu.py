@@ -475,15 +475,6 @@ class NluUnderstanding:
         if place is not None and by_number and asked != "prefecture" and _is_a_day(place, dates):
             # "ma carte expire le 12", "le 12 du mois prochain": the 12 is the day of the date.
             findings.remove(place)
-        elif (
-            place is not None
-            and by_number
-            and asked in DATE_SLOTS
-            and dates
-            and not self._lexicons[(lang, "residence")].spans(norm)
-        ):
-            # "le 25 novembre non le 28" to a date question: a day, not the Eure-et-Loir (28).
-            findings.remove(place)
 
         removal = self._removal_order(norm, lang)
         is_question = text.rstrip().endswith(("?", "؟"))  # "c'est quoi une OQTF ?" says nothing

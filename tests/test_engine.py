@@ -780,6 +780,9 @@ async def test_at_the_summary_saying_only_this_situation_replaces_the_others(con
     await answer_until_slot(convo, answers, "confirm")
     state = await convo.state()
     assert state is not None and state.slots.vulnerabilities == frozenset({"children", "work"})
+    await convo.say("non, je suis enceinte aussi")  # found in the second review: it wiped the others
+    state = await convo.state()
+    assert state is not None and state.slots.vulnerabilities == frozenset({"children", "work", "health"})
     await convo.say("non, seulement j'ai des enfants, pas de problème de travail")
     state = await convo.state()
     assert state is not None and state.slots.vulnerabilities == frozenset({"children"})

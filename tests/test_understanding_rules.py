@@ -471,6 +471,38 @@ def test_a_bare_date_at_the_summary_corrects_the_one_shown(brain: Brain, text: s
     )
 
 
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        ("fr", "removal_order", "OQTF : non jamais", "removal_order", False),
+        ("en", "confirm", "OQTF: no I did not get one", "removal_order", False),
+        (
+            "fr",
+            "expiry_date",
+            "le 10/10/2027, je me suis trompé, le 10/10/2026",
+            "expiry_date",
+            dt.date(2026, 10, 10),
+        ),
+        ("fr", "expiry_date", "elle expire en 01/2027", "expiry_date", dt.date(2027, 1, 15)),
+        ("fr", "confirm", "j'ai RDV le 20 janvier", "expiry_date", None),
+        ("fr", "confirm", "licencié le 3 novembre", "expiry_date", None),
+        ("fr", "confirm", "jusqu'au 3 mars", "expiry_date", dt.date(2027, 3, 3)),
+        (
+            "fr",
+            "application_status",
+            "oui, j'ai un récépissé, il n'a pas expiré, valable jusqu'au 15/01/2027",
+            "application_status",
+            "filed_with_proof",
+        ),
+    ],
+)
+def test_second_review_of_the_fixes(
+    brain: Brain, lang: str, asked: str, text: str, slot: str, expected: Any
+) -> None:
+    """Found in the second review of this session's understanding fixes."""
+    assert value(read(brain, text, lang, asked), slot) == expected
+
+
 def test_no_papers_and_another_date_is_still_no_papers(brain: Brain) -> None:
     reading = read(brain, "je n'ai pas de papiers, je suis arrivé le 3 mars", "fr", "document")
     assert value(reading, "document") == "NONE"

@@ -85,6 +85,8 @@ _FRENCH_ONLY_WORDS = frozenset(
         "non",
         "nn",
         "bonjour",
+        "bonsoir",
+        "salut",
         "merci",
         "carte",
         "titre",
@@ -93,6 +95,12 @@ _FRENCH_ONLY_WORDS = frozenset(
         "suis",
         "habite",
     }
+)
+
+
+# "seulement", "only"...: at the summary, the situations named are all there is.
+_ONLY_WORDS = frozenset(
+    {"seulement", "uniquement", "juste", "only", "just", "solo", "sólo", "solamente", "فقط", "ghir"}
 )
 
 
@@ -276,7 +284,7 @@ class Engine:
             for f in reading.findings
         )
         corrects_another = (reading.correcting or polar_no) and changes_another
-        turn.restating = asked == "confirm" and (reading.intent == "deny" or reading.correcting)
+        turn.restating = asked == "confirm" and bool(set(_words_of(text).split()) & _ONLY_WORDS)
         may_correct = reading.correcting or asked == "confirm" or corrects_another
         for finding in reading.findings:
             if finding.slot == asked and finding.polar and corrects_another:
@@ -413,11 +421,7 @@ class Engine:
             self._set(turn, {"language": language}, label=self.texts.get(f"lang_{language}", language))
         known = state.slots.vulnerabilities
         added = values.get("vulnerabilities")
-        # Naming only some of those noted, at the summary, says which are true: they replace.
-        names_fewer = (
-            bool(added) and frozenset(added or ()) < frozenset(known or ()) and state.asking == "confirm"
-        )
-        if added and known and state.asking != "vulnerabilities" and not turn.restating and not names_fewer:
+        if added and known and state.asking != "vulnerabilities" and not turn.restating:
             # Said in passing or at the summary ("j'ai des enfants"): one more situation, not
             # instead of those already noted (the work at risk was lost).
             values = {**values, "vulnerabilities": frozenset(known) | frozenset(added)}

@@ -183,7 +183,7 @@ _ORDINAL_SUFFIX = r"(?:er|ere|eme|e|th|st|nd|rd|º|o)?"
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _YEAR = re.compile(r"(?<!\d)(19[7-9]\d|20\d\d)(?!\d)")
 # "12/2026", "03-2027" (the month a card ends, as many cards print it) and "2027/03/15".
-_MONTH_YEAR = re.compile(r"(?<![\d/.\-])(?<!n° )(?<!no )(?<!n )(\d{1,2})[/.\-](\d{4})(?![/.\-]?\d)")
+_MONTH_YEAR = re.compile(r"(?<![\d/.\-])(\d{1,2})[/.\-](\d{4})(?![/.\-]?\d)")
 # A reference number ("arrêté n° 09-2025", "dossier 12-3456"): not a date.
 _REFERENCE_WORD = re.compile(r"\b(?:n°|no|n|numero|num|ref|reference|dossier|arrete)\s*$")
 _YEAR_FIRST = re.compile(r"(?<![\d/.\-])(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?![/.\-]?\d)")

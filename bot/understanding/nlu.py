@@ -509,7 +509,8 @@ class NluUnderstanding:
             proof_valid_until = [
                 f.candidates[0].values["expiry_date"] for f in dates if f.slot == "expiry_date" and f.certain
             ]
-            said_expired = _PROOF_SAID_EXPIRED.search(fold(text, keep_accents=True))
+            accented = fold(text, keep_accents=True)
+            said_expired = _PROOF_SAID_EXPIRED.search(accented) and not _EXPIRY_DENIED.search(accented)
             if (
                 status is not None
                 and not said_expired
@@ -1061,6 +1062,15 @@ class NluUnderstanding:
             for slot, reading in {**from_context, **said_by_clause}.items()
         ]
 
+    def _only_a_date(self, folded: str, lang: str) -> bool:
+        """A message that is a date and nothing else ("non, c'est le 15/04/2027", "jusqu'au 3
+        mars"): a number, a month, and small words only."""
+        months = self._dates[lang].lex.months
+        words = re.findall(r"[^\W_]+", folded)
+        return any(w.isdigit() for w in words) and all(
+            w.isdigit() or w in months or w in _DATE_FILLERS for w in words
+        )
+
     def _has_date_cue(self, folded: str, lang: str) -> bool:
         """Whether the clause says what a date in it is about (expiry, attempts, an order)."""
         plain_time = self._attempt_cues_of_time[lang]  # "depuis", "since": said of anything
@@ -1098,12 +1108,8 @@ class NluUnderstanding:
             contains_phrase(folded, w) for w in cues[(lang, "date_word_at_summary")]
         ):
             return "expiry_date", False  # "non, la date c'est le 5 avril": the date shown there
-        if (
-            asked == "confirm"
-            and len(folded.replace("|", " ").split()) <= 5
-            and any(c.isdigit() for c in folded)
-        ):
-            return "expiry_date", False  # "non, c'est le 15/04/2027": a date and hardly anything else
+        if asked == "confirm" and self._only_a_date(folded, lang):
+            return "expiry_date", False  # "non, c'est le 15/04/2027": nothing but a date
         # "oui, le 10 novembre" to "have you received an OQTF?": the date of that order.
         if asked == "removal_order" and not self._doubts(folded, lang):
             return "removal_order_date", False
@@ -1215,10 +1221,45 @@ def _most_precise(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
 
 _CRA = re.compile(r"(?i)\bcra\b")
 # "OQTF : non" and nothing more after the no ("OQTF : la date c'est…" is the French article).
-_ORDER_SAID_NO = re.compile(r"\boqtf\s*:\s*(?:non|no|لا)\s*(?:$|[|.,;!])")
+_ORDER_SAID_NO = re.compile(r"\boqtf\s*:\s*(?:(?:non|no|لا)\b|la\s*(?:$|[|.,;!]))")
 # "a expiré", "est périmé", "expired", "caducó": a proof said expired stays without proof, whatever
 # other date the message names (an appointment).
 _PROOF_SAID_EXPIRED = re.compile(r"(?:\ba expir|\best expir|expiré|périm|perim|\bexpired\b|\bcaduc|\bvenci)")
+# "il n'a pas expiré", "hasn't expired", "no ha caducado": the proof is valid.
+_EXPIRY_DENIED = re.compile(
+    r"(?:\bpas\s+(?:encore\s+)?(?:expir|périm|perim)|\bnot\s+(?:yet\s+)?expired|n't\s+(?:yet\s+)?expired"
+    r"|\bno\s+(?:ha\s+)?(?:caduc|vencid))"
+)
+# The small words a date is said with at the summary ("non, c'est le 15 avril").
+_DATE_FILLERS = frozenset(
+    [
+        "non",
+        "no",
+        "c",
+        "est",
+        "le",
+        "la",
+        "l",
+        "au",
+        "jusqu",
+        "jusque",
+        "until",
+        "on",
+        "the",
+        "el",
+        "de",
+        "del",
+        "en",
+        "it",
+        "is",
+        "es",
+        "er",
+        "th",
+        "st",
+        "nd",
+        "rd",
+    ]
+)
 # The papers that prove a request was filed.
 PROOF_DOCUMENTS = frozenset({"RECEPISSE", "ANEF_API"})
 

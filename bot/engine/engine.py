@@ -586,14 +586,7 @@ class Engine:
             if level is not None and state.told_level is not None and level < state.told_level:
                 # "P1" < "P4": the answers after an early hand-off made it more urgent.
                 state.told_level = level
-                turn.replies.append(
-                    self._say(
-                        turn,
-                        "handoff_more_urgent",
-                        urgency=self.texts.get(f"urgency_{level}", turn.lang, channel=turn.channel),
-                        delay=self.texts.get(f"delay_{level}", turn.lang, channel=turn.channel),
-                    )
-                )
+                turn.replies.append(self._say_level(turn, "handoff_more_urgent", level))
             elif step is None and not turn.relayed:
                 turn.replies.append(self._say(turn, "already_handed_off"))
         if step is None:
@@ -736,14 +729,7 @@ class Engine:
             turn.replies.append(self._say(turn, "handoff_done_fast"))
             state.fast_track = False  # the other questions may follow, to complete the case
         else:
-            turn.replies.append(
-                self._say(
-                    turn,
-                    "handoff_done",
-                    urgency=self.texts.get(f"urgency_{level}", turn.lang, channel=turn.channel),
-                    delay=self.texts.get(f"delay_{level}", turn.lang, channel=turn.channel),
-                )
-            )
+            turn.replies.append(self._say_level(turn, "handoff_done", level))
         logger.info("conversation %s handed off at %s", conversation_key(state.id), level)
 
     async def _refuse_consent(self, turn: Turn) -> None:
@@ -755,6 +741,16 @@ class Engine:
 
     def _say(self, turn: Turn, key: str, **values: object) -> Reply:
         return Reply(text=self.texts.get(key, turn.lang, channel=turn.channel, **values))
+
+    def _say_level(self, turn: Turn, key: str, level: str) -> Reply:
+        """A text that names an urgency level and the delay it promises."""
+        get = self.texts.get
+        return self._say(
+            turn,
+            key,
+            urgency=get(f"urgency_{level}", turn.lang, channel=turn.channel),
+            delay=get(f"delay_{level}", turn.lang, channel=turn.channel),
+        )
 
     def _step_options(self, turn: Turn, step: Step) -> tuple[Option, ...]:
         return tuple(

@@ -774,12 +774,9 @@ class HandoffDesk:
         pending = _pending_offer(case)
         if case.status != "offered" or pending is None or not await self._needs_hurry(case, pending, now):
             return
-        if not await self._claim(Timer(TIMER_OFFER, case.id, pending.expires_at), now):
-            return
         try:
-            fresh = await self.store.get_case(case.id)
+            fresh = await self._claim_and_read(Timer(TIMER_OFFER, case.id, pending.expires_at), now)
             if fresh is None:
-                await self._forget(case.id)
                 return
             current = _pending_offer(fresh) if fresh.status == "offered" else None
             if current is None or current != pending:
@@ -790,6 +787,16 @@ class HandoffDesk:
         except CaseErased:
             await self._forget(case.id)
 
+    async def _claim_and_read(self, timer: Timer, now: dt.datetime) -> Case | None:
+        """Claim ``timer`` and read its case afresh, as it is now that no other desk actor can
+        change it; None when the claim is lost, or the case is gone (then forgotten)."""
+        if not await self._claim(timer, now):
+            return None
+        fresh = await self.store.get_case(timer.key)
+        if fresh is None:
+            await self._forget(timer.key)
+        return fresh
+
     async def _escalation_more_urgent(self, case: Case, now: dt.datetime) -> None:
         """An escalated case became more urgent: its coordinators are told again, with the new
         level, and at the département stage the move to the national coordinators comes as soon
@@ -799,12 +806,9 @@ class HandoffDesk:
         if pending is None or not pending.get("escalation"):
             return
         due_at = dt.datetime.fromisoformat(str(pending["due_at"]))
-        if not await self._claim(Timer(TIMER_ESCALATION, case.id, due_at), now):
-            return
         try:
-            fresh = await self.store.get_case(case.id)
+            fresh = await self._claim_and_read(Timer(TIMER_ESCALATION, case.id, due_at), now)
             if fresh is None:
-                await self._forget(case.id)
                 return
             if fresh.status != "escalated":
                 await self.store.schedule_timer(TIMER_ESCALATION, case.id, due_at)

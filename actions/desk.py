@@ -49,7 +49,7 @@ from actions.routing import (
 from actions.summary import SummaryContext, pseudonym_for, render_offer, render_summary
 from actions.urgency import RuleBook
 from actions.volunteers import Volunteer
-from bot.core.case import DESK_PART, Case, CaseOffer, CaseOutcome, UrgencyLevel
+from bot.core.case import DESK_PART, Case, CaseOffer, CaseOutcome, DeliveryAttempt, UrgencyLevel
 from bot.core.clock import PARIS, Clock
 from bot.core.messages import Address, Option, Reply
 from bot.core.ports import CaseErased, ConversationStore, Outbox, RecordStore, Timer
@@ -893,20 +893,9 @@ class HandoffDesk:
         told, since they are the one waiting for an answer, and the case's delivery record keeps
         it."""
         now = self.clock.now()
-        at = now.astimezone(dt.UTC).isoformat()
-        entry: dict[str, str | int | bool | None] = {
-            "channel": channel,
-            "at": at,
-            "ok": False,
-            "reason": "delivery report: not delivered",
-            "fallback_for": None,
-        }
-
-        def recorded(fresh: Case) -> Case:
-            return fresh.model_copy(update={"deliveries": [*fresh.deliveries, entry]})
-
+        failed = DeliveryAttempt(channel, False, "delivery report: not delivered")
         try:
-            case = await self.store.update_case(case_id, recorded)
+            case = await self.store.update_case(case_id, lambda fresh: fresh.with_deliveries([failed], now))
         except CaseErased:
             return
         if case is None or case.status != "accepted" or case.volunteer_id is None:

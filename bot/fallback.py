@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from actions.contacts import (
 )
 from bot.channels.base import ChannelSendError
 from bot.channels.sms import SMS_CHANNEL
-from bot.core.case import Case
+from bot.core.case import Case, DeliveryAttempt
 from bot.core.clock import Clock, SystemClock
 from bot.core.conversation import ConversationState
 from bot.core.messages import Address, Reply
@@ -59,12 +58,8 @@ def conversation_of(address: Address) -> str:
     return f"{address.channel}:{address.recipient}"
 
 
-@dataclass(frozen=True)
-class Attempt:
-    channel: str
-    ok: bool
-    reason: str = ""
-    fallback_for: str | None = None
+# One try at delivering a message, as the case records it.
+Attempt = DeliveryAttempt
 
 
 @dataclass
@@ -176,26 +171,12 @@ class FallbackOutbox:
             return
         latest = max(cases, key=lambda c: c.created_at)
         now = self.clock.now()
-        at = now.astimezone(dt.UTC).isoformat()
-        entries = [
-            {
-                "channel": attempt.channel,
-                "at": at,
-                "ok": attempt.ok,
-                "reason": attempt.reason or None,
-                "fallback_for": attempt.fallback_for,
-            }
-            for attempt in delivery.attempts
-        ]
-
-        def recorded(fresh: Case) -> Case:
-            # Only the delivery record: the desk or the person's turn may write the case meanwhile.
-            update = {"deliveries": [*fresh.deliveries, *entries], "updated_at": max(fresh.updated_at, now)}
-            return fresh.model_copy(update=update)
-
         # The person may have erased everything meanwhile: then there is no case to record it on.
+        # Only the delivery record changes: the desk or the person's turn may write the case too.
         with contextlib.suppress(CaseErased):
-            await self.store.update_case(latest.id, recorded)
+            await self.store.update_case(
+                latest.id, lambda fresh: fresh.with_deliveries(delivery.attempts, now)
+            )
 
 
 __all__ = [

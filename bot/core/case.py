@@ -7,6 +7,8 @@ channels, so that all of them can share these types.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -151,6 +153,17 @@ class CaseOffer(BaseModel):
     result: OfferResult = "pending"
 
 
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """One try at delivering a message: on which channel, whether it went, why not, and for
+    which channel SMS stood in (bot/fallback.py); recorded on the case (`Case.with_deliveries`)."""
+
+    channel: str
+    ok: bool
+    reason: str = ""
+    fallback_for: str | None = None
+
+
 class Case(BaseModel):
     """A triage that reached the hand-off, as stored and shown to volunteers."""
 
@@ -184,6 +197,22 @@ class Case(BaseModel):
     # How messages nobody was waiting for reached the person (bot/fallback.py): one entry per
     # attempt with "channel", "at" (ISO 8601), "ok", "reason", and "fallback_for" when SMS stood in.
     deliveries: list[dict[str, str | int | bool | None]] = Field(default_factory=list)
+
+    def with_deliveries(self, attempts: Sequence[DeliveryAttempt], now: dt.datetime) -> Case:
+        """This case with delivery attempts recorded (the fallback's part: see DESK_PART)."""
+        at = now.astimezone(dt.UTC).isoformat()
+        entries = [
+            {
+                "channel": attempt.channel,
+                "at": at,
+                "ok": attempt.ok,
+                "reason": attempt.reason or None,
+                "fallback_for": attempt.fallback_for,
+            }
+            for attempt in attempts
+        ]
+        update = {"deliveries": [*self.deliveries, *entries], "updated_at": max(self.updated_at, now)}
+        return self.model_copy(update=update)
 
     def with_part_of(self, other: Case, part: tuple[str, ...]) -> Case:
         """This case with the fields of ``part`` taken from ``other``: how one writer (the triage,

@@ -40,8 +40,6 @@ def build_actions(
         return ActionResult(urgency=decision, fast_track=rules.is_fast_track(decision))
 
     async def hand_off_and_offer(ctx: ActionContext) -> ActionResult:
-        # The level before an update: an escalated case that becomes more urgent is told again.
-        before = await ctx.cases.get_case(ctx.case_id) if desk is not None and ctx.case_id else None
         result = await hand_off(ctx)
         if desk is None or result.case is None:
             return result
@@ -50,7 +48,7 @@ def build_actions(
                 await desk.submit(result.case)
             else:
                 # Answers after an early hand-off: an offer still waiting may need to hurry.
-                previous = before.urgency.level if before is not None else None
+                previous = result.previous_urgency.level if result.previous_urgency else None
                 await desk.urgency_updated(result.case, ctx.now, previous)
         except Exception:
             # The case is saved: the desk's next tick makes the offer (its timer is set first),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from bot.core.case import Case
+from bot.core.case import Case, UrgencyDecision
 from bot.core.ports import ActionContext, ActionResult
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,10 @@ async def hand_off(ctx: ActionContext) -> ActionResult:
             "human_requested": ctx.human_requested,
         }
 
+        before: list[UrgencyDecision] = []
+
         def bring_up_to_date(fresh: Case) -> Case:
+            before[:] = [fresh.urgency]  # the last attempt's read is the one written over
             if not fresh.conversation_id:
                 return fresh  # anonymised long ago: it stays detached from the person
             update = {**mine, "fast_track": ctx.fast_track or fresh.fast_track}
@@ -41,7 +44,7 @@ async def hand_off(ctx: ActionContext) -> ActionResult:
 
         updated = await ctx.cases.update_case(ctx.case_id, bring_up_to_date)
         if updated is not None:
-            return ActionResult(case=updated)
+            return ActionResult(case=updated, previous_urgency=before[0] if before else None)
     case = Case(
         id=new_case_id(),
         conversation_id=ctx.conversation_id,

@@ -199,6 +199,9 @@ class ActionContext:
 class ActionResult:
     urgency: UrgencyDecision | None = None
     case: Case | None = None
+    # The urgency `case` had before this action brought it up to date (the hand-off of answers
+    # given after an early hand-off): read in the same write, so nobody reads the case twice.
+    previous_urgency: UrgencyDecision | None = None
     # Slots the action derived from others (a récépissé implies the request was filed).
     slots: Slots | None = None
     # The case must reach a volunteer now: ask only what routing needs (spec §2, fast track).

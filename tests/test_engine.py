@@ -196,10 +196,7 @@ async def test_a_bare_no_to_the_document_question_is_confirmed_as_none(convo: Co
 
 
 async def test_correction_at_the_confirmation(convo: Conversation) -> None:
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    answers = dict(FULL_FRENCH)
-    del answers["confirm"]
-    await answer_until_slot(convo, answers, "confirm")
+    await reach_the_summary(convo)
     await convo.say("non, la date c'est le 5 avril")
     state = await convo.state()
     assert state is not None
@@ -207,6 +204,14 @@ async def test_correction_at_the_confirmation(convo: Conversation) -> None:
     assert state.slots.expiry_date == dt.date(2027, 4, 5)
     assert convo.asking == "confirm"
     assert "05/04/2027" in convo.text
+
+
+async def reach_the_summary(convo: Conversation, changes: dict[str, str] | None = None) -> None:
+    """A whole French triage up to its summary, with ``changes`` to the usual answers."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    answers = {**FULL_FRENCH, **(changes or {})}
+    del answers["confirm"]
+    await answer_until_slot(convo, answers, "confirm")
 
 
 async def answer_until_slot(convo: Conversation, answers: dict[str, str], slot: str) -> None:
@@ -462,10 +467,7 @@ async def test_a_correction_starting_with_no_is_not_the_answer_to_the_question_o
 
 
 async def test_no_at_the_summary_asks_what_is_wrong_and_sends_nothing(convo: Conversation) -> None:
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    answers = dict(FULL_FRENCH)
-    del answers["confirm"]
-    await answer_until_slot(convo, answers, "confirm")
+    await reach_the_summary(convo)
     no = next(option.id for option in convo.last.options if option.id == "no")
     await convo.say(option=no)
     assert await convo.case() is None
@@ -680,10 +682,7 @@ async def test_restating_the_departement_is_no_correction_of_the_town(convo: Con
 
 async def test_a_situation_added_at_the_summary_is_added_not_swapped(convo: Conversation) -> None:
     """Found walking conversations: "j'ai des enfants" at the summary replaced the work at risk."""
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    answers = {**FULL_FRENCH, "vulnerabilities": "mon travail est en danger"}
-    del answers["confirm"]
-    await answer_until_slot(convo, answers, "confirm")
+    await reach_the_summary(convo, {"vulnerabilities": "mon travail est en danger"})
     await convo.say("j'ai 3 enfants aussi")
     state = await convo.state()
     assert state is not None and state.slots.vulnerabilities == frozenset({"work", "children"})
@@ -709,10 +708,7 @@ async def test_a_date_at_the_summary_about_something_else_leaves_the_expiry_alon
     convo: Conversation, said: str
 ) -> None:
     """Found walking conversations: the card became expired two weeks ago (P1)."""
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    answers = {**FULL_FRENCH, "expiry_date": "elle expire le 3 avril"}
-    del answers["confirm"]
-    await answer_until_slot(convo, answers, "confirm")
+    await reach_the_summary(convo, {"expiry_date": "elle expire le 3 avril"})
     await convo.say(said)
     state = await convo.state()
     assert state is not None and state.slots.expiry_date == dt.date(2027, 4, 3)
@@ -721,15 +717,9 @@ async def test_a_date_at_the_summary_about_something_else_leaves_the_expiry_alon
 
 async def test_corrections_at_the_summary_as_people_write_them(convo: Conversation) -> None:
     """Found walking conversations: "OQTF : non" kept the OQTF; "non corriger" went back a question."""
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    answers = {
-        **FULL_FRENCH,
-        "removal_order": "oui",
-        "removal_order_date": "le 2 novembre",
-        "custody": "libre",
-    }
-    del answers["confirm"]
-    await answer_until_slot(convo, answers, "confirm")
+    await reach_the_summary(
+        convo, {"removal_order": "oui", "removal_order_date": "le 2 novembre", "custody": "libre"}
+    )
     await convo.say("non corriger")
     assert convo.asking == "confirm" and "la date c'est le 5 avril" in convo.text  # "what is wrong?"
     await convo.say("OQTF : non")
@@ -743,10 +733,9 @@ async def test_corrections_at_the_summary_as_people_write_them(convo: Conversati
 async def test_a_situation_told_with_the_note_is_added_to_none(convo: Conversation) -> None:
     """Found walking conversations: "none" at the situations question, then the job lost told
     in the note: the situations stayed "none" (P3 for P2)."""
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    answers = {**FULL_FRENCH, "vulnerabilities": "non", "note": "j'ai perdu mon travail il y a 2 semaines"}
-    del answers["confirm"]
-    await answer_until_slot(convo, answers, "confirm")
+    await reach_the_summary(
+        convo, {"vulnerabilities": "non", "note": "j'ai perdu mon travail il y a 2 semaines"}
+    )
     state = await convo.state()
     assert state is not None and state.slots.vulnerabilities == frozenset({"work"})
     assert state.slots.note is not None and "travail" in state.slots.note
@@ -774,10 +763,7 @@ async def test_another_language_at_the_language_menu_is_not_taken_for_french(
 
 async def test_at_the_summary_saying_only_this_situation_replaces_the_others(convo: Conversation) -> None:
     """Found in review: "non, seulement j'ai des enfants, pas de problème de travail" kept work."""
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    answers = {**FULL_FRENCH, "vulnerabilities": "j'ai des enfants et j'ai perdu mon travail"}
-    del answers["confirm"]
-    await answer_until_slot(convo, answers, "confirm")
+    await reach_the_summary(convo, {"vulnerabilities": "j'ai des enfants et j'ai perdu mon travail"})
     state = await convo.state()
     assert state is not None and state.slots.vulnerabilities == frozenset({"children", "work"})
     await convo.say("non, je suis enceinte aussi")  # found in the second review: it wiped the others

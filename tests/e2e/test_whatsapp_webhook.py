@@ -25,6 +25,7 @@ from bot.settings import Settings
 from bot.storage.sqlite import SqliteStore
 from tests.e2e.apps import app_with_channel
 from tests.fakes.whatsapp_api import FakeWhatsAppApi
+from tests.test_engine import FULL_FRENCH
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "whatsapp"
 APP_SECRET = "test_app_secret"
@@ -399,19 +400,7 @@ async def test_a_message_about_a_case_that_fails_is_recorded_on_the_case(
     """A volunteer of the demo roster accepts from WhatsApp; the news to the person is accepted by
     Meta, then reported failed: the desk hears of it (the case's delivery record, and a notice to
     the volunteer). A message delivered leaves nothing behind."""
-    answers = {
-        "consent": "oui",
-        "prefecture": "Bobigny",
-        "document": "carte vie privée et familiale",
-        "expiry_date": "elle a expiré le 3 mars",
-        "application_status": "non",
-        "removal_order": "non",
-        "attempts_since": "depuis septembre",
-        "evidence": "oui",
-        "vulnerabilities": "non",
-        "note": "non merci",
-        "confirm": "oui",
-    }
+    answers = FULL_FRENCH  # the engine tests' whole triage, a P1 case in Bobigny
     number = 0
 
     async def say(text: str, sender: str = NUMBER) -> None:

@@ -447,9 +447,6 @@ class NluUnderstanding:
     ) -> list[Finding]:
         findings: list[Finding] = []
         place, by_number = self._place(text, asked == "prefecture", lang)
-        if place is not None and _CRA.search(text):
-            # "je suis au CRA" is a detention centre, not La Crau (83): the place is read without it.
-            place, by_number = self._place(_CRA.sub(" ", text), asked == "prefecture", lang)
         if place is not None:
             findings.append(place)
 
@@ -1219,7 +1216,6 @@ def _most_precise(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
     return best
 
 
-_CRA = re.compile(r"(?i)\bcra\b")
 # "OQTF : non" and nothing more after the no ("OQTF : la date c'est…" is the French article).
 _ORDER_SAID_NO = re.compile(r"\boqtf\s*:\s*(?:(?:non|no|لا)\b|la\s*(?:$|[|.,;!]))")
 # "a expiré", "est périmé", "expired", "caducó": a proof said expired stays without proof, whatever

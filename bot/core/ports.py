@@ -147,6 +147,9 @@ class Reading:
     # The person says an earlier answer was wrong ("non, en fait c'est le 5 avril"): findings may
     # replace answers already given. Without it, a value met in passing only fills empty slots.
     correcting: bool = False
+    # The person says what alone is true ("seulement", "only"): the situations named replace
+    # those noted instead of being added to them.
+    restricting: bool = False
 
     def finding(self, slot: str) -> Finding | None:
         return next((f for f in self.findings if f.slot == slot), None)

@@ -98,12 +98,6 @@ _FRENCH_ONLY_WORDS = frozenset(
 )
 
 
-# "seulement", "only"...: at the summary, the situations named are all there is.
-_ONLY_WORDS = frozenset(
-    {"seulement", "uniquement", "juste", "only", "just", "solo", "sólo", "solamente", "فقط", "ghir"}
-)
-
-
 def _plainly_french(text: str) -> bool:
     return bool(set(_words_of(text).split()) & _FRENCH_ONLY_WORDS)
 
@@ -284,7 +278,7 @@ class Engine:
             for f in reading.findings
         )
         corrects_another = (reading.correcting or polar_no) and changes_another
-        turn.restating = asked == "confirm" and bool(set(_words_of(text).split()) & _ONLY_WORDS)
+        turn.restating = asked == "confirm" and reading.restricting
         may_correct = reading.correcting or asked == "confirm" or corrects_another
         for finding in reading.findings:
             if finding.slot == asked and finding.polar and corrects_another:

@@ -286,6 +286,9 @@ class NluUnderstanding:
             lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "correction_cue"))
             for lang in data.languages
         }
+        self._only_cues = {
+            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "only_cue")) for lang in data.languages
+        }
         self._retraction_cues = {
             lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "retraction_cue"))
             for lang in data.languages
@@ -427,7 +430,14 @@ class NluUnderstanding:
             # "en fait j'ai pas d'OQTF, je me suis trompé": a correction that says what is right,
             # not a request to go back a question.
             intent = None
-        return Reading(intent=intent, findings=tuple(findings), named_language=named, correcting=correcting)
+        restricting = any(contains_phrase(folded, cue) for cue in self._only_cues.get(lang, ()))
+        return Reading(
+            intent=intent,
+            findings=tuple(findings),
+            named_language=named,
+            correcting=correcting,
+            restricting=restricting,
+        )
 
     def normalize(self, text: str, lang: str) -> str:
         """The text as the lexicons read it: folded with clause marks ("|"), SMS spellings and

@@ -120,7 +120,7 @@ async def test_a_whole_hand_off(brain: Brain, store: SqliteStore, clock: FixedCl
 
 
 async def early_hand_off_then_an_oqtf(
-    brain: Brain, store: SqliteStore, clock: FixedClock, roster: list[Volunteer]
+    brain: Brain, store: SqliteStore, clock: FixedClock, roster: list[Volunteer], *, escalated: bool = False
 ) -> tuple[HandoffDesk, RecordingOutbox, str]:
     """The person asks for a human before saying much: the case goes out at a low urgency, with
     days to answer, to A. Then they answer the rest: an OQTF received yesterday."""
@@ -140,10 +140,13 @@ async def early_hand_off_then_an_oqtf(
         await say(text)
     person_saw = await say("Bobigny")
     (case,) = await store.cases_for_conversation("telegram:5550001234")
-    assert case.human_requested and case.status == "offered" and case.urgency.level in ("P3", "P4")
-    assert case.offers[-1].volunteer_id == "a"
-    assert case.offers[-1].expires_at - clock.now() >= dt.timedelta(hours=48)
-    assert len(outbox.to(A_AT)) == 1
+    assert case.human_requested and case.urgency.level in ("P3", "P4")
+    if escalated:  # nobody to offer it to: the coordinators have it
+        assert case.status == "escalated"
+    else:
+        assert case.status == "offered" and case.offers[-1].volunteer_id == "a"
+        assert case.offers[-1].expires_at - clock.now() >= dt.timedelta(hours=48)
+        assert len(outbox.to(A_AT)) == 1
 
     later = {**ANSWERS, "removal_order": "oui", "removal_order_date": "hier"}
     everything_said: list[Reply] = []
@@ -210,3 +213,13 @@ async def test_an_early_hand_off_that_now_needs_a_qualified_volunteer_goes_to_on
     (offer,) = outbox.to(B_AT)
     assert case_id in offer.text and NOTE not in offer.text
     assert "n'est plus valable" in texts(await desk.volunteer_message(A_AT, f"oui {case_id}", None))
+
+
+async def test_an_escalated_case_that_becomes_urgent_is_sent_again_to_its_coordinators(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """Through the real engine: the urgency before the update comes from the hand-off's own read."""
+    coordinator = volunteer("coord", "2001", "93008", "93", skills="coordination", capacity=0)
+    _, outbox, case_id = await early_hand_off_then_an_oqtf(brain, store, clock, [coordinator], escalated=True)
+    told = [reply.text for reply in outbox.to(tg("2001"))]
+    assert len(told) == 2 and "plus urgent" in told[1] and case_id in told[1]

@@ -5,6 +5,7 @@ Real rules, real gazetteer, real SQLite; the only fake is an Outbox that records
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
@@ -844,4 +845,24 @@ async def test_an_escalated_case_that_becomes_more_urgent_is_told_again_and_move
     assert (await d.case(case.id)).escalation_stage == "national"
     # A coordinator can still take it.
     assert "plus valable" not in await d.say("coord93", f"oui {case.id}")
+    assert (await d.case(case.id)).status == "accepted"
+
+
+async def test_an_answer_while_the_desk_holds_the_offer_a_moment_is_taken_when_it_lets_go(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """Another desk actor (a hurry) holds the offer's timer for a moment: A's "oui" waits for it
+    rather than being told the offer is gone."""
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    offer = (await d.case(case.id)).offers[-1]
+    assert offer.volunteer_id == "a"
+    assert await store.claim_timer(Timer(TIMER_OFFER, case.id, offer.expires_at))
+
+    async def let_go() -> None:
+        await asyncio.sleep(0.05)
+        await store.schedule_timer(TIMER_OFFER, case.id, offer.expires_at)
+
+    answer, _ = await asyncio.gather(d.say("a", f"oui {case.id}"), let_go())
+    assert "plus valable" not in answer
     assert (await d.case(case.id)).status == "accepted"

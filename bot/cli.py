@@ -304,27 +304,21 @@ def _telegram_set_webhook(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _store_purge(args: argparse.Namespace, settings: Settings) -> int:
-    from actions.contacts import purge_contacts
-    from bot.core.clock import SystemClock
-    from bot.storage import PurgeReport, open_store
+    import datetime as dt
 
-    async def run() -> tuple[PurgeReport, int]:
+    from bot.core.clock import SystemClock
+    from bot.retention import RetentionReport, apply_retention
+    from bot.storage import open_store
+
+    async def run() -> RetentionReport:
         store = open_store(settings.store_url, settings)
-        now = SystemClock().now()
         try:
-            report = await store.purge(now)
-            contacts = await purge_contacts(store)
-            return report, contacts
+            keep = dt.timedelta(days=settings.retention_delivery_days)
+            return await apply_retention(store, SystemClock().now(), keep)
         finally:
             await store.close()
 
-    report, contacts = asyncio.run(run())
-    print(
-        f"triage store purge: {report.conversations_erased} abandoned conversation(s) erased, "
-        f"{report.states_expired} idle state(s) deleted, "
-        f"{report.cases_anonymised} closed case(s) anonymised, "
-        f"{contacts} phone number(s) of conversations gone deleted."
-    )
+    print(f"triage store purge: {asyncio.run(run()).summary()}.")
     return 0
 
 

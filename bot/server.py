@@ -31,7 +31,7 @@ from bot.eventloop import running_loop_name
 from bot.inbox import Inbox, MemoryDeduplicator
 from bot.service import assemble, build_channels
 from bot.settings import Settings
-from bot.storage import open_store
+from bot.storage import Store, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ MAX_BODY_BYTES = 256 * 1024
 
 SETTINGS = web.AppKey("settings", Settings)
 BRAIN = web.AppKey("brain", Brain)
-STORE = web.AppKey("store", ConversationStore)
+STORE = web.AppKey("store", Store)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 
 
@@ -133,7 +133,7 @@ def create_app(
     *,
     brain: Brain,
     clock: Clock,
-    store: ConversationStore | None = None,
+    store: Store | None = None,
     http: aiohttp.ClientSession | None = None,
     channels: Mapping[str, Channel] | None = None,
     process_inline: bool = False,

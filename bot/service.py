@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import inspect
 import logging
 from collections.abc import Mapping
@@ -25,7 +26,9 @@ from bot.core.ports import ConversationStore, Outbox
 from bot.engine.engine import Engine
 from bot.fallback import FallbackOutbox
 from bot.inbox import ChannelOutbox
+from bot.retention import RetentionSchedule
 from bot.settings import Settings
+from bot.storage import Store
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ class Service:
     desk: HandoffDesk
     outbox: Outbox
     channels: dict[str, Channel]
+    retention: RetentionSchedule | None = None
 
     async def handle(self, message: InboundMessage) -> list[Reply]:
         sender = desk_address(message.sender) if message.sender is not None else None
@@ -48,12 +52,18 @@ class Service:
         return await self.engine.handle(message)
 
     async def tick_forever(self, stop: asyncio.Event, every: float = TICK_SECONDS) -> None:
-        """Offer expiries and escalations: the desk's durable timers, processed once each."""
+        """Offer expiries and escalations: the desk's durable timers, processed once each; and
+        the retention rules, once a period."""
         while not stop.is_set():
             try:
                 await self.desk.tick()
             except Exception:
                 logger.exception("hand-off tick failed")
+            if self.retention is not None:
+                try:
+                    await self.retention.run_if_due()
+                except Exception:
+                    logger.exception("applying the retention rules failed; tried again next period")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=every)
 
@@ -93,7 +103,7 @@ def build_channels(
 async def assemble(
     settings: Settings,
     brain: Brain,
-    store: ConversationStore,
+    store: Store,
     clock: Clock,
     channels: Mapping[str, Channel],
 ) -> Service:
@@ -122,4 +132,13 @@ async def assemble(
         if forget is not None:
             await forget(address)
 
-    return Service(brain.engine(store, clock, desk, forget_address), desk, outbox, enabled)
+    retention = None
+    if settings.retention_every_hours:
+        retention = RetentionSchedule(
+            store,
+            clock,
+            every=dt.timedelta(hours=settings.retention_every_hours),
+            keep_delivery_records=dt.timedelta(days=settings.retention_delivery_days),
+        )
+    engine = brain.engine(store, clock, desk, forget_address)
+    return Service(engine, desk, outbox, enabled, retention)

@@ -60,6 +60,18 @@ class Settings(BaseSettings):
     retention_closed_days: int = Field(
         default=365, ge=1, description="Closed cases are anonymised this long after their last change."
     )
+    retention_delivery_days: int = Field(
+        default=14,
+        ge=1,
+        description="Records of messages sent (for their delivery reports: no number, no text) are"
+        " deleted this long after sending.",
+    )
+    retention_every_hours: int = Field(
+        default=24,
+        ge=0,
+        description="The workers (`triage serve` on SQLite) apply the retention rules once every this"
+        " many hours, in one process; 0: never (run `triage store purge` from cron instead).",
+    )
 
     # -- server and channels (a channel is enabled when its credentials are set) -----------------
     host: str = Field(default="127.0.0.1", description="`triage serve` address.")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -15,8 +17,10 @@ from aiohttp.test_utils import TestClient
 
 from bot.app import Brain
 from bot.core.clock import FixedClock
+from bot.core.conversation import ConversationState
 from bot.server import create_app
 from bot.settings import Settings
+from bot.storage import Retention
 from bot.storage.sqlite import SqliteStore
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
@@ -123,3 +127,47 @@ async def test_bodies_that_cannot_be_read_get_400_not_500(
     response = await client.post("/api/chat/abcd-1234-efgh", data=body, headers=headers)
     assert response.status == 400
     assert await store.load_conversation("web:abcd-1234-efgh") is None
+
+
+async def test_serve_applies_the_retention_rules_by_itself(tmp_path: Path) -> None:
+    """Nobody has to remember a cron job: `triage serve` on the embedded store (the workers on
+    Redis) applies the retention rules when it starts, then once a day."""
+    db = tmp_path / "store.db"
+    store = SqliteStore(db, retention=Retention())
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
+    abandoned = ConversationState(
+        id="sms:+33612345678", channel="sms", created_at=long_ago, updated_at=long_ago
+    )
+    abandoned.slots.consent = True
+    await store.save_conversation(abandoned)
+    await store.put_record("sms_sent", "20261101T100000-0123456789ab", {"sent_at": long_ago.isoformat()})
+    await store.close()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "STORE_URL": f"sqlite:///{db}",
+        "LOG_LEVEL": "INFO",
+    }
+    said = ""
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+        env=env, stderr=subprocess.PIPE, text=True,
+    ) as server:  # fmt: skip
+        assert server.stderr is not None
+        watchdog = threading.Timer(60, server.kill)  # a server that never says it fails, not hangs
+        watchdog.start()
+        try:
+            said = next((line for line in server.stderr if "retention applied" in line), "")
+        finally:
+            watchdog.cancel()
+            server.terminate()
+            server.communicate(timeout=30)
+    assert "1 abandoned conversation(s) erased" in said, said
+    assert "1 delivery record(s) deleted" in said
+    store = SqliteStore(db, retention=Retention())
+    assert await store.load_conversation("sms:+33612345678") is None
+    assert await store.record_items("sms_sent") == []
+    await store.close()

@@ -26,6 +26,7 @@ from bot.core.case import DESK_PART, TRIAGE_PART, Case, Slots, UrgencyDecision
 from bot.core.clock import PARIS, FixedClock
 from bot.core.conversation import ConversationState
 from bot.core.ports import CaseErased, Timer
+from bot.retention import RetentionSchedule
 from bot.storage import Retention, Store, open_store
 from bot.storage.crypto import FieldCipher, StoreKeyError, keyed_hash
 from bot.storage.redis import RedisStore
@@ -241,6 +242,10 @@ async def test_records_put_get_list_delete(backend: Backend) -> None:
     await store.put_record("offer", "v1", {"case": "c1"})
     assert await store.get_record("volunteer", "v1") == {"name": "Alice", "phone": PHONE}
     assert [r["name"] for r in await store.list_records("volunteer")] == ["Alice", "Bob"]
+    assert await store.record_items("volunteer") == [
+        ("v1", {"name": "Alice", "phone": PHONE}),
+        ("v2", {"name": "Bob", "langs": ["fr"]}),
+    ]  # the key as given, though the store files the record under its hash
     await store.put_record("volunteer", "v1", {"name": "Alice B."})
     assert await store.get_record("volunteer", "v1") == {"name": "Alice B."}
     await store.delete_record("volunteer", "v1")
@@ -848,6 +853,51 @@ async def test_redis_keeps_a_state_without_consent_a_day_only(redis_backend: Bac
     async for name in backend.redis.scan_iter(match=f"{backend.prefix}:*:state"):
         ttls[name] = await backend.redis.pttl(name)
     assert all(ttl > 89 * 86400_000 for ttl in ttls.values())
+
+
+async def test_the_retention_job_runs_once_a_period_in_one_process_of_two(backend: Backend) -> None:
+    """Two workers on one store tick together: one applies the retention, the other does nothing;
+    nothing runs again until the next period, which runs again."""
+    clock = FixedClock(TODAY)
+    stores = [backend.open(retention=Retention(abandoned_after=dt.timedelta(days=30))) for _ in range(2)]
+    schedules = [
+        RetentionSchedule(s, clock, every=dt.timedelta(hours=24), keep_delivery_records=dt.timedelta(days=14))
+        for s in stores
+    ]
+    store = stores[0]
+    await store.save_conversation(state("sms:abandoned", at=TODAY - dt.timedelta(days=31)))
+    await store.save_conversation(
+        state("sms:recent", at=TODAY - dt.timedelta(days=2), slots=Slots(consent=True))
+    )
+    sent = {"channel": "kannel", "segments": 1, "status": "delivered"}
+    await store.put_record(
+        "sms_sent", "old-sms", {**sent, "sent_at": (TODAY - dt.timedelta(days=15)).isoformat()}
+    )
+    await store.put_record(
+        "sms_sent", "new-sms", {**sent, "sent_at": (TODAY - dt.timedelta(days=13)).isoformat()}
+    )
+    await store.put_record("wa_sent", "legacy", {"case_id": "CASE01"})  # written before times were kept
+    await store.put_record("wa_sent", "waiting", {"case_id": "CASE01", "sent_at": TODAY.isoformat()})
+
+    reports = await asyncio.gather(*(s.run_if_due() for s in schedules))
+
+    done = [r for r in reports if r is not None]
+    assert len(done) == 1, reports
+    assert (done[0].purged.conversations_erased, done[0].delivery_records_deleted) == (1, 2)
+    assert await store.load_conversation("sms:abandoned") is None
+    assert await store.load_conversation("sms:recent") is not None
+    assert [key for key, _ in await store.record_items("sms_sent")] == ["new-sms"]
+    assert [key for key, _ in await store.record_items("wa_sent")] == ["waiting"]
+
+    await store.save_conversation(state("sms:abandoned-later", at=TODAY - dt.timedelta(days=31)))
+    clock.advance(dt.timedelta(hours=14))  # 23:00 UTC the same day: done already
+    assert [await s.run_if_due() for s in schedules] == [None, None]
+    assert await store.load_conversation("sms:abandoned-later") is not None
+    clock.advance(dt.timedelta(hours=2))  # the next day
+    second = [await s.run_if_due() for s in reversed(schedules)]
+    assert second[0] is not None and second[1] is None
+    assert second[0].purged.conversations_erased == 1
+    assert await store.load_conversation("sms:abandoned-later") is None
 
 
 async def test_sqlite_purge_erases_what_was_said_without_consent_after_a_day(tmp_path: Path) -> None:

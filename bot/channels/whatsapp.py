@@ -48,8 +48,8 @@ WINDOW_MARGIN = dt.timedelta(minutes=5)
 WINDOW_KIND = "wa_window"
 # A message the desk sent the person about a case, by a digest of Meta's message id (a wamid
 # encodes the recipient's number): the case it was about, so that a "failed" status reaches the
-# volunteer. Deleted when Meta reports the message delivered, read or failed; it holds no number
-# and no text.
+# volunteer. Deleted when Meta reports the message delivered, read or failed, or by the retention
+# job when no status came (bot/retention.py); it holds no number and no text.
 SENT_KIND = "wa_sent"
 
 
@@ -506,7 +506,8 @@ class WhatsAppChannel:
     async def _remember_sent(self, message_id: str, case_id: str) -> None:
         assert self.store is not None
         try:
-            await self.store.put_record(SENT_KIND, sent_key(message_id), {"case_id": case_id})
+            record = {"case_id": case_id, "sent_at": self.clock.now().isoformat()}  # for the purge
+            await self.store.put_record(SENT_KIND, sent_key(message_id), record)
         except Exception:
             # The message is sent: losing its record must not make the caller send it again.
             logger.exception("could not record a WhatsApp message about a case")

@@ -60,6 +60,10 @@ class RecordStore(Protocol):
 
     async def list_records(self, kind: str) -> list[dict[str, Any]]: ...
 
+    async def record_items(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        """Every record of ``kind`` with its key, ordered by key (to delete some by their content)."""
+        ...
+
     async def schedule_timer(self, kind: str, key: str, due_at: dt.datetime) -> None:
         """Set (or move) the timer of (kind, key)."""
         ...

@@ -523,8 +523,11 @@ class RedisStore:
         await self._redis.hdel(self._key("rec", kind), self._hash(key))
 
     async def list_records(self, kind: str) -> list[dict[str, Any]]:
+        return [record for _, record in await self.record_items(kind)]
+
+    async def record_items(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
         stored = await self._redis.hvals(self._key("rec", kind))
-        return [record for _, record in sorted((self._read_record(v) for v in stored), key=lambda r: r[0])]
+        return sorted((self._read_record(v) for v in stored), key=lambda item: item[0])
 
     # -- sets -------------------------------------------------------------------------------------
 

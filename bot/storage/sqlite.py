@@ -341,10 +341,11 @@ class SqliteStore:
         self._db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, self._hash(key)))
 
     async def list_records(self, kind: str) -> list[dict[str, Any]]:
+        return [record for _, record in await self.record_items(kind)]
+
+    async def record_items(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
         rows = self._db.execute("SELECT data FROM records WHERE kind = ?", (kind,)).fetchall()
-        return [
-            record for _, record in sorted((self._read_record(row[0]) for row in rows), key=lambda r: r[0])
-        ]
+        return sorted((self._read_record(row[0]) for row in rows), key=lambda item: item[0])
 
     async def add_to_set(self, kind: str, key: str, member: str) -> None:
         self._db.execute(

@@ -428,6 +428,8 @@ async def test_a_message_about_a_case_that_fails_is_recorded_on_the_case(
     wamids = [f"wamid.FAKE{i:06d}" for i in range(before + 1, len(fake.messages) + 1)]
     recorded = [w for w in wamids if await store.get_record(SENT_KIND, sent_key(w))]
     assert len(recorded) == len(news)  # only the messages about the case, to the person
+    record = await store.get_record(SENT_KIND, sent_key(recorded[0]))
+    assert record == {"case_id": case.id, "sent_at": clock.now().isoformat()}  # the time, for the purge
 
     await post(client, payload("status_failed", now=clock.now(), id=recorded[0]))
     await channel.drain()

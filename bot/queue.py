@@ -31,6 +31,7 @@ from redis.exceptions import RedisError, ResponseError
 from bot.core.messages import InboundMessage
 from bot.engine.engine import conversation_key
 from bot.inbox import Handler, Sender
+from bot.storage.redis import inbound_keys, inbound_tag
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +91,8 @@ class RedisQueue:
         self.redis = redis
         # One hash tag: the stream and the de-duplication keys live in one Cluster slot, so the
         # script touching both stays legal there.
-        self.tag = f"{{{prefix}:inbound}}"
-        self.stream = f"{self.tag}:stream"
-        self.dead_letters = f"{self.tag}:dead"
+        self.tag = inbound_tag(prefix)
+        self.stream, self.dead_letters = inbound_keys(prefix)
         self.cipher = cipher
         self._script = redis.register_script(DEDUP_ENQUEUE)
         self._waiting: list[tuple[str, bytes, asyncio.Future[bool]]] = []

@@ -44,7 +44,8 @@ class RetentionReport:
             f"{self.purged.states_expired} idle state(s) deleted, "
             f"{self.purged.cases_anonymised} closed case(s) anonymised, "
             f"{self.contacts_deleted} phone number(s) of conversations gone deleted, "
-            f"{self.delivery_records_deleted} delivery record(s) deleted"
+            f"{self.delivery_records_deleted} delivery record(s) deleted, "
+            f"{self.purged.dead_letters_deleted} dead letter(s) deleted"
         )
 
 

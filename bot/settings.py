@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     retention_closed_days: int = Field(
         default=365, ge=1, description="Closed cases are anonymised this long after their last change."
     )
+    retention_dead_letter_days: int = Field(
+        default=7,
+        ge=1,
+        description="Queued messages whose processing failed again and again (Redis) are kept this"
+        " long for a look, then deleted; an erasure deletes the person's at once.",
+    )
     retention_delivery_days: int = Field(
         default=14,
         ge=1,

@@ -7,6 +7,7 @@ over loopback. They use Redis database 13 with a key prefix of their own, and de
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 import socket
@@ -23,9 +24,9 @@ from redis.asyncio import Redis
 
 from bot.app import Brain
 from bot.core.clock import FixedClock
-from bot.core.messages import InboundMessage
+from bot.core.messages import InboundMessage, Reply
 from bot.inbox import ChannelOutbox
-from bot.queue import RedisQueue, Worker
+from bot.queue import MAX_DELIVERIES, RedisQueue, Worker
 from bot.storage.crypto import FieldCipher
 from bot.storage.redis import RedisStore
 
@@ -124,6 +125,43 @@ async def test_queue_takes_a_delivery_once_and_a_worker_processes_it(
     # Processed, the message leaves Redis: "erase my data" would not find it in the stream.
     assert await redis_store.client.xlen(queue.stream) == 0
     assert await worker.run_once() == 0
+
+
+async def test_a_message_that_keeps_failing_goes_to_the_dead_letters_which_erasure_and_retention_reach(
+    redis_store: RedisStore, prefix: str
+) -> None:
+    queue = RedisQueue(redis_store.client, prefix=prefix, cipher=redis_store.cipher.bytes_cipher())
+    client = redis_store.client
+    for number, conversation in enumerate(["sms:+33600000011", "sms:+33600000012"]):
+        message = InboundMessage(
+            conversation_id=conversation, channel="sms", text="Bonjour", message_id=f"d-{number}"
+        )
+        await queue.accept(message)
+
+    async def a_bug_in_processing(message: InboundMessage) -> list[Reply]:
+        raise RuntimeError("processing failed")
+
+    worker = Worker(
+        queue, handler=a_bug_in_processing, outbox=RecordingOutbox(), locks=redis_store, reclaim_idle_ms=0
+    )
+    for _ in range(MAX_DELIVERIES):
+        await worker.run_once()
+    assert await client.xlen(queue.stream) == 0, "not retried for ever"
+    dead = await client.xrange(queue.dead_letters)
+    assert sorted(queue.decode(fields).conversation_id for _, fields in dead) == [
+        "sms:+33600000011",
+        "sms:+33600000012",
+    ]
+    assert all(b"Bonjour" not in fields[b"message"] for _, fields in dead), "still encrypted"
+
+    # "Erase my data" reaches the dead letters too; the other person's stay, for a week.
+    await redis_store.erase_conversation("sms:+33600000011")
+    left = [queue.decode(fields).conversation_id for _, fields in await client.xrange(queue.dead_letters)]
+    assert left == ["sms:+33600000012"]
+    now = dt.datetime.now(dt.UTC)
+    assert (await redis_store.purge(now)).dead_letters_deleted == 0
+    assert (await redis_store.purge(now + dt.timedelta(days=7, minutes=1))).dead_letters_deleted == 1
+    assert await client.xlen(queue.dead_letters) == 0
 
 
 def wait_until(predicate: object, timeout: float, what: str) -> None:

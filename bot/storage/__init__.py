@@ -35,6 +35,8 @@ class Retention:
     abandoned_after: dt.timedelta = dt.timedelta(days=30)
     closed_after: dt.timedelta = dt.timedelta(days=365)
     unconsented_after: dt.timedelta = dt.timedelta(hours=24)
+    # Messages whose processing failed again and again (Redis queue): kept a while for a look.
+    dead_letters_after: dt.timedelta = dt.timedelta(days=7)
 
     def state_ttl(self, state: ConversationState) -> dt.timedelta:
         """How long a saved state lives idle: a day before consent, else the conversation TTL."""
@@ -49,6 +51,7 @@ class Retention:
             abandoned_after=dt.timedelta(days=settings.retention_abandoned_days),
             closed_after=dt.timedelta(days=settings.retention_closed_days),
             unconsented_after=dt.timedelta(hours=settings.retention_unconsented_hours),
+            dead_letters_after=dt.timedelta(days=settings.retention_dead_letter_days),
         )
 
 
@@ -57,6 +60,7 @@ class PurgeReport:
     conversations_erased: int = 0  # abandoned: the state and its cases
     states_expired: int = 0  # any state idle longer than the conversation TTL (cases kept)
     cases_anonymised: int = 0
+    dead_letters_deleted: int = 0  # Redis: too old, whoever they were from
 
 
 # How long the ids of erased cases are remembered, so that a write started before the erasure

@@ -243,6 +243,17 @@ class _WaitingCluster(RedisCluster):
         return pipe
 
 
+def inbound_tag(prefix: str) -> str:
+    """The hash tag of the inbound queue's keys (bot/queue.py): one Cluster slot for them all."""
+    return f"{{{prefix}:inbound}}"
+
+
+def inbound_keys(prefix: str) -> tuple[str, str]:
+    """The inbound queue's stream and its dead letters, which erasure and retention reach too."""
+    tag = inbound_tag(prefix)
+    return f"{tag}:stream", f"{tag}:dead"
+
+
 class RedisStore:
     """`ConversationStore` + `ConcurrencyControl` on Redis (redis-py asyncio)."""
 
@@ -351,6 +362,34 @@ class RedisStore:
         if turn is not None:  # nothing the turn saved may come back at the release
             turn.saved, turn.prefetched = None, False
         await self._erase(hashed_id)
+        await self._forget_dead_letters(conversation_id)
+
+    async def _forget_dead_letters(self, conversation_id: str) -> int:
+        """The conversation's messages in the queue's dead letters (bot/queue.py: processing failed
+        again and again) go with it. An entry that cannot be read cannot say whose it is: the
+        purge deletes it with age."""
+        _, dead = inbound_keys(self._p)
+        cipher = self._cipher.bytes_cipher()
+        doomed: list[bytes] = []
+        start = "-"
+        while True:  # by pages: a few thousand entries at most (the queue caps them)
+            page = cast(
+                list[tuple[bytes, dict[bytes, bytes]]], await self._redis.xrange(dead, start, "+", 500)
+            )
+            for entry_id, fields in page:
+                try:
+                    payload = fields[b"message"]
+                    message = json.loads(cipher.decrypt(payload) if cipher is not None else payload)
+                except Exception:
+                    continue
+                if isinstance(message, dict) and message.get("conversation_id") == conversation_id:
+                    doomed.append(entry_id)
+            if len(page) < 500:
+                break
+            start = f"({_text(page[-1][0])}"
+        if doomed:
+            await self._redis.xdel(dead, *doomed)
+        return len(doomed)
 
     async def _erase(self, hashed_id: str, *, unless_updated_since: dt.datetime | None = None) -> bool:
         """Delete the state and every case of the conversation in one MULTI/EXEC (one slot).
@@ -674,7 +713,12 @@ class RedisStore:
         for member in old:
             if await self._anonymise(member, closed_before):
                 anonymised_count += 1
-        return PurgeReport(conversations_erased=erased, cases_anonymised=anonymised_count)
+        _, dead = inbound_keys(self._p)
+        dead_before = int((now - retention.dead_letters_after).timestamp() * 1000)  # stream ids: ms
+        dead_deleted = await self._redis.xtrim(dead, minid=f"{dead_before}-0", approximate=False)
+        return PurgeReport(
+            conversations_erased=erased, cases_anonymised=anonymised_count, dead_letters_deleted=dead_deleted
+        )
 
     async def _older_than(self, index: str, moment: dt.datetime) -> list[str]:
         members = await self._redis.zrangebyscore(index, "-inf", f"({_micros(moment)}")

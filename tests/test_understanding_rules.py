@@ -422,6 +422,34 @@ def test_a_date_corrected_in_the_same_message_is_the_last_one(
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "day"),
+    [
+        ("fr", "le 25 novembre non le 28", dt.date(2026, 11, 28)),
+        ("fr", "le 25 novembre, non, c'est le 28 novembre 2026", dt.date(2026, 11, 28)),
+        ("fr", "elle expire le 3 janvier euh non le 13", dt.date(2027, 1, 13)),
+        ("en", "the 25th of November, no, the 28th", dt.date(2026, 11, 28)),
+        ("es", "el 25 de noviembre, no, el 28", dt.date(2026, 11, 28)),
+        # A no that is about something else, or a day the month does not have, changes nothing.
+        ("fr", "le 25 novembre, non renouvelée depuis le 3 mars", dt.date(2026, 11, 25)),
+        ("fr", "le 25 novembre non", dt.date(2026, 11, 25)),
+    ],
+)
+def test_a_no_between_two_dates_takes_the_first_back(
+    brain: Brain, lang: str, text: str, day: dt.date
+) -> None:
+    """Found walking conversations: "le 25 novembre non le 28" kept the 25th, and read 28 as the
+    Eure-et-Loir."""
+    reading = read(brain, text, lang, "expiry_date")
+    assert value(reading, "expiry_date") == day
+    assert value(reading, "prefecture") is None
+
+
+def test_a_no_before_a_day_the_month_does_not_have_takes_nothing_back(brain: Brain) -> None:
+    reading = read(brain, "le 10 février non le 30", "fr", "expiry_date")
+    assert value(reading, "expiry_date") == dt.date(2027, 2, 10)
+
+
+@pytest.mark.parametrize(
     ("text", "status"),
     [
         ("j ai un récépissé qui expire demain", "filed_with_proof"),

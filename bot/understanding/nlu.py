@@ -7,6 +7,7 @@ intent classifier (intents.py), gazetteer (places.py), dates (dates.py) and the 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -291,6 +292,10 @@ class NluUnderstanding:
         }
         self._retraction_cues = {
             lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "retraction_cue"))
+            for lang in data.languages
+        }
+        self._retraction_nos = {
+            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "retraction_no"))
             for lang in data.languages
         }
         for lang in data.languages:
@@ -1035,6 +1040,7 @@ class NluUnderstanding:
             reading = None
             if corrected_from >= 0:
                 reading = parser.parse(folded[corrected_from:], today=today, kind=DATE_SLOTS[asked])
+            reading = reading or self._date_after_no(folded, lang, today, DATE_SLOTS[asked])
             reading = reading or parser.parse(text, today=today, kind=DATE_SLOTS[asked])
             if reading is None:
                 return []
@@ -1068,6 +1074,30 @@ class NluUnderstanding:
             _certain(slot, {slot: reading.value}, reading.value.strftime("%d/%m/%Y"))
             for slot, reading in {**from_context, **said_by_clause}.items()
         ]
+
+    def _date_after_no(self, folded: str, lang: str, today: dt.date, kind: DateKind) -> DateReading | None:
+        """"le 25 novembre non le 28", "the 25th of November, no, the 28th": a no between two
+        dates, the second in the words right after it, takes the first back; the second may be a
+        bare day of the first one's month. A no followed by anything else is no correction ("le 25
+        novembre, non renouvelée depuis le 3 mars" expires on the 25th)."""
+        parser = self._dates[lang]
+        found = None
+        for word in self._retraction_nos.get(lang, ()):
+            for match in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", folded):
+                before = parser.parse(folded[: match.start()], today=today, kind=kind)
+                if before is None:
+                    continue
+                following = " ".join(folded[match.end() :].replace(",", " ").split()[:_WORDS_OF_A_DATE])
+                if not _DATE_FIRST.match(following):
+                    continue  # "non renouvelée depuis le 3 mars": the no is about something else
+                after = parser.parse(following, today=today, kind=kind)
+                day = _BARE_DAY.fullmatch(following)
+                if after is None and day is not None:
+                    with contextlib.suppress(ValueError):  # "le 31" of a 30-day month: no date
+                        after = DateReading(before.value.replace(day=int(day.group(1))), before.approximate)
+                if after is not None and (found is None or match.start() > found[0]):
+                    found = (match.start(), after)
+        return found[1] if found else None
 
     def _only_a_date(self, folded: str, lang: str) -> bool:
         """A message that is a date and nothing else ("non, c'est le 15/04/2027", "jusqu'au 3
@@ -1316,6 +1346,11 @@ _NEGATED_WORD = re.compile(
 # no postal code (10000 is Troyes) nor département either.
 # A dash between two numbers alone is no date: "le 9-3" is the Seine-Saint-Denis (93); nor is a
 # full stop between sentences: "93. 2 enfants".
+# After a no that takes a date back: the words a date takes ("c'est le 28 novembre 2026"), and
+# a bare day ("le 28", "the 28th", "el 28") meaning that day of the month first said.
+_WORDS_OF_A_DATE = 5
+_DATE_FIRST = re.compile(r"(?:(?:euh|pardon|plutot|sorry|perdon|c'est|it's|es|on|le|the|el|al)\s+)*\d")
+_BARE_DAY = re.compile(r"(?:c'est |it's |es )?(?:le |the |el |al )?([12]?\d|3[01])(?:er|st|nd|rd|th)?")
 _NUMERIC_DATE = re.compile(
     r"(?<![\d/.-])(?:\d+(?:\s?/\s?|\.)\d{1,2}(?:(?:\s?/\s?|[.-])\d+)?|\d+\s?-\s?\d{1,2}\s?-\s?\d+)(?![\d/.-])"
 )

@@ -1076,7 +1076,7 @@ class NluUnderstanding:
         ]
 
     def _date_after_no(self, folded: str, lang: str, today: dt.date, kind: DateKind) -> DateReading | None:
-        """"le 25 novembre non le 28", "the 25th of November, no, the 28th": a no between two
+        """ "le 25 novembre non le 28", "the 25th of November, no, the 28th": a no between two
         dates, the second in the words right after it, takes the first back; the second may be a
         bare day of the first one's month. A no followed by anything else is no correction ("le 25
         novembre, non renouvelée depuis le 3 mars" expires on the 25th)."""

@@ -318,8 +318,9 @@ def _store_purge(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await store.close()
 
-    print(f"triage store purge: {asyncio.run(run()).summary()}.")
-    return 0
+    report = asyncio.run(run())
+    print(f"triage store purge: {report.summary()}.")
+    return 1 if report.failed else 0
 
 
 def _niceness(text: str) -> int:

@@ -3,18 +3,20 @@ having to remember a cron job.
 
 `triage store purge` applies it once. The processes that tick the hand-off timers (`triage worker`
 on Redis, `triage serve` on the embedded store) apply it once every RETENTION_EVERY_HOURS: at the
-first tick of each period, in exactly one of the replicas, which claims the period with the
-store's de-duplication (the same SET NX with a time-to-live that makes a webhook delivered twice be
+first tick of each period, in one of the replicas, which claims the period with the store's
+de-duplication (the same SET NX with a time-to-live that makes a webhook delivered twice be
 processed once). A process stopped half-way leaves the rest to the next period: retention is
-counted in days, so a period late changes little, and nothing is ever run twice at once.
+counted in days, so a period late changes little. Two runs at once (the command beside the job)
+are safe: every step is safe to repeat, and a store's purge is safe against another.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from actions.contacts import purge_contacts
 from bot.channels.sms import SmsLedger
@@ -29,6 +31,7 @@ logger = logging.getLogger(__name__)
 DELIVERY_RECORD_KINDS = (SmsLedger.RECORD_KIND, WHATSAPP_SENT_KIND)
 # The de-duplication "channel" under which a period is claimed.
 CLAIM_CHANNEL = "retention"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -36,38 +39,54 @@ class RetentionReport:
     purged: PurgeReport
     contacts_deleted: int
     delivery_records_deleted: int
+    failed: tuple[str, ...] = ()  # the steps that raised (logged); the others ran all the same
 
     def summary(self) -> str:
         """Counts only: what went, never whose."""
-        return (
+        counts = (
             f"{self.purged.conversations_erased} abandoned conversation(s) erased, "
             f"{self.purged.states_expired} idle state(s) deleted, "
             f"{self.purged.cases_anonymised} closed case(s) anonymised, "
+            f"{self.purged.dead_letters_deleted} dead letter(s) deleted, "
             f"{self.contacts_deleted} phone number(s) of conversations gone deleted, "
-            f"{self.delivery_records_deleted} delivery record(s) deleted, "
-            f"{self.purged.dead_letters_deleted} dead letter(s) deleted"
+            f"{self.delivery_records_deleted} delivery record(s) deleted"
         )
+        return counts + (f"; FAILED: {', '.join(self.failed)} (see the log)" if self.failed else "")
 
 
 async def apply_retention(
     store: Store, now: dt.datetime, keep_delivery_records: dt.timedelta
 ) -> RetentionReport:
-    """Everything the retention settings ask for, once."""
-    purged = await store.purge(now)
-    contacts = await purge_contacts(store)
-    records = await purge_delivery_records(store, now - keep_delivery_records)
-    return RetentionReport(purged, contacts, records)
+    """Everything the retention settings ask for, once. One step failing (a value written under a
+    key since dropped, say) does not keep the others from running."""
+    failed: list[str] = []
+
+    async def step(name: str, work: Awaitable[T], nothing: T) -> T:
+        try:
+            return await work
+        except Exception:
+            logger.exception("retention: %s failed", name)
+            failed.append(name)
+            return nothing
+
+    purged = await step("store purge", store.purge(now), PurgeReport())
+    contacts = await step("phone numbers", purge_contacts(store), 0)
+    records = await step("delivery records", purge_delivery_records(store, now, keep_delivery_records), 0)
+    return RetentionReport(purged, contacts, records, tuple(failed))
 
 
-async def purge_delivery_records(store: Store, sent_before: dt.datetime) -> int:
-    """Delete the records of messages sent before ``sent_before``, whatever their status: a
+async def purge_delivery_records(store: Store, now: dt.datetime, keep: dt.timedelta) -> int:
+    """Delete the records of messages sent longer than ``keep`` ago, whatever their status: a
     delivery report arrives within hours (an SMS centre gives up after a few days), and none of
-    them is worth keeping after. A record without its time is from before times were kept."""
+    them is worth keeping after. A record from before times were kept gets one now, and goes
+    ``keep`` later: its message may have been sent a minute ago."""
     deleted = 0
     for kind in DELIVERY_RECORD_KINDS:
         for key, record in await store.record_items(kind):
             sent_at = _moment(record.get("sent_at"))
-            if sent_at is None or sent_at < sent_before:
+            if sent_at is None:
+                await store.put_record(kind, key, {**record, "sent_at": now.isoformat()})
+            elif sent_at < now - keep:
                 await store.delete_record(kind, key)
                 deleted += 1
     return deleted

@@ -127,3 +127,27 @@ async def test_purge_deletes_the_phone_numbers_of_conversations_gone(tmp_path: P
     kept = await store.get_record(CONTACT_KIND, contact_key("telegram:2"))
     assert kept is not None and kept["phone"] == "+33698765432"
     await store.close()
+
+
+async def test_purge_says_which_step_failed_and_exits_1(tmp_path: Path) -> None:
+    """A number kept under a key since dropped: the rest is purged, the failure is told."""
+    from actions.contacts import remember_phone
+
+    db = tmp_path / "purge.db"
+    store = SqliteStore(db, cipher=FieldCipher([FieldCipher.generate_key()]))
+    await remember_phone(store, "telegram:1", "0612345678")
+    await store.close()
+
+    env = {
+        **os.environ,
+        "STORE_URL": f"sqlite:///{db}",
+        "STORE_ENCRYPTION_KEYS": KEY,
+        "LOG_LEVEL": "CRITICAL",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "store", "purge"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAILED: phone numbers" in done.stdout
+    assert "0 abandoned conversation(s) erased" in done.stdout
+    assert "0612345678" not in done.stdout + done.stderr

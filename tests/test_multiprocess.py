@@ -164,6 +164,33 @@ async def test_a_message_that_keeps_failing_goes_to_the_dead_letters_which_erasu
     assert await client.xlen(queue.dead_letters) == 0
 
 
+async def test_erasure_finds_the_persons_dead_letters_among_thousands(
+    redis_store: RedisStore, prefix: str
+) -> None:
+    """Read by pages of 500: the person's letters on either side of a page's edge go too."""
+    queue = RedisQueue(redis_store.client, prefix=prefix, cipher=redis_store.cipher.bytes_cipher())
+    cipher = redis_store.cipher.bytes_cipher()
+    assert cipher is not None
+    theirs = {0, 499, 500, 501, 999, 1000, 1202}
+    async with redis_store.client.pipeline(transaction=False) as pipe:
+        for number in range(1203):
+            conversation = "sms:+33600000021" if number in theirs else f"sms:+3360100{number:04d}"
+            message = InboundMessage(
+                conversation_id=conversation, channel="sms", text="x", message_id=str(number)
+            )
+            pipe.xadd(queue.dead_letters, {"message": cipher.encrypt(message.model_dump_json().encode())})
+        await pipe.execute()
+
+    await redis_store.erase_conversation("sms:+33600000021")
+
+    left = [
+        queue.decode(fields).conversation_id
+        for _, fields in await redis_store.client.xrange(queue.dead_letters)
+    ]
+    assert len(left) == 1203 - len(theirs)
+    assert "sms:+33600000021" not in left
+
+
 def wait_until(predicate: object, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

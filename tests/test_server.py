@@ -19,6 +19,7 @@ from bot.app import Brain
 from bot.core.clock import FixedClock
 from bot.core.conversation import ConversationState
 from bot.server import create_app
+from bot.service import assemble
 from bot.settings import Settings
 from bot.storage import Retention
 from bot.storage.sqlite import SqliteStore
@@ -171,3 +172,13 @@ async def test_serve_applies_the_retention_rules_by_itself(tmp_path: Path) -> No
     assert await store.load_conversation("sms:+33612345678") is None
     assert await store.record_items("sms_sent") == []
     await store.close()
+
+
+async def test_the_retention_job_can_be_switched_off(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """RETENTION_EVERY_HOURS=0: for those who run `triage store purge` from cron."""
+    off = await assemble(Settings(retention_every_hours=0), brain, store, clock, {})
+    assert off.retention is None
+    daily = await assemble(Settings(), brain, store, clock, {})
+    assert daily.retention is not None and daily.retention.every == dt.timedelta(hours=24)

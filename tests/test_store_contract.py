@@ -26,7 +26,7 @@ from bot.core.case import DESK_PART, TRIAGE_PART, Case, Slots, UrgencyDecision
 from bot.core.clock import PARIS, FixedClock
 from bot.core.conversation import ConversationState
 from bot.core.ports import CaseErased, Timer
-from bot.retention import RetentionSchedule
+from bot.retention import RetentionSchedule, apply_retention
 from bot.storage import Retention, Store, open_store
 from bot.storage.crypto import FieldCipher, StoreKeyError, keyed_hash
 from bot.storage.redis import RedisStore
@@ -855,6 +855,24 @@ async def test_redis_keeps_a_state_without_consent_a_day_only(redis_backend: Bac
     assert all(ttl > 89 * 86400_000 for ttl in ttls.values())
 
 
+async def test_two_purges_at_once_anonymise_each_case_once_and_lose_none(backend: Backend) -> None:
+    """`triage store purge` run by hand while the daily job runs: both move the same cases."""
+    first, second = backend.open(), backend.open()
+    ids = [f"closed-{number:02d}" for number in range(12)]
+    await first.save_conversation(state("sms:old", at=TODAY - dt.timedelta(days=400), status="handed_off"))
+    for case_id in ids:
+        await first.save_case(case(case_id, "sms:old", status="closed", at=TODAY - dt.timedelta(days=400)))
+
+    reports = await asyncio.gather(first.purge(TODAY), second.purge(TODAY))
+
+    assert sum(report.cases_anonymised for report in reports) == len(ids)
+    for store in (first, second):
+        for case_id in ids:
+            kept = await store.get_case(case_id)
+            assert kept is not None, case_id
+            assert kept.conversation_id == "" and kept.slots.note is None
+
+
 async def test_the_retention_job_runs_once_a_period_in_one_process_of_two(backend: Backend) -> None:
     """Two workers on one store tick together: one applies the retention, the other does nothing;
     nothing runs again until the next period, which runs again."""
@@ -883,11 +901,13 @@ async def test_the_retention_job_runs_once_a_period_in_one_process_of_two(backen
 
     done = [r for r in reports if r is not None]
     assert len(done) == 1, reports
-    assert (done[0].purged.conversations_erased, done[0].delivery_records_deleted) == (1, 2)
+    assert (done[0].purged.conversations_erased, done[0].delivery_records_deleted) == (1, 1)
     assert await store.load_conversation("sms:abandoned") is None
     assert await store.load_conversation("sms:recent") is not None
     assert [key for key, _ in await store.record_items("sms_sent")] == ["new-sms"]
-    assert [key for key, _ in await store.record_items("wa_sent")] == ["waiting"]
+    # Its message may have gone a minute before the upgrade: it gets a time, and goes 14 days on.
+    assert await store.get_record("wa_sent", "legacy") == {"case_id": "CASE01", "sent_at": TODAY.isoformat()}
+    assert [key for key, _ in await store.record_items("wa_sent")] == ["legacy", "waiting"]
 
     await store.save_conversation(state("sms:abandoned-later", at=TODAY - dt.timedelta(days=31)))
     clock.advance(dt.timedelta(hours=14))  # 23:00 UTC the same day: done already
@@ -898,6 +918,27 @@ async def test_the_retention_job_runs_once_a_period_in_one_process_of_two(backen
     assert second[0] is not None and second[1] is None
     assert second[0].purged.conversations_erased == 1
     assert await store.load_conversation("sms:abandoned-later") is None
+    clock.advance(dt.timedelta(days=14))
+    third = [await s.run_if_due() for s in schedules]
+    assert third[0] is not None and third[0].delivery_records_deleted == 3
+    assert await store.record_items("wa_sent") == await store.record_items("sms_sent") == []
+
+
+async def test_a_retention_step_that_fails_does_not_stop_the_others(backend: Backend) -> None:
+    """A record written under a key since dropped cannot be read: the phone numbers fail, the
+    rest is done all the same, and the failure is said."""
+    older = backend.open(keys=(KEY_A,))
+    await older.put_record("contact", "c1", {"phone": PHONE, "key": "c1", "conversation": "sms:gone"})
+    store = backend.open(keys=(KEY_B,), retention=Retention(abandoned_after=dt.timedelta(days=30)))
+    await store.save_conversation(state("sms:abandoned", at=TODAY - dt.timedelta(days=31)))
+    old = {"sent_at": (TODAY - dt.timedelta(days=15)).isoformat()}
+    await store.put_record("sms_sent", "20261111T100000-0123456789ab", old)
+
+    report = await apply_retention(store, TODAY, keep_delivery_records=dt.timedelta(days=14))
+
+    assert report.failed == ("phone numbers",)
+    assert (report.purged.conversations_erased, report.delivery_records_deleted) == (1, 1)
+    assert "FAILED: phone numbers" in report.summary()
 
 
 async def test_sqlite_purge_erases_what_was_said_without_consent_after_a_day(tmp_path: Path) -> None:

@@ -701,6 +701,10 @@ class RedisStore:
     async def purge(self, now: dt.datetime) -> PurgeReport:
         """Abandoned conversations and closed cases; idle states expire by themselves (TTL)."""
         retention = self._retention
+        # First: a case that cannot be read below must not keep old dead letters.
+        _, dead = inbound_keys(self._p)
+        dead_before = int((now - retention.dead_letters_after).timestamp() * 1000)  # stream ids: ms
+        dead_deleted = await self._redis.xtrim(dead, minid=f"{dead_before}-0", approximate=False)
         abandoned_before = now - retention.abandoned_after
         erased = 0
         stale = await self._older_than(self._key("idx", "active"), abandoned_before)
@@ -713,9 +717,6 @@ class RedisStore:
         for member in old:
             if await self._anonymise(member, closed_before):
                 anonymised_count += 1
-        _, dead = inbound_keys(self._p)
-        dead_before = int((now - retention.dead_letters_after).timestamp() * 1000)  # stream ids: ms
-        dead_deleted = await self._redis.xtrim(dead, minid=f"{dead_before}-0", approximate=False)
         return PurgeReport(
             conversations_erased=erased, cases_anonymised=anonymised_count, dead_letters_deleted=dead_deleted
         )
@@ -753,13 +754,29 @@ class RedisStore:
             case_id,
         )
         if not removed:
+            return await self._anonymise_not_done(hashed_id, case_id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._key("case", case_id), f"anon:{case_id}")
+            pipe.zrem(self._key("idx", "closed"), case_id)
+            await pipe.execute()
+        return True
+
+    async def _anonymise_not_done(self, hashed_id: str, case_id: str) -> bool:
+        """The original was not deleted: find out why before touching the copy. Written since
+        (it is still there) or erased by the person (the erasure left its mark): the copy goes.
+        Gone without a mark: another purge (`triage store purge` beside the daily job) moved it
+        first, and the copy is that purge's too: deleting it would lose the case, so the
+        pointer is set, as that purge does (the same value, whichever writes last)."""
+        original = self._conv(hashed_id, f"case:{case_id}")
+        erased = self._conv(hashed_id, f"erased:{case_id}")
+        if await self._redis.exists(original, erased):  # one slot: the conversation's hash tag
             await self._redis.delete(self._key("anon", case_id))
             return False
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.set(self._key("case", case_id), f"anon:{case_id}")
             pipe.zrem(self._key("idx", "closed"), case_id)
             await pipe.execute()
-        return True
+        return False  # counted by the purge that moved it
 
     async def rotate_keys(self) -> int:
         """Re-encrypt every value under the current key (SCAN over this prefix; safe while serving)."""

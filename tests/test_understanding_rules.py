@@ -421,26 +421,51 @@ def test_a_date_corrected_in_the_same_message_is_the_last_one(
     assert value(read(brain, text, lang, "removal_order_date"), "removal_order_date") == day
 
 
+EXPIRY, ORDER, ATTEMPTS = "expiry_date", "removal_order_date", "attempts_since"
+
+
 @pytest.mark.parametrize(
-    ("lang", "text", "day"),
+    ("asked", "lang", "text", "day"),
     [
-        ("fr", "le 25 novembre non le 28", dt.date(2026, 11, 28)),
-        ("fr", "le 25 novembre, non, c'est le 28 novembre 2026", dt.date(2026, 11, 28)),
-        ("fr", "elle expire le 3 janvier euh non le 13", dt.date(2027, 1, 13)),
-        ("en", "the 25th of November, no, the 28th", dt.date(2026, 11, 28)),
-        ("es", "el 25 de noviembre, no, el 28", dt.date(2026, 11, 28)),
-        # A no that is about something else, or a day the month does not have, changes nothing.
-        ("fr", "le 25 novembre, non renouvelée depuis le 3 mars", dt.date(2026, 11, 25)),
-        ("fr", "le 25 novembre non", dt.date(2026, 11, 25)),
+        (EXPIRY, "fr", "le 25 novembre non le 28", dt.date(2026, 11, 28)),
+        (EXPIRY, "fr", "le 25 novembre, non, c'est le 28 novembre 2026", dt.date(2026, 11, 28)),
+        (EXPIRY, "fr", "elle expire le 3 janvier euh non le 13", dt.date(2027, 1, 13)),
+        (EXPIRY, "fr", "le 25 novembre non attends, le 28", dt.date(2026, 11, 28)),
+        (EXPIRY, "fr", "le 25 novembre nan c'était le 28", dt.date(2026, 11, 28)),
+        (EXPIRY, "fr", "25/11/2026 non 28/11/2026", dt.date(2026, 11, 28)),
+        (EXPIRY, "en", "the 25th of November, no, the 28th", dt.date(2026, 11, 28)),
+        (EXPIRY, "en", "November 25th, no wait, November 28th", dt.date(2026, 11, 28)),
+        (EXPIRY, "es", "el 25 de noviembre, no, el 28", dt.date(2026, 11, 28)),
+        # A no about something else, before a duration, a number or a day of which month: the
+        # first date stays (found by a review: "non 15 jours de délai" made a passed OQTF
+        # deadline 14 days away, P0 became P2).
+        (EXPIRY, "fr", "le 25 novembre, non renouvelée depuis le 3 mars", dt.date(2026, 11, 25)),
+        (EXPIRY, "fr", "le 25 novembre non", dt.date(2026, 11, 25)),
+        (ORDER, "fr", "notifiée le 3 mars non 15 jours de délai", dt.date(2026, 3, 3)),
+        (ORDER, "fr", "le 20 novembre, non 2 jours plus tard", dt.date(2026, 11, 20)),
+        (ORDER, "en", "3 March, no 30 days to leave", dt.date(2026, 3, 3)),
+        (ORDER, "es", "el 3 de marzo no 15 días", dt.date(2026, 3, 3)),
+        (ORDER, "ar", "3 mars la 30 jours", dt.date(2026, 3, 3)),
+        (EXPIRY, "en", "25 March, receipt no 2026 123456", dt.date(2027, 3, 25)),
+        (EXPIRY, "fr", "le 25 novembre 2026 non 2027", dt.date(2026, 11, 25)),
+        (ATTEMPTS, "fr", "il y a 10 jours, non 12", dt.date(2026, 11, 16)),
+        (ORDER, "fr", "il y a 3 jours non 2", dt.date(2026, 11, 23)),
+        (EXPIRY, "fr", "31 décembre non le 2", dt.date(2026, 12, 31)),
+        (
+            EXPIRY,
+            "fr",
+            "la carte a expiré le 25 novembre mais le récépissé non, le 28 février",
+            dt.date(2026, 11, 25),
+        ),
     ],
 )
 def test_a_no_between_two_dates_takes_the_first_back(
-    brain: Brain, lang: str, text: str, day: dt.date
+    brain: Brain, asked: str, lang: str, text: str, day: dt.date
 ) -> None:
     """Found walking conversations: "le 25 novembre non le 28" kept the 25th, and read 28 as the
     Eure-et-Loir."""
-    reading = read(brain, text, lang, "expiry_date")
-    assert value(reading, "expiry_date") == day
+    reading = read(brain, text, lang, asked)
+    assert value(reading, asked) == day
     assert value(reading, "prefecture") is None
 
 

@@ -298,6 +298,15 @@ class NluUnderstanding:
             lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "retraction_no"))
             for lang in data.languages
         }
+        # Single words, as the message is cut into words there ("c'est" is "c", "est").
+        self._retraction_no_fillers = {
+            lang: frozenset(
+                word
+                for cue in self._lookup_merged(lang, "retraction_no_filler")
+                for word in _DATE_TOKENS.findall(fold(cue))
+            )
+            for lang in data.languages
+        }
         for lang in data.languages:
             for kind in (
                 "document",
@@ -1076,28 +1085,42 @@ class NluUnderstanding:
         ]
 
     def _date_after_no(self, folded: str, lang: str, today: dt.date, kind: DateKind) -> DateReading | None:
-        """ "le 25 novembre non le 28", "the 25th of November, no, the 28th": a no between two
-        dates, the second in the words right after it, takes the first back; the second may be a
-        bare day of the first one's month. A no followed by anything else is no correction ("le 25
-        novembre, non renouvelée depuis le 3 mars" expires on the 25th)."""
+        """ "le 25 novembre non le 28", "the 25th of November, no, the 28th": a no right after a
+        date with its day and month, followed at once by another such date, or by a bare day and
+        nothing else (a day near it in the same month), takes the first back.
+        Nothing else after a no is a correction: "non 15 jours de délai", "no 2027 1234" (a
+        number), "le récépissé non, le 28 février" (about something else), "il y a 10 jours, non
+        12", "31 décembre non le 2" (the 2nd of which month?)."""
         parser = self._dates[lang]
+        months = parser.lex.months
+        tokens = _DATE_TOKENS.findall(folded)
         found = None
-        for word in self._retraction_nos.get(lang, ()):
-            for match in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", folded):
-                before = parser.parse(folded[: match.start()], today=today, kind=kind)
-                if before is None:
-                    continue
-                following = " ".join(folded[match.end() :].replace(",", " ").split()[:_WORDS_OF_A_DATE])
-                if not _DATE_FIRST.match(following):
-                    continue  # "non renouvelée depuis le 3 mars": the no is about something else
-                after = parser.parse(following, today=today, kind=kind)
-                day = _BARE_DAY.fullmatch(following)
-                if after is None and day is not None:
-                    with contextlib.suppress(ValueError):  # "le 31" of a 30-day month: no date
-                        after = DateReading(before.value.replace(day=int(day.group(1))), before.approximate)
-                if after is not None and (found is None or match.start() > found[0]):
-                    found = (match.start(), after)
-        return found[1] if found else None
+        for index, token in enumerate(tokens):
+            if token not in self._retraction_nos.get(lang, ()):
+                continue
+            fillers = self._retraction_no_fillers.get(lang, frozenset())
+            before = _strip_fillers(tokens[:index], fillers, from_end=True)
+            after = _strip_fillers(tokens[index + 1 :], fillers, from_end=False)
+            if not before or not (
+                _is_day(before[-1]) or _NUMERIC_TOKEN.fullmatch(before[-1]) or before[-1] in months
+            ):
+                continue  # the no does not follow a date: it is about something else
+            if not _has_day_and_month(before, months):
+                continue
+            first = parser.parse(" ".join(before), today=today, kind=kind)
+            if first is None:
+                continue
+            reading = None
+            if _starts_with_day_and_month(after, months):
+                reading = parser.parse(" ".join(after[:4]), today=today, kind=kind)
+            elif len(after) == 1 and _is_day(after[0]):
+                with contextlib.suppress(ValueError):  # "le 31" of a 30-day month: no date
+                    value = first.value.replace(day=int(re.sub(r"\D", "", after[0])))
+                    if abs((value - first.value).days) <= _NEAR_DAYS:  # a day set right, not a month
+                        reading = DateReading(value, first.approximate)
+            if reading is not None:
+                found = reading
+        return found
 
     def _only_a_date(self, folded: str, lang: str) -> bool:
         """A message that is a date and nothing else ("non, c'est le 15/04/2027", "jusqu'au 3
@@ -1346,11 +1369,43 @@ _NEGATED_WORD = re.compile(
 # no postal code (10000 is Troyes) nor département either.
 # A dash between two numbers alone is no date: "le 9-3" is the Seine-Saint-Denis (93); nor is a
 # full stop between sentences: "93. 2 enfants".
-# After a no that takes a date back: the words a date takes ("c'est le 28 novembre 2026"), and
-# a bare day ("le 28", "the 28th", "el 28") meaning that day of the month first said.
-_WORDS_OF_A_DATE = 5
-_DATE_FIRST = re.compile(r"(?:(?:euh|pardon|plutot|sorry|perdon|c'est|it's|es|on|le|the|el|al)\s+)*\d")
-_BARE_DAY = re.compile(r"(?:c'est |it's |es )?(?:le |the |el |al )?([12]?\d|3[01])(?:er|st|nd|rd|th)?")
+# After a no that takes a date back ("le 25 novembre, euh non, c'est le 28"): the words of a
+# message as numbers, numeric dates and words; the small words around the no.
+_DATE_TOKENS = re.compile(r"\d{1,4}(?:[/.\-]\d{1,4})+|[^\W_]+")
+_NUMERIC_TOKEN = re.compile(r"\d{1,4}(?:[/.\-]\d{1,4})+")
+# A bare day corrects the day of the date before only near it: "31 décembre non le 2" is the
+# 2nd of which month?
+_NEAR_DAYS = 10
+_DAY_TOKEN = re.compile(r"(?:[12]?\d|3[01])(?:er|st|nd|rd|th|º)?")
+
+
+def _strip_fillers(tokens: Sequence[str], fillers: frozenset[str], *, from_end: bool) -> list[str]:
+    words = list(tokens)
+    while words and (words[-1] if from_end else words[0]) in fillers:
+        words.pop(-1 if from_end else 0)
+    return words
+
+
+def _is_day(token: str) -> bool:
+    return _DAY_TOKEN.fullmatch(token) is not None and int(re.sub(r"\D", "", token)) >= 1
+
+
+def _starts_with_day_and_month(tokens: Sequence[str], months: Mapping[str, int]) -> bool:
+    """ "28 novembre", "28 de noviembre", "November 28th", "28/11/2026" at the start."""
+    if not tokens:
+        return False
+    if _NUMERIC_TOKEN.fullmatch(tokens[0]):
+        return True
+    head = [t for t in tokens[:3] if t not in ("de", "of")]
+    return len(head) >= 2 and (
+        (_is_day(head[0]) and head[1] in months) or (head[0] in months and _is_day(head[1]))
+    )
+
+
+def _has_day_and_month(tokens: Sequence[str], months: Mapping[str, int]) -> bool:
+    return any(_starts_with_day_and_month(tokens[i:], months) for i in range(len(tokens)))
+
+
 _NUMERIC_DATE = re.compile(
     r"(?<![\d/.-])(?:\d+(?:\s?/\s?|\.)\d{1,2}(?:(?:\s?/\s?|[.-])\d+)?|\d+\s?-\s?\d{1,2}\s?-\s?\d+)(?![\d/.-])"
 )

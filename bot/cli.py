@@ -320,7 +320,7 @@ def _store_purge(args: argparse.Namespace, settings: Settings) -> int:
 
     report = asyncio.run(run())
     print(f"triage store purge: {report.summary()}.")
-    return 1 if report.failed else 0
+    return 0 if report.complete else 1
 
 
 def _niceness(text: str) -> int:

@@ -51,7 +51,14 @@ class RetentionReport:
             f"{self.contacts_deleted} phone number(s) of conversations gone deleted, "
             f"{self.delivery_records_deleted} delivery record(s) deleted"
         )
+        if self.purged.unreadable:
+            counts += f"; {self.purged.unreadable} unreadable state(s) or case(s) left (see the log)"
         return counts + (f"; FAILED: {', '.join(self.failed)} (see the log)" if self.failed else "")
+
+    @property
+    def complete(self) -> bool:
+        """Whether every rule was applied to everything (else someone must look at the log)."""
+        return not self.failed and not self.purged.unreadable
 
 
 async def apply_retention(

@@ -26,7 +26,7 @@ from bot.core.case import DESK_PART, TRIAGE_PART, Case, Slots, UrgencyDecision
 from bot.core.clock import PARIS, FixedClock
 from bot.core.conversation import ConversationState
 from bot.core.ports import CaseErased, Timer
-from bot.retention import RetentionSchedule, apply_retention
+from bot.retention import RetentionReport, RetentionSchedule, apply_retention
 from bot.storage import Retention, Store, open_store
 from bot.storage.crypto import FieldCipher, StoreKeyError, keyed_hash
 from bot.storage.redis import RedisStore
@@ -871,6 +871,27 @@ async def test_two_purges_at_once_anonymise_each_case_once_and_lose_none(backend
             kept = await store.get_case(case_id)
             assert kept is not None, case_id
             assert kept.conversation_id == "" and kept.slots.note is None
+
+
+async def test_a_case_under_a_dropped_key_does_not_stop_the_purge(backend: Backend) -> None:
+    """Found by a review: one unreadable value aborted the purge, run after run, and nothing
+    after it went."""
+    older = backend.open(keys=(KEY_A,))
+    long_ago = TODAY - dt.timedelta(days=400)
+    await older.save_conversation(state("sms:old-key", at=long_ago, status="handed_off"))
+    await older.save_case(case("old-key-case", "sms:old-key", status="closed", at=long_ago))
+    store = backend.open(keys=(KEY_B,), retention=Retention(abandoned_after=dt.timedelta(days=30)))
+    await store.save_conversation(state("sms:handed", at=long_ago, status="handed_off"))
+    await store.save_case(case("new-key-case", "sms:handed", status="closed", at=long_ago))
+    await store.save_conversation(state("sms:abandoned", at=TODAY - dt.timedelta(days=31)))
+
+    report = await store.purge(TODAY)
+
+    assert (report.cases_anonymised, report.conversations_erased, report.unreadable) == (1, 1, 1)
+    anonymous = await store.get_case("new-key-case")
+    assert anonymous is not None and anonymous.conversation_id == "" and anonymous.slots.note is None
+    assert await store.load_conversation("sms:abandoned") is None
+    assert "1 unreadable" in RetentionReport(report, 0, 0).summary()
 
 
 async def test_the_retention_job_runs_once_a_period_in_one_process_of_two(backend: Backend) -> None:

@@ -61,6 +61,7 @@ class PurgeReport:
     states_expired: int = 0  # any state idle longer than the conversation TTL (cases kept)
     cases_anonymised: int = 0
     dead_letters_deleted: int = 0  # Redis: too old, whoever they were from
+    unreadable: int = 0  # states or cases that could not be decrypted or read: left, and logged
 
 
 # How long the ids of erased cases are remembered, so that a write started before the erasure

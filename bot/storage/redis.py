@@ -41,7 +41,7 @@ from bot.core.case import Case
 from bot.core.conversation import ConversationState
 from bot.core.ports import CaseErased, Timer
 from bot.storage import ERASED_CASE_MEMORY, PurgeReport, Retention, anonymised
-from bot.storage.crypto import DEMO_HASH_KEY, FieldCipher, keyed_hash
+from bot.storage.crypto import DEMO_HASH_KEY, FieldCipher, StoreKeyError, keyed_hash
 
 logger = logging.getLogger(__name__)
 
@@ -707,18 +707,32 @@ class RedisStore:
         dead_deleted = await self._redis.xtrim(dead, minid=f"{dead_before}-0", approximate=False)
         abandoned_before = now - retention.abandoned_after
         erased = 0
+        unreadable = 0
         stale = await self._older_than(self._key("idx", "active"), abandoned_before)
         for member in stale:
-            if await self._erase(member, unless_updated_since=abandoned_before):
-                erased += 1
+            try:
+                if await self._erase(member, unless_updated_since=abandoned_before):
+                    erased += 1
+            except (StoreKeyError, ValueError) as error:
+                # Written under a key since dropped, or by a version that wrote another shape:
+                # one such state must not keep every other one from going, run after run.
+                unreadable += 1
+                logger.warning("purge: a conversation state cannot be read (%s); left", type(error).__name__)
         closed_before = now - retention.closed_after
         anonymised_count = 0
         old = await self._older_than(self._key("idx", "closed"), closed_before)
         for member in old:
-            if await self._anonymise(member, closed_before):
-                anonymised_count += 1
+            try:
+                if await self._anonymise(member, closed_before):
+                    anonymised_count += 1
+            except (StoreKeyError, ValueError) as error:
+                unreadable += 1
+                logger.warning("purge: case %s cannot be read (%s); left", member, type(error).__name__)
         return PurgeReport(
-            conversations_erased=erased, cases_anonymised=anonymised_count, dead_letters_deleted=dead_deleted
+            conversations_erased=erased,
+            cases_anonymised=anonymised_count,
+            dead_letters_deleted=dead_deleted,
+            unreadable=unreadable,
         )
 
     async def _older_than(self, index: str, moment: dt.datetime) -> list[str]:
@@ -729,12 +743,11 @@ class RedisStore:
         read = await self._read_case(case_id)
         stored = read[1] if read else None
         case = Case.model_validate_json(self._cipher.decrypt(stored)) if stored else None
-        if (
-            case is None
-            or case.status != "closed"
-            or not case.conversation_id
-            or case.updated_at >= closed_before
-        ):
+        if case is not None and case.status == "closed" and case.updated_at >= closed_before:
+            # Written since it was listed (a delivery record): its writer moved it in the index,
+            # where it stays, to be anonymised when it is old enough.
+            return False
+        if case is None or case.status != "closed" or not case.conversation_id:
             await self._redis.zrem(self._key("idx", "closed"), case_id)
             if case is not None and not case.conversation_id:
                 await self._redis.set(self._key("case", case_id), f"anon:{case_id}")
@@ -744,7 +757,8 @@ class RedisStore:
         # Each step is safe to repeat if the job dies half-way: copy, then delete the original,
         # only if nobody wrote it since it was read (a delivery record, a late answer): else the
         # copy goes and the next purge looks again.
-        await self._redis.set(self._key("anon", case_id), self._encrypt_model(anonymised(case)))
+        copy = self._encrypt_model(anonymised(case))
+        await self._redis.set(self._key("anon", case_id), copy)
         removed = await self._redis.eval(
             DELETE_CASE_IF_UNCHANGED,
             2,
@@ -756,6 +770,9 @@ class RedisStore:
         if not removed:
             return await self._anonymise_not_done(hashed_id, case_id)
         async with self._redis.pipeline(transaction=False) as pipe:
+            # The copy again: another purge that read the case before `rotate-keys` rewrote it
+            # found the original still there and deleted the copy (its own, it thought).
+            pipe.set(self._key("anon", case_id), copy)
             pipe.set(self._key("case", case_id), f"anon:{case_id}")
             pipe.zrem(self._key("idx", "closed"), case_id)
             await pipe.execute()

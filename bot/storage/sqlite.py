@@ -25,7 +25,7 @@ from bot.core.case import Case
 from bot.core.conversation import ConversationState
 from bot.core.ports import CaseErased, Timer
 from bot.storage import ERASED_CASE_MEMORY, PurgeReport, Retention, anonymised
-from bot.storage.crypto import DEMO_HASH_KEY, FieldCipher, keyed_hash
+from bot.storage.crypto import DEMO_HASH_KEY, FieldCipher, StoreKeyError, keyed_hash
 
 logger = logging.getLogger(__name__)
 
@@ -435,11 +435,21 @@ class SqliteStore:
                 "SELECT id, state FROM conversations WHERE status = 'active' AND updated_at < ?",
                 (_utc(now - retention.unconsented_after),),
             ).fetchall()
-            unconsented = [
-                hashed_id
-                for hashed_id, data in idle
-                if ConversationState.model_validate_json(self._cipher.decrypt(data)).slots.consent is not True
-            ]
+            unreadable = 0
+            unconsented = []
+            for hashed_id, data in idle:
+                try:
+                    state = ConversationState.model_validate_json(self._cipher.decrypt(data))
+                except (StoreKeyError, ValueError) as error:
+                    # Written under a key since dropped: one such state must not keep the others
+                    # from going (the whole purge is one transaction).
+                    unreadable += 1
+                    logger.warning(
+                        "purge: a conversation state cannot be read (%s); left", type(error).__name__
+                    )
+                    continue
+                if state.slots.consent is not True:
+                    unconsented.append(hashed_id)
             for hashed_id in unconsented:
                 # The state only: a case of the conversation, if any, was consented to.
                 self._db.execute("DELETE FROM conversations WHERE id = ?", (hashed_id,))
@@ -450,11 +460,21 @@ class SqliteStore:
                 "SELECT data FROM cases WHERE status = 'closed' AND conversation_id != '' AND updated_at < ?",
                 (_utc(now - retention.closed_after),),
             ).fetchall()
+            anonymised_count = 0
             for (data,) in closed:
-                self._write_case(anonymised(Case.model_validate_json(self._cipher.decrypt(data))))
+                try:
+                    case = Case.model_validate_json(self._cipher.decrypt(data))
+                except (StoreKeyError, ValueError) as error:
+                    unreadable += 1
+                    logger.warning("purge: a closed case cannot be read (%s); left", type(error).__name__)
+                    continue
+                self._write_case(anonymised(case))
+                anonymised_count += 1
             self._db.execute("DELETE FROM seen_messages WHERE expires_at <= ?", (time.time(),))
         self._forget_deleted_pages()
-        return PurgeReport(len(abandoned) + len(unconsented), expired, len(closed))
+        return PurgeReport(
+            len(abandoned) + len(unconsented), expired, anonymised_count, unreadable=unreadable
+        )
 
     async def rotate_keys(self) -> int:
         rewritten = 0

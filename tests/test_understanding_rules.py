@@ -435,7 +435,6 @@ EXPIRY, ORDER, ATTEMPTS = "expiry_date", "removal_order_date", "attempts_since"
         (EXPIRY, "fr", "25/11/2026 non 28/11/2026", dt.date(2026, 11, 28)),
         (EXPIRY, "en", "the 25th of November, no, the 28th", dt.date(2026, 11, 28)),
         (EXPIRY, "en", "November 25th, no wait, November 28th", dt.date(2026, 11, 28)),
-        (EXPIRY, "es", "el 25 de noviembre, no, el 28", dt.date(2026, 11, 28)),
         # A no about something else, before a duration, a number or a day of which month: the
         # first date stays (found by a review: "non 15 jours de délai" made a passed OQTF
         # deadline 14 days away, P0 became P2).
@@ -451,6 +450,23 @@ EXPIRY, ORDER, ATTEMPTS = "expiry_date", "removal_order_date", "attempts_since"
         (ATTEMPTS, "fr", "il y a 10 jours, non 12", dt.date(2026, 11, 16)),
         (ORDER, "fr", "il y a 3 jours non 2", dt.date(2026, 11, 23)),
         (EXPIRY, "fr", "31 décembre non le 2", dt.date(2026, 12, 31)),
+        # A third review: Spanish "no el 25" says "not the 25th" (no rule in Spanish); words after
+        # the second date; a number before the no that is no date; the year and tense of the
+        # first carried over to the second.
+        (ORDER, "es", "me la notificaron el 5 de noviembre, no el 25 de noviembre", dt.date(2026, 11, 5)),
+        (ORDER, "es", "el 25 de noviembre, no, el 28", dt.date(2026, 11, 25)),
+        (
+            ORDER,
+            "fr",
+            "notifiée le 5 novembre, non le 25 novembre comme écrit sur l'enveloppe",
+            dt.date(2026, 11, 5),
+        ),
+        (ORDER, "en", "5 November, no. 12 November was the hearing", dt.date(2026, 11, 5)),
+        (ORDER, "fr", "OQTF le 5 novembre, j'habite dans le 13 non le 12", dt.date(2026, 11, 5)),
+        (EXPIRY, "fr", "expire le 5 décembre non le 10", dt.date(2026, 12, 10)),
+        (EXPIRY, "fr", "3/01/2026 non 5 janvier", dt.date(2026, 1, 5)),
+        (EXPIRY, "fr", "le 3 novembre 2026 non le 5 novembre 2026", dt.date(2026, 11, 5)),
+        (EXPIRY, "fr", "le 3 mars non non le 5 mars", dt.date(2027, 3, 5)),
         (
             EXPIRY,
             "fr",

@@ -7,7 +7,6 @@ intent classifier (intents.py), gazetteer (places.py), dates (dates.py) and the 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import logging
@@ -1085,41 +1084,46 @@ class NluUnderstanding:
         ]
 
     def _date_after_no(self, folded: str, lang: str, today: dt.date, kind: DateKind) -> DateReading | None:
-        """ "le 25 novembre non le 28", "the 25th of November, no, the 28th": a no right after a
-        date with its day and month, followed at once by another such date, or by a bare day and
-        nothing else (a day near it in the same month), takes the first back.
-        Nothing else after a no is a correction: "non 15 jours de délai", "no 2027 1234" (a
-        number), "le récépissé non, le 28 février" (about something else), "il y a 10 jours, non
-        12", "31 décembre non le 2" (the 2nd of which month?)."""
+        """ "le 25 novembre non le 28", "the 25th of November, no, the 28th": a no between a date
+        with its day and month and, to the end of the message, another such date or a bare day
+        near it, takes the first back. The second is read in the first one's place, with its
+        words around (the tense, the year written). Anything else around the no and it is no
+        correction: "non 15 jours de délai", "no 2027 1234", "le récépissé non, le 28 février",
+        "il y a 10 jours, non 12", "dans le 13 non le 12", "non le 25 novembre comme écrit",
+        "31 décembre non le 2" (the 2nd of which month?). A correction missed is seen at the
+        summary; a wrong one could hide a deadline passed."""
         parser = self._dates[lang]
         months = parser.lex.months
+        nos = self._retraction_nos.get(lang, ())
+        fillers = self._retraction_no_fillers.get(lang, frozenset()) | frozenset(nos)
         tokens = _DATE_TOKENS.findall(folded)
         found = None
         for index, token in enumerate(tokens):
-            if token not in self._retraction_nos.get(lang, ()):
+            if token not in nos:
                 continue
-            fillers = self._retraction_no_fillers.get(lang, frozenset())
             before = _strip_fillers(tokens[:index], fillers, from_end=True)
-            after = _strip_fillers(tokens[index + 1 :], fillers, from_end=False)
-            if not before or not (
-                _is_day(before[-1]) or _NUMERIC_TOKEN.fullmatch(before[-1]) or before[-1] in months
-            ):
+            after = _strip_fillers(
+                _strip_fillers(tokens[index + 1 :], fillers, from_end=False), fillers, from_end=True
+            )
+            size = next((n for n in range(5, 0, -1) if _date_words(before[-n:], months)), 0) if before else 0
+            if not size or not after:
                 continue  # the no does not follow a date: it is about something else
-            if not _has_day_and_month(before, months):
+            head, first = before[:-size], before[-size:]
+            if _date_words(after, months):
+                year = _year_of(first)
+                second = [*after, year] if year and not _year_of(after) else after
+            elif len(after) == 1 and _is_day(after[0]) and not _NUMERIC_TOKEN.fullmatch(first[0]):
+                day_at = next(i for i, t in enumerate(first) if _is_day(t))
+                if abs(_day_of(after[0]) - _day_of(first[day_at])) > _NEAR_DAYS:
+                    continue
+                second = [*first[:day_at], after[0], *first[day_at + 1 :]]
+            else:
                 continue
-            first = parser.parse(" ".join(before), today=today, kind=kind)
-            if first is None:
-                continue
-            reading = None
-            if _starts_with_day_and_month(after, months):
-                reading = parser.parse(" ".join(after[:4]), today=today, kind=kind)
-            elif len(after) == 1 and _is_day(after[0]):
-                with contextlib.suppress(ValueError):  # "le 31" of a 30-day month: no date
-                    value = first.value.replace(day=int(re.sub(r"\D", "", after[0])))
-                    if abs((value - first.value).days) <= _NEAR_DAYS:  # a day set right, not a month
-                        reading = DateReading(value, first.approximate)
-            if reading is not None:
-                found = reading
+            was = parser.parse(" ".join(before), today=today, kind=kind)
+            now = parser.parse(" ".join([*head, *second]), today=today, kind=kind)
+            if was is None or now is None or now.value == was.value:
+                continue  # the date taken back is not the one the message gives
+            found = now
         return found
 
     def _only_a_date(self, folded: str, lang: str) -> bool:
@@ -1377,6 +1381,7 @@ _NUMERIC_TOKEN = re.compile(r"\d{1,4}(?:[/.\-]\d{1,4})+")
 # 2nd of which month?
 _NEAR_DAYS = 10
 _DAY_TOKEN = re.compile(r"(?:[12]?\d|3[01])(?:er|st|nd|rd|th|º)?")
+_YEAR_TOKEN = re.compile(r"(?:19|20)\d\d")
 
 
 def _strip_fillers(tokens: Sequence[str], fillers: frozenset[str], *, from_end: bool) -> list[str]:
@@ -1387,23 +1392,35 @@ def _strip_fillers(tokens: Sequence[str], fillers: frozenset[str], *, from_end: 
 
 
 def _is_day(token: str) -> bool:
-    return _DAY_TOKEN.fullmatch(token) is not None and int(re.sub(r"\D", "", token)) >= 1
+    return _DAY_TOKEN.fullmatch(token) is not None and _day_of(token) >= 1
 
 
-def _starts_with_day_and_month(tokens: Sequence[str], months: Mapping[str, int]) -> bool:
-    """ "28 novembre", "28 de noviembre", "November 28th", "28/11/2026" at the start."""
-    if not tokens:
-        return False
-    if _NUMERIC_TOKEN.fullmatch(tokens[0]):
-        return True
-    head = [t for t in tokens[:3] if t not in ("de", "of")]
-    return len(head) >= 2 and (
-        (_is_day(head[0]) and head[1] in months) or (head[0] in months and _is_day(head[1]))
+def _day_of(token: str) -> int:
+    return int(re.sub(r"\D", "", token))
+
+
+def _year_of(tokens: Sequence[str]) -> str | None:
+    """The year written in a date's words ("2026", or the end of "3/01/2026"), if any."""
+    for token in tokens:
+        if _YEAR_TOKEN.fullmatch(token):
+            return token
+        numeric = re.fullmatch(r"\d{1,2}[/.\-]\d{1,2}[/.\-]((?:19|20)\d\d)", token)
+        if numeric:
+            return numeric[1]
+    return None
+
+
+def _date_words(tokens: Sequence[str], months: Mapping[str, int]) -> bool:
+    """Whether the words are a date with its day and month and nothing else: "28/11/2026", "28
+    novembre (2026)", "28 de noviembre (de 2026)", "November 28th (2026)"."""
+    words = [t for t in tokens if t not in ("de", "del", "of")]
+    if words and _YEAR_TOKEN.fullmatch(words[-1]) and len(words) > 1:
+        words = words[:-1]
+    if len(words) == 1:
+        return _NUMERIC_TOKEN.fullmatch(words[0]) is not None
+    return len(words) == 2 and (
+        (_is_day(words[0]) and words[1] in months) or (words[0] in months and _is_day(words[1]))
     )
-
-
-def _has_day_and_month(tokens: Sequence[str], months: Mapping[str, int]) -> bool:
-    return any(_starts_with_day_and_month(tokens[i:], months) for i in range(len(tokens)))
 
 
 _NUMERIC_DATE = re.compile(

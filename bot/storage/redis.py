@@ -768,7 +768,7 @@ class RedisStore:
             case_id,
         )
         if not removed:
-            return await self._anonymise_not_done(hashed_id, case_id)
+            return await self._anonymise_not_done(hashed_id, case_id, copy)
         async with self._redis.pipeline(transaction=False) as pipe:
             # The copy again: another purge that read the case before `rotate-keys` rewrote it
             # found the original still there and deleted the copy (its own, it thought).
@@ -778,16 +778,18 @@ class RedisStore:
             await pipe.execute()
         return True
 
-    async def _anonymise_not_done(self, hashed_id: str, case_id: str) -> bool:
+    async def _anonymise_not_done(self, hashed_id: str, case_id: str, copy: str) -> bool:
         """The original was not deleted: find out why before touching the copy. Written since
-        (it is still there) or erased by the person (the erasure left its mark): the copy goes.
-        Gone without a mark: another purge (`triage store purge` beside the daily job) moved it
-        first, and the copy is that purge's too: deleting it would lose the case, so the
-        pointer is set, as that purge does (the same value, whichever writes last)."""
+        (it is still there) or erased by the person (the erasure left its mark): the copy goes,
+        if it is still this purge's own (another purge running at the same time may have
+        written its copy over it, and moved the case with it). Gone without a mark: another
+        purge (`triage store purge` beside the daily job) moved it first, and the copy is that
+        purge's too: deleting it would lose the case, so the pointer is set, as that purge does
+        (the same value, whichever writes last)."""
         original = self._conv(hashed_id, f"case:{case_id}")
         erased = self._conv(hashed_id, f"erased:{case_id}")
         if await self._redis.exists(original, erased):  # one slot: the conversation's hash tag
-            await self._redis.delete(self._key("anon", case_id))
+            await self._unlock(keys=[self._key("anon", case_id)], args=[copy])  # delete if still ours
             return False
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.set(self._key("case", case_id), f"anon:{case_id}")

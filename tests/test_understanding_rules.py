@@ -467,6 +467,20 @@ EXPIRY, ORDER, ATTEMPTS = "expiry_date", "removal_order_date", "attempts_since"
         (EXPIRY, "fr", "3/01/2026 non 5 janvier", dt.date(2026, 1, 5)),
         (EXPIRY, "fr", "le 3 novembre 2026 non le 5 novembre 2026", dt.date(2026, 11, 5)),
         (EXPIRY, "fr", "le 3 mars non non le 5 mars", dt.date(2027, 3, 5)),
+        # A fourth review: the year and tense are those the whole message gives (the numeric
+        # second date lost the written year, "expiré" without its accent read as future), a
+        # "de" before a numeric date crashed the turn, a change of month or year is not a day
+        # set right, and Arabic has no rule ("لا" says "not" as often).
+        (ORDER, "fr", "notifiée le 28/11/2025 non 1/12", dt.date(2025, 11, 28)),
+        (EXPIRY, "fr", "titre expiré le 20/11/2026 non 25/11", dt.date(2026, 11, 25)),
+        (EXPIRY, "fr", "3/01/2026 non 5/01", dt.date(2026, 1, 5)),
+        (ATTEMPTS, "fr", "depuis le 3/12/2025 non 5/12", dt.date(2025, 12, 5)),
+        (EXPIRY, "fr", "expiré le 10 décembre non le 12", dt.date(2025, 12, 12)),
+        (EXPIRY, "fr", "fin de validité de 5/12 non 10", dt.date(2026, 12, 10)),
+        (ORDER, "fr", "l'oqtf de 5/11 non 6", dt.date(2026, 11, 6)),
+        (EXPIRY, "fr", "expire 5 dec 2026 non 10 janv", dt.date(2026, 12, 5)),
+        (ORDER, "ar", "5 نوفمبر لا 10 نوفمبر", dt.date(2026, 11, 5)),
+        (ORDER, "fr", "notifiée le 5 novembre, non le 25 novembre", dt.date(2026, 11, 5)),
         (
             EXPIRY,
             "fr",

@@ -1048,7 +1048,7 @@ class NluUnderstanding:
             reading = None
             if corrected_from >= 0:
                 reading = parser.parse(folded[corrected_from:], today=today, kind=DATE_SLOTS[asked])
-            reading = reading or self._date_after_no(folded, lang, today, DATE_SLOTS[asked])
+            reading = reading or self._date_after_no(text, folded, lang, today, DATE_SLOTS[asked])
             reading = reading or parser.parse(text, today=today, kind=DATE_SLOTS[asked])
             if reading is None:
                 return []
@@ -1083,48 +1083,54 @@ class NluUnderstanding:
             for slot, reading in {**from_context, **said_by_clause}.items()
         ]
 
-    def _date_after_no(self, folded: str, lang: str, today: dt.date, kind: DateKind) -> DateReading | None:
-        """ "le 25 novembre non le 28", "the 25th of November, no, the 28th": a no between a date
-        with its day and month and, to the end of the message, another such date or a bare day
-        near it, takes the first back. The second is read in the first one's place, with its
-        words around (the tense, the year written). Anything else around the no and it is no
-        correction: "non 15 jours de délai", "no 2027 1234", "le récépissé non, le 28 février",
-        "il y a 10 jours, non 12", "dans le 13 non le 12", "non le 25 novembre comme écrit",
-        "31 décembre non le 2" (the 2nd of which month?). A correction missed is seen at the
-        summary; a wrong one could hide a deadline passed."""
+    def _date_after_no(
+        self, text: str, folded: str, lang: str, today: dt.date, kind: DateKind
+    ) -> DateReading | None:
+        """ "le 25 novembre non le 28", "the 25th of November, no, the 28th": the day of the month
+        set right, and nothing more. The message must end with DATE no DAY, where DATE (with
+        its day and month) is the date the message gives anyway, and DAY a day of the same
+        month (bare, or with that month, and that year if one is written), at most 10 days
+        away: the date taken is then the same one with that day, so its year and tense are
+        the ones read from the whole message. Anything else is left alone ("non 15 jours de
+        délai", "no 2027 1234", "le récépissé non, le 28 février", "dans le 13 non le 12",
+        "non le 25 novembre comme écrit", "31 décembre non le 2"): a correction missed is seen
+        at the summary, a wrong one could hide a deadline passed."""
+        nos = self._retraction_nos.get(lang, ())
+        if not nos:
+            return None
         parser = self._dates[lang]
         months = parser.lex.months
-        nos = self._retraction_nos.get(lang, ())
         fillers = self._retraction_no_fillers.get(lang, frozenset()) | frozenset(nos)
         tokens = _DATE_TOKENS.findall(folded)
-        found = None
-        for index, token in enumerate(tokens):
-            if token not in nos:
-                continue
-            before = _strip_fillers(tokens[:index], fillers, from_end=True)
-            after = _strip_fillers(
-                _strip_fillers(tokens[index + 1 :], fillers, from_end=False), fillers, from_end=True
-            )
-            size = next((n for n in range(5, 0, -1) if _date_words(before[-n:], months)), 0) if before else 0
-            if not size or not after:
-                continue  # the no does not follow a date: it is about something else
-            head, first = before[:-size], before[-size:]
-            if _date_words(after, months):
-                year = _year_of(first)
-                second = [*after, year] if year and not _year_of(after) else after
-            elif len(after) == 1 and _is_day(after[0]) and not _NUMERIC_TOKEN.fullmatch(first[0]):
-                day_at = next(i for i, t in enumerate(first) if _is_day(t))
-                if abs(_day_of(after[0]) - _day_of(first[day_at])) > _NEAR_DAYS:
-                    continue
-                second = [*first[:day_at], after[0], *first[day_at + 1 :]]
-            else:
-                continue
-            was = parser.parse(" ".join(before), today=today, kind=kind)
-            now = parser.parse(" ".join([*head, *second]), today=today, kind=kind)
-            if was is None or now is None or now.value == was.value:
-                continue  # the date taken back is not the one the message gives
-            found = now
-        return found
+        at = max((i for i, token in enumerate(tokens) if token in nos), default=None)
+        if at is None:
+            return None
+        before = _strip_fillers(tokens[:at], fillers, from_end=True)
+        after = _strip_fillers(
+            _strip_fillers(tokens[at + 1 :], fillers, from_end=False), fillers, from_end=True
+        )
+        # The date right before the no, its longest reading ("25 de noviembre de 2026").
+        tails = (_day_month_year(before[-n:], months) for n in range(4, 0, -1) if len(before) >= n)
+        first = next((found for found in tails if found is not None), None)
+        second: tuple[int, int | None, int | None] | None
+        if len(after) == 1 and _is_day(after[0]):
+            second = (_day_of(after[0]), None, None)
+        else:
+            second = _day_month_year(after, months)
+        if first is None or second is None:
+            return None
+        reading = parser.parse(text, today=today, kind=kind)  # what the message gives anyway
+        if reading is None or (reading.value.day, reading.value.month) != first[:2]:
+            return None
+        day, month, year = second
+        if (month is not None and month != first[1]) or (year is not None and year != reading.value.year):
+            return None
+        if day == first[0] or abs(day - first[0]) > _NEAR_DAYS:
+            return None
+        try:
+            return DateReading(reading.value.replace(day=day), reading.approximate)
+        except ValueError:  # "le 31" of a 30-day month
+            return None
 
     def _only_a_date(self, folded: str, lang: str) -> bool:
         """A message that is a date and nothing else ("non, c'est le 15/04/2027", "jusqu'au 3
@@ -1376,7 +1382,6 @@ _NEGATED_WORD = re.compile(
 # After a no that takes a date back ("le 25 novembre, euh non, c'est le 28"): the words of a
 # message as numbers, numeric dates and words; the small words around the no.
 _DATE_TOKENS = re.compile(r"\d{1,4}(?:[/.\-]\d{1,4})+|[^\W_]+")
-_NUMERIC_TOKEN = re.compile(r"\d{1,4}(?:[/.\-]\d{1,4})+")
 # A bare day corrects the day of the date before only near it: "31 décembre non le 2" is the
 # 2nd of which month?
 _NEAR_DAYS = 10
@@ -1399,28 +1404,26 @@ def _day_of(token: str) -> int:
     return int(re.sub(r"\D", "", token))
 
 
-def _year_of(tokens: Sequence[str]) -> str | None:
-    """The year written in a date's words ("2026", or the end of "3/01/2026"), if any."""
-    for token in tokens:
-        if _YEAR_TOKEN.fullmatch(token):
-            return token
-        numeric = re.fullmatch(r"\d{1,2}[/.\-]\d{1,2}[/.\-]((?:19|20)\d\d)", token)
-        if numeric:
-            return numeric[1]
-    return None
-
-
-def _date_words(tokens: Sequence[str], months: Mapping[str, int]) -> bool:
-    """Whether the words are a date with its day and month and nothing else: "28/11/2026", "28
-    novembre (2026)", "28 de noviembre (de 2026)", "November 28th (2026)"."""
+def _day_month_year(tokens: Sequence[str], months: Mapping[str, int]) -> tuple[int, int, int | None] | None:
+    """(day, month, year or None) when the words are one date with its day and month and
+    nothing else: "28/11(/2026)", "28 novembre (2026)", "28 de noviembre", "November 28th"."""
     words = [t for t in tokens if t not in ("de", "del", "of")]
-    if words and _YEAR_TOKEN.fullmatch(words[-1]) and len(words) > 1:
-        words = words[:-1]
+    year = None
+    if len(words) > 1 and _YEAR_TOKEN.fullmatch(words[-1]):
+        year, words = int(words[-1]), words[:-1]
     if len(words) == 1:
-        return _NUMERIC_TOKEN.fullmatch(words[0]) is not None
-    return len(words) == 2 and (
-        (_is_day(words[0]) and words[1] in months) or (words[0] in months and _is_day(words[1]))
-    )
+        numeric = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{4}))?", words[0])
+        if numeric is None or year is not None:
+            return None
+        day, month = int(numeric[1]), int(numeric[2])
+        return (
+            (day, month, int(numeric[3]) if numeric[3] else None) if 1 <= month <= 12 and day >= 1 else None
+        )
+    if len(words) == 2 and _is_day(words[0]) and words[1] in months:
+        return _day_of(words[0]), months[words[1]], year
+    if len(words) == 2 and words[0] in months and _is_day(words[1]):
+        return _day_of(words[1]), months[words[0]], year
+    return None
 
 
 _NUMERIC_DATE = re.compile(

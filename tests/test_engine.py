@@ -528,6 +528,21 @@ async def test_an_absurd_date_is_asked_again_with_the_format_and_changes_nothing
     assert brain.texts.get("help_date", "fr") in convo.text
 
 
+async def test_a_date_taken_back_with_a_no_is_asked_as_a_choice(convo: Conversation) -> None:
+    """ "le 25 janvier non le 28": both dates offered; the one tapped is kept, nothing else."""
+    await convo.say("Bonjour, je suis à Créteil")
+    await convo.say("oui")
+    await convo.say("carte étudiant")
+    await convo.say("le 25 janvier non le 28")
+    assert [option.label for option in convo.last.options][:2] == ["25/01/2027", "28/01/2027"]
+    state = await convo.state()
+    assert state is not None and state.slots.expiry_date is None and state.slots.prefecture == "94"
+    await convo.say(option="c1")
+    state = await convo.state()
+    assert state is not None and state.slots.expiry_date == dt.date(2027, 1, 28)
+    assert convo.asking != "expiry_date"
+
+
 async def test_every_date_not_understood_is_asked_again_with_the_format(
     brain: Brain, convo: Conversation
 ) -> None:

@@ -1048,7 +1048,14 @@ class NluUnderstanding:
             reading = None
             if corrected_from >= 0:
                 reading = parser.parse(folded[corrected_from:], today=today, kind=DATE_SLOTS[asked])
-            reading = reading or self._date_after_no(text, folded, lang, today, DATE_SLOTS[asked])
+            if reading is None and (
+                both := self._date_after_no(text, folded, lang, today, DATE_SLOTS[asked])
+            ):
+                # "le 25 novembre non le 28": taken back, or "not the 28th"? The person says which.
+                candidates = tuple(
+                    Candidate(values={asked: r.value}, label=r.value.strftime("%d/%m/%Y")) for r in both
+                )
+                return [Finding(asked, candidates, certain=False)]
             reading = reading or parser.parse(text, today=today, kind=DATE_SLOTS[asked])
             if reading is None:
                 return []
@@ -1085,16 +1092,18 @@ class NluUnderstanding:
 
     def _date_after_no(
         self, text: str, folded: str, lang: str, today: dt.date, kind: DateKind
-    ) -> DateReading | None:
-        """ "le 25 novembre non le 28", "the 25th of November, no, the 28th": the day of the month
-        set right, and nothing more. The message must end with DATE no DAY, where DATE (with
-        its day and month) is the date the message gives anyway, and DAY a day of the same
-        month (bare, or with that month, and that year if one is written), at most 10 days
-        away: the date taken is then the same one with that day, so its year and tense are
-        the ones read from the whole message. Anything else is left alone ("non 15 jours de
-        délai", "no 2027 1234", "le récépissé non, le 28 février", "dans le 13 non le 12",
-        "non le 25 novembre comme écrit", "31 décembre non le 2"): a correction missed is seen
-        at the summary, a wrong one could hide a deadline passed."""
+    ) -> tuple[DateReading, DateReading] | None:
+        """ "le 25 novembre non le 28", "the 25th of November, no, the 28th": the date the message
+        gives and the same date with the day said after the no, for the person to choose from (a
+        no between two dates takes the first back as often as it says "not the 28th"). Only when
+        the message ends with DATE no DAY, DATE (with its day and month) being the date the whole
+        message gives, and DAY a bare day or a date of the same month (and year, if written), at
+        most 10 days away, and not after today for an event (a notification). Anything else is
+        left alone ("non 15 jours de délai", "No. 12", "le récépissé non, le 28 février", "dans
+        le 13 non le 12", "non le 25 novembre comme écrit", "31 décembre non le 2"). The year
+        and tense are those read from the whole message."""
+        if _NUMBER_SIGN.search(text):
+            return None  # "No. 12": a number
         nos = self._retraction_nos.get(lang, ())
         if not nos:
             return None
@@ -1128,9 +1137,12 @@ class NluUnderstanding:
         if day == first[0] or abs(day - first[0]) > _NEAR_DAYS:
             return None
         try:
-            return DateReading(reading.value.replace(day=day), reading.approximate)
+            other = DateReading(reading.value.replace(day=day), reading.approximate)
         except ValueError:  # "le 31" of a 30-day month
             return None
+        if kind == "event" and other.value > today:
+            return None  # "reçue le 2 décembre, non le 9", on the 6th: not a notification to come
+        return reading, other
 
     def _only_a_date(self, folded: str, lang: str) -> bool:
         """A message that is a date and nothing else ("non, c'est le 15/04/2027", "jusqu'au 3
@@ -1360,7 +1372,8 @@ def _is_a_day(place: Finding, dates: list[Finding]) -> bool:
     days = {
         value.day
         for finding in dates
-        for value in finding.candidates[0].values.values()
+        for candidate in finding.candidates  # "le 25 novembre non le 28": either date
+        for value in candidate.values.values()
         if isinstance(value, dt.date)
     }
     return department.isdigit() and int(department) in days
@@ -1386,6 +1399,7 @@ _DATE_TOKENS = re.compile(r"\d{1,4}(?:[/.\-]\d{1,4})+|[^\W_]+")
 # 2nd of which month?
 _NEAR_DAYS = 10
 _DAY_TOKEN = re.compile(r"(?:[12]?\d|3[01])(?:er|st|nd|rd|th|º)?")
+_NUMBER_SIGN = re.compile(r"\bno\.\s*\d", re.IGNORECASE)
 _YEAR_TOKEN = re.compile(r"(?:19|20)\d\d")
 
 

@@ -970,3 +970,22 @@ def test_a_job_in_danger_is_work_without_a_check(brain: Brain, text: str) -> Non
     assert (
         finding is not None and finding.certain and "work" in finding.candidates[0].values["vulnerabilities"]
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "certain"),
+    [
+        ("ma carte expire le 18", False),
+        ("le 15 décembre non le 18", False),
+        ("le 93", True),
+        ("dans le 18", True),
+        ("j'habite dans le 93 depuis mars", True),
+    ],
+)
+def test_a_day_at_the_place_question_is_asked_not_taken_for_a_departement(
+    brain: Brain, text: str, certain: bool
+) -> None:
+    """Found walking the demo: "le 15 décembre non le 18" at the place question set the Cher,
+    silently; a number beside a date is confirmed first."""
+    found = [f for f in read(brain, text, "fr", "prefecture").findings if f.slot == "prefecture"]
+    assert len(found) == 1 and found[0].certain is certain

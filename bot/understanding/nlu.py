@@ -495,6 +495,18 @@ class NluUnderstanding:
         if place is not None and by_number and asked != "prefecture" and _is_a_day(place, dates):
             # "ma carte expire le 12", "le 12 du mois prochain": the 12 is the day of the date.
             findings.remove(place)
+        elif (
+            place is not None
+            and by_number
+            and place.certain
+            and self._speaks_of_a_date(norm, lang)
+            and not self._lexicons[(lang, "residence")].spans(norm)
+        ):
+            # At the place question too, "ma carte expire le 18" or "le 15 décembre non le 18" may
+            # give a day, not the Cher: asked, not taken ("le 93", "dans le 18", "j'habite dans le
+            # 93 depuis mars" stay certain).
+            findings.remove(place)
+            findings.append(Finding(place.slot, place.candidates, certain=False))
 
         removal = self._removal_order(norm, lang)
         is_question = text.rstrip().endswith(("?", "؟"))  # "c'est quoi une OQTF ?" says nothing
@@ -1151,6 +1163,13 @@ class NluUnderstanding:
         words = re.findall(r"[^\W_]+", folded)
         return any(w.isdigit() for w in words) and all(
             w.isdigit() or w in months or w in _DATE_FILLERS for w in words
+        )
+
+    def _speaks_of_a_date(self, folded: str, lang: str) -> bool:
+        """A month named, or a word saying what a date is about (expiry, an order, attempts)."""
+        months = self._dates[lang].lex.months
+        return any(word in months for word in re.findall(r"[^\W_]+", folded)) or self._has_date_cue(
+            folded, lang
         )
 
     def _has_date_cue(self, folded: str, lang: str) -> bool:

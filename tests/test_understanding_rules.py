@@ -989,3 +989,21 @@ def test_a_day_at_the_place_question_is_asked_not_taken_for_a_departement(
     silently; a number beside a date is confirmed first."""
     found = [f for f in read(brain, text, "fr", "prefecture").findings if f.slot == "prefecture"]
     assert len(found) == 1 and found[0].certain is certain
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "c quoi une oqtf"),
+        ("fr", "c'est quoi une OQTF"),
+        ("fr", "oqtf ?"),
+        ("en", "what is an OQTF"),
+        ("es", "qué es una OQTF"),
+        ("ar", "شنو هي OQTF"),
+    ],
+)
+def test_a_question_about_the_order_is_no_answer(brain: Brain, lang: str, text: str) -> None:
+    """Found walking conversations: "c quoi une oqtf" was "OQTF : oui" (P2, sent to the OQTF
+    specialists) for someone who had none."""
+    reading = read(brain, text, lang, "removal_order")
+    assert value(reading, "removal_order") is None

@@ -293,6 +293,10 @@ class NluUnderstanding:
             lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "retraction_cue"))
             for lang in data.languages
         }
+        self._question_cues = {
+            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "question_cue"))
+            for lang in data.languages
+        }
         self._retraction_nos = {
             lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "retraction_no"))
             for lang in data.languages
@@ -509,7 +513,7 @@ class NluUnderstanding:
             findings.append(Finding(place.slot, place.candidates, certain=False))
 
         removal = self._removal_order(norm, lang)
-        is_question = text.rstrip().endswith(("?", "؟"))  # "c'est quoi une OQTF ?" says nothing
+        is_question = self._asks(text, lang)  # "c'est quoi une OQTF ?" says nothing
         order_dated = any(f.slot == "removal_order_date" for f in findings)
         if (
             removal is None
@@ -576,8 +580,9 @@ class NluUnderstanding:
             answer = self._yes_no(intent)
             if answer is None:
                 answer = self._yes_no(self._first_clause_intent(text, lang))
-            # A correction at the confirmation ("non, la date c'est le 5 avril") is not a plain "no".
-            if answer is not None and not (asked == "confirm" and findings):
+            # A correction at the confirmation ("non, la date c'est le 5 avril") is not a plain "no";
+            # "c quoi une oqtf" is no yes.
+            if answer is not None and not (asked == "confirm" and findings) and not self._asks(text, lang):
                 findings.append(_polar(asked, {asked: answer}, "oui" if answer else "non"))
 
         if asked == "note" and intent not in ("deny", "dont_know", "thanks", *COMMAND_INTENTS):
@@ -1164,6 +1169,13 @@ class NluUnderstanding:
         return any(w.isdigit() for w in words) and all(
             w.isdigit() or w in months or w in _DATE_FILLERS for w in words
         )
+
+    def _asks(self, text: str, lang: str) -> bool:
+        """A message that asks rather than answers: "…?", or starting with "c quoi", "what is"."""
+        if text.rstrip().endswith(("?", "؟")):
+            return True
+        folded = fold(text)
+        return any(folded == cue or folded.startswith(cue + " ") for cue in self._question_cues.get(lang, ()))
 
     def _speaks_of_a_date(self, folded: str, lang: str) -> bool:
         """A month named, or a word saying what a date is about (expiry, an order, attempts)."""

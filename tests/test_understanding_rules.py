@@ -412,6 +412,8 @@ def test_custody_in_arabizi(brain: Brain, text: str, custody: str) -> None:
         ("fr", "le 5 novembre, non pardon le 15 novembre", dt.date(2026, 11, 15)),
         ("en", "March 3rd, sorry I mean March 13", dt.date(2026, 3, 13)),
         ("es", "el 3 de marzo, no perdón, el 13 de marzo", dt.date(2026, 3, 13)),
+        ("fr", "le 20 novembre, pardon le 5", dt.date(2026, 11, 5)),  # a walker: P2 for a passed deadline
+        ("fr", "le 3 novembre, je voulais dire le 9", dt.date(2026, 11, 9)),
     ],
 )
 def test_a_date_corrected_in_the_same_message_is_the_last_one(

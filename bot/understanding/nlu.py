@@ -1065,6 +1065,9 @@ class NluUnderstanding:
             reading = None
             if corrected_from >= 0:
                 reading = parser.parse(folded[corrected_from:], today=today, kind=DATE_SLOTS[asked])
+                reading = reading or self._day_after_retraction(
+                    text, folded[corrected_from:], lang, today, DATE_SLOTS[asked]
+                )
             if reading is None and (
                 both := self._date_after_no(text, folded, lang, today, DATE_SLOTS[asked])
             ):
@@ -1160,6 +1163,28 @@ class NluUnderstanding:
         if kind == "event" and other.value > today:
             return None  # "reçue le 2 décembre, non le 9", on the 6th: not a notification to come
         return reading, other
+
+    def _day_after_retraction(
+        self, text: str, rest: str, lang: str, today: dt.date, kind: DateKind
+    ) -> DateReading | None:
+        """ "le 20 novembre, pardon le 5": after a word taking the date back, a bare day is the
+        day of that date (its month, year and tense read from the whole message)."""
+        fillers = self._retraction_no_fillers.get(lang, frozenset())
+        words = _strip_fillers(
+            _strip_fillers(_DATE_TOKENS.findall(rest), fillers, from_end=False), fillers, from_end=True
+        )
+        if len(words) != 1 or not _is_day(words[0]):
+            return None
+        reading = self._dates[lang].parse(text, today=today, kind=kind)
+        if reading is None:
+            return None
+        try:
+            value = reading.value.replace(day=_day_of(words[0]))
+        except ValueError:  # "le 31" of a 30-day month
+            return None
+        if kind == "event" and value > today:
+            return None  # a notification is no date to come
+        return DateReading(value, reading.approximate)
 
     def _only_a_date(self, folded: str, lang: str) -> bool:
         """A message that is a date and nothing else ("non, c'est le 15/04/2027", "jusqu'au 3

@@ -1009,3 +1009,38 @@ def test_a_question_about_the_order_is_no_answer(brain: Brain, lang: str, text: 
     specialists) for someone who had none."""
     reading = read(brain, text, lang, "removal_order")
     assert value(reading, "removal_order") is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "asked"),
+    [
+        ("fr", "elle expire le 20 novembre", "expiry_date"),
+        ("fr", "expire le 20/11", "expiry_date"),
+        ("en", "it expires on November 20", "expiry_date"),
+        ("fr", "ma carte de séjour expire le 20 novembre", None),  # in passing: asked, not taken
+    ],
+)
+def test_an_expiry_said_in_the_present_with_its_day_just_gone_is_asked(
+    brain: Brain, lang: str, text: str, asked: str | None
+) -> None:
+    """Found walking conversations: "elle expire le 25 novembre" on 6 December was 25/11/2027
+    (P4) for a card expired 11 days before (P1). The coming one (spec §2) or the one just gone?"""
+    found = [f for f in read(brain, text, lang, asked).findings if f.slot == "expiry_date"]
+    assert len(found) == 1 and not found[0].certain
+    assert [c.values["expiry_date"] for c in found[0].candidates] == [
+        dt.date(2026, 11, 20),
+        dt.date(2027, 11, 20),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("elle expire le 20 novembre 2027", dt.date(2027, 11, 20)),  # a year written
+        ("elle a expiré le 20 novembre", dt.date(2026, 11, 20)),  # past tense
+        ("elle expire le 20 décembre", dt.date(2026, 12, 20)),  # to come this year
+        ("elle expire le 20 août", dt.date(2027, 8, 20)),  # gone long ago: next year, as the spec says
+    ],
+)
+def test_an_expiry_whose_year_is_clear_is_taken(brain: Brain, text: str, day: dt.date) -> None:
+    assert value(read(brain, text, "fr", "expiry_date"), "expiry_date") == day

@@ -1079,7 +1079,7 @@ class NluUnderstanding:
             reading = reading or parser.parse(text, today=today, kind=DATE_SLOTS[asked])
             if reading is None:
                 return []
-            return [_certain(asked, {asked: reading.value}, reading.value.strftime("%d/%m/%Y"))]
+            return [self._expiry_or_choice(asked, reading, text, today)]
         # In passing, a date is taken only with a word saying what it is the date of, from the
         # clause of that word: "en France depuis 5 ans, j'essaie depuis mars" is March. A date
         # taken only because the message names a document gives way to one whose own clause says
@@ -1106,9 +1106,20 @@ class NluUnderstanding:
             if reading is not None:
                 found[slot] = reading
         return [
-            _certain(slot, {slot: reading.value}, reading.value.strftime("%d/%m/%Y"))
+            self._expiry_or_choice(slot, reading, text, today)
             for slot, reading in {**from_context, **said_by_clause}.items()
         ]
+
+    def _expiry_or_choice(self, slot: str, reading: DateReading, text: str, today: dt.date) -> Finding:
+        """The date, or for an expiry read as next year whose day a year earlier has just gone
+        ("elle expire le 25 novembre" on 6 December: the coming one, spec §2, or the one just
+        gone, said in the present?), both to choose from: expired is urgent, next year is not."""
+        recent = _same_day_lately(reading.value, today) if slot == "expiry_date" else None
+        if recent is None or _WRITTEN_YEAR.search(text):
+            return _certain(slot, {slot: reading.value}, reading.value.strftime("%d/%m/%Y"))
+        days = (recent, reading.value)
+        candidates = tuple(Candidate(values={slot: d}, label=d.strftime("%d/%m/%Y")) for d in days)
+        return Finding(slot, candidates, certain=False)
 
     def _date_after_no(
         self, text: str, folded: str, lang: str, today: dt.date, kind: DateKind
@@ -1468,6 +1479,20 @@ def _strip_fillers(tokens: Sequence[str], fillers: frozenset[str], *, from_end: 
 
 def _is_day(token: str) -> bool:
     return _DAY_TOKEN.fullmatch(token) is not None and _day_of(token) >= 1
+
+
+# An expiry read as next year whose day a year earlier is this recent is asked (see above).
+RECENTLY_PAST = dt.timedelta(days=62)
+_WRITTEN_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}")
+
+
+def _same_day_lately(value: dt.date, today: dt.date) -> dt.date | None:
+    """The same day a year before ``value``, when that is in the last two months."""
+    try:
+        before = value.replace(year=value.year - 1)
+    except ValueError:  # 29 February
+        return None
+    return before if dt.timedelta(0) < today - before <= RECENTLY_PAST else None
 
 
 def _day_of(token: str) -> int:

@@ -412,7 +412,7 @@ def test_custody_in_arabizi(brain: Brain, text: str, custody: str) -> None:
         ("fr", "le 5 novembre, non pardon le 15 novembre", dt.date(2026, 11, 15)),
         ("en", "March 3rd, sorry I mean March 13", dt.date(2026, 3, 13)),
         ("es", "el 3 de marzo, no perdón, el 13 de marzo", dt.date(2026, 3, 13)),
-        ("fr", "le 20 novembre, pardon le 5", dt.date(2026, 11, 5)),  # a walker: P2 for a passed deadline
+        ("fr", "le 20 novembre, pardon le 15", dt.date(2026, 11, 15)),
         ("fr", "le 3 novembre, je voulais dire le 9", dt.date(2026, 11, 9)),
     ],
 )
@@ -982,6 +982,9 @@ def test_a_job_in_danger_is_work_without_a_check(brain: Brain, text: str) -> Non
         ("le 93", True),
         ("dans le 18", True),
         ("j'habite dans le 93 depuis mars", True),
+        ("93 depuis janvier", True),  # no day is 93 (a review: asked for no reason)
+        ("dans le 13 depuis septembre", True),
+        ("prefecture du 18 depuis juin", True),
     ],
 )
 def test_a_day_at_the_place_question_is_asked_not_taken_for_a_departement(
@@ -998,7 +1001,6 @@ def test_a_day_at_the_place_question_is_asked_not_taken_for_a_departement(
     [
         ("fr", "c quoi une oqtf"),
         ("fr", "c'est quoi une OQTF"),
-        ("fr", "oqtf ?"),
         ("en", "what is an OQTF"),
         ("es", "qué es una OQTF"),
         ("ar", "شنو هي OQTF"),
@@ -1040,7 +1042,43 @@ def test_an_expiry_said_in_the_present_with_its_day_just_gone_is_asked(
         ("elle a expiré le 20 novembre", dt.date(2026, 11, 20)),  # past tense
         ("elle expire le 20 décembre", dt.date(2026, 12, 20)),  # to come this year
         ("elle expire le 20 août", dt.date(2027, 8, 20)),  # gone long ago: next year, as the spec says
+        ("elle expire dans 12 mois", dt.date(2027, 11, 26)),  # ahead by its own words
+        ("le 20 novembre prochain", dt.date(2027, 11, 20)),
     ],
 )
 def test_an_expiry_whose_year_is_clear_is_taken(brain: Brain, text: str, day: dt.date) -> None:
     assert value(read(brain, text, "fr", "expiry_date"), "expiry_date") == day
+
+
+@pytest.mark.parametrize(
+    ("asked", "text", "dates"),
+    [
+        # A walker: "le 20 novembre, pardon le 5" kept the 20th (13 days left for a passed OQTF
+        # deadline, P2 for P0); a review: taking the 5th of the same month made "le 30 novembre
+        # pardon le 1er" a deadline passed, "elle a expiré le 3 décembre, pardon le 28" valid.
+        ("removal_order_date", "le 20 novembre, pardon le 5", ["2026-11-20", "2026-11-05"]),
+        ("removal_order_date", "le 24 novembre pardon le 1er", ["2026-11-24", "2026-11-01"]),
+        ("expiry_date", "elle a expiré le 3 novembre, pardon le 28", ["2026-11-03", "2026-10-28"]),
+    ],
+)
+def test_a_far_day_after_a_retraction_is_asked_among_the_months_it_may_be(
+    brain: Brain, asked: str, text: str, dates: list[str]
+) -> None:
+    reading = read(brain, text, "fr", asked)
+    found = [f for f in reading.findings if f.slot == asked]
+    assert len(found) == 1 and not found[0].certain
+    offered = [c.values[asked].isoformat() for c in found[0].candidates]
+    assert offered[0] == dates[0], "the date said first comes first"
+    assert set(dates) <= set(offered) and len(offered) <= 3
+    assert all(day <= "2026-11-26" for day in offered), "the tense said: nothing to come"
+    assert value(reading, "prefecture") is None
+
+
+def test_yes_with_a_question_mark_is_still_yes_and_a_question_then_an_answer_is_the_answer(
+    brain: Brain,
+) -> None:
+    """A review: "oui ?" at the consent question looped; "c'est quoi une oqtf? j'ai reçu un papier
+    obligation de quitter le territoire" lost the order."""
+    assert value(read(brain, "oui ?", "fr", "consent"), "consent") is True
+    text = "cest quoi une oqtf? jai recu un papier obligation de quitter le territoire"
+    assert value(read(brain, text, "fr", "removal_order"), "removal_order") is True

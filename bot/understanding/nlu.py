@@ -7,6 +7,7 @@ intent classifier (intents.py), gazetteer (places.py), dates (dates.py) and the 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
+from dateutil.relativedelta import relativedelta
 from rapidfuzz import fuzz, process
 
 from bot.core.case import DOCUMENT_CODES
@@ -293,6 +295,10 @@ class NluUnderstanding:
             lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "retraction_cue"))
             for lang in data.languages
         }
+        self._place_number_cues = {
+            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "place_number_cue"))
+            for lang in data.languages
+        }
         self._question_cues = {
             lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "question_cue"))
             for lang in data.languages
@@ -499,12 +505,15 @@ class NluUnderstanding:
         if place is not None and by_number and asked != "prefecture" and _is_a_day(place, dates):
             # "ma carte expire le 12", "le 12 du mois prochain": the 12 is the day of the date.
             findings.remove(place)
+        elif place is not None and by_number and asked in DATE_SLOTS and self._day_number(place, norm, lang):
+            # A date asked for: "…, pardon le 28" is a day, whatever became of it, not the Eure-et-Loir.
+            findings.remove(place)
         elif (
             place is not None
             and by_number
             and place.certain
-            and self._speaks_of_a_date(norm, lang)
-            and not self._lexicons[(lang, "residence")].spans(norm)
+            and asked == "prefecture"
+            and self._number_may_be_a_day(place, norm, lang)
         ):
             # At the place question too, "ma carte expire le 18" or "le 15 décembre non le 18" may
             # give a day, not the Cher: asked, not taken ("le 93", "dans le 18", "j'habite dans le
@@ -513,7 +522,8 @@ class NluUnderstanding:
             findings.append(Finding(place.slot, place.candidates, certain=False))
 
         removal = self._removal_order(norm, lang)
-        is_question = self._asks(text, lang)  # "c'est quoi une OQTF ?" says nothing
+        # "c'est quoi une OQTF ?", "c quoi une oqtf" say nothing about having one.
+        is_question = text.rstrip().endswith(("?", "؟")) or self._asks(text, lang)
         order_dated = any(f.slot == "removal_order_date" for f in findings)
         if (
             removal is None
@@ -542,8 +552,10 @@ class NluUnderstanding:
 
         if asked == "application_status":
             status = self._application_status(norm, lang, intent)
+            # The latest date a proof may be valid until ("qui expire le 25 novembre" may be the
+            # coming one: asked, and meanwhile the proof is not read as expired).
             proof_valid_until = [
-                f.candidates[0].values["expiry_date"] for f in dates if f.slot == "expiry_date" and f.certain
+                max(c.values["expiry_date"] for c in f.candidates) for f in dates if f.slot == "expiry_date"
             ]
             accented = fold(text, keep_accents=True)
             said_expired = _PROOF_SAID_EXPIRED.search(accented) and not _EXPIRY_DENIED.search(accented)
@@ -1065,9 +1077,21 @@ class NluUnderstanding:
             reading = None
             if corrected_from >= 0:
                 reading = parser.parse(folded[corrected_from:], today=today, kind=DATE_SLOTS[asked])
-                reading = reading or self._day_after_retraction(
-                    text, folded[corrected_from:], lang, today, DATE_SLOTS[asked]
+                days = (
+                    ()
+                    if reading
+                    else self._day_after_retraction(
+                        text, folded[corrected_from:], lang, today, DATE_SLOTS[asked]
+                    )
                 )
+                if len(days) == 1:
+                    reading = days[0]
+                elif days:
+                    # "le 20 novembre, pardon le 5": the 5th of November, or of December? Asked.
+                    candidates = tuple(
+                        Candidate(values={asked: r.value}, label=r.value.strftime("%d/%m/%Y")) for r in days
+                    )
+                    return [Finding(asked, candidates, certain=False)]
             if reading is None and (
                 both := self._date_after_no(text, folded, lang, today, DATE_SLOTS[asked])
             ):
@@ -1079,7 +1103,7 @@ class NluUnderstanding:
             reading = reading or parser.parse(text, today=today, kind=DATE_SLOTS[asked])
             if reading is None:
                 return []
-            return [self._expiry_or_choice(asked, reading, text, today)]
+            return [self._expiry_or_choice(asked, reading, text, lang, today)]
         # In passing, a date is taken only with a word saying what it is the date of, from the
         # clause of that word: "en France depuis 5 ans, j'essaie depuis mars" is March. A date
         # taken only because the message names a document gives way to one whose own clause says
@@ -1106,20 +1130,28 @@ class NluUnderstanding:
             if reading is not None:
                 found[slot] = reading
         return [
-            self._expiry_or_choice(slot, reading, text, today)
+            self._expiry_or_choice(slot, reading, text, lang, today)
             for slot, reading in {**from_context, **said_by_clause}.items()
         ]
 
-    def _expiry_or_choice(self, slot: str, reading: DateReading, text: str, today: dt.date) -> Finding:
+    def _expiry_or_choice(
+        self, slot: str, reading: DateReading, text: str, lang: str, today: dt.date
+    ) -> Finding:
         """The date, or for an expiry read as next year whose day a year earlier has just gone
         ("elle expire le 25 novembre" on 6 December: the coming one, spec §2, or the one just
         gone, said in the present?), both to choose from: expired is urgent, next year is not."""
         recent = _same_day_lately(reading.value, today) if slot == "expiry_date" else None
-        if recent is None or _WRITTEN_YEAR.search(text):
+        if recent is None or _WRITTEN_YEAR.search(text) or self._says_next(text, lang):
             return _certain(slot, {slot: reading.value}, reading.value.strftime("%d/%m/%Y"))
         days = (recent, reading.value)
         candidates = tuple(Candidate(values={slot: d}, label=d.strftime("%d/%m/%Y")) for d in days)
         return Finding(slot, candidates, certain=False)
+
+    def _says_next(self, text: str, lang: str) -> bool:
+        """Whether the text places its date ahead itself: "dans 10 mois", "le 25 novembre prochain"."""
+        words = self._dates[lang].lex.words
+        folded = fold(text)
+        return any(contains_phrase(folded, cue) for cue in (*words["next"], *words["in"]))
 
     def _date_after_no(
         self, text: str, folded: str, lang: str, today: dt.date, kind: DateKind
@@ -1177,25 +1209,38 @@ class NluUnderstanding:
 
     def _day_after_retraction(
         self, text: str, rest: str, lang: str, today: dt.date, kind: DateKind
-    ) -> DateReading | None:
-        """ "le 20 novembre, pardon le 5": after a word taking the date back, a bare day is the
-        day of that date (its month, year and tense read from the whole message)."""
+    ) -> tuple[DateReading, ...]:
+        """ "le 20 novembre, pardon le 5": after a word taking the date back, a bare day is a day
+        of that date's month, or of the month around it. One date when it is near (10 days) and
+        keeps the tense the message said; else the dates it may be, the first one said among
+        them, to choose from ("le 30 novembre pardon le 1er": 1 November or 1 December?). Never a
+        notification to come; nothing when the rest is not a bare day."""
         fillers = self._retraction_no_fillers.get(lang, frozenset())
         words = _strip_fillers(
             _strip_fillers(_DATE_TOKENS.findall(rest), fillers, from_end=False), fillers, from_end=True
         )
         if len(words) != 1 or not _is_day(words[0]):
-            return None
+            return ()
         reading = self._dates[lang].parse(text, today=today, kind=kind)
         if reading is None:
-            return None
-        try:
-            value = reading.value.replace(day=_day_of(words[0]))
-        except ValueError:  # "le 31" of a 30-day month
-            return None
-        if kind == "event" and value > today:
-            return None  # a notification is no date to come
-        return DateReading(value, reading.approximate)
+            return ()
+        day, said = _day_of(words[0]), reading.value
+        near = None
+        with contextlib.suppress(ValueError):  # "le 31" of a 30-day month
+            near = said.replace(day=day)
+        if near is not None and abs(day - said.day) <= _NEAR_DAYS and (near > today) == (said > today):
+            if kind == "event" and near > today:
+                return ()
+            return (DateReading(near, reading.approximate),)
+        others = []
+        for months in (0, -1, 1):
+            with contextlib.suppress(ValueError):
+                other = (said + relativedelta(months=months)).replace(day=day)
+                same_side = (other > today) == (said > today)  # the tense the message said
+                if other != said and same_side and not (kind == "event" and other > today):
+                    others.append(other)
+        others = sorted(others, key=lambda other: abs((other - said).days))[:2]
+        return tuple(DateReading(value, reading.approximate) for value in (said, *others)) if others else ()
 
     def _only_a_date(self, folded: str, lang: str) -> bool:
         """A message that is a date and nothing else ("non, c'est le 15/04/2027", "jusqu'au 3
@@ -1207,11 +1252,34 @@ class NluUnderstanding:
         )
 
     def _asks(self, text: str, lang: str) -> bool:
-        """A message that asks rather than answers: "…?", or starting with "c quoi", "what is"."""
-        if text.rstrip().endswith(("?", "؟")):
-            return True
+        """A message that only asks: one sentence starting with "c quoi", "what is"... ("c quoi une
+        oqtf"); not "c'est quoi une oqtf? j'ai reçu un papier…" nor "qu'est-ce que je dois faire,
+        j'ai une oqtf", which answer after asking."""
+        if re.search(r"[?؟.,;!]\s*\S", text.strip()):
+            return False
         folded = fold(text)
         return any(folded == cue or folded.startswith(cue + " ") for cue in self._question_cues.get(lang, ()))
+
+    def _number_may_be_a_day(self, place: Finding, folded: str, lang: str) -> bool:
+        """Whether the département number of ``place`` may be the day of a date the message speaks
+        of: a number a day can be, in a message naming a month or what a date is about, with no
+        word saying it is a place ("dans le 13", "préfecture du 18") or where they live."""
+        return (
+            self._day_number(place, folded, lang)
+            and self._speaks_of_a_date(folded, lang)
+            and not self._lexicons[(lang, "residence")].spans(folded)
+        )
+
+    def _day_number(self, place: Finding, folded: str, lang: str) -> bool:
+        """Whether the département number of ``place`` could be a day: 1 to 31, with no word
+        before it saying it is a place ("dans le 13", "préfecture du 18")."""
+        number = str(place.candidates[0].values.get("prefecture", ""))
+        if not number.isdigit() or not 1 <= int(number) <= 31:
+            return False  # "93 depuis janvier", "2A"
+        return not any(
+            re.search(rf"(?<!\w){re.escape(cue)}\s+0?{int(number)}(?!\d)", folded)
+            for cue in self._place_number_cues.get(lang, ())
+        )
 
     def _speaks_of_a_date(self, folded: str, lang: str) -> bool:
         """A month named, or a word saying what a date is about (expiry, an order, attempts)."""

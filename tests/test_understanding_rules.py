@@ -1082,3 +1082,49 @@ def test_yes_with_a_question_mark_is_still_yes_and_a_question_then_an_answer_is_
     assert value(read(brain, "oui ?", "fr", "consent"), "consent") is True
     text = "cest quoi une oqtf? jai recu un papier obligation de quitter le territoire"
     assert value(read(brain, text, "fr", "removal_order"), "removal_order") is True
+
+
+@pytest.mark.parametrize(
+    ("asked", "lang", "text", "expected"),
+    [
+        # A review of c03b8a7: "expire" said of a day just gone, corrected after "pardon": the
+        # day just gone (the urgent way), where the choice had offered only next month's.
+        (
+            "expiry_date",
+            "fr",
+            "elle expire le 28 novembre, non pardon le 25",
+            {"expiry_date": dt.date(2026, 11, 25)},
+        ),
+        # A place given at a date question is kept ("j'habite le 13" is where they live).
+        (
+            "expiry_date",
+            "fr",
+            "le 15 mars, j'habite le 13",
+            {"prefecture": "13", "expiry_date": dt.date(2027, 3, 15)},
+        ),
+        (
+            "expiry_date",
+            "fr",
+            "15 mars, jhabite ds le 13",
+            {"prefecture": "13", "expiry_date": dt.date(2027, 3, 15)},
+        ),
+        # A question, then the answer: the answer counts.
+        ("removal_order", "fr", "c quoi une oqtf, non j'en ai pas", {"removal_order": False}),
+        ("removal_order", "en", "what is an OQTF? I never got one", {"removal_order": False}),
+        ("removal_order", "fr", "qu'est ce que je dois faire, j'ai une oqtf", {"removal_order": True}),
+    ],
+)
+def test_answers_a_review_of_the_corrections_found_worse(
+    brain: Brain, asked: str, lang: str, text: str, expected: dict[str, object]
+) -> None:
+    reading = read(brain, text, lang, asked)
+    assert {slot: value(reading, slot) for slot in expected} == expected
+
+
+def test_a_date_taken_back_is_never_taken_as_certain(brain: Brain) -> None:
+    """ "reçue le 25 novembre, pardon le 31" (on 26 November): the 25th was taken back (before,
+    it was kept, certain); the 31st of which month? Asked, or the question asked again."""
+    found = [
+        f for f in read(brain, "reçue le 25 novembre, pardon le 31", "fr", "removal_order_date").findings
+    ]
+    assert all(f.slot != "removal_order_date" or not f.certain for f in found)

@@ -505,7 +505,13 @@ class NluUnderstanding:
         if place is not None and by_number and asked != "prefecture" and _is_a_day(place, dates):
             # "ma carte expire le 12", "le 12 du mois prochain": the 12 is the day of the date.
             findings.remove(place)
-        elif place is not None and by_number and asked in DATE_SLOTS and self._day_number(place, norm, lang):
+        elif (
+            place is not None
+            and by_number
+            and asked in DATE_SLOTS
+            and self._day_number(place, norm, lang)
+            and not self._lexicons[(lang, "residence")].spans(norm)
+        ):
             # A date asked for: "…, pardon le 28" is a day, whatever became of it, not the Eure-et-Loir.
             findings.remove(place)
         elif (
@@ -521,7 +527,9 @@ class NluUnderstanding:
             findings.remove(place)
             findings.append(Finding(place.slot, place.candidates, certain=False))
 
-        removal = self._removal_order(norm, lang)
+        # "c quoi une oqtf, non j'en ai pas": the answer is what follows the question.
+        answer_part = self._after_question(text, lang)
+        removal = self._removal_order(self.normalize(answer_part, lang) if answer_part else norm, lang)
         # "c'est quoi une OQTF ?", "c quoi une oqtf" say nothing about having one.
         is_question = text.rstrip().endswith(("?", "؟")) or self._asks(text, lang)
         order_dated = any(f.slot == "removal_order_date" for f in findings)
@@ -589,7 +597,7 @@ class NluUnderstanding:
                 if model is not None:
                     findings.append(model)
         if asked in BOOL_SLOTS and not any(f.slot == asked for f in findings):
-            answer = self._yes_no(intent)
+            answer = self._yes_no(self._intent(answer_part, lang) if answer_part else intent)
             if answer is None:
                 answer = self._yes_no(self._first_clause_intent(text, lang))
             # A correction at the confirmation ("non, la date c'est le 5 avril") is not a plain "no";
@@ -1078,13 +1086,15 @@ class NluUnderstanding:
             if corrected_from >= 0:
                 reading = parser.parse(folded[corrected_from:], today=today, kind=DATE_SLOTS[asked])
                 days = (
-                    ()
+                    None
                     if reading
                     else self._day_after_retraction(
                         text, folded[corrected_from:], lang, today, DATE_SLOTS[asked]
                     )
                 )
-                if len(days) == 1:
+                if days == ():
+                    return []  # "reçue le 5 décembre, pardon le 31": taken back, and no 31st fits
+                if days is not None and len(days) == 1:
                     reading = days[0]
                 elif days:
                     # "le 20 novembre, pardon le 5": the 5th of November, or of December? Asked.
@@ -1151,7 +1161,10 @@ class NluUnderstanding:
         """Whether the text places its date ahead itself: "dans 10 mois", "le 25 novembre prochain"."""
         words = self._dates[lang].lex.words
         folded = fold(text)
-        return any(contains_phrase(folded, cue) for cue in (*words["next"], *words["in"]))
+        if any(contains_phrase(folded, cue) for cue in words["next"]):
+            return True
+        # "dans 10 mois", not "j'habite dans le 93, elle expire le 25 novembre".
+        return any(re.search(rf"(?<!\w){re.escape(cue)}\s+\d", folded) for cue in words["in"])
 
     def _date_after_no(
         self, text: str, folded: str, lang: str, today: dt.date, kind: DateKind
@@ -1209,38 +1222,48 @@ class NluUnderstanding:
 
     def _day_after_retraction(
         self, text: str, rest: str, lang: str, today: dt.date, kind: DateKind
-    ) -> tuple[DateReading, ...]:
+    ) -> tuple[DateReading, ...] | None:
         """ "le 20 novembre, pardon le 5": after a word taking the date back, a bare day is a day
         of that date's month, or of the month around it. One date when it is near (10 days) and
         keeps the tense the message said; else the dates it may be, the first one said among
         them, to choose from ("le 30 novembre pardon le 1er": 1 November or 1 December?). Never a
-        notification to come; nothing when the rest is not a bare day."""
+        notification to come. None when the rest is not a bare day; no date when no day fits: the
+        date said was taken back, so it is not taken either (asked again)."""
         fillers = self._retraction_no_fillers.get(lang, frozenset())
         words = _strip_fillers(
             _strip_fillers(_DATE_TOKENS.findall(rest), fillers, from_end=False), fillers, from_end=True
         )
         if len(words) != 1 or not _is_day(words[0]):
-            return ()
+            return None
         reading = self._dates[lang].parse(text, today=today, kind=kind)
         if reading is None:
-            return ()
+            return None
         day, said = _day_of(words[0]), reading.value
+
+        def fits(other: dt.date) -> bool:
+            if kind == "event" and other > today:
+                return False  # a notification is no date to come
+            if (other > today) == (said > today):
+                return True  # the tense the message said
+            # "elle expire le 8 décembre, pardon le 5", on the 6th: "expire" said of a day just
+            # gone (the urgent way; the other way, "a expiré le 3, pardon le 8", is refused).
+            return kind == "expiry" and said > today and today - RECENTLY_PAST <= other <= today
+
         near = None
         with contextlib.suppress(ValueError):  # "le 31" of a 30-day month
             near = said.replace(day=day)
-        if near is not None and abs(day - said.day) <= _NEAR_DAYS and (near > today) == (said > today):
-            if kind == "event" and near > today:
-                return ()
+        if near is not None and abs(day - said.day) <= _NEAR_DAYS and fits(near):
             return (DateReading(near, reading.approximate),)
         others = []
-        for months in (0, -1, 1):
+        for months in (0, -1, 1, -2, 2):
             with contextlib.suppress(ValueError):
                 other = (said + relativedelta(months=months)).replace(day=day)
-                same_side = (other > today) == (said > today)  # the tense the message said
-                if other != said and same_side and not (kind == "event" and other > today):
+                if other != said and fits(other):
                     others.append(other)
+        if not others:
+            return ()
         others = sorted(others, key=lambda other: abs((other - said).days))[:2]
-        return tuple(DateReading(value, reading.approximate) for value in (said, *others)) if others else ()
+        return tuple(DateReading(value, reading.approximate) for value in (said, *others))
 
     def _only_a_date(self, folded: str, lang: str) -> bool:
         """A message that is a date and nothing else ("non, c'est le 15/04/2027", "jusqu'au 3
@@ -1250,6 +1273,17 @@ class NluUnderstanding:
         return any(w.isdigit() for w in words) and all(
             w.isdigit() or w in months or w in _DATE_FILLERS for w in words
         )
+
+    def _after_question(self, text: str, lang: str) -> str | None:
+        """What follows a question the message opens with ("c quoi une oqtf, non j'en ai pas",
+        "what is an OQTF? I never got one"); None when it opens with none."""
+        opening = re.match(r"\s*([^?؟.,;!]+)[?؟.,;!]+\s*(\S.*)$", text, re.DOTALL)
+        if opening is None:
+            return None
+        first = fold(opening[1])
+        if any(first == cue or first.startswith(cue + " ") for cue in self._question_cues.get(lang, ())):
+            return opening[2]
+        return None
 
     def _asks(self, text: str, lang: str) -> bool:
         """A message that only asks: one sentence starting with "c quoi", "what is"... ("c quoi une

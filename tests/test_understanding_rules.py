@@ -1112,6 +1112,23 @@ def test_yes_with_a_question_mark_is_still_yes_and_a_question_then_an_answer_is_
         ("removal_order", "fr", "c quoi une oqtf, non j'en ai pas", {"removal_order": False}),
         ("removal_order", "en", "what is an OQTF? I never got one", {"removal_order": False}),
         ("removal_order", "fr", "qu'est ce que je dois faire, j'ai une oqtf", {"removal_order": True}),
+        # A review of 18924aa: the answer after the question says yes, or says nothing itself.
+        ("removal_order", "fr", "c quoi une oqtf? oui j'en ai une", {"removal_order": True}),
+        ("removal_order", "en", "what is an OQTF? I got one", {"removal_order": True}),
+        (
+            "removal_order",
+            "fr",
+            "qu'est-ce que je fais avec mon oqtf, je suis perdu",
+            {"removal_order": True},
+        ),
+        # "depuis le 12" is no département; "dans onze mois" is ahead by its own words.
+        (
+            "expiry_date",
+            "fr",
+            "j'habite chez mon frère depuis le 12, elle expire le 20 décembre",
+            {"prefecture": None, "expiry_date": dt.date(2026, 12, 20)},
+        ),
+        ("expiry_date", "fr", "elle expire dans onze mois", {"expiry_date": dt.date(2027, 10, 26)}),
     ],
 )
 def test_answers_a_review_of_the_corrections_found_worse(
@@ -1128,3 +1145,13 @@ def test_a_date_taken_back_is_never_taken_as_certain(brain: Brain) -> None:
         f for f in read(brain, "reçue le 25 novembre, pardon le 31", "fr", "removal_order_date").findings
     ]
     assert all(f.slot != "removal_order_date" or not f.certain for f in found)
+
+
+def test_a_future_said_is_not_moved_into_the_past_by_a_correction(brain: Brain) -> None:
+    """A review: "ma carte expirera le 8 décembre, pardon le 5" (on 26 November: the 5th to come
+    anyway) and "elle expire demain, pardon le 5" must never become an expired card."""
+    for text in ("ma carte expirera le 28 novembre, pardon le 25", "elle expire demain, pardon le 25"):
+        found = [f for f in read(brain, text, "fr", "expiry_date").findings if f.slot == "expiry_date"]
+        assert found and all(
+            c.values["expiry_date"] > dt.date(2026, 11, 26) for f in found for c in f.candidates
+        )

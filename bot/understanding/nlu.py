@@ -299,6 +299,10 @@ class NluUnderstanding:
             lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "place_number_cue"))
             for lang in data.languages
         }
+        self._future_said = {
+            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "future_said"))
+            for lang in data.languages
+        }
         self._question_cues = {
             lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "question_cue"))
             for lang in data.languages
@@ -505,13 +509,7 @@ class NluUnderstanding:
         if place is not None and by_number and asked != "prefecture" and _is_a_day(place, dates):
             # "ma carte expire le 12", "le 12 du mois prochain": the 12 is the day of the date.
             findings.remove(place)
-        elif (
-            place is not None
-            and by_number
-            and asked in DATE_SLOTS
-            and self._day_number(place, norm, lang)
-            and not self._lexicons[(lang, "residence")].spans(norm)
-        ):
+        elif place is not None and by_number and asked in DATE_SLOTS and self._day_number(place, norm, lang):
             # A date asked for: "…, pardon le 28" is a day, whatever became of it, not the Eure-et-Loir.
             findings.remove(place)
         elif (
@@ -529,7 +527,13 @@ class NluUnderstanding:
 
         # "c quoi une oqtf, non j'en ai pas": the answer is what follows the question.
         answer_part = self._after_question(text, lang)
-        removal = self._removal_order(self.normalize(answer_part, lang) if answer_part else norm, lang)
+        removal = None
+        if answer_part is not None:
+            removal = self._removal_order(self.normalize(answer_part, lang), lang)
+            if removal is None and self._yes_no(self._intent(answer_part, lang)) is None:
+                answer_part = None  # "qu'est-ce que je fais avec mon oqtf, aidez-moi": the whole says it
+        if answer_part is None:
+            removal = self._removal_order(norm, lang)
         # "c'est quoi une OQTF ?", "c quoi une oqtf" say nothing about having one.
         is_question = text.rstrip().endswith(("?", "؟")) or self._asks(text, lang)
         order_dated = any(f.slot == "removal_order_date" for f in findings)
@@ -1157,14 +1161,24 @@ class NluUnderstanding:
         candidates = tuple(Candidate(values={slot: d}, label=d.strftime("%d/%m/%Y")) for d in days)
         return Finding(slot, candidates, certain=False)
 
+    def _says_future(self, text: str, lang: str) -> bool:
+        """A future the words say themselves ("expirera", "va expirer", "demain", "dans 2 jours")."""
+        folded = fold(text)
+        return self._says_next(text, lang) or any(
+            contains_phrase(folded, w) for w in self._future_said.get(lang, ())
+        )
+
     def _says_next(self, text: str, lang: str) -> bool:
         """Whether the text places its date ahead itself: "dans 10 mois", "le 25 novembre prochain"."""
         words = self._dates[lang].lex.words
         folded = fold(text)
         if any(contains_phrase(folded, cue) for cue in words["next"]):
             return True
-        # "dans 10 mois", not "j'habite dans le 93, elle expire le 25 novembre".
-        return any(re.search(rf"(?<!\w){re.escape(cue)}\s+\d", folded) for cue in words["in"])
+        # "dans 10 mois", "dans onze mois", "in a year"; not "j'habite dans le 93, elle expire le
+        # 25 novembre".
+        counts = "|".join(re.escape(n) for n in sorted(self._dates[lang].lex.numbers, key=len, reverse=True))
+        amount = rf"(?:\d|(?:{counts})(?!\w))" if counts else r"\d"
+        return any(re.search(rf"(?<!\w){re.escape(cue)}\s+{amount}", folded) for cue in words["in"])
 
     def _date_after_no(
         self, text: str, folded: str, lang: str, today: dt.date, kind: DateKind
@@ -1247,7 +1261,12 @@ class NluUnderstanding:
                 return True  # the tense the message said
             # "elle expire le 8 décembre, pardon le 5", on the 6th: "expire" said of a day just
             # gone (the urgent way; the other way, "a expiré le 3, pardon le 8", is refused).
-            return kind == "expiry" and said > today and today - RECENTLY_PAST <= other <= today
+            return (
+                kind == "expiry"
+                and said > today
+                and today - RECENTLY_PAST <= other <= today
+                and not self._says_future(text, lang)
+            )
 
         near = None
         with contextlib.suppress(ValueError):  # "le 31" of a 30-day month

@@ -1078,10 +1078,11 @@ def test_yes_with_a_question_mark_is_still_yes_and_a_question_then_an_answer_is_
     brain: Brain,
 ) -> None:
     """A review: "oui ?" at the consent question looped; "c'est quoi une oqtf? j'ai reçu un papier
-    obligation de quitter le territoire" lost the order."""
+    obligation de quitter le territoire" lost the order; "شنو هي OQTF؟ عندي" became a certain no."""
     assert value(read(brain, "oui ?", "fr", "consent"), "consent") is True
     text = "cest quoi une oqtf? jai recu un papier obligation de quitter le territoire"
     assert value(read(brain, text, "fr", "removal_order"), "removal_order") is True
+    assert value(read(brain, "شنو هي OQTF؟ عندي", "ar", "removal_order"), "removal_order") is not False
 
 
 @pytest.mark.parametrize(
@@ -1108,11 +1109,11 @@ def test_yes_with_a_question_mark_is_still_yes_and_a_question_then_an_answer_is_
             "15 mars, jhabite ds le 13",
             {"prefecture": "13", "expiry_date": dt.date(2027, 3, 15)},
         ),
-        # A question, then the answer: the answer counts.
-        ("removal_order", "fr", "c quoi une oqtf, non j'en ai pas", {"removal_order": False}),
-        ("removal_order", "en", "what is an OQTF? I never got one", {"removal_order": False}),
+        # A question that says more than it asks: what it says counts (reviews: a question
+        # word at the start lost the order, and looped).
         ("removal_order", "fr", "qu'est ce que je dois faire, j'ai une oqtf", {"removal_order": True}),
-        # A review of 18924aa: the answer after the question says yes, or says nothing itself.
+        ("removal_order", "fr", "c quoi une oqtf jen ai une", {"removal_order": True}),
+        ("removal_order", "fr", "qu'est-ce que je dois faire j'ai reçu une oqtf", {"removal_order": True}),
         ("removal_order", "fr", "c quoi une oqtf? oui j'en ai une", {"removal_order": True}),
         ("removal_order", "en", "what is an OQTF? I got one", {"removal_order": True}),
         (

@@ -525,15 +525,7 @@ class NluUnderstanding:
             findings.remove(place)
             findings.append(Finding(place.slot, place.candidates, certain=False))
 
-        # "c quoi une oqtf, non j'en ai pas": the answer is what follows the question.
-        answer_part = self._after_question(text, lang)
-        removal = None
-        if answer_part is not None:
-            removal = self._removal_order(self.normalize(answer_part, lang), lang)
-            if removal is None and self._yes_no(self._intent(answer_part, lang)) is None:
-                answer_part = None  # "qu'est-ce que je fais avec mon oqtf, aidez-moi": the whole says it
-        if answer_part is None:
-            removal = self._removal_order(norm, lang)
+        removal = self._removal_order(norm, lang)
         # "c'est quoi une OQTF ?", "c quoi une oqtf" say nothing about having one.
         is_question = text.rstrip().endswith(("?", "؟")) or self._asks(text, lang)
         order_dated = any(f.slot == "removal_order_date" for f in findings)
@@ -601,7 +593,7 @@ class NluUnderstanding:
                 if model is not None:
                     findings.append(model)
         if asked in BOOL_SLOTS and not any(f.slot == asked for f in findings):
-            answer = self._yes_no(self._intent(answer_part, lang) if answer_part else intent)
+            answer = self._yes_no(intent)
             if answer is None:
                 answer = self._yes_no(self._first_clause_intent(text, lang))
             # A correction at the confirmation ("non, la date c'est le 5 avril") is not a plain "no";
@@ -1293,25 +1285,17 @@ class NluUnderstanding:
             w.isdigit() or w in months or w in _DATE_FILLERS for w in words
         )
 
-    def _after_question(self, text: str, lang: str) -> str | None:
-        """What follows a question the message opens with ("c quoi une oqtf, non j'en ai pas",
-        "what is an OQTF? I never got one"); None when it opens with none."""
-        opening = re.match(r"\s*([^?؟.,;!]+)[?؟.,;!]+\s*(\S.*)$", text, re.DOTALL)
-        if opening is None:
-            return None
-        first = fold(opening[1])
-        if any(first == cue or first.startswith(cue + " ") for cue in self._question_cues.get(lang, ())):
-            return opening[2]
-        return None
-
     def _asks(self, text: str, lang: str) -> bool:
-        """A message that only asks: one sentence starting with "c quoi", "what is"... ("c quoi une
-        oqtf"); not "c'est quoi une oqtf? j'ai reçu un papier…" nor "qu'est-ce que je dois faire,
-        j'ai une oqtf", which answer after asking."""
+        """A message that only asks: one short sentence starting with "c quoi", "what is"... ("c
+        quoi une oqtf"); not "c quoi une oqtf jen ai une", "qu'est-ce que je dois faire, j'ai une
+        oqtf", "c'est quoi une oqtf? j'ai reçu un papier…", which say more than they ask."""
         if re.search(r"[?؟.,;!]\s*\S", text.strip()):
             return False
         folded = fold(text)
-        return any(folded == cue or folded.startswith(cue + " ") for cue in self._question_cues.get(lang, ()))
+        for cue in self._question_cues.get(lang, ()):
+            if folded == cue or folded.startswith(cue + " "):
+                return len(re.findall(r"[^\W_]+", folded[len(cue) :])) <= _WORDS_OF_A_QUESTION
+        return False
 
     def _number_may_be_a_day(self, place: Finding, folded: str, lang: str) -> bool:
         """Whether the département number of ``place`` may be the day of a date the message speaks
@@ -1586,6 +1570,8 @@ _DATE_TOKENS = re.compile(r"\d{1,4}(?:[/.\-]\d{1,4})+|[^\W_]+")
 # A bare day corrects the day of the date before only near it: "31 décembre non le 2" is the
 # 2nd of which month?
 _NEAR_DAYS = 10
+# "c quoi une oqtf", "what is an OQTF": a question names its subject in a few words.
+_WORDS_OF_A_QUESTION = 4
 _DAY_TOKEN = re.compile(r"(?:[12]?\d|3[01])(?:er|st|nd|rd|th|º)?")
 _NUMBER_SIGN = re.compile(r"\bno\.\s*\d", re.IGNORECASE)
 _YEAR_TOKEN = re.compile(r"(?:19|20)\d\d")

@@ -543,6 +543,25 @@ async def test_a_date_taken_back_with_a_no_is_asked_as_a_choice(convo: Conversat
     assert convo.asking != "expiry_date"
 
 
+@pytest.mark.parametrize("answer", ["non", "non jamais", "je n'essaie pas"])
+async def test_someone_who_never_tried_is_not_asked_since_when_again(
+    convo: Conversation, answer: str
+) -> None:
+    """Found walking conversations: "non" to "Depuis quand essayez-vous ?" was asked again five
+    times; only the "Je ne sais pas" button got out."""
+    await convo.say("Bonjour, je suis à Créteil")
+    await convo.say("oui")
+    await convo.say("carte étudiant")
+    await convo.say("20/12/2026")
+    await convo.say("non pas encore")
+    await convo.say("non")
+    assert convo.asking == "attempts_since"
+    await convo.say(answer)
+    state = await convo.state()
+    assert state is not None and state.slots.attempts_since is None
+    assert convo.asking == "evidence"
+
+
 async def test_every_date_not_understood_is_asked_again_with_the_format(
     brain: Brain, convo: Conversation
 ) -> None:

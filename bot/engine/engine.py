@@ -292,7 +292,9 @@ class Engine:
         if asked is not None and not applied_asked and state.pending is None and not answered_anyway:
             step = self.flow.step(asked)
             # "non merci", or just "merci", to "anything to add?" declines it
-            declined = reading.intent in ("deny", "thanks") and step.kind == "text"
+            declined = (reading.intent in ("deny", "thanks") and step.kind == "text") or (
+                reading.intent == "deny" and step.no_skips
+            )
             if declined or (
                 reading.intent == "dont_know" and asked not in ("consent", "confirm", "language")
             ):

@@ -43,6 +43,9 @@ class Step(BaseModel):
     # `when` decides whether the step is asked, not whether an answer given in passing is kept:
     # "je suis au CRA" said before any OQTF question is detention all the same (spec §1, custody).
     kept_in_passing: bool = False
+    # A plain "no" skips the step, as "I don't know" does: "Depuis quand essayez-vous d'avoir un
+    # rendez-vous ?" "non, jamais" (asked again, it looped).
+    no_skips: bool = False
 
     @model_validator(mode="after")
     def _slot_is_known(self) -> Step:

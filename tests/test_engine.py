@@ -549,13 +549,8 @@ async def test_someone_who_never_tried_is_not_asked_since_when_again(
 ) -> None:
     """Found walking conversations: "non" to "Depuis quand essayez-vous ?" was asked again five
     times; only the "Je ne sais pas" button got out."""
-    await convo.say("Bonjour, je suis à Créteil")
-    await convo.say("oui")
-    await convo.say("carte étudiant")
-    await convo.say("20/12/2026")
-    await convo.say("non pas encore")
-    await convo.say("non")
-    assert convo.asking == "attempts_since"
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await answer_until_slot(convo, FULL_FRENCH, "attempts_since")
     await convo.say(answer)
     state = await convo.state()
     assert state is not None and state.slots.attempts_since is None

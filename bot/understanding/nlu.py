@@ -284,33 +284,13 @@ class NluUnderstanding:
             lang: frozenset(fold(example) for example in data.intent_examples(lang).get("affirm", ()))
             for lang in data.languages
         }
-        self._correction_cues = {
-            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "correction_cue"))
-            for lang in data.languages
-        }
-        self._only_cues = {
-            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "only_cue")) for lang in data.languages
-        }
-        self._retraction_cues = {
-            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "retraction_cue"))
-            for lang in data.languages
-        }
-        self._place_number_cues = {
-            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "place_number_cue"))
-            for lang in data.languages
-        }
-        self._future_said = {
-            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "future_said"))
-            for lang in data.languages
-        }
-        self._question_cues = {
-            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "question_cue"))
-            for lang in data.languages
-        }
-        self._retraction_nos = {
-            lang: tuple(fold(cue) for cue in self._lookup_merged(lang, "retraction_no"))
-            for lang in data.languages
-        }
+        self._correction_cues = self._folded_lookup(data.languages, "correction_cue")
+        self._only_cues = self._folded_lookup(data.languages, "only_cue")
+        self._retraction_cues = self._folded_lookup(data.languages, "retraction_cue")
+        self._place_number_cues = self._folded_lookup(data.languages, "place_number_cue")
+        self._future_said = self._folded_lookup(data.languages, "future_said")
+        self._question_cues = self._folded_lookup(data.languages, "question_cue")
+        self._retraction_nos = self._folded_lookup(data.languages, "retraction_no")
         # Single words, as the message is cut into words there ("c'est" is "c", "est").
         self._retraction_no_fillers = {
             lang: frozenset(
@@ -1078,35 +1058,23 @@ class NluUnderstanding:
             default=-1,
         )
         if asked is not None and asked in DATE_SLOTS:
+            kind = DATE_SLOTS[asked]
             reading = None
             if corrected_from >= 0:
-                reading = parser.parse(folded[corrected_from:], today=today, kind=DATE_SLOTS[asked])
-                days = (
-                    None
-                    if reading
-                    else self._day_after_retraction(
-                        text, folded[corrected_from:], lang, today, DATE_SLOTS[asked]
-                    )
-                )
+                rest = folded[corrected_from:]
+                reading = parser.parse(rest, today=today, kind=kind)
+                days = None if reading else self._day_after_retraction(text, rest, lang, today, kind)
                 if days == ():
                     return []  # "reçue le 5 décembre, pardon le 31": taken back, and no 31st fits
                 if days is not None and len(days) == 1:
                     reading = days[0]
                 elif days:
                     # "le 20 novembre, pardon le 5": the 5th of November, or of December? Asked.
-                    candidates = tuple(
-                        Candidate(values={asked: r.value}, label=r.value.strftime("%d/%m/%Y")) for r in days
-                    )
-                    return [Finding(asked, candidates, certain=False)]
-            if reading is None and (
-                both := self._date_after_no(text, folded, lang, today, DATE_SLOTS[asked])
-            ):
+                    return [_date_choice(asked, [day.value for day in days])]
+            if reading is None and (both := self._date_after_no(text, folded, lang, today, kind)):
                 # "le 25 novembre non le 28": taken back, or "not the 28th"? The person says which.
-                candidates = tuple(
-                    Candidate(values={asked: r.value}, label=r.value.strftime("%d/%m/%Y")) for r in both
-                )
-                return [Finding(asked, candidates, certain=False)]
-            reading = reading or parser.parse(text, today=today, kind=DATE_SLOTS[asked])
+                return [_date_choice(asked, [day.value for day in both])]
+            reading = reading or parser.parse(text, today=today, kind=kind)
             if reading is None:
                 return []
             return [self._expiry_or_choice(asked, reading, text, lang, today)]
@@ -1148,10 +1116,8 @@ class NluUnderstanding:
         gone, said in the present?), both to choose from: expired is urgent, next year is not."""
         recent = _same_day_lately(reading.value, today) if slot == "expiry_date" else None
         if recent is None or _WRITTEN_YEAR.search(text) or self._says_next(text, lang):
-            return _certain(slot, {slot: reading.value}, reading.value.strftime("%d/%m/%Y"))
-        days = (recent, reading.value)
-        candidates = tuple(Candidate(values={slot: d}, label=d.strftime("%d/%m/%Y")) for d in days)
-        return Finding(slot, candidates, certain=False)
+            return _certain(slot, {slot: reading.value}, _date_label(reading.value))
+        return _date_choice(slot, [recent, reading.value])
 
     def _says_future(self, text: str, lang: str) -> bool:
         """A future the words say themselves ("expirera", "va expirer", "demain", "dans 2 jours")."""
@@ -1196,10 +1162,8 @@ class NluUnderstanding:
         at = max((i for i, token in enumerate(tokens) if token in nos), default=None)
         if at is None:
             return None
-        before = _strip_fillers(tokens[:at], fillers, from_end=True)
-        after = _strip_fillers(
-            _strip_fillers(tokens[at + 1 :], fillers, from_end=False), fillers, from_end=True
-        )
+        before = _strip_fillers(tokens[:at], fillers, start=False)
+        after = _strip_fillers(tokens[at + 1 :], fillers)
         # The date right before the no, its longest reading ("25 de noviembre de 2026").
         tails = (_day_month_year(before[-n:], months) for n in range(4, 0, -1) if len(before) >= n)
         first = next((found for found in tails if found is not None), None)
@@ -1236,9 +1200,7 @@ class NluUnderstanding:
         notification to come. None when the rest is not a bare day; no date when no day fits: the
         date said was taken back, so it is not taken either (asked again)."""
         fillers = self._retraction_no_fillers.get(lang, frozenset())
-        words = _strip_fillers(
-            _strip_fillers(_DATE_TOKENS.findall(rest), fillers, from_end=False), fillers, from_end=True
-        )
+        words = _strip_fillers(_DATE_TOKENS.findall(rest), fillers)
         if len(words) != 1 or not _is_day(words[0]):
             return None
         reading = self._dates[lang].parse(text, today=today, kind=kind)
@@ -1284,6 +1246,10 @@ class NluUnderstanding:
         return any(w.isdigit() for w in words) and all(
             w.isdigit() or w in months or w in _DATE_FILLERS for w in words
         )
+
+    def _folded_lookup(self, languages: Iterable[str], name: str) -> dict[str, tuple[str, ...]]:
+        """Each language's entries of the lookup ``name`` (cues.yml), folded as messages are."""
+        return {lang: tuple(fold(entry) for entry in self._lookup_merged(lang, name)) for lang in languages}
 
     def _asks(self, text: str, lang: str) -> bool:
         """A message that only asks: one short sentence starting with "c quoi", "what is"... ("c
@@ -1532,6 +1498,17 @@ def _certain(slot: str, values: Mapping[str, Any], label: str) -> Finding:
     return Finding(slot, (Candidate(values=dict(values), label=label),), certain=True)
 
 
+def _date_label(day: dt.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _date_choice(slot: str, days: Sequence[dt.date]) -> Finding:
+    """Dates of ``slot`` for the person to choose from, in the order given."""
+    return Finding(
+        slot, tuple(Candidate(values={slot: day}, label=_date_label(day)) for day in days), certain=False
+    )
+
+
 def _polar(slot: str, values: Mapping[str, Any], label: str) -> Finding:
     """A certain finding read from a bare yes or no: the engine drops it when the "no" belongs to
     the correction of another answer ("non c'est Lille pas le Cantal" at the consent question)."""
@@ -1577,10 +1554,15 @@ _NUMBER_SIGN = re.compile(r"\bno\.\s*\d", re.IGNORECASE)
 _YEAR_TOKEN = re.compile(r"(?:19|20)\d\d")
 
 
-def _strip_fillers(tokens: Sequence[str], fillers: frozenset[str], *, from_end: bool) -> list[str]:
+def _strip_fillers(
+    tokens: Sequence[str], fillers: frozenset[str], *, start: bool = True, end: bool = True
+) -> list[str]:
+    """The words without the small words around them ("euh non, c'est le 28" → "28")."""
     words = list(tokens)
-    while words and (words[-1] if from_end else words[0]) in fillers:
-        words.pop(-1 if from_end else 0)
+    while start and words and words[0] in fillers:
+        words.pop(0)
+    while end and words and words[-1] in fillers:
+        words.pop()
     return words
 
 

@@ -15,6 +15,7 @@ from bot.understanding.places import (
     DEFAULT_PATH,
     Gazetteer,
     PlaceMatch,
+    _short_name,
     default_gazetteer,
     needs_confirmation,
     normalize,
@@ -229,6 +230,74 @@ def test_a_small_commune_one_letter_from_a_big_one_is_confirmed(
     matches = gaz.resolve(text, asked=True)
     assert [m.commune for m in matches[:2]] == [small, big]
     assert needs_confirmation(matches)
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "also"),
+    [
+        # People name the big communes of compound names by their first word(s); a small commune
+        # of that exact name exists or not, the big one is offered first and always confirmed.
+        ("vitry", "Vitry-sur-Seine (94)", None),  # was Vitré (35), Viry (74)
+        ("Aulnay", "Aulnay-sous-Bois (93)", "Aulnay (17)"),  # was Aulnay (17), taken as certain
+        ("choisy", "Choisy-le-Roi (94)", "Choisy (74)"),  # was Choisy (74), certain
+        ("champigny", "Champigny-sur-Marne (94)", None),
+        ("saint maur", "Saint-Maur-des-Fossés (94)", "Saint-Maur (36)"),
+        ("rueil", "Rueil-Malmaison (92)", None),
+        ("j'habite à noisy", "Noisy-le-Grand (93)", "Noisy-le-Sec (93)"),
+        # Clichy (92) is the name of a commune twice the size of Clichy-sous-Bois: both, asked.
+        ("clichy", "Clichy (92)", "Clichy-sous-Bois (93)"),
+    ],
+)
+def test_a_big_commune_named_by_its_short_name_is_offered_and_confirmed(
+    gaz: Gazetteer, text: str, first: str, also: str | None
+) -> None:
+    matches = gaz.resolve(text, asked=True)
+    assert matches[0].label == first
+    assert needs_confirmation(matches)
+    if also is not None:
+        assert also in [m.label for m in matches]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Paris", "Paris (75)"),  # not one of its arrondissements ("Paris 15e Arrondissement")
+        ("lyon", "Lyon (69)"),
+        ("Saint-Étienne", "Saint-Étienne (42)"),  # not Saint-Étienne-du-Rouvray, 6 times smaller
+        ("Vitry-sur-Seine", "Vitry-sur-Seine (94)"),
+        ("Aulnay-sous-Bois", "Aulnay-sous-Bois (93)"),
+        ("93600", "Aulnay-sous-Bois (93)"),
+    ],
+)
+def test_full_names_and_big_names_are_not_shadowed_by_short_names(
+    gaz: Gazetteer, text: str, label: str
+) -> None:
+    matches = gaz.resolve(text, asked=True)
+    assert matches[0].label == label
+    assert not needs_confirmation(matches)
+
+
+def test_a_short_name_in_passing_is_not_taken(gaz: Gazetteer) -> None:
+    # Free text keeps only what needs no confirmation: "à Vitry" is asked about, never assumed.
+    assert needs_confirmation(gaz.resolve("je suis à Vitry depuis 2019", asked=False))
+
+
+@pytest.mark.parametrize(
+    ("name", "short"),
+    [
+        ("vitry sur seine", "vitry"),
+        ("saint maur des fosses", "saint maur"),
+        ("rueil malmaison", "rueil"),
+        ("noisy le grand", "noisy"),
+        ("villeneuve d ascq", "villeneuve"),
+        ("saint denis", None),  # "saint" names nothing
+        ("le blanc mesnil", None),  # "blanc mesnil" is already a key (the name without article)
+        ("montreuil", None),
+        ("ris orangis", None),  # "ris": too short to be a name people use alone
+    ],
+)
+def test_short_name(name: str, short: str | None) -> None:
+    assert _short_name(name) == short
 
 
 def test_one_letter_changed_finds_a_much_bigger_city(gaz: Gazetteer) -> None:

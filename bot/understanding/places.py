@@ -42,8 +42,20 @@ MAX_CANDIDATES = 6
 # A place one letter away from the name typed is offered too when it is this many times bigger
 # than every place of that exact name ("lion": Lion-sur-Mer, 2,500 people; Lyon, 520,000).
 BIGGER_LOOKALIKE = 50
-# Only communes at least this big (people, prefecture boost included) are looked for as look-alikes.
+# Only communes at least this big (people, prefecture boost included) are looked for as look-alikes,
+# and known by the first words of their name ("Vitry" for Vitry-sur-Seine).
 BIG_PLACE = 20_000
+# A place found by such a short name is always confirmed: "Aulnay" is most often Aulnay-sous-Bois
+# (93), but three small Aulnay exist, and the prefecture decides who helps the person.
+SHORT_NAME_CAP = CONFIRM_BELOW - 0.01
+# A short name is not given to a commune when a place this many times bigger has it as its name.
+SHORT_NAME_SHADOW = 5
+# The words that join the parts of a compound commune name: its short name is what comes before
+# the first of them ("Vitry" of "Vitry-sur-Seine", "Saint-Maur" of "Saint-Maur-des-Fossés").
+_NAME_LINKS = frozenset(
+    {"sur", "sous", "le", "la", "les", "l", "lez", "en", "de", "des", "du", "d", "aux", "au", "et"}
+)
+_SAINTS = frozenset({"saint", "sainte", "saints", "saintes"})
 
 Via = Literal["postal_code", "department_number", "department_name", "commune", "alias", "location"]
 
@@ -117,6 +129,22 @@ def _strip_article(name: str) -> str | None:
 
 
 # Words that introduce a place in free text ("à Lyon", "dans le 93", "I live in", "vivo en", "في").
+def _short_name(key: str) -> str | None:
+    """How people name a big commune with a compound name: "vitry" (vitry sur seine), "saint maur"
+    (saint maur des fosses), "rueil" (rueil malmaison); None when the name has no such short form
+    ("saint denis": "saint" is no name; "le blanc mesnil": its article-less form is a key already)."""
+    tokens = key.split()
+    if len(tokens) < 2 or tokens[0] in _NAME_LINKS:
+        return None
+    end = next((i for i, token in enumerate(tokens) if i > 0 and token in _NAME_LINKS), None)
+    if end is None:
+        end = 2 if tokens[0] in _SAINTS else 1
+    short = " ".join(tokens[:end])
+    if short == key or short in _SAINTS or len(short) < 4:
+        return None
+    return short
+
+
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -190,7 +218,7 @@ _ARABIC = re.compile(r"[\u0600-\u06ff]")
 class _Target(NamedTuple):
     kind: Literal["c", "d"]  # commune or département
     code: str
-    source: Literal["name", "alias", "former", "bare", "dept_name", "dept_alias"]
+    source: Literal["name", "alias", "former", "bare", "short", "dept_name", "dept_alias"]
 
 
 @dataclass(slots=True)
@@ -303,6 +331,22 @@ class Gazetteer:
             self._weight[("c", c.insee)] = c.population * boost + 1.0
         for code in self._departments:
             self._weight[("d", code)] = dept_pop[code] + 1.0
+
+        for c in self._communes.values():
+            weight = self._weight[("c", c.insee)]
+            short = _short_name(normalize(c.name)) if weight >= BIG_PLACE else None
+            if short is None or short in self._never or short in self._common:
+                continue
+            if c.insee[:3] in _PARENT or c.insee[:4] in _PARENT:
+                continue  # "Paris 15e Arrondissement" is no "Paris"
+            # Not when the short name already names a far bigger place ("saint etienne" of
+            # Saint-Étienne-du-Rouvray), or this one; "clichy" may be Clichy-sous-Bois, half Clichy.
+            existing = [t for t in self._keys.get(short, ()) if t.source != "short"]
+            if not any(
+                t.code == c.insee or self._weight[(t.kind, t.code)] >= SHORT_NAME_SHADOW * weight
+                for t in existing
+            ):
+                self._add(short, _Target("c", c.insee, "short"))
 
         # Fuzzy matching only looks at keys sharing the query's first character.
         self._blocks: dict[str, list[str]] = defaultdict(list)
@@ -678,6 +722,8 @@ class Gazetteer:
         targets = [t for t in targets if t.kind == "c" or t.code not in commune_depts]
         w = {t: (weights or {}).get(t, self._weight[(t.kind, t.code)]) for t in targets}
         total = sum(w.values())
+        if any(t.source == "short" and w[t] * SHORT_NAME_SHADOW >= max(w.values()) for t in targets):
+            cap = min(cap, SHORT_NAME_CAP)  # "clichy": Clichy (92), or Clichy-sous-Bois (93)? Asked.
         group = len(cands)
         for t in sorted(targets, key=lambda t: -w[t])[:MAX_CANDIDATES]:
             score = min(cap, base * (w[t] / total) ** 0.25)

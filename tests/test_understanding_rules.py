@@ -387,6 +387,44 @@ def test_a_ten_year_card_in_arabizi(brain: Brain) -> None:
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "intent"),
+    [
+        # Found walking conversations: words said to the bot, read as the small communes they look
+        # like (fuzzy or exact), some as certain ("aide": Adé (65), Hautes-Pyrénées).
+        ("fr", "aide", "help"),
+        ("fr", "SOS", "help"),  # Sos (47), 280 people
+        ("fr", "comment", "help"),  # Commentry (03)
+        ("en", "please help", None),  # Héloup (61)
+        ("fr", "famille", None),  # Livarot-Pays-d'Auge (14)
+        ("fr", "police", None),  # Polincove (62)
+        ("fr", "asile", None),  # Astillé (53)
+        ("es", "ayuda", "help"),  # Aydat (63)
+        ("es", "nada", None),  # Nandax (42)
+    ],
+)
+def test_words_said_to_the_bot_are_no_places(brain: Brain, lang: str, text: str, intent: str | None) -> None:
+    reading = read(brain, text, lang, "prefecture")
+    assert reading.finding("prefecture") is None
+    if intent is not None:
+        assert reading.intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "department"),
+    [
+        ("Paris", "75"),  # in the NLU data too, but a big place: still a place
+        ("j'ai besoin d'aide, j'habite à Bobigny", "93"),
+        ("Coquelles", "62"),  # a detention centre's town, small, not a word of the conversation
+        ("Sainte-Foy-lès-Lyon", "69"),
+    ],
+)
+def test_places_said_among_the_words_of_the_conversation(brain: Brain, text: str, department: str) -> None:
+    reading = read(brain, text, "fr", "prefecture")
+    place = reading.finding("prefecture")
+    assert place is not None and place.candidates[0].values["prefecture"] == department
+
+
+@pytest.mark.parametrize(
     ("lang", "text"), [("fr", "je suis au CRA"), ("ar", "ana f CRA"), ("ar", "أنا في CRA")]
 )
 def test_the_cra_is_a_detention_not_la_crau(brain: Brain, lang: str, text: str) -> None:

@@ -29,6 +29,7 @@ from bot.understanding.dates import DateKind, DateLexicon, DateParser, DateReadi
 from bot.understanding.models import TrainedModels
 from bot.understanding.nlu_data import NluData
 from bot.understanding.places import Gazetteer, PlaceMatch, needs_confirmation
+from bot.understanding.places import normalize as normalize_place
 from bot.understanding.text import contains_phrase, fold, split_arabic_negation
 
 logger = logging.getLogger(__name__)
@@ -284,6 +285,7 @@ class NluUnderstanding:
             lang: frozenset(fold(example) for example in data.intent_examples(lang).get("affirm", ()))
             for lang in data.languages
         }
+        self._ordinary_words = self._conversation_words(data, gazetteer)
         self._correction_cues = self._folded_lookup(data.languages, "correction_cue")
         self._only_cues = self._folded_lookup(data.languages, "only_cue")
         self._retraction_cues = self._folded_lookup(data.languages, "retraction_cue")
@@ -681,12 +683,13 @@ class NluUnderstanding:
         """The place the text names, and whether only a bare département number named it."""
         # "expire le 12/1, je suis à Bobigny": the 12 of a date is no département number.
         text = _NUMERIC_DATE.sub(" ", text)
-        matches = self.gazetteer.resolve(text, asked=asked)
+        ordinary = self._ordinary_words
+        matches = self.gazetteer.resolve(text, asked=asked, ordinary=ordinary)
         if len(matches) > 1:
             # "c'est Bobigny pas Lille", "Lyon, not Paris": the place denied is not a candidate.
             affirmed = _NEGATED_WORD.sub(" ", text)
             if affirmed != text:
-                matches = self.gazetteer.resolve(affirmed, asked=asked) or matches
+                matches = self.gazetteer.resolve(affirmed, asked=asked, ordinary=ordinary) or matches
         if not matches:
             return None, False
         best = matches[0]
@@ -1246,6 +1249,23 @@ class NluUnderstanding:
         return any(w.isdigit() for w in words) and all(
             w.isdigit() or w in months or w in _DATE_FILLERS for w in words
         )
+
+    @staticmethod
+    def _conversation_words(data: NluData, gazetteer: Gazetteer) -> frozenset[str]:
+        """Every word of the NLU data (intent examples, lexicons, lookups; all languages), as the
+        gazetteer normalises them, but the names of big places: words a person says *to* the
+        bot ("aide", "help", "famille", "police"), which the gazetteer must not take for the
+        small communes they look like (Adé, Héloup, Livarot, Polincove)."""
+        words: set[str] = set()
+        for language in data.by_language.values():
+            texts = [
+                *(example for examples in language.intents.values() for example in examples),
+                *(e for table in language.synonyms.values() for exprs in table.values() for e in exprs),
+                *(entry for entries in language.lookups.values() for entry in entries),
+            ]
+            for text in texts:
+                words.update(normalize_place(text).split())
+        return frozenset(word for word in words if not gazetteer.names_big_place(word))
 
     def _folded_lookup(self, languages: Iterable[str], name: str) -> dict[str, tuple[str, ...]]:
         """Each language's entries of the lookup ``name`` (cues.yml), folded as messages are."""

@@ -452,8 +452,17 @@ class Gazetteer:
 
     # ------------------------------------------------------------------- resolution
 
-    def resolve(self, text: str, *, asked: bool) -> list[PlaceMatch]:
-        """Places named in ``text``, best first; ``asked`` when it answers "where do you live?"."""
+    def names_big_place(self, word: str) -> bool:
+        """Whether ``word`` (normalised) is the name of a commune or département of at least
+        BIG_PLACE people."""
+        return any(self._weight[(t.kind, t.code)] >= BIG_PLACE for t in self._keys.get(word, ()))
+
+    def resolve(self, text: str, *, asked: bool, ordinary: frozenset[str] = frozenset()) -> list[PlaceMatch]:
+        """Places named in ``text``, best first; ``asked`` when it answers "where do you live?".
+
+        ``ordinary``: words (normalised) of the conversation itself ("aide", "help", "famille"),
+        read as filler words: never a place by themselves, nor compared with place names ("help"
+        was Héloup (61), "aide" Adé (65)). The caller leaves out the names of big places."""
         norm = normalize(text)
         if not norm:
             return []
@@ -461,20 +470,21 @@ class Gazetteer:
             norm = " ".join(_CITY_SPELLINGS.get(token, token) for token in norm.split())
         near = _NEAR.search(f" {norm} ")
         if near is not None and near.start() > 0:
-            before = self._resolve_normalized(norm[: near.start()].strip(), asked)
+            before = self._resolve_normalized(norm[: near.start()].strip(), asked, ordinary)
             if before:
                 return before
-        return self._resolve_normalized(norm, asked)
+        return self._resolve_normalized(norm, asked, ordinary)
 
-    def _resolve_normalized(self, norm: str, asked: bool) -> list[PlaceMatch]:
+    def _resolve_normalized(self, norm: str, asked: bool, ordinary: frozenset[str]) -> list[PlaceMatch]:
         tokens = norm.split()
         cands: list[_Cand] = []
         used = [False] * len(tokens)
         self._numbers(norm, tokens, asked, cands, used)
+        filler = [token in _FILLERS or token in ordinary for token in tokens]
         if asked:
-            self._names_asked(tokens, used, cands)
+            self._names_asked(tokens, used, filler, cands)
         else:
-            self._names_free(tokens, used, cands)
+            self._names_free(tokens, used, filler, cands)
         return self._finish(cands)
 
     # numbers: postal codes, INSEE codes, département numbers, arrondissements
@@ -573,11 +583,13 @@ class Gazetteer:
                 return key, end
         return None
 
-    def _names_asked(self, tokens: list[str], used: list[bool], cands: list[_Cand]) -> None:
+    def _names_asked(
+        self, tokens: list[str], used: list[bool], filler: list[bool], cands: list[_Cand]
+    ) -> None:
         lo, hi = 0, len(tokens)
-        while lo < hi and (used[lo] or tokens[lo] in _FILLERS):
+        while lo < hi and (used[lo] or filler[lo]):
             lo += 1
-        while hi > lo and (used[hi - 1] or tokens[hi - 1] in _FILLERS):
+        while hi > lo and (used[hi - 1] or filler[hi - 1]):
             hi -= 1
         core = tokens[lo:hi]
         whole = " ".join(core)
@@ -593,8 +605,7 @@ class Gazetteer:
                 i += 1
                 continue
             key, end = hit
-            span = tokens[i:end]
-            if all(t in _FILLERS for t in span) or key in self._never:
+            if all(filler[i:end]) or key in self._never:
                 i += 1
                 continue
             if key in self._common and key != whole:
@@ -618,7 +629,9 @@ class Gazetteer:
             return token[1:]
         return None
 
-    def _names_free(self, tokens: list[str], used: list[bool], cands: list[_Cand]) -> None:
+    def _names_free(
+        self, tokens: list[str], used: list[bool], filler: list[bool], cands: list[_Cand]
+    ) -> None:
         n = len(tokens)
         for i in range(n):
             tok = tokens[i]
@@ -644,7 +657,7 @@ class Gazetteer:
                 if hit is None:
                     continue
                 key, end = hit
-                if key in self._never or all(t in _FILLERS for t in tokens[s:end]):
+                if key in self._never or all(filler[s:end]):
                     continue
                 if self._emit(key, 0.95, cands, cap=1.0, area_cue=area, city_cue=tok == "a", free=True):
                     for k in range(s, end):

@@ -280,11 +280,40 @@ class SmsLedger:
         return _REFERENCE.fullmatch(text) is not None
 
     async def record(self, text: str, reference: str | None = None, *, case_id: str | None = None) -> SentSms:
-        info = measure(text)
+        """Account for an SMS sent and store its record."""
         reference = reference or self.new_reference()
-        sms = SentSms(
+        sms = self._measure(text, reference)
+        await self._store(reference, sms, case_id)
+        self._count(sms)
+        return sms
+
+    def _measure(self, text: str, reference: str) -> SentSms:
+        info = measure(text)
+        return SentSms(
             self.channel, info.encoding, info.characters, info.segments, self.clock.now(), reference
         )
+
+    async def _store(self, reference: str, sms: SentSms, case_id: str | None) -> None:
+        if self.records is None:
+            return
+        try:
+            about = {"case_id": case_id} if case_id else {}
+            await self.records.put_record(
+                self.RECORD_KIND, reference, {**sms.as_record(), "status": "accepted", **about}
+            )
+        except Exception:
+            # Losing the cost record of an SMS must not keep it from going (or make it go twice).
+            logger.exception("could not store the record of an SMS sent on %s", self.channel)
+
+    async def _unstore(self, reference: str) -> None:
+        if self.records is None:
+            return
+        try:
+            await self.records.delete_record(self.RECORD_KIND, reference)
+        except Exception:
+            logger.exception("could not delete the record of an SMS not sent on %s", self.channel)
+
+    def _count(self, sms: SentSms) -> None:
         self.last_sent.append(sms)
         self.sent.append(sms)
         del self.sent[: -self.KEEP]
@@ -296,17 +325,6 @@ class SmsLedger:
             sms.characters,
             sms.segments,
         )
-        if self.records is not None:
-            key = reference or self.new_reference()
-            try:
-                about = {"case_id": case_id} if case_id else {}
-                await self.records.put_record(
-                    self.RECORD_KIND, key, {**sms.as_record(), "status": "accepted", **about}
-                )
-            except Exception:
-                # The SMS is sent; losing its cost record must not make the caller retry it.
-                logger.exception("could not store the record of an SMS sent on %s", self.channel)
-        return sms
 
     async def send_each(
         self,
@@ -316,13 +334,23 @@ class SmsLedger:
     ) -> None:
         """Send each SMS with `send_one(text, reference)` and record it under that reference,
         which the provider's delivery report carries back. The first SMS of a message about a
-        case (``replies``) also keeps the case's id: one notice per message not delivered."""
+        case (``replies``) also keeps the case's id: one notice per message not delivered.
+
+        The record is written before the SMS goes: the gateway may report the delivery before
+        its answer to the send reaches us (Kannel's fake SMSC does, at once), and a report that
+        finds no record is lost (a failure then never reaches the volunteer)."""
         self.start_batch()
         case_id = next((reply.case_id for reply in replies if reply.case_id), None)
         for number, text in enumerate(texts):
             reference = self.new_reference()
-            await send_one(text, reference)
-            await self.record(text, reference, case_id=case_id if number == 0 else None)
+            sms = self._measure(text, reference)
+            await self._store(reference, sms, case_id if number == 0 else None)
+            try:
+                await send_one(text, reference)
+            except BaseException:
+                await self._unstore(reference)
+                raise
+            self._count(sms)
 
     @staticmethod
     def report_url(url: str, reference: str, extra: str = "") -> str:

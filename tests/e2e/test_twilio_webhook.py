@@ -20,7 +20,7 @@ from bot.server import RUNTIME
 from bot.settings import Settings
 from bot.storage.sqlite import SqliteStore
 from tests.e2e.apps import app_with_channel
-from tests.fakes.twilio_api import FakeTwilioApi
+from tests.fakes.twilio_api import FakeTwilioApi, SentMessage
 
 ACCOUNT = "AC0123456789abcdef0123456789abcdef"
 TOKEN = "twilio-auth-token-for-tests"
@@ -385,6 +385,46 @@ async def test_twilio_reports_whether_each_sms_was_delivered(
     assert await post_status(client, unknown, status_callback("SM3", "delivered")) == 200
     assert len(await store.list_records("sms_sent")) == 2
     assert await store.load_conversation(CONVERSATION) is None  # a report is no message
+
+
+async def test_a_report_that_comes_before_the_api_answers_is_kept(
+    aiohttp_client: ClientFactory,
+    fake: FakeTwilioApi,
+    api_base: str,
+    http: aiohttp.ClientSession,
+    brain: Brain,
+    clock: FixedClock,
+    store: SqliteStore,
+) -> None:
+    """The record is written before the SMS goes: a report that found none was lost (seen with
+    Kannel's fake SMSC, whose delivery report can beat sendsms's answer), and with it a failure
+    the volunteer had to hear of."""
+    channel = make_channel(api_base, http, store)
+    client = await aiohttp_client(make_app(channel, brain, clock, store))
+    answers: list[int] = []
+
+    async def report_at_once(message: SentMessage) -> None:
+        params = status_callback("SM1", "undelivered", "30003")
+        answers.append(await post_status(client, message.status_callback, params))
+
+    fake.before_answer = report_at_once
+    await channel.send(Address(channel="twilio", recipient=PHONE), [Reply(text="Bonjour")])
+    (sms,) = channel.ledger.sent
+    assert answers == [200]
+    assert sms.reference is not None
+    record = await store.get_record("sms_sent", sms.reference)
+    assert record is not None and record["status"] == "failed" and record["detail"] == "error 30003"
+
+
+async def test_an_sms_the_api_refused_leaves_no_record(
+    fake: FakeTwilioApi, api_base: str, http: aiohttp.ClientSession, store: SqliteStore
+) -> None:
+    channel = make_channel(api_base, http, store)
+    fake.unsubscribed.add(PHONE)
+    with pytest.raises(ChannelSendError):
+        await channel.send(Address(channel="twilio", recipient=PHONE), [Reply(text="Bonjour")])
+    assert await store.list_records("sms_sent") == []
+    assert channel.ledger.sent == []
 
 
 async def test_status_callbacks_can_be_turned_off(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import encode_basic_auth, web
@@ -20,7 +21,9 @@ class FakeTwilioApi:
     """`POST /2010-04-01/Accounts/{sid}/Messages.json` with Basic auth, as Twilio answers it.
 
     `unsubscribed` numbers get error 21610 (they sent STOP); the next `rate_limited` requests get
-    429 with `Retry-After`. Run it with `aiohttp.test_utils.TestServer(fake.app)`."""
+    429 with `Retry-After`; `before_answer`, when set, is awaited with each message accepted
+    before the answer goes (a status callback may reach the sender before the API's answer).
+    Run it with `aiohttp.test_utils.TestServer(fake.app)`."""
 
     def __init__(self, account_sid: str, auth_token: str) -> None:
         self.account_sid = account_sid
@@ -28,6 +31,7 @@ class FakeTwilioApi:
         self.messages: list[SentMessage] = []
         self.unsubscribed: set[str] = set()
         self.rate_limited = 0
+        self.before_answer: Callable[[SentMessage], Awaitable[None]] | None = None
         self._ids = itertools.count(1)
         self.app = web.Application()
         self.app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create_message)
@@ -49,7 +53,10 @@ class FakeTwilioApi:
             return _error(429, 20429, "Too Many Requests", headers={"Retry-After": "2"})
         if to in self.unsubscribed:
             return _error(400, 21610, "Attempt to send to unsubscribed recipient")
-        self.messages.append(SentMessage(to, from_, body, str(form.get("StatusCallback", ""))))
+        message = SentMessage(to, from_, body, str(form.get("StatusCallback", "")))
+        self.messages.append(message)
+        if self.before_answer is not None:
+            await self.before_answer(message)
         sid = f"SM{next(self._ids):032x}"
         return web.json_response(
             {

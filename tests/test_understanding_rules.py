@@ -387,6 +387,36 @@ def test_a_ten_year_card_in_arabizi(brain: Brain) -> None:
 
 
 @pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "passeport seulement"),  # was "skip" ("passe"): "until when is this paper valid?"
+        ("fr", "j'ai que mon passeport"),
+        ("fr", "mon passeport"),
+        ("en", "only my passport"),
+        ("es", "solo tengo pasaporte"),
+        ("ar", "عندي غير الباسبور"),
+    ],
+)
+def test_a_passport_alone_is_asked_as_no_residence_permit(brain: Brain, lang: str, text: str) -> None:
+    reading = read(brain, text, lang, "document")
+    document = reading.finding("document")
+    assert document is not None and not document.certain
+    assert [c.values["document"] for c in document.candidates] == ["NONE"]
+    assert reading.intent is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("passeport talent", "CSP_TALENT"),  # a card, named after the passport
+        ("j'ai un récépissé et mon passeport", "RECEPISSE"),
+    ],
+)
+def test_a_passport_beside_a_residence_document_is_that_document(brain: Brain, text: str, code: str) -> None:
+    assert value(read(brain, text, "fr", "document"), "document") == code
+
+
+@pytest.mark.parametrize(
     ("lang", "text", "intent"),
     [
         # Found walking conversations: words said to the bot, read as the small communes they look

@@ -340,6 +340,7 @@ class NluUnderstanding:
                 "document_word",
                 "document_former",
                 "document_unnamed_kind",
+                "document_passport",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
@@ -774,6 +775,16 @@ class NluUnderstanding:
                     for code in UNNAMED_CARD_KINDS
                 )
                 return Finding("document", candidates, certain=False)
+            if (
+                found is None
+                and self._lexicons[(lang, "document_passport")].spans(norm)
+                and not self._lexicons[(lang, "document_word")].spans(norm)
+            ):
+                # "mon passeport", "passport": a passport is no residence permit, so most likely
+                # none; asked, not assumed (a "passeport talent" is a card). It was read as "skip"
+                # ("passe"), and the bot asked until when "this paper" was valid.
+                candidate = Candidate(values={"document": "NONE"}, label=self._document_label("NONE", lang))
+                return Finding("document", (candidate,), certain=False)
             # "ماعندي حتى كارط", "I have no card": a paper denied, none named, is no paper at all.
             words = self._lexicons[(lang, "document_word")].spans(norm)
             if found is None and words and self._negated(norm, words[0], lang):

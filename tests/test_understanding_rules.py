@@ -387,6 +387,22 @@ def test_a_ten_year_card_in_arabizi(brain: Brain) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # Found walking conversations: "salam", then "arabi" to "Quelle langue préférez-vous ?"
+        # was not understood, and the question came back until the person typed 3.
+        ("arabi", "ar"),
+        ("b l3arbia", "ar"),
+        ("darija", "ar"),
+        ("بالدارجة", "ar"),
+        ("bel fransawi", "fr"),
+    ],
+)
+def test_languages_named_in_arabizi_and_darija(brain: Brain, text: str, language: str) -> None:
+    assert value(read(brain, text, "fr", "language"), "language") == language
+
+
+@pytest.mark.parametrize(
     ("lang", "text"),
     [
         ("fr", "passeport seulement"),  # was "skip" ("passe"): "until when is this paper valid?"

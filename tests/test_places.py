@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from bot.understanding.places import (
+    CONFIRM_MARGIN,
     DEFAULT_PATH,
     Gazetteer,
     PlaceMatch,
@@ -259,6 +260,48 @@ def test_a_big_commune_named_by_its_short_name_is_offered_and_confirmed(
 
 
 @pytest.mark.parametrize(
+    ("text", "offered"),
+    [
+        # A short name that may be several big places: each is offered (those at most ten times
+        # smaller than the biggest), within the confirmation margin.
+        ("saint ouen", ["Saint-Ouen-sur-Seine (93)", "Saint-Ouen-l'Aumône (95)"]),
+        ("neuilly", ["Neuilly-sur-Seine (92)", "Neuilly-sur-Marne (93)", "Neuilly-Plaisance (93)"]),
+        ("roissy", ["Roissy-en-Brie (77)", "Roissy-en-France (95)"]),  # the airport: an alias
+        ("viry", ["Viry-Châtillon (91)", "Viry (74)"]),
+    ],
+)
+def test_every_big_place_a_short_name_may_be_is_offered(
+    gaz: Gazetteer, text: str, offered: list[str]
+) -> None:
+    matches = gaz.resolve(text, asked=True)
+    assert needs_confirmation(matches)
+    close = [m.label for m in matches if m.score >= matches[0].score - CONFIRM_MARGIN]
+    assert close[: len(offered)] == offered
+
+
+@pytest.mark.parametrize(
+    ("text", "meant", "small"),
+    [
+        # A short name followed by the rest of its full name, misspelt: the rest named a small
+        # commune exactly, taken as certain (the case went to its prefecture).
+        ("maisons lafitte", "Maisons-Laffitte (78)", "Lafitte (82)"),
+        ("levallois peret", "Levallois-Perret (92)", "Péret (34)"),
+        ("saint maur fosses", "Saint-Maur-des-Fossés (94)", "Fosses (95)"),
+        ("vitry ur seine", "Vitry-sur-Seine (94)", "Ur (66)"),
+        ("villeneuve st george", "Villeneuve-Saint-Georges (94)", None),
+    ],
+)
+def test_a_misspelt_full_name_after_a_short_name_is_offered_first(
+    gaz: Gazetteer, text: str, meant: str, small: str | None
+) -> None:
+    matches = gaz.resolve(text, asked=True)
+    assert matches[0].label == meant
+    assert needs_confirmation(matches)
+    if small is not None:  # still offered, in case it is where the person lives
+        assert small in [m.label for m in matches]
+
+
+@pytest.mark.parametrize(
     ("text", "label"),
     [
         ("Paris", "Paris (75)"),  # not one of its arrondissements ("Paris 15e Arrondissement")
@@ -267,6 +310,8 @@ def test_a_big_commune_named_by_its_short_name_is_offered_and_confirmed(
         ("Vitry-sur-Seine", "Vitry-sur-Seine (94)"),
         ("Aulnay-sous-Bois", "Aulnay-sous-Bois (93)"),
         ("93600", "Aulnay-sous-Bois (93)"),
+        ("vitry 94", "Vitry-sur-Seine (94)"),  # the short name and the département: no question
+        ("Côte-d'Or", "Côte-d'Or (21)"),
     ],
 )
 def test_full_names_and_big_names_are_not_shadowed_by_short_names(

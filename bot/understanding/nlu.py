@@ -1263,20 +1263,17 @@ class NluUnderstanding:
 
     @staticmethod
     def _conversation_words(data: NluData, gazetteer: Gazetteer) -> frozenset[str]:
-        """Every word of the NLU data (intent examples, lexicons, lookups; all languages), as the
-        gazetteer normalises them, but the names of big places: words a person says *to* the
-        bot ("aide", "help", "famille", "police"), which the gazetteer must not take for the
-        small communes they look like (Adé, Héloup, Livarot, Polincove)."""
-        words: set[str] = set()
-        for language in data.by_language.values():
-            texts = [
-                *(example for examples in language.intents.values() for example in examples),
-                *(e for table in language.synonyms.values() for exprs in table.values() for e in exprs),
-                *(entry for entries in language.lookups.values() for entry in entries),
-            ]
-            for text in texts:
-                words.update(normalize_place(text).split())
-        return frozenset(word for word in words if not gazetteer.names_big_place(word))
+        """The words of the intent examples (all languages: what people say *to* the bot: "aide",
+        "help", "comment"), as the gazetteer normalises them, but those near a big place's name
+        ("have": Le Havre): an answer made of them only is no misspelt small commune."""
+        words = {
+            word
+            for language in data.by_language.values()
+            for examples in language.intents.values()
+            for example in examples
+            for word in normalize_place(example).split()
+        }
+        return frozenset(word for word in words if not gazetteer.near_big_place(word))
 
     def _folded_lookup(self, languages: Iterable[str], name: str) -> dict[str, tuple[str, ...]]:
         """Each language's entries of the lookup ``name`` (cues.yml), folded as messages are."""

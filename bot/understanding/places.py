@@ -50,6 +50,9 @@ BIG_PLACE = 20_000
 SHORT_NAME_CAP = CONFIRM_BELOW - 0.01
 # A short name is not given to a commune when a place this many times bigger has it as its name.
 SHORT_NAME_SHADOW = 5
+# When a short name may be several places, those at most this many times smaller than the biggest
+# are offered ("roissy": Roissy-en-Brie, 23,000 people, or Roissy-en-France, the airport, 2,900).
+SHORT_NAME_OFFER = 10
 # The words that join the parts of a compound commune name: its short name is what comes before
 # the first of them ("Vitry" of "Vitry-sur-Seine", "Saint-Maur" of "Saint-Maur-des-Fossés").
 _NAME_LINKS = frozenset(
@@ -452,17 +455,21 @@ class Gazetteer:
 
     # ------------------------------------------------------------------- resolution
 
-    def names_big_place(self, word: str) -> bool:
-        """Whether ``word`` (normalised) is the name of a commune or département of at least
-        BIG_PLACE people."""
-        return any(self._weight[(t.kind, t.code)] >= BIG_PLACE for t in self._keys.get(word, ()))
+    def near_big_place(self, word: str) -> bool:
+        """Whether ``word`` (normalised) names a commune or département of at least BIG_PLACE
+        people, or is within a typo of one's name ("have": Le Havre, "pris": Paris)."""
+        if any(self._weight[(t.kind, t.code)] >= BIG_PLACE for t in self._keys.get(word, ())):
+            return True
+        big = self._big_blocks.get(word[:1], [])
+        return process.extractOne(word, big, scorer=fuzz.ratio, score_cutoff=80) is not None
 
     def resolve(self, text: str, *, asked: bool, ordinary: frozenset[str] = frozenset()) -> list[PlaceMatch]:
         """Places named in ``text``, best first; ``asked`` when it answers "where do you live?".
 
-        ``ordinary``: words (normalised) of the conversation itself ("aide", "help", "famille"),
-        read as filler words: never a place by themselves, nor compared with place names ("help"
-        was Héloup (61), "aide" Adé (65)). The caller leaves out the names of big places."""
+        ``ordinary``: words (normalised) people say to the bot ("aide", "help", "comment"); an
+        answer made of them only is never compared with place names ("aide" was Adé (65),
+        "help" Héloup (61)). The caller leaves out words near big places' names
+        (`near_big_place`)."""
         norm = normalize(text)
         if not norm:
             return []
@@ -480,11 +487,10 @@ class Gazetteer:
         cands: list[_Cand] = []
         used = [False] * len(tokens)
         self._numbers(norm, tokens, asked, cands, used)
-        filler = [token in _FILLERS or token in ordinary for token in tokens]
         if asked:
-            self._names_asked(tokens, used, filler, cands)
+            self._names_asked(tokens, used, cands, ordinary)
         else:
-            self._names_free(tokens, used, filler, cands)
+            self._names_free(tokens, used, cands)
         return self._finish(cands)
 
     # numbers: postal codes, INSEE codes, département numbers, arrondissements
@@ -584,16 +590,18 @@ class Gazetteer:
         return None
 
     def _names_asked(
-        self, tokens: list[str], used: list[bool], filler: list[bool], cands: list[_Cand]
+        self, tokens: list[str], used: list[bool], cands: list[_Cand], ordinary: frozenset[str]
     ) -> None:
         lo, hi = 0, len(tokens)
-        while lo < hi and (used[lo] or filler[lo]):
+        while lo < hi and (used[lo] or tokens[lo] in _FILLERS):
             lo += 1
-        while hi > lo and (used[hi - 1] or filler[hi - 1]):
+        while hi > lo and (used[hi - 1] or tokens[hi - 1] in _FILLERS):
             hi -= 1
         core = tokens[lo:hi]
         whole = " ".join(core)
         found = False
+        names_from = len(cands)
+        short_key: str | None = None
         i = 0
         while i < len(tokens):
             hit = None if used[i] else self._longest_key(tokens, i, used)
@@ -605,7 +613,8 @@ class Gazetteer:
                 i += 1
                 continue
             key, end = hit
-            if all(filler[i:end]) or key in self._never:
+            span = tokens[i:end]
+            if all(t in _FILLERS for t in span) or key in self._never:
                 i += 1
                 continue
             if key in self._common and key != whole:
@@ -613,14 +622,27 @@ class Gazetteer:
                 continue
             cap = 0.7 if key in self._common else 1.0
             found |= self._emit(key, 1.0, cands, cap=cap, area_cue=False)
+            if any(t.source == "short" for t in self._keys[key]):
+                short_key = key
             for k in range(i, end):
                 used[k] = True
             i = end
+        if short_key is not None and whole != short_key:
+            # A short name and more words: most likely its full name misspelt ("maisons lafitte",
+            # "vitry ur seine"), whose other words may name small communes exactly (Lafitte, 82;
+            # Ur, 66). Nothing is taken without asking, and the full names are offered.
+            for c in cands[names_from:]:
+                c.score = min(c.score, SHORT_NAME_CAP - 0.02)
+            misspelt: list[_Cand] = []
+            self._fuzzy(whole, misspelt)
+            for c in misspelt:
+                c.score = min(c.score, SHORT_NAME_CAP)
+            cands.extend(misspelt)
         if found and len(core) <= 3 and len(whole) >= 4:
             self._also_much_bigger_lookalikes(whole, cands)
         if found or not core or whole in self._never or any(c.commune or c.department for c in cands):
             return
-        if len(core) <= 5 and len(whole) >= 3:
+        if len(core) <= 5 and len(whole) >= 3 and not all(token in ordinary for token in core):
             self._fuzzy(whole, cands)
 
     def _glued_preposition(self, token: str) -> str | None:
@@ -629,9 +651,7 @@ class Gazetteer:
             return token[1:]
         return None
 
-    def _names_free(
-        self, tokens: list[str], used: list[bool], filler: list[bool], cands: list[_Cand]
-    ) -> None:
+    def _names_free(self, tokens: list[str], used: list[bool], cands: list[_Cand]) -> None:
         n = len(tokens)
         for i in range(n):
             tok = tokens[i]
@@ -657,7 +677,7 @@ class Gazetteer:
                 if hit is None:
                     continue
                 key, end = hit
-                if key in self._never or all(filler[s:end]):
+                if key in self._never or all(t in _FILLERS for t in tokens[s:end]):
                     continue
                 if self._emit(key, 0.95, cands, cap=1.0, area_cue=area, city_cue=tok == "a", free=True):
                     for k in range(s, end):
@@ -735,11 +755,15 @@ class Gazetteer:
         targets = [t for t in targets if t.kind == "c" or t.code not in commune_depts]
         w = {t: (weights or {}).get(t, self._weight[(t.kind, t.code)]) for t in targets}
         total = sum(w.values())
-        if any(t.source == "short" and w[t] * SHORT_NAME_SHADOW >= max(w.values()) for t in targets):
-            cap = min(cap, SHORT_NAME_CAP)  # "clichy": Clichy (92), or Clichy-sous-Bois (93)? Asked.
+        top = max(w.values(), default=0.0)
+        # "clichy": Clichy (92) or Clichy-sous-Bois (93)? Every place within SHORT_NAME_OFFER times
+        # the biggest is offered, best first, all within the confirmation margin.
+        offer = any(t.source == "short" and w[t] * SHORT_NAME_SHADOW >= top for t in targets)
         group = len(cands)
-        for t in sorted(targets, key=lambda t: -w[t])[:MAX_CANDIDATES]:
+        for rank, t in enumerate(sorted(targets, key=lambda t: -w[t])[:MAX_CANDIDATES]):
             score = min(cap, base * (w[t] / total) ** 0.25)
+            if offer:
+                score = SHORT_NAME_CAP - 0.01 * rank if w[t] * SHORT_NAME_OFFER >= top else min(score, 0.5)
             if t.kind == "d":
                 via = "department_name"
                 cands.append(_Cand(t.code, None, score, via, w[t], group))

@@ -770,6 +770,22 @@ async def test_a_situation_told_with_the_note_is_added_to_none(convo: Conversati
     assert state.slots.note is not None and "travail" in state.slots.note
 
 
+@pytest.mark.parametrize(("yes", "note"), [("oui", "mon fils est malade"), ("ok", "je dors chez un ami")])
+async def test_a_bare_yes_to_the_note_asks_for_it(convo: Conversation, yes: str, note: str) -> None:
+    """Found walking conversations: "oui" to "anything to add?" was the volunteer's message
+    ("Message : oui"), and what the person wanted to add was never asked for."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    answers = {**FULL_FRENCH}
+    del answers["note"]
+    await answer_until_slot(convo, answers, "note")
+    await convo.say(yes)
+    state = await convo.state()
+    assert state is not None and state.slots.note is None and convo.asking == "note"
+    await convo.say(note)
+    state = await convo.state()
+    assert state is not None and state.slots.note == note
+
+
 async def test_declining_the_note_is_not_left_to_ask(convo: Conversation) -> None:
     """Found walking conversations: "nn" to "anything to add?" showed the volunteer "note: to ask"."""
     await convo.say("Bonjour, je n'ai pas de rendez-vous")

@@ -584,7 +584,14 @@ class NluUnderstanding:
             if answer is not None and not (asked == "confirm" and findings) and not self._asks(text, lang):
                 findings.append(_polar(asked, {asked: answer}, "oui" if answer else "non"))
 
-        if asked == "note" and intent not in ("deny", "dont_know", "thanks", *COMMAND_INTENTS):
+        # A bare "oui" to "anything to add?" says there is something, not what: the help that
+        # follows asks for it (it was the volunteer's message: "Message : oui").
+        bare_yes = intent == "affirm" and _plain(norm) in self._affirm_examples.get(lang, ())
+        if (
+            asked == "note"
+            and not bare_yes
+            and intent not in ("deny", "dont_know", "thanks", *COMMAND_INTENTS)
+        ):
             note = " ".join(text.split())[:MAX_NOTE_CHARS]
             findings.append(_certain("note", {"note": note}, note))
         return findings

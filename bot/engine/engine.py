@@ -277,7 +277,22 @@ class Engine:
             )
             for f in reading.findings
         )
-        corrects_another = (reading.correcting or polar_no) and changes_another
+        # "ma carte a expiré le 20 novembre" to "since when have you been trying?": no answer to
+        # the question, but a date the words give to another question, already answered, and
+        # different: said again to correct it (then the question comes back).
+        restates_a_date = (
+            asked is not None
+            and self.flow.step(asked).kind == "date"
+            and reading.finding(asked) is None
+            and any(
+                f.slot != asked
+                and f.certain
+                and self._is_date_step(f.slot)
+                and getattr(state.slots, f.slot, None) not in (None, f.candidates[0].values.get(f.slot))
+                for f in reading.findings
+            )
+        )
+        corrects_another = (reading.correcting or polar_no or restates_a_date) and changes_another
         turn.restating = asked == "confirm" and reading.restricting
         may_correct = reading.correcting or asked == "confirm" or corrects_another
         for finding in reading.findings:
@@ -318,6 +333,9 @@ class Engine:
                 if state.misses == 1:
                     turn.replies.append(self._say(turn, step.help))
         return False
+
+    def _is_date_step(self, slot: str) -> bool:
+        return any(step.slot == slot and step.kind == "date" for step in self.flow.steps)
 
     def _chosen_option(self, turn: Turn, option_id: str | None, text: str) -> str | None:
         """The option the person picked: by id (buttons), by number or by label (SMS, typing)."""

@@ -802,6 +802,21 @@ async def test_an_expiry_said_again_at_the_attempts_question_corrects_it(
     assert convo.asking == "attempts_since"
 
 
+async def test_not_knowing_the_kind_of_card_gets_help_before_skipping(convo: Conversation) -> None:
+    """Found walking conversations: "je sais pas" to the kinds of card offered skipped the
+    document: the card was lost, and the deadline its kind decides with it."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await answer_until_slot(convo, {**FULL_FRENCH, "document": "carte de séjour"}, "document")
+    await convo.say("carte de séjour")
+    assert convo.last.confirming  # the kinds, to choose from
+    await convo.say("je sais pas")
+    assert convo.asking == "document" and not convo.last.confirming
+    assert "Regardez ce qui est écrit sur votre carte" in convo.text
+    await convo.say("ah c'est écrit salarié")
+    state = await convo.state()
+    assert state is not None and state.slots.document == "CST_SAL"
+
+
 async def test_declining_the_note_is_not_left_to_ask(convo: Conversation) -> None:
     """Found walking conversations: "nn" to "anything to add?" showed the volunteer "note: to ask"."""
     await convo.say("Bonjour, je n'ai pas de rendez-vous")

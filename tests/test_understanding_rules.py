@@ -387,6 +387,25 @@ def test_a_ten_year_card_in_arabizi(brain: Brain) -> None:
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "said"),
+    [
+        # Found walking conversations: the OQTF of the question read as one received (P2, sent to
+        # the OQTF specialists).
+        ("fr", "c quoi une oqtf, non j'en ai pas", False),
+        ("fr", "c'est quoi une oqtf? non", False),
+        ("en", "what is an oqtf? no i don't have one", False),
+        ("ar", "شنو هي OQTF؟ لا ما عنديش", False),
+        # A question, then what was received: as before.
+        ("fr", "c'est quoi une oqtf? j'en ai reçu une", True),
+        ("fr", "c quoi une oqtf? oui j'en ai une", True),
+        ("ar", "شنو هي OQTF؟ عندي", True),
+    ],
+)
+def test_a_question_about_the_order_then_the_answer(brain: Brain, lang: str, text: str, said: bool) -> None:
+    assert value(read(brain, text, lang, "removal_order"), "removal_order") is said
+
+
+@pytest.mark.parametrize(
     ("asked", "text", "slot"),
     [
         # Found walking conversations: a date the words give to another question was taken as

@@ -508,7 +508,7 @@ class NluUnderstanding:
             findings.remove(place)
             findings.append(Finding(place.slot, place.candidates, certain=False))
 
-        removal = self._removal_order(norm, lang)
+        removal = self._removal_order(self._questions_answered_no(norm, lang), lang)
         # "c'est quoi une OQTF ?", "c quoi une oqtf" say nothing about having one.
         is_question = text.rstrip().endswith(("?", "؟")) or self._asks(text, lang)
         order_dated = any(f.slot == "removal_order_date" for f in findings)
@@ -1036,11 +1036,19 @@ class NluUnderstanding:
         return head[0].strip(",.!") in self._affirm_examples.get(lang, ())
 
     def _first_clause_intent(self, text: str, lang: str) -> str | None:
-        """ "oui, et je suis assigné à résidence": the yes is in the first words."""
-        clause = _clause_break(lang).split(text.strip(), maxsplit=1)[0]
-        if clause == text.strip() or not clause:
+        """ "oui, et je suis assigné à résidence": the yes is in the first words; after a short
+        question ("what is an OQTF? no, I don't have one"), in the words after it."""
+        clauses = [
+            part for part in re.split(rf"[?؟]|{_clause_break(lang).pattern}", text.strip()) if part.strip()
+        ]
+        if len(clauses) < 2:
             return None
-        return self._intent(clause, lang)
+        if not self._asks(clauses[0], lang):
+            return self._intent(clauses[0], lang)
+        answer = self._intent(clauses[1], lang)
+        if answer == "deny" and not self._says_no(self.normalize(clauses[1], lang), lang):
+            return None  # "شنو هي OQTF؟ عندي": "I have" is no no
+        return answer
 
     def _intent(self, text: str, lang: str) -> str | None:
         guess = self.intents.classify(text, lang)
@@ -1312,6 +1320,32 @@ class NluUnderstanding:
     def _folded_lookup(self, languages: Iterable[str], name: str) -> dict[str, tuple[str, ...]]:
         """Each language's entries of the lookup ``name`` (cues.yml), folded as messages are."""
         return {lang: tuple(fold(entry) for entry in self._lookup_merged(lang, name)) for lang in languages}
+
+    def _questions_answered_no(self, norm: str, lang: str) -> str:
+        """``norm`` with its short question clauses blanked (same length) when the rest says no:
+        "c quoi une oqtf, non j'en ai pas" asks what an OQTF is, then says no; the OQTF of the
+        question is not one received (it read as "OQTF : oui"). "c'est quoi une oqtf? j'en ai
+        reçu une" says what it received with the question's word: left as it is."""
+        clauses = norm.split("|")
+        if len(clauses) < 2:
+            return norm
+        cues = self._question_cues.get(lang, ())
+        kept = []
+        for clause in clauses:
+            words = clause.strip()
+            cue = next((c for c in cues if words == c or words.startswith(c + " ")), None)
+            if cue is not None and len(re.findall(r"[^\W_]+", words[len(cue) :])) <= _WORDS_OF_A_QUESTION:
+                clause = " " * len(clause)
+            kept.append(clause)
+        blanked = "|".join(kept)
+        if blanked == norm:
+            return norm
+        return blanked if self._says_no(blanked, lang) else norm
+
+    def _says_no(self, norm: str, lang: str) -> bool:
+        """A no in the words themselves: a negation, or a bare no ("non", "no", "لا"), not only
+        the intent model's guess (which reads "عندي", "I have", as a no)."""
+        return bool(self._negations(norm, lang)) or _plain(norm) in self._bare_noes.get(lang, ())
 
     def _asks(self, text: str, lang: str) -> bool:
         """A message that only asks: one short sentence starting with "c quoi", "what is"... ("c

@@ -353,8 +353,10 @@ class Gazetteer:
 
         # Fuzzy matching only looks at keys sharing the query's first character.
         self._blocks: dict[str, list[str]] = defaultdict(list)
-        for key in self._keys:
-            if key not in self._never and len(key) >= 3:
+        for key, targets in self._keys.items():
+            # Short names are matched as typed only: a typo of one ("maison", "chosy") is no
+            # sign of the big place, and it would hide the small communes it is a typo of.
+            if key not in self._never and len(key) >= 3 and any(t.source != "short" for t in targets):
                 self._blocks[key[0]].append(key)
         # The names of big communes, apart: the look-alikes of a typed name are searched there
         # only (a few hundred names instead of thousands), see `_also_much_bigger_lookalikes`.
@@ -364,7 +366,10 @@ class Gazetteer:
             self._big_blocks[first] = [
                 key
                 for key in keys
-                if any(t.kind == "c" and self._weight[("c", t.code)] >= BIG_PLACE for t in self._keys[key])
+                if any(
+                    t.kind == "c" and t.source != "short" and self._weight[("c", t.code)] >= BIG_PLACE
+                    for t in self._keys[key]
+                )
             ]
 
     def _add(self, key: str, target: _Target) -> None:
@@ -628,16 +633,19 @@ class Gazetteer:
                 used[k] = True
             i = end
         if short_key is not None and whole != short_key:
-            # A short name and more words: most likely its full name misspelt ("maisons lafitte",
-            # "vitry ur seine"), whose other words may name small communes exactly (Lafitte, 82;
-            # Ur, 66). Nothing is taken without asking, and the full names are offered.
-            for c in cands[names_from:]:
-                c.score = min(c.score, SHORT_NAME_CAP - 0.02)
+            # A short name and more words may be its full name misspelt ("maisons lafitte", "vitry
+            # ur seine"), whose other words may name small communes exactly (Lafitte, 82; Ur, 66):
+            # when the whole answer is like a full name starting with the short name, that full
+            # name leads and nothing else is taken without asking.
             misspelt: list[_Cand] = []
             self._fuzzy(whole, misspelt)
-            for c in misspelt:
-                c.score = min(c.score, SHORT_NAME_CAP)
-            cands.extend(misspelt)
+            if any(
+                c.commune and normalize(self._communes[c.commune].name).startswith(short_key)
+                for c in misspelt
+            ):
+                for c in cands[names_from:]:
+                    c.score = min(c.score, SHORT_NAME_CAP - 0.02)
+                cands.extend(misspelt)
         if found and len(core) <= 3 and len(whole) >= 4:
             self._also_much_bigger_lookalikes(whole, cands)
         if found or not core or whole in self._never or any(c.commune or c.department for c in cands):
@@ -799,7 +807,9 @@ class Gazetteer:
             hit
             for hit in process.extract(query, big, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8)
             if any(
-                t.kind == "c" and self._weight[("c", t.code)] >= BIGGER_LOOKALIKE * than
+                t.kind == "c"
+                and t.source != "short"
+                and self._weight[("c", t.code)] >= BIGGER_LOOKALIKE * than
                 for t in self._keys[hit[0]]
             )
         ]
@@ -822,6 +832,8 @@ class Gazetteer:
                 continue
             sim = 0.97 * (1 - 0.8 * (1 - ratio / 100))
             for t in self._keys[key]:
+                if t.source == "short":
+                    continue  # a typo of a short name is no sign of its place (see the blocks)
                 best[(t.kind, t.code)] = max(best.get((t.kind, t.code), 0.0), sim)
         if not best:
             return

@@ -786,20 +786,17 @@ async def test_a_bare_yes_to_the_note_asks_for_it(convo: Conversation, yes: str,
     assert state is not None and state.slots.note == note
 
 
-@pytest.mark.parametrize("said", ["ma carte a expiré le 20 novembre", "pardon, elle a expiré le 20 novembre"])
-async def test_an_expiry_said_again_at_the_attempts_question_corrects_it(
-    convo: Conversation, said: str
-) -> None:
-    """Found walking conversations: the corrected expiry became the attempts' start, and the card
-    stayed valid (P3 for an expired card, P1)."""
+async def test_a_yes_again_after_the_help_declines_the_note(convo: Conversation) -> None:
+    """Found in review: "oui" after the help got the help again, every time."""
     await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    answers = {**FULL_FRENCH, "document": "carte de séjour salarié", "expiry_date": "le 15 décembre"}
-    await answer_until_slot(convo, answers, "attempts_since")
-    await convo.say(said)
+    answers = {**FULL_FRENCH}
+    del answers["note"]
+    await answer_until_slot(convo, answers, "note")
+    await convo.say("oui")
+    assert convo.asking == "note"
+    await convo.say("oui")
     state = await convo.state()
-    assert state is not None
-    assert (state.slots.expiry_date, state.slots.attempts_since) == (dt.date(2026, 11, 20), None)
-    assert convo.asking == "attempts_since"
+    assert state is not None and state.slots.note is None and convo.asking == "confirm"
 
 
 async def test_not_knowing_the_kind_of_card_gets_help_before_skipping(convo: Conversation) -> None:

@@ -406,27 +406,6 @@ def test_a_question_about_the_order_then_the_answer(brain: Brain, lang: str, tex
 
 
 @pytest.mark.parametrize(
-    ("asked", "text", "slot"),
-    [
-        # Found walking conversations: a date the words give to another question was taken as
-        # the answer to the one on screen (an expired card became the attempts' start).
-        ("attempts_since", "ma carte a expiré le 20 novembre", "expiry_date"),
-        ("attempts_since", "pardon elle a expiré le 20 novembre", "expiry_date"),
-        ("attempts_since", "j'ai reçu une OQTF le 3 décembre", "removal_order_date"),
-        ("expiry_date", "j'ai reçu l'OQTF le 2 décembre", "removal_order_date"),
-        # The question's own words, or only words of time: the question's answer, as before.
-        ("attempts_since", "depuis que ma carte a expiré le 20 novembre", "attempts_since"),
-        ("attempts_since", "depuis le 20 novembre", "attempts_since"),
-        ("expiry_date", "depuis septembre", "expiry_date"),
-        ("expiry_date", "elle expire le 12 mars", "expiry_date"),
-    ],
-)
-def test_a_date_said_of_another_question(brain: Brain, asked: str, text: str, slot: str) -> None:
-    dates = [f.slot for f in read(brain, text, "fr", asked).findings if f.slot in DATE_SLOTS]
-    assert dates == [slot]
-
-
-@pytest.mark.parametrize(
     ("text", "language"),
     [
         # Found walking conversations: "salam", then "arabi" to "Quelle langue préférez-vous ?"

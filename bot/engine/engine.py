@@ -277,22 +277,7 @@ class Engine:
             )
             for f in reading.findings
         )
-        # "ma carte a expiré le 20 novembre" to "since when have you been trying?": no answer to
-        # the question, but a date the words give to another question, already answered, and
-        # different: said again to correct it (then the question comes back).
-        restates_a_date = (
-            asked is not None
-            and self.flow.step(asked).kind == "date"
-            and reading.finding(asked) is None
-            and any(
-                f.slot != asked
-                and f.certain
-                and self._is_date_step(f.slot)
-                and getattr(state.slots, f.slot, None) not in (None, f.candidates[0].values.get(f.slot))
-                for f in reading.findings
-            )
-        )
-        corrects_another = (reading.correcting or polar_no or restates_a_date) and changes_another
+        corrects_another = (reading.correcting or polar_no) and changes_another
         turn.restating = asked == "confirm" and reading.restricting
         may_correct = reading.correcting or asked == "confirm" or corrects_another
         for finding in reading.findings:
@@ -307,8 +292,12 @@ class Engine:
         if asked is not None and not applied_asked and state.pending is None and not answered_anyway:
             step = self.flow.step(asked)
             # "non merci", or just "merci", to "anything to add?" declines it
-            declined = (reading.intent in ("deny", "thanks") and step.kind == "text") or (
-                reading.intent == "deny" and step.no_skips
+            # A yes again after the help to "anything to add?" ("oui", "c'est bon", "no problem")
+            # says there is nothing more to say: asked once, not again and again.
+            declined = (
+                (reading.intent in ("deny", "thanks") and step.kind == "text")
+                or (reading.intent == "deny" and step.no_skips)
+                or (reading.intent == "affirm" and step.kind == "text" and state.misses >= 1)
             )
             if declined or (
                 reading.intent == "dont_know" and asked not in ("consent", "confirm", "language")
@@ -333,9 +322,6 @@ class Engine:
                 if state.misses == 1:
                     turn.replies.append(self._say(turn, step.help))
         return False
-
-    def _is_date_step(self, slot: str) -> bool:
-        return any(step.slot == slot and step.kind == "date" for step in self.flow.steps)
 
     def _chosen_option(self, turn: Turn, option_id: str | None, text: str) -> str | None:
         """The option the person picked: by id (buttons), by number or by label (SMS, typing)."""

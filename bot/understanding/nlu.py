@@ -1087,9 +1087,6 @@ class NluUnderstanding:
             default=-1,
         )
         if asked is not None and asked in DATE_SLOTS:
-            elsewhere = self._date_of_another_slot(text, norm, lang, asked, today, document)
-            if elsewhere is not None:
-                return [elsewhere]
             kind = DATE_SLOTS[asked]
             reading = None
             if corrected_from >= 0:
@@ -1139,30 +1136,6 @@ class NluUnderstanding:
             self._expiry_or_choice(slot, reading, text, lang, today)
             for slot, reading in {**from_context, **said_by_clause}.items()
         ]
-
-    def _date_of_another_slot(
-        self, text: str, norm: str, lang: str, asked: str, today: dt.date, document: Finding | None
-    ) -> Finding | None:
-        """At a date question, a date the message itself says is another one: "ma carte a expiré
-        le 20 novembre" to "since when have you been trying?" is the card's expiry (it became
-        the attempts' start: an expired card read as valid, P3 for P1). Only when no word of the
-        question's own kind is in the message ("depuis que ma carte a expiré" may answer it), and
-        the other kind is said by a word that is not only a word of time ("depuis", "since")."""
-        own = _DATE_CUE_KIND[asked]
-        if any(contains_phrase(norm, cue) for cue in self._date_cues[(lang, own)]):
-            return None
-        if asked == "removal_order_date" and self._lexicons[(lang, "removal_order")].spans(norm):
-            return None
-        for clause in _clauses(norm, lang):
-            if not self._has_date_cue(clause, lang):
-                continue
-            slot, by_cue = self._date_slot_from_cues(clause, lang, asked, document)
-            if slot is None or slot == asked or not by_cue:
-                continue
-            reading = self._dates[lang].parse(clause, today=today, kind=DATE_SLOTS[slot])
-            if reading is not None:
-                return self._expiry_or_choice(slot, reading, text, lang, today)
-        return None
 
     def _expiry_or_choice(
         self, slot: str, reading: DateReading, text: str, lang: str, today: dt.date
@@ -1535,12 +1508,6 @@ def _most_precise(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
     return best
 
 
-# The lookup of the words that say a date is of that slot.
-_DATE_CUE_KIND = {
-    "expiry_date": "date_cue_expiry",
-    "attempts_since": "date_cue_attempts",
-    "removal_order_date": "date_cue_removal_order",
-}
 # "OQTF : non" and nothing more after the no ("OQTF : la date c'est…" is the French article).
 _ORDER_SAID_NO = re.compile(r"\boqtf\s*:\s*(?:(?:non|no|لا)\b|la\s*(?:$|[|.,;!]))")
 # "a expiré", "est périmé", "expired", "caducó": a proof said expired stays without proof, whatever

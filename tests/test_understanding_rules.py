@@ -441,14 +441,23 @@ def test_a_passport_alone_is_asked_as_no_residence_permit(brain: Brain, lang: st
 
 
 @pytest.mark.parametrize(
-    ("text", "code"),
+    ("lang", "text", "code"),
     [
-        ("passeport talent", "CSP_TALENT"),  # a card, named after the passport
-        ("j'ai un récépissé et mon passeport", "RECEPISSE"),
+        ("fr", "passeport talent", "CSP_TALENT"),  # a card, named after the passport
+        ("fr", "j'ai un récépissé et mon passeport", "RECEPISSE"),
+        ("ar", "باسبور طالون", "CSP_TALENT"),  # found in review: asked as "no residence permit?"
     ],
 )
-def test_a_passport_beside_a_residence_document_is_that_document(brain: Brain, text: str, code: str) -> None:
-    assert value(read(brain, text, "fr", "document"), "document") == code
+def test_a_passport_beside_a_residence_document_is_that_document(
+    brain: Brain, lang: str, text: str, code: str
+) -> None:
+    assert value(read(brain, text, lang, "document"), "document") == code
+
+
+def test_a_passport_and_a_visa_is_not_asked_as_no_papers(brain: Brain) -> None:
+    # Found in review: "الباسبور والفيزا" (the passport and the visa): the visa may be a VLS-TS.
+    document = read(brain, "الباسبور والفيزا", "ar", "document").finding("document")
+    assert document is None or "NONE" not in [c.values["document"] for c in document.candidates]
 
 
 @pytest.mark.parametrize(

@@ -799,6 +799,22 @@ async def test_a_yes_again_after_the_help_declines_the_note(convo: Conversation)
     assert state is not None and state.slots.note is None and convo.asking == "confirm"
 
 
+@pytest.mark.parametrize(("typed", "year"), [("2027", 2027), ("2026", 2026), ("1", 2026)])
+async def test_the_year_typed_at_a_choice_of_dates_picks_that_date(
+    convo: Conversation, typed: str, year: int
+) -> None:
+    """Found walking conversations: "2027" typed at "25/11/2026 | 25/11/2027" was read afresh as
+    a year alone, mid-year: 01/07/2027."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    answers = {**FULL_FRENCH, "document": "carte de séjour salarié"}
+    await answer_until_slot(convo, answers, "expiry_date")
+    await convo.say("elle expire le 25 novembre")  # on 26 November: the one just gone, or next year's?
+    assert convo.last.confirming
+    await convo.say(typed)
+    state = await convo.state()
+    assert state is not None and state.slots.expiry_date == dt.date(year, 11, 25)
+
+
 async def test_not_knowing_the_kind_of_card_gets_help_before_skipping(convo: Conversation) -> None:
     """Found walking conversations: "je sais pas" to the kinds of card offered skipped the
     document: the card was lost, and the deadline its kind decides with it."""

@@ -106,6 +106,12 @@ def _words_of(text: str) -> str:
     return " ".join(re.sub(r"[^\w']+", " ", text.casefold()).split())
 
 
+def _choosing(turn: Turn) -> bool:
+    """Whether the person is choosing among values the bot proposed ("Lequel ?")."""
+    pending = turn.state.pending
+    return pending is not None and len(pending.candidates) > 1
+
+
 @dataclass
 class Turn:
     """What one message does: the state being changed and the replies being built."""
@@ -334,12 +340,19 @@ class Engine:
             index = int(stripped) - 1
             if 0 <= index < len(offered):
                 return offered[index][0]
-            return None
+            if len(stripped) < 4:
+                return None
         # The label as typed, punctuation aside: "non corriger" is the button "Non, corriger".
         folded = _words_of(stripped)
         for option_id_, label in offered:
             if folded and folded == _words_of(label):
                 return option_id_
+        # The part of one label only that tells it from the others: "2027" to "25/11/2026 |
+        # 25/11/2027" (read afresh, a year alone was mid-year: 01/07/2027).
+        if any(ch.isdigit() for ch in folded) and _choosing(turn):
+            within = [option_id_ for option_id_, label in offered if f" {folded} " in f" {_words_of(label)} "]
+            if len(within) == 1:
+                return within[0]
         return None
 
     def _offered_options(self, turn: Turn) -> list[tuple[str, str]]:

@@ -436,6 +436,13 @@ class NluUnderstanding:
         if intent == "help" and findings:
             intent = None
         correcting = any(contains_phrase(folded, cue) for cue in self._correction_cues.get(lang, ()))
+        if correcting and not findings and asked not in (None, "prefecture", "language"):
+            # "non c'est pas ça, Clichy-sous-Bois" at the next question: a correction naming a
+            # place as the answer to "where do you live?" would, without the "à" free text needs.
+            # Only a name read exactly: a correction is no place to guess one.
+            place, _ = self._place(text, True, lang)
+            if place is not None and place.certain and not place.echo:
+                findings.append(place)
         if intent == "back" and correcting and any(f.certain for f in findings):
             # "en fait j'ai pas d'OQTF, je me suis trompé": a correction that says what is right,
             # not a request to go back a question.

@@ -178,7 +178,9 @@ _FILLERS = (
 _FOLLOWERS_NOT_PLACE = _words(
     """an ans annee annees euro euros eur e h heure heures hr min minute minutes mois jour jours
     semaine semaines fois km kg m personnes enfants dollars dinars dh dirhams years year days day
-    hours months weeks ano anos dias meses horas"""
+    hours months weeks ano anos dias meses horas
+    سنه سنين سنوات عام اعوام شهر شهور اشهر يوم ايام اسبوع اسابيع ساعه ساعات يورو
+    sna snin chhar chhour ayam"""
 )
 _DIGIT_WORDS = {
     "zero": "0",
@@ -232,6 +234,7 @@ class _Cand:
     via: str
     weight: float
     group: int = -1  # candidates read from the same words share a group
+    short: bool = False  # read from a short name, or its full name misspelt (always asked)
 
 
 def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -639,12 +642,15 @@ class Gazetteer:
             # name leads and nothing else is taken without asking.
             misspelt: list[_Cand] = []
             self._fuzzy(whole, misspelt)
-            if any(
-                c.commune and normalize(self._communes[c.commune].name).startswith(short_key)
-                for c in misspelt
-            ):
+            for c in misspelt:
+                c.short = c.commune is not None and normalize(self._communes[c.commune].name).startswith(
+                    short_key
+                )
+            if any(c.short for c in misspelt):
+                # Below the misspelt full name by more than the margin: "saint maur fosses" is
+                # Saint-Maur-des-Fossés, repeated back, not a question with Fosses (95).
                 for c in cands[names_from:]:
-                    c.score = min(c.score, SHORT_NAME_CAP - 0.02)
+                    c.score = min(c.score, SHORT_NAME_CAP - CONFIRM_MARGIN - 0.01)
                 cands.extend(misspelt)
         if found and len(core) <= 3 and len(whole) >= 4:
             self._also_much_bigger_lookalikes(whole, cands)
@@ -774,10 +780,11 @@ class Gazetteer:
                 score = SHORT_NAME_CAP - 0.01 * rank if w[t] * SHORT_NAME_OFFER >= top else min(score, 0.5)
             if t.kind == "d":
                 via = "department_name"
-                cands.append(_Cand(t.code, None, score, via, w[t], group))
+                cands.append(_Cand(t.code, None, score, via, w[t], group, short=offer))
             else:
                 via = "alias" if t.source in ("alias", "former") else "commune"
-                cands.append(_Cand(self._communes[t.code].department, t.code, score, via, w[t], group))
+                department = self._communes[t.code].department
+                cands.append(_Cand(department, t.code, score, via, w[t], group, short=offer))
         return bool(targets)
 
     def _also_much_bigger_lookalikes(self, whole: str, cands: list[_Cand]) -> None:
@@ -869,6 +876,13 @@ class Gazetteer:
             old = merged.get((c.department, c.commune))
             if old is None or c.score > old.score:
                 merged[(c.department, c.commune)] = c
+        if any(c.short for c in merged.values()) and any(
+            not c.short and c.score > SHORT_NAME_CAP for c in merged.values()
+        ):
+            # "I live in Saint-Ouen, I work in Paris": the place read for sure would beat the
+            # short name, asked by rule, by more than the margin, and be taken without asking.
+            for c in merged.values():
+                c.score = min(c.score, SHORT_NAME_CAP)
         ranked = sorted(merged.values(), key=lambda c: (-c.score, -c.weight))[:MAX_CANDIDATES]
         return [
             PlaceMatch(c.department, c.commune, self.label(c.department, c.commune), round(c.score, 3), c.via)

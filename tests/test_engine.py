@@ -815,32 +815,6 @@ async def test_the_year_typed_at_a_choice_of_dates_picks_that_date(
     assert state is not None and state.slots.expiry_date == dt.date(year, 11, 25)
 
 
-async def test_a_place_named_in_a_correction_at_the_next_question_corrects_it(convo: Conversation) -> None:
-    """Found walking conversations: "Clichy (92)" picked by mistake, then "non c'est pas ça,
-    Clichy-sous-Bois" at the document question: not understood (a town needs "à" in passing), and
-    the case stayed in the Hauts-de-Seine."""
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    await answer_until_slot(convo, {**FULL_FRENCH, "prefecture": "Clichy"}, "prefecture")
-    await convo.say("Clichy")
-    await convo.say("1")  # Clichy (92), by mistake
-    state = await convo.state()
-    assert state is not None and state.slots.prefecture == "92" and convo.asking == "document"
-    await convo.say("non c'est pas ça, Clichy-sous-Bois")
-    state = await convo.state()
-    assert state is not None and state.slots.prefecture == "93" and convo.asking == "document"
-
-
-@pytest.mark.parametrize("said", ["non je me suis trompé", "pardon c'est une erreur", "en fait non"])
-async def test_a_correction_without_a_place_names_none(convo: Conversation, said: str) -> None:
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    await answer_until_slot(convo, FULL_FRENCH, "document")
-    await convo.say(said)
-    state = await convo.state()
-    # Unchanged, or asked again ("je me suis trompé" goes back a question): never another place.
-    assert state is not None and state.slots.prefecture in ("93", None)
-    assert state.slots.commune in ("93008", None)
-
-
 async def test_not_knowing_the_kind_of_card_gets_help_before_skipping(convo: Conversation) -> None:
     """Found walking conversations: "je sais pas" to the kinds of card offered skipped the
     document: the card was lost, and the deadline its kind decides with it."""

@@ -406,27 +406,6 @@ def test_a_question_about_the_order_then_the_answer(brain: Brain, lang: str, tex
 
 
 @pytest.mark.parametrize(
-    ("lang", "text", "notified"),
-    [
-        # Found walking conversations: the day of a removal to come read as the order's
-        # notification (last Tuesday): the appeal deadline counted from the wrong day.
-        ("fr", "ils vont m'expulser mardi", None),
-        ("en", "they will deport me on tuesday", None),
-        ("es", "me van a deportar el martes", None),
-        ("fr", "j'ai reçu l'oqtf le 2 décembre, mon vol est le 10", dt.date(2026, 12, 2)),
-        ("fr", "reçue le 2 décembre", dt.date(2026, 12, 2)),
-    ],
-)
-def test_a_removal_to_come_is_no_notification_date(
-    brain: Brain, lang: str, text: str, notified: dt.date | None
-) -> None:
-    reading = brain.understanding.read(
-        text, lang=lang, asked="removal_order", now=dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC)
-    )
-    assert value(reading, "removal_order_date") == notified
-
-
-@pytest.mark.parametrize(
     ("text", "language"),
     [
         # Found walking conversations: "salam", then "arabi" to "Quelle langue préférez-vous ?"

@@ -348,9 +348,6 @@ class NluUnderstanding:
             self._lexicons[(lang, "nothing_to_change")] = Lexicon.build(
                 [{"nothing": self._lookup_merged(lang, "nothing_to_change")}], self._prefixes(lang)
             )
-            self._lexicons[(lang, "removal_scheduled")] = Lexicon.build(
-                [{"scheduled": self._lookup_merged(lang, "removal_scheduled")}], self._prefixes(lang)
-            )
             self._lexicons[(lang, "not_yet")] = Lexicon.build(
                 [{"not_yet": self._lookup_merged(lang, "not_yet")}], self._prefixes(lang)
             )
@@ -439,13 +436,6 @@ class NluUnderstanding:
         if intent == "help" and findings:
             intent = None
         correcting = any(contains_phrase(folded, cue) for cue in self._correction_cues.get(lang, ()))
-        if correcting and not findings and asked not in (None, "prefecture", "language"):
-            # "non c'est pas ça, Clichy-sous-Bois" at the next question: a correction naming a
-            # place as the answer to "where do you live?" would, without the "à" free text needs.
-            # Only a name read exactly: a correction is no place to guess one.
-            place, _ = self._place(text, True, lang)
-            if place is not None and place.certain and not place.echo:
-                findings.append(place)
         if intent == "back" and correcting and any(f.certain for f in findings):
             # "en fait j'ai pas d'OQTF, je me suis trompé": a correction that says what is right,
             # not a request to go back a question.
@@ -490,20 +480,6 @@ class NluUnderstanding:
             findings.append(document)
 
         dates = self._dates_in(text, norm, lang, asked, today, document)
-        if self._lexicons[(lang, "removal_scheduled")].spans(norm):
-            # "ils vont m'expulser mardi": the day of a removal to come, not when the order was
-            # notified (it read as last Tuesday, a deadline counted from the wrong day). The
-            # order's date is read from the other clauses only, if any.
-            dates = [f for f in dates if f.slot != "removal_order_date"]
-            rest = ", ".join(
-                clause
-                for clause in _clause_break(lang).split(text)
-                if clause.strip()
-                and not self._lexicons[(lang, "removal_scheduled")].spans(self.normalize(clause, lang))
-            )
-            if rest:
-                again = self._dates_in(rest, self.normalize(rest, lang), lang, asked, today, document)
-                dates += [f for f in again if f.slot == "removal_order_date"]
         findings.extend(dates)
         if document is not None and _is_no_document(document) and any(f.slot == "expiry_date" for f in dates):
             # "je n'ai plus de papiers, mon titre a expiré le 2 septembre": no valid papers, but a

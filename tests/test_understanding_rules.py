@@ -399,6 +399,12 @@ def test_a_ten_year_card_in_arabizi(brain: Brain) -> None:
         ("fr", "c'est quoi une oqtf? j'en ai reçu une", True),
         ("fr", "c quoi une oqtf? oui j'en ai une", True),
         ("ar", "شنو هي OQTF؟ عندي", True),
+        # Found in review: a no about understanding their own order is no "no OQTF".
+        ("fr", "c'est quoi une oqtf ? je comprends pas mon oqtf", True),
+        ("en", "what is an oqtf? i didn't appeal my oqtf", True),
+        ("fr", "qu'est-ce que dit mon oqtf, je comprends pas", True),
+        ("es", "que significa mi oqtf, no entiendo", True),
+        ("fr", "c'est quoi une oqtf ? j'ai pas compris mais j'ai reçu une lettre", True),
     ],
 )
 def test_a_question_about_the_order_then_the_answer(brain: Brain, lang: str, text: str, said: bool) -> None:

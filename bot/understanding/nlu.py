@@ -508,7 +508,9 @@ class NluUnderstanding:
             findings.remove(place)
             findings.append(Finding(place.slot, place.candidates, certain=False))
 
-        removal = self._removal_order(self._questions_answered_no(norm, lang), lang)
+        # "c quoi une oqtf, non j'en ai pas": the order of the question is not one received.
+        order_denied = self._order_asked_about_then_denied(norm, lang)
+        removal = None if order_denied else self._removal_order(norm, lang)
         # "c'est quoi une OQTF ?", "c quoi une oqtf" say nothing about having one.
         is_question = text.rstrip().endswith(("?", "؟")) or self._asks(text, lang)
         order_dated = any(f.slot == "removal_order_date" for f in findings)
@@ -579,6 +581,8 @@ class NluUnderstanding:
             answer = self._yes_no(intent)
             if answer is None:
                 answer = self._yes_no(self._first_clause_intent(text, lang))
+            if asked == "removal_order" and order_denied:
+                answer = False
             # A correction at the confirmation ("non, la date c'est le 5 avril") is not a plain "no";
             # "c quoi une oqtf" is no yes.
             if answer is not None and not (asked == "confirm" and findings) and not self._asks(text, lang):
@@ -1036,19 +1040,11 @@ class NluUnderstanding:
         return head[0].strip(",.!") in self._affirm_examples.get(lang, ())
 
     def _first_clause_intent(self, text: str, lang: str) -> str | None:
-        """ "oui, et je suis assigné à résidence": the yes is in the first words; after a short
-        question ("what is an OQTF? no, I don't have one"), in the words after it."""
-        clauses = [
-            part for part in re.split(rf"[?؟]|{_clause_break(lang).pattern}", text.strip()) if part.strip()
-        ]
-        if len(clauses) < 2:
+        """ "oui, et je suis assigné à résidence": the yes is in the first words."""
+        clause = _clause_break(lang).split(text.strip(), maxsplit=1)[0]
+        if clause == text.strip() or not clause:
             return None
-        if not self._asks(clauses[0], lang):
-            return self._intent(clauses[0], lang)
-        answer = self._intent(clauses[1], lang)
-        if answer == "deny" and not self._says_no(self.normalize(clauses[1], lang), lang):
-            return None  # "شنو هي OQTF؟ عندي": "I have" is no no
-        return answer
+        return self._intent(clause, lang)
 
     def _intent(self, text: str, lang: str) -> str | None:
         guess = self.intents.classify(text, lang)
@@ -1294,31 +1290,31 @@ class NluUnderstanding:
         """Each language's entries of the lookup ``name`` (cues.yml), folded as messages are."""
         return {lang: tuple(fold(entry) for entry in self._lookup_merged(lang, name)) for lang in languages}
 
-    def _questions_answered_no(self, norm: str, lang: str) -> str:
-        """``norm`` with its short question clauses blanked (same length) when the rest says no:
-        "c quoi une oqtf, non j'en ai pas" asks what an OQTF is, then says no; the OQTF of the
-        question is not one received (it read as "OQTF : oui"). "c'est quoi une oqtf? j'en ai
-        reçu une" says what it received with the question's word: left as it is."""
-        clauses = norm.split("|")
-        if len(clauses) < 2:
-            return norm
-        cues = self._question_cues.get(lang, ())
-        kept = []
-        for clause in clauses:
-            words = clause.strip()
-            cue = next((c for c in cues if words == c or words.startswith(c + " ")), None)
-            if cue is not None and len(re.findall(r"[^\W_]+", words[len(cue) :])) <= _WORDS_OF_A_QUESTION:
-                clause = " " * len(clause)
-            kept.append(clause)
-        blanked = "|".join(kept)
-        if blanked == norm:
-            return norm
-        return blanked if self._says_no(blanked, lang) else norm
-
-    def _says_no(self, norm: str, lang: str) -> bool:
-        """A no in the words themselves: a negation, or a bare no ("non", "no", "لا"), not only
-        the intent model's guess (which reads "عندي", "I have", as a no)."""
-        return bool(self._negations(norm, lang)) or _plain(norm) in self._bare_noes.get(lang, ())
+    def _order_asked_about_then_denied(self, norm: str, lang: str) -> bool:
+        """A message that opens asking what an OQTF is, in so many words ("c quoi une oqtf", "what
+        is an OQTF?", "شنو هي OQTF؟"), then says no in its own words without naming the order
+        again: "c quoi une oqtf, non j'en ai pas" (it read as "OQTF : oui"). Not "qu'est-ce que
+        dit mon oqtf, je comprends pas" (their order: the question has more words), nor
+        "c'est quoi une oqtf? je comprends pas mon oqtf" (the rest names it), nor "c'est quoi
+        une oqtf? j'en ai reçu une" (no no)."""
+        first, _, rest = norm.partition("|")
+        if not rest.strip():
+            return False
+        first = first.strip()
+        cue = next((c for c in self._question_cues.get(lang, ()) if first.startswith(c + " ")), None)
+        spans = self._lexicons[(lang, "removal_order")].spans(first)
+        if cue is None or len(spans) != 1:
+            return False
+        between = first[len(cue) : spans[0].start].split()
+        if len(between) > 1 or any(word not in _ARTICLES_BEFORE_THE_WORD for word in between):
+            return False  # "que significa mi oqtf": their own order
+        if first[spans[0].end :].strip():
+            return False
+        rest_plain = _plain(rest)
+        said_no = any(
+            rest_plain == no or rest_plain.startswith(no + " ") for no in self._bare_noes.get(lang, ())
+        )
+        return said_no and not self._lexicons[(lang, "removal_order")].spans(rest_plain)
 
     def _asks(self, text: str, lang: str) -> bool:
         """A message that only asks: one short sentence starting with "c quoi", "what is"... ("c
@@ -1508,6 +1504,29 @@ def _most_precise(found: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
     return best
 
 
+# The articles a question about a word may put before it ("c quoi UNE oqtf", "شنو هي OQTF").
+_ARTICLES_BEFORE_THE_WORD = frozenset(
+    [
+        "un",
+        "une",
+        "le",
+        "la",
+        "l",
+        "les",
+        "des",
+        "the",
+        "an",
+        "a",
+        "el",
+        "una",
+        "lo",
+        "هي",
+        "هو",
+        "هاد",
+        "هذه",
+        "هذا",
+    ]
+)
 # "OQTF : non" and nothing more after the no ("OQTF : la date c'est…" is the French article).
 _ORDER_SAID_NO = re.compile(r"\boqtf\s*:\s*(?:(?:non|no|لا)\b|la\s*(?:$|[|.,;!]))")
 # "a expiré", "est périmé", "expired", "caducó": a proof said expired stays without proof, whatever

@@ -830,6 +830,26 @@ async def test_not_knowing_the_kind_of_card_gets_help_before_skipping(convo: Con
     assert state is not None and state.slots.document == "CST_SAL"
 
 
+async def test_not_knowing_the_kind_of_card_twice_skips_and_a_kind_said_with_it_is_taken(
+    convo: Conversation,
+) -> None:
+    """Found in review: "je sais pas, je crois que c'est étudiant" lost the kind it gave, and
+    "carte de séjour", "je sais pas" again and again got the help and the choice every time."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await answer_until_slot(convo, {**FULL_FRENCH, "document": "carte de séjour"}, "document")
+    await convo.say("carte de séjour")
+    await convo.say("je sais pas, je crois que c'est étudiant")
+    state = await convo.state()
+    assert state is not None and state.slots.document == "CST_ETU"
+    await convo.say("/restart")
+    await convo.say("oui")
+    await answer_until_slot(convo, {**FULL_FRENCH, "document": "carte de séjour"}, "document")
+    for said in ("carte de séjour", "je sais pas", "carte de séjour", "je sais pas"):
+        await convo.say(said)
+    state = await convo.state()
+    assert state is not None and "document" in state.skipped and convo.asking != "document"
+
+
 async def test_declining_the_note_is_not_left_to_ask(convo: Conversation) -> None:
     """Found walking conversations: "nn" to "anything to add?" showed the volunteer "note: to ask"."""
     await convo.say("Bonjour, je n'ai pas de rendez-vous")

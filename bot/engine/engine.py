@@ -505,14 +505,18 @@ class Engine:
         elif yes and len(pending.candidates) == 1:
             self._set(turn, pending.candidates[0].values, label=pending.candidates[0].label)
         elif (
-            no
-            or chosen == "none"
-            or not text
-            or (len(pending.candidates) > 1 and reading.intent == "dont_know")
+            len(pending.candidates) > 1
+            and reading.intent == "dont_know"
+            and not any(f.slot == pending.slot for f in reading.findings)
+            and state.misses == 0
         ):
             # "je sais pas" among the kinds of card offered: help to find it on the card, then the
-            # question again (a second "je sais pas" there skips it). Skipped at once, the card
-            # was lost, and with it what its kind decides (the ANEF deadline: P3 for P2).
+            # question again. Skipped at once, the card was lost, and with it what its kind
+            # decides (the ANEF deadline: P3 for P2). Once only: a second "je sais pas" skips,
+            # and "je sais pas, je crois que c'est étudiant" is read as the answer it gives.
+            state.misses += 1
+            turn.replies.append(self._say(turn, self.flow.step(pending.slot or "prefecture").help))
+        elif no or chosen == "none" or not text:
             turn.replies.append(self._say(turn, self.flow.step(pending.slot or "prefecture").help))
         else:
             # Neither yes nor no: read it as a fresh answer to the same question.

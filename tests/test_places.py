@@ -345,6 +345,19 @@ def test_a_short_name_beside_another_place_is_asked_with_it(
 @pytest.mark.parametrize(
     ("text", "label"),
     [
+        ("Saint-Ouen 93400", "Saint-Ouen-sur-Seine (93)"),
+        ("Villeneuve 94190", "Villeneuve-Saint-Georges (94)"),
+    ],
+)
+def test_a_short_name_with_its_postal_code_is_certain(gaz: Gazetteer, text: str, label: str) -> None:
+    # Found in review: the postal code was taken for another place competing with the short name.
+    matches = gaz.resolve(text, asked=True)
+    assert matches[0].label == label and not needs_confirmation(matches)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
         ("Paris", "Paris (75)"),  # not one of its arrondissements ("Paris 15e Arrondissement")
         ("lyon", "Lyon (69)"),
         ("Saint-Étienne", "Saint-Étienne (42)"),  # not Saint-Étienne-du-Rouvray, 6 times smaller
@@ -572,3 +585,19 @@ def test_build_script_is_reproducible(tmp_path: Path) -> None:
     out = tmp_path / "places.json.gz"
     assert module.main(["--output", str(out)]) == 0
     assert out.read_bytes() == DEFAULT_PATH.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("text", "both"),
+    [
+        # Found in review: read as one misspelt name (Neuilly-en-Sancerre, Fontenay-en-Parisis),
+        # certain. (In passing a short name needs "à"; there the prefecture city alone counts.)
+        ("Neuilly, Nanterre", ["Nanterre (92)", "Neuilly-sur-Seine (92)"]),
+        ("Fontenay, Paris", ["Paris (75)", "Fontenay-sous-Bois (94)"]),
+    ],
+)
+def test_two_places_are_not_one_misspelt_name(gaz: Gazetteer, text: str, both: list[str]) -> None:
+    matches = gaz.resolve(text, asked=True)
+    assert needs_confirmation(matches)
+    close = [m.label for m in matches if m.score >= matches[0].score - CONFIRM_MARGIN]
+    assert set(both) <= set(close)

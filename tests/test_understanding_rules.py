@@ -405,9 +405,15 @@ def test_a_ten_year_card_in_arabizi(brain: Brain) -> None:
         ("fr", "qu'est-ce que dit mon oqtf, je comprends pas", True),
         ("es", "que significa mi oqtf, no entiendo", True),
         ("fr", "c'est quoi une oqtf ? j'ai pas compris mais j'ai reçu une lettre", True),
+        # A no about knowing, or an order in other words: not "no OQTF" (asked again, or yes).
+        ("fr", "c quoi une oqtf, non je sais pas", None),
+        ("en", "what is an oqtf? no idea", None),
+        ("fr", "c'est quoi une OQTF ? non j'ai un papier de la préfecture qui dit de partir", True),
     ],
 )
-def test_a_question_about_the_order_then_the_answer(brain: Brain, lang: str, text: str, said: bool) -> None:
+def test_a_question_about_the_order_then_the_answer(
+    brain: Brain, lang: str, text: str, said: bool | None
+) -> None:
     assert value(read(brain, text, lang, "removal_order"), "removal_order") is said
 
 

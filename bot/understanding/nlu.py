@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import phonenumbers
 from dateutil.relativedelta import relativedelta
@@ -509,8 +509,8 @@ class NluUnderstanding:
             findings.append(Finding(place.slot, place.candidates, certain=False))
 
         # "c quoi une oqtf, non j'en ai pas": the order of the question is not one received.
-        order_denied = self._order_asked_about_then_denied(norm, lang)
-        removal = None if order_denied else self._removal_order(norm, lang)
+        after_question = self._answer_after_order_question(norm, lang)
+        removal = None if after_question else self._removal_order(norm, lang)
         # "c'est quoi une OQTF ?", "c quoi une oqtf" say nothing about having one.
         is_question = text.rstrip().endswith(("?", "؟")) or self._asks(text, lang)
         order_dated = any(f.slot == "removal_order_date" for f in findings)
@@ -581,8 +581,8 @@ class NluUnderstanding:
             answer = self._yes_no(intent)
             if answer is None:
                 answer = self._yes_no(self._first_clause_intent(text, lang))
-            if asked == "removal_order" and order_denied:
-                answer = False
+            if asked == "removal_order" and after_question:
+                answer = False if after_question == "no" else None
             # A correction at the confirmation ("non, la date c'est le 5 avril") is not a plain "no";
             # "c quoi une oqtf" is no yes.
             if answer is not None and not (asked == "confirm" and findings) and not self._asks(text, lang):
@@ -1290,31 +1290,36 @@ class NluUnderstanding:
         """Each language's entries of the lookup ``name`` (cues.yml), folded as messages are."""
         return {lang: tuple(fold(entry) for entry in self._lookup_merged(lang, name)) for lang in languages}
 
-    def _order_asked_about_then_denied(self, norm: str, lang: str) -> bool:
-        """A message that opens asking what an OQTF is, in so many words ("c quoi une oqtf", "what
-        is an OQTF?", "شنو هي OQTF؟"), then says no in its own words without naming the order
-        again: "c quoi une oqtf, non j'en ai pas" (it read as "OQTF : oui"). Not "qu'est-ce que
-        dit mon oqtf, je comprends pas" (their order: the question has more words), nor
-        "c'est quoi une oqtf? je comprends pas mon oqtf" (the rest names it), nor "c'est quoi
-        une oqtf? j'en ai reçu une" (no no)."""
+    def _answer_after_order_question(self, norm: str, lang: str) -> Literal["no", "unknown"] | None:
+        """For a message that opens asking what an OQTF is, in so many words ("c quoi une oqtf",
+        "what is an OQTF?", "شنو هي OQTF؟"), then answers with a no without naming the order
+        again: "no" when that no says no ("non j'en ai pas"; it read as "OQTF : oui"), "unknown"
+        when it is about knowing ("non je sais pas", "no idea": asked again). None otherwise:
+        "qu'est-ce que dit mon oqtf, je comprends pas" (their order: the question says more),
+        "c'est quoi une oqtf? je comprends pas mon oqtf" (the rest names it), "c'est quoi une
+        oqtf? j'en ai reçu une", "non j'ai un papier qui dit de partir" (an order, in other words)."""
         first, _, rest = norm.partition("|")
         if not rest.strip():
-            return False
+            return None
         first = first.strip()
         cue = next((c for c in self._question_cues.get(lang, ()) if first.startswith(c + " ")), None)
         spans = self._lexicons[(lang, "removal_order")].spans(first)
         if cue is None or len(spans) != 1:
-            return False
+            return None
         between = first[len(cue) : spans[0].start].split()
         if len(between) > 1 or any(word not in _ARTICLES_BEFORE_THE_WORD for word in between):
-            return False  # "que significa mi oqtf": their own order
-        if first[spans[0].end :].strip():
-            return False
+            return None  # "que significa mi oqtf": their own order
         rest_plain = _plain(rest)
-        said_no = any(
+        if first[spans[0].end :].strip() or self._lexicons[(lang, "removal_order")].spans(rest_plain):
+            return None
+        if not any(
             rest_plain == no or rest_plain.startswith(no + " ") for no in self._bare_noes.get(lang, ())
-        )
-        return said_no and not self._lexicons[(lang, "removal_order")].spans(rest_plain)
+        ):
+            return None
+        answer = self._intent(rest_plain, lang)
+        if answer == "deny":
+            return "no"
+        return "unknown" if answer == "dont_know" else None
 
     def _asks(self, text: str, lang: str) -> bool:
         """A message that only asks: one short sentence starting with "c quoi", "what is"... ("c

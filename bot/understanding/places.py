@@ -641,7 +641,10 @@ class Gazetteer:
             # when the whole answer is like a full name starting with the short name, that full
             # name leads and nothing else is taken without asking.
             misspelt: list[_Cand] = []
-            self._fuzzy(whole, misspelt)
+            # Unless the other words name a big place themselves ("Neuilly, Nanterre", "Fontenay,
+            # Paris": two places, not Neuilly-en-Sancerre or Fontenay-en-Parisis misspelt).
+            if not any(c.weight >= BIG_PLACE for c in cands[names_from:] if not c.short):
+                self._fuzzy(whole, misspelt)
             for c in misspelt:
                 c.short = c.commune is not None and normalize(self._communes[c.commune].name).startswith(
                     short_key
@@ -876,8 +879,12 @@ class Gazetteer:
             old = merged.get((c.department, c.commune))
             if old is None or c.score > old.score:
                 merged[(c.department, c.commune)] = c
-        if any(c.short for c in merged.values()) and any(
-            not c.short and c.score > SHORT_NAME_CAP for c in merged.values()
+        # A postal code or full name of a place the short name may be confirms it ("Saint-Ouen
+        # 93400"); another place read for sure competes with it.
+        short_places = {(c.department, c.commune) for c in cands if c.short}
+        if any(short_places) and any(
+            not c.short and c.score > SHORT_NAME_CAP and (c.department, c.commune) not in short_places
+            for c in merged.values()
         ):
             # "I live in Saint-Ouen, I work in Paris": the place read for sure would beat the
             # short name, asked by rule, by more than the margin, and be taken without asking.

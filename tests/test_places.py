@@ -594,6 +594,12 @@ def test_build_script_is_reproducible(tmp_path: Path) -> None:
         # certain. (In passing a short name needs "à"; there the prefecture city alone counts.)
         ("Neuilly, Nanterre", ["Nanterre (92)", "Neuilly-sur-Seine (92)"]),
         ("Fontenay, Paris", ["Paris (75)", "Fontenay-sous-Bois (94)"]),
+        # and the full name of one a short name may be is another place, not a confirmation
+        (
+            "j'habite à Saint-Ouen, je travaille à Saint-Ouen-l'Aumône",
+            ["Saint-Ouen-sur-Seine (93)", "Saint-Ouen-l'Aumône (95)"],
+        ),
+        ("Clichy ou Clichy-sous-Bois je sais plus", ["Clichy (92)", "Clichy-sous-Bois (93)"]),
     ],
 )
 def test_two_places_are_not_one_misspelt_name(gaz: Gazetteer, text: str, both: list[str]) -> None:
@@ -601,3 +607,18 @@ def test_two_places_are_not_one_misspelt_name(gaz: Gazetteer, text: str, both: l
     assert needs_confirmation(matches)
     close = [m.label for m in matches if m.score >= matches[0].score - CONFIRM_MARGIN]
     assert set(both) <= set(close)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("montigny le metz", "Montigny-lès-Metz (57)"),
+        ("conflans sainte honorin", "Conflans-Sainte-Honorine (78)"),
+    ],
+)
+def test_a_full_name_holding_a_big_place_misspelt_is_still_that_name(
+    gaz: Gazetteer, text: str, label: str
+) -> None:
+    # Found in review: the big place inside the name (Metz; "sainte", an alias of Saint-Étienne)
+    # was taken for a second place.
+    assert gaz.resolve(text, asked=True)[0].label == label

@@ -408,7 +408,8 @@ def test_a_ten_year_card_in_arabizi(brain: Brain) -> None:
         # A no about knowing, or an order in other words: not "no OQTF" (asked again, or yes).
         ("fr", "c quoi une oqtf, non je sais pas", None),
         ("en", "what is an oqtf? no idea", None),
-        ("fr", "c'est quoi une OQTF ? non j'ai un papier de la préfecture qui dit de partir", True),
+        ("es", "qué es una OQTF? no tengo", False),  # the Spanish model reads "no tengo" as "no sé"
+        ("ar", "شنو هي OQTF؟ لا ما عرفتش", None),
     ],
 )
 def test_a_question_about_the_order_then_the_answer(

@@ -1293,11 +1293,11 @@ class NluUnderstanding:
     def _answer_after_order_question(self, norm: str, lang: str) -> Literal["no", "unknown"] | None:
         """For a message that opens asking what an OQTF is, in so many words ("c quoi une oqtf",
         "what is an OQTF?", "شنو هي OQTF؟"), then answers with a no without naming the order
-        again: "no" when that no says no ("non j'en ai pas"; it read as "OQTF : oui"), "unknown"
-        when it is about knowing ("non je sais pas", "no idea": asked again). None otherwise:
-        "qu'est-ce que dit mon oqtf, je comprends pas" (their order: the question says more),
-        "c'est quoi une oqtf? je comprends pas mon oqtf" (the rest names it), "c'est quoi une
-        oqtf? j'en ai reçu une", "non j'ai un papier qui dit de partir" (an order, in other words)."""
+        again: "no" when that no says no ("non j'en ai pas", "no tengo"; it read as "OQTF : oui"),
+        "unknown" when it is about knowing ("non je sais pas", "no idea": asked again). None
+        otherwise: "qu'est-ce que dit mon oqtf, je comprends pas" (their order: the question says
+        more), "c'est quoi une oqtf? je comprends pas mon oqtf" (the rest names it), "c'est quoi
+        une oqtf? j'en ai reçu une" (no no)."""
         first, _, rest = norm.partition("|")
         if not rest.strip():
             return None
@@ -1316,10 +1316,14 @@ class NluUnderstanding:
             rest_plain == no or rest_plain.startswith(no + " ") for no in self._bare_noes.get(lang, ())
         ):
             return None
-        answer = self._intent(rest_plain, lang)
-        if answer == "deny":
-            return "no"
-        return "unknown" if answer == "dont_know" else None
+        # "non je sais pas", "no idea", "لا ما فهمتش": a no about knowing, asked again.
+        # The words say it, not the model alone (which reads the Spanish "no tengo" as "I don't
+        # know"): "je sais pas", "no idea", "ما عرفتش"; or the model hears a request for help
+        # ("je comprends pas", "ما فهمتش").
+        about_knowing = bool(self._lexicons[(lang, "dont_know")].spans(rest_plain)) or (
+            self._intent(rest_plain, lang) == "help"
+        )
+        return "unknown" if about_knowing else "no"
 
     def _asks(self, text: str, lang: str) -> bool:
         """A message that only asks: one short sentence starting with "c quoi", "what is"... ("c

@@ -50,6 +50,9 @@ BIG_PLACE = 20_000
 SHORT_NAME_CAP = CONFIRM_BELOW - 0.01
 # A short name is not given to a commune when a place this many times bigger has it as its name.
 SHORT_NAME_SHADOW = 5
+# After a short name, when the other words name a big place, how close (fuzz ratio) the whole
+# answer must be to a full name to be it misspelt ("montigny le metz": Montigny-lès-Metz).
+MISSPELT_NEAR_BIG_PLACE = 88
 # When a short name may be several places, those at most this many times smaller than the biggest
 # are offered ("roissy": Roissy-en-Brie, 23,000 people, or Roissy-en-France, the airport, 2,900).
 SHORT_NAME_OFFER = 10
@@ -641,13 +644,15 @@ class Gazetteer:
             # when the whole answer is like a full name starting with the short name, that full
             # name leads and nothing else is taken without asking.
             misspelt: list[_Cand] = []
-            # Unless the other words name a big place themselves ("Neuilly, Nanterre", "Fontenay,
-            # Paris": two places, not Neuilly-en-Sancerre or Fontenay-en-Parisis misspelt).
-            if not any(c.weight >= BIG_PLACE for c in cands[names_from:] if not c.short):
-                self._fuzzy(whole, misspelt)
+            self._fuzzy(whole, misspelt)
+            # When the other words name a big place themselves, only a close spelling is the full
+            # name: "Neuilly, Nanterre" is two places (not Neuilly-en-Sancerre), "montigny le
+            # metz" is Montigny-lès-Metz.
+            close_only = any(c.weight >= BIG_PLACE for c in cands[names_from:] if not c.short)
             for c in misspelt:
-                c.short = c.commune is not None and normalize(self._communes[c.commune].name).startswith(
-                    short_key
+                name = normalize(self._communes[c.commune].name) if c.commune else ""
+                c.short = name.startswith(short_key) and (
+                    not close_only or fuzz.ratio(whole, name) >= MISSPELT_NEAR_BIG_PLACE
                 )
             if any(c.short for c in misspelt):
                 # Below the misspelt full name by more than the margin: "saint maur fosses" is
@@ -879,11 +884,16 @@ class Gazetteer:
             old = merged.get((c.department, c.commune))
             if old is None or c.score > old.score:
                 merged[(c.department, c.commune)] = c
-        # A postal code or full name of a place the short name may be confirms it ("Saint-Ouen
-        # 93400"); another place read for sure competes with it.
-        short_places = {(c.department, c.commune) for c in cands if c.short}
-        if any(short_places) and any(
-            not c.short and c.score > SHORT_NAME_CAP and (c.department, c.commune) not in short_places
+        # The postal code of a place the short name may be confirms it ("Saint-Ouen 93400");
+        # another place read for sure competes with it, even one it may be ("j'habite à
+        # Saint-Ouen, je travaille à Saint-Ouen-l'Aumône").
+        short_places = {
+            (c.department, c.commune) for c in cands if c.short and c.score >= SHORT_NAME_CAP - CONFIRM_MARGIN
+        }
+        if short_places and any(
+            not c.short
+            and c.score > SHORT_NAME_CAP
+            and not (c.via == "postal_code" and (c.department, c.commune) in short_places)
             for c in merged.values()
         ):
             # "I live in Saint-Ouen, I work in Paris": the place read for sure would beat the

@@ -349,10 +349,14 @@ def test_a_short_name_beside_another_place_is_asked_with_it(
         ("Villeneuve 94190", "Villeneuve-Saint-Georges (94)"),
     ],
 )
-def test_a_short_name_with_its_postal_code_is_certain(gaz: Gazetteer, text: str, label: str) -> None:
-    # Found in review: the postal code was taken for another place competing with the short name.
+def test_a_short_name_with_its_postal_code_offers_that_place_first(
+    gaz: Gazetteer, text: str, label: str
+) -> None:
+    # Found in review: the other place offered first (Villeneuve-d'Ascq for 94190). Asked all the
+    # same: a postal code in another clause ("je travaille à 93390") must not make it certain.
     matches = gaz.resolve(text, asked=True)
-    assert matches[0].label == label and not needs_confirmation(matches)
+    assert matches[0].label == label and needs_confirmation(matches)
+    assert gaz.resolve("j'habite à Clichy, je travaille à 93390", asked=True)[0].score < CONFIRM_BELOW
 
 
 @pytest.mark.parametrize(
@@ -622,3 +626,23 @@ def test_a_full_name_holding_a_big_place_misspelt_is_still_that_name(
     # Found in review: the big place inside the name (Metz; "sainte", an alias of Saint-Étienne)
     # was taken for a second place.
     assert gaz.resolve(text, asked=True)[0].label == label
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Found in review: a short name beside a département or another place's name made the
+        # other certain, or was read with it as one misspelt name.
+        "j'habite à Neuilly, je bosse dans le 75",
+        "j'habite à Asnières, je travaille en Haute-Savoie",
+        "Neuilly ou Ermont",
+        "Castelnau, Tours",
+        "Chalon ou 62000",
+    ],
+)
+def test_a_short_name_beside_a_departement_or_another_name_is_never_certain(
+    gaz: Gazetteer, text: str
+) -> None:
+    for asked in (True, False):
+        matches = gaz.resolve(text, asked=asked)
+        assert not matches or needs_confirmation(matches)

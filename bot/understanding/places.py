@@ -51,8 +51,9 @@ SHORT_NAME_CAP = CONFIRM_BELOW - 0.01
 # A short name is not given to a commune when a place this many times bigger has it as its name.
 SHORT_NAME_SHADOW = 5
 # After a short name, when the other words name a big place, how close (fuzz ratio) the whole
-# answer must be to a full name to be it misspelt ("montigny le metz": Montigny-lès-Metz).
-MISSPELT_NEAR_BIG_PLACE = 88
+# answer must be to a full name to be it misspelt ("montigny le metz": Montigny-lès-Metz; not
+# "neuilly ou ermont": Neuilly-sous-Clermont).
+MISSPELT_NEAR_BIG_PLACE = 92
 # When a short name may be several places, those at most this many times smaller than the biggest
 # are offered ("roissy": Roissy-en-Brie, 23,000 people, or Roissy-en-France, the airport, 2,900).
 SHORT_NAME_OFFER = 10
@@ -884,22 +885,15 @@ class Gazetteer:
             old = merged.get((c.department, c.commune))
             if old is None or c.score > old.score:
                 merged[(c.department, c.commune)] = c
-        # The postal code of a place the short name may be confirms it ("Saint-Ouen 93400");
-        # another place read for sure competes with it, even one it may be ("j'habite à
-        # Saint-Ouen, je travaille à Saint-Ouen-l'Aumône").
-        short_places = {
-            (c.department, c.commune) for c in cands if c.short and c.score >= SHORT_NAME_CAP - CONFIRM_MARGIN
-        }
-        if short_places and any(
-            not c.short
-            and c.score > SHORT_NAME_CAP
-            and not (c.via == "postal_code" and (c.department, c.commune) in short_places)
-            for c in merged.values()
-        ):
-            # "I live in Saint-Ouen, I work in Paris": the place read for sure would beat the
-            # short name, asked by rule, by more than the margin, and be taken without asking.
+        # A short name is asked by rule: another place read for sure in the same answer would beat
+        # it by more than the margin and be taken without asking ("I live in Saint-Ouen, I work in
+        # Paris", "j'habite à Neuilly, je bosse dans le 75"): all are asked. A postal code of a
+        # place the short name may be ("Saint-Ouen 93400") is offered first.
+        short_names = {(c.department, c.commune) for c in cands if c.short}
+        if short_names and any(not c.short and c.score > SHORT_NAME_CAP for c in merged.values()):
             for c in merged.values():
-                c.score = min(c.score, SHORT_NAME_CAP)
+                confirmed = c.via == "postal_code" and (c.department, c.commune) in short_names
+                c.score = SHORT_NAME_CAP + 0.005 if confirmed else min(c.score, SHORT_NAME_CAP)
         ranked = sorted(merged.values(), key=lambda c: (-c.score, -c.weight))[:MAX_CANDIDATES]
         return [
             PlaceMatch(c.department, c.commune, self.label(c.department, c.commune), round(c.score, 3), c.via)

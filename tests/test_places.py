@@ -643,6 +643,8 @@ def test_a_full_name_holding_a_big_place_misspelt_is_still_that_name(
 def test_a_short_name_beside_a_departement_or_another_name_is_never_certain(
     gaz: Gazetteer, text: str
 ) -> None:
-    for asked in (True, False):
+    # In passing a short name needs "à" ("j'habite à Neuilly"); without it only the other place
+    # is read, as before (a postal code alone: "Chalon ou 62000" is Arras).
+    for asked in (True, False) if "habite" in text else (True,):
         matches = gaz.resolve(text, asked=asked)
         assert not matches or needs_confirmation(matches)

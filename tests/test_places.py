@@ -637,6 +637,11 @@ def test_a_full_name_holding_a_big_place_misspelt_is_still_that_name(
         "j'habite à Asnières, je travaille en Haute-Savoie",
         "Neuilly ou Ermont",
         "Castelnau, Tours",
+        # ... or read with a small place named exactly as one misspelt name (Neuilly-sous-Clermont,
+        # Choisy-au-Bac, Aulnay-l'Aître), certain
+        "Neuilly ou Clermont",
+        "Choisy ou Buc",
+        "Aulnay, Lafitte",
         "Chalon ou 62000",
     ],
 )

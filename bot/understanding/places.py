@@ -656,10 +656,17 @@ class Gazetteer:
                     not close_only or fuzz.ratio(whole, name) >= MISSPELT_NEAR_BIG_PLACE
                 )
             if any(c.short for c in misspelt):
-                # Below the misspelt full name by more than the margin: "saint maur fosses" is
-                # Saint-Maur-des-Fossés, repeated back, not a question with Fosses (95).
+                # Below the misspelt full name by more than the margin: "roissy en btie" is
+                # Roissy-en-Brie, repeated back. But when the other words name a place as they
+                # are ("saint maur fosses": Fosses, 95; "Neuilly ou Clermont"; "Choisy ou Buc"),
+                # it may be two places: the full name is offered first, and asked.
+                names_a_place = any(not c.short for c in cands[names_from:])
+                below = SHORT_NAME_CAP - (0.05 if names_a_place else CONFIRM_MARGIN + 0.01)
                 for c in cands[names_from:]:
-                    c.score = min(c.score, SHORT_NAME_CAP - CONFIRM_MARGIN - 0.01)
+                    c.score = min(c.score, below)
+                for c in misspelt:
+                    if names_a_place:
+                        c.score = min(c.score, SHORT_NAME_CAP)
                 cands.extend(misspelt)
         if found and len(core) <= 3 and len(whole) >= 4:
             self._also_much_bigger_lookalikes(whole, cands)

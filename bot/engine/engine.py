@@ -467,6 +467,7 @@ class Engine:
         reading = self.understanding.read(text, lang=turn.lang, asked=None, now=now) if text else Reading()
         yes = chosen == "yes" or (chosen is None and reading.intent == "affirm")
         no = chosen == "no" or (chosen is None and reading.intent == "deny")
+        unsure = chosen is None and self._first_dont_know_at_choice(state, pending, reading)
         state.pending = None
 
         if pending.kind == "erase":
@@ -504,24 +505,27 @@ class Engine:
             self._set(turn, candidate.values, label=candidate.label)
         elif yes and len(pending.candidates) == 1:
             self._set(turn, pending.candidates[0].values, label=pending.candidates[0].label)
-        elif (
-            len(pending.candidates) > 1
-            and reading.intent == "dont_know"
-            and not any(f.slot == pending.slot for f in reading.findings)
-            and state.misses == 0
-        ):
-            # "je sais pas" among the kinds of card offered: help to find it on the card, then the
-            # question again. Skipped at once, the card was lost, and with it what its kind
-            # decides (the ANEF deadline: P3 for P2). Once only: a second "je sais pas" skips,
-            # and "je sais pas, je crois que c'est étudiant" is read as the answer it gives.
-            state.misses += 1
-            turn.replies.append(self._say(turn, self.flow.step(pending.slot or "prefecture").help))
-        elif no or chosen == "none" or not text:
+        elif no or chosen == "none" or not text or unsure:
+            if unsure:
+                state.misses += 1  # once only: a second "je sais pas" skips
             turn.replies.append(self._say(turn, self.flow.step(pending.slot or "prefecture").help))
         else:
             # Neither yes nor no: read it as a fresh answer to the same question.
             return await self._interpret(turn, InboundMessage(conversation_id=state.id, text=text), text, now)
         return False
+
+    @staticmethod
+    def _first_dont_know_at_choice(state: ConversationState, pending: Pending, reading: Reading) -> bool:
+        """ "je sais pas" among the kinds of card offered, the first time: help to find it on the
+        card, then the question again. Skipped at once, the card was lost, and with it what its
+        kind decides (the ANEF deadline: P3 for P2). A second "je sais pas" skips, and "je sais
+        pas, je crois que c'est étudiant" is read as the answer it gives."""
+        return (
+            len(pending.candidates) > 1
+            and reading.intent == "dont_know"
+            and not any(f.slot == pending.slot for f in reading.findings)
+            and state.misses == 0
+        )
 
     async def _command(self, turn: Turn, reading: Reading, now: dt.datetime) -> bool:
         state = turn.state

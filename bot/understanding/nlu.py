@@ -590,11 +590,10 @@ class NluUnderstanding:
 
         # A bare "oui" to "anything to add?" says there is something, not what: the help that
         # follows asks for it (it was the volunteer's message: "Message : oui").
-        bare_yes = intent == "affirm" and _plain(norm) in self._affirm_examples.get(lang, ())
         if (
             asked == "note"
-            and not bare_yes
             and intent not in ("deny", "dont_know", "thanks", *COMMAND_INTENTS)
+            and not (intent == "affirm" and _plain(norm) in self._affirm_examples.get(lang, ()))
         ):
             note = " ".join(text.split())[:MAX_NOTE_CHARS]
             findings.append(_certain("note", {"note": note}, note))

@@ -135,7 +135,6 @@ def _strip_article(name: str) -> str | None:
 # --------------------------------------------------------------------------- vocabulary
 
 
-# Words that introduce a place in free text ("à Lyon", "dans le 93", "I live in", "vivo en", "في").
 def _short_name(key: str) -> str | None:
     """How people name a big commune with a compound name: "vitry" (vitry sur seine), "saint maur"
     (saint maur des fosses), "rueil" (rueil malmaison); None when the name has no such short form
@@ -152,6 +151,7 @@ def _short_name(key: str) -> str | None:
     return short
 
 
+# Words that introduce a place in free text ("à Lyon", "dans le 93", "I live in", "vivo en", "في").
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -351,7 +351,7 @@ class Gazetteer:
                 continue  # "Paris 15e Arrondissement" is no "Paris"
             # Not when the short name already names a far bigger place ("saint etienne" of
             # Saint-Étienne-du-Rouvray), or this one; "clichy" may be Clichy-sous-Bois, half Clichy.
-            existing = [t for t in self._keys.get(short, ()) if t.source != "short"]
+            existing = self._as_spelt(short)
             if not any(
                 t.code == c.insee or self._weight[(t.kind, t.code)] >= SHORT_NAME_SHADOW * weight
                 for t in existing
@@ -360,10 +360,8 @@ class Gazetteer:
 
         # Fuzzy matching only looks at keys sharing the query's first character.
         self._blocks: dict[str, list[str]] = defaultdict(list)
-        for key, targets in self._keys.items():
-            # Short names are matched as typed only: a typo of one ("maison", "chosy") is no
-            # sign of the big place, and it would hide the small communes it is a typo of.
-            if key not in self._never and len(key) >= 3 and any(t.source != "short" for t in targets):
+        for key in self._keys:
+            if key not in self._never and len(key) >= 3 and self._as_spelt(key):
                 self._blocks[key[0]].append(key)
         # The names of big communes, apart: the look-alikes of a typed name are searched there
         # only (a few hundred names instead of thousands), see `_also_much_bigger_lookalikes`.
@@ -374,10 +372,15 @@ class Gazetteer:
                 key
                 for key in keys
                 if any(
-                    t.kind == "c" and t.source != "short" and self._weight[("c", t.code)] >= BIG_PLACE
-                    for t in self._keys[key]
+                    t.kind == "c" and self._weight[("c", t.code)] >= BIG_PLACE for t in self._as_spelt(key)
                 )
             ]
+
+    def _as_spelt(self, key: str) -> list[_Target]:
+        """The places ``key`` names but as a short name: what a typo of it may mean. A short name
+        is matched as typed only: a typo of one ("maison", "chosy") is no sign of the big place,
+        and would hide the small communes it is a typo of."""
+        return [t for t in self._keys.get(key, ()) if t.source != "short"]
 
     def _add(self, key: str, target: _Target) -> None:
         if key and target not in self._keys[key]:
@@ -649,7 +652,8 @@ class Gazetteer:
             # When the other words name a big place themselves, only a close spelling is the full
             # name: "Neuilly, Nanterre" is two places (not Neuilly-en-Sancerre), "montigny le
             # metz" is Montigny-lès-Metz.
-            close_only = any(c.weight >= BIG_PLACE for c in cands[names_from:] if not c.short)
+            others = [c for c in cands[names_from:] if not c.short]
+            close_only = any(c.weight >= BIG_PLACE for c in others)
             for c in misspelt:
                 name = normalize(self._communes[c.commune].name) if c.commune else ""
                 c.short = name.startswith(short_key) and (
@@ -660,7 +664,7 @@ class Gazetteer:
                 # Roissy-en-Brie, repeated back. But when the other words name a place as they
                 # are ("saint maur fosses": Fosses, 95; "Neuilly ou Clermont"; "Choisy ou Buc"),
                 # it may be two places: the full name is offered first, and asked.
-                names_a_place = any(not c.short for c in cands[names_from:])
+                names_a_place = bool(others)
                 below = SHORT_NAME_CAP - (0.05 if names_a_place else CONFIRM_MARGIN + 0.01)
                 for c in cands[names_from:]:
                     c.score = min(c.score, below)
@@ -830,10 +834,8 @@ class Gazetteer:
             hit
             for hit in process.extract(query, big, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8)
             if any(
-                t.kind == "c"
-                and t.source != "short"
-                and self._weight[("c", t.code)] >= BIGGER_LOOKALIKE * than
-                for t in self._keys[hit[0]]
+                t.kind == "c" and self._weight[("c", t.code)] >= BIGGER_LOOKALIKE * than
+                for t in self._as_spelt(hit[0])
             )
         ]
 
@@ -854,9 +856,7 @@ class Gazetteer:
             if key in self._common:
                 continue
             sim = 0.97 * (1 - 0.8 * (1 - ratio / 100))
-            for t in self._keys[key]:
-                if t.source == "short":
-                    continue  # a typo of a short name is no sign of its place (see the blocks)
+            for t in self._as_spelt(key):
                 best[(t.kind, t.code)] = max(best.get((t.kind, t.code), 0.0), sim)
         if not best:
             return

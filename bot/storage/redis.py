@@ -25,6 +25,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import random
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -158,8 +159,14 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[2])
 return 1
 """
-# `update_case`: how many times a change is applied again to a case others keep writing.
+# `update_case`: how many times a change is applied again to a case others keep writing, and the
+# pause between attempts: random ("full jitter") and doubling up to a cap, so that writers who
+# collided do not read and write again in the same instant and collide again. Without it, n writers
+# of one case in step need n attempts for the last one (one wins per round), and a loaded machine
+# kept them in step (CI: 24 writers, 20 attempts, one gave up).
 CASE_UPDATE_ATTEMPTS = 20
+CASE_UPDATE_FIRST_PAUSE = 0.002
+CASE_UPDATE_LONGEST_PAUSE = 0.1
 
 # Write the state a turn saved and release the lock, in one call (with the active index in the
 # same pipeline): the state of a turn is written when its lock is released. The state is written
@@ -438,7 +445,10 @@ class RedisStore:
     async def update_case(self, case_id: str, change: Callable[[Case], Case]) -> Case | None:
         # Optimistic: read, change, write only if the stored value is still the one read (checked
         # in the writing script); else read again. Cluster-safe: one key, no WATCH across slots.
-        for _ in range(CASE_UPDATE_ATTEMPTS):
+        for attempt in range(CASE_UPDATE_ATTEMPTS):
+            if attempt:
+                longest = min(CASE_UPDATE_LONGEST_PAUSE, CASE_UPDATE_FIRST_PAUSE * 2 ** (attempt - 1))
+                await asyncio.sleep(random.uniform(0, longest))
             read = await self._read_case(case_id)
             if read is None:
                 return None

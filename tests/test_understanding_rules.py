@@ -1288,3 +1288,81 @@ def test_a_future_said_is_not_moved_into_the_past_by_a_correction(brain: Brain) 
         assert found and all(
             c.values["expiry_date"] > dt.date(2026, 11, 26) for f in found for c in f.candidates
         )
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "document", "expires"),
+    [
+        (
+            "fr",
+            "document",
+            "ma carte a expiré le 3 mars et mon récépissé finit le 10 décembre",
+            "RECEPISSE",
+            "2026-12-10",
+        ),
+        (
+            "fr",
+            "document",
+            "mon récépissé expire le 10 décembre, la carte a expiré le 3 mars",
+            "RECEPISSE",
+            "2026-12-10",
+        ),
+        (
+            "fr",
+            None,
+            "carte expirée le 3 mars, récépissé valable jusqu'au 10 janvier",
+            "RECEPISSE",
+            "2027-01-10",
+        ),
+        (
+            "fr",
+            "document",
+            "ma carte a expiré le 3 mars, j'ai une attestation de prolongation jusqu'au 20 décembre",
+            "ANEF_API",
+            "2026-12-20",
+        ),
+        (
+            "en",
+            "prefecture",
+            "Lyon, my card expired on 3 March but my receipt is valid until 10 January",
+            "RECEPISSE",
+            "2027-01-10",
+        ),
+        (
+            "es",
+            "document",
+            "mi tarjeta caducó el 3 de marzo y mi resguardo vale hasta el 10 de enero",
+            "RECEPISSE",
+            "2027-01-10",
+        ),
+    ],
+)
+def test_the_expiry_is_the_paper_helds_not_the_expired_cards_beside_it(
+    brain: Brain, lang: str, asked: str | None, text: str, document: str, expires: str
+) -> None:
+    """Spec §1: the expiry of the document held now. The card's date, said first, was taken for
+    the récépissé's: a valid récépissé read as expired (no valid proof, more urgent than it is)."""
+    reading = read(brain, text, lang, asked)
+    assert value(reading, "document") == document
+    assert value(reading, "expiry_date") == dt.date.fromisoformat(expires)
+
+
+@pytest.mark.parametrize(
+    ("asked", "text", "expires"),
+    [
+        # The day the récépissé was given is no end: the first date, as before.
+        (
+            "document",
+            "mon titre a expiré le 3 mars, j'ai déposé ma demande et reçu un récépissé le 20 mars",
+            "2026-03-03",
+        ),
+        # At the expiry question the recorded document may be the card: its date is what is asked.
+        ("expiry_date", "ma carte a expiré le 3 mars et mon récépissé finit le 10 décembre", "2026-03-03"),
+        # A card held (no récépissé): nothing to choose between.
+        ("document", "ma carte étudiant expire le 12 janvier, mon visa a expiré en mars", "2027-01-12"),
+    ],
+)
+def test_the_card_beside_a_paper_keeps_its_date_otherwise(
+    brain: Brain, asked: str, text: str, expires: str
+) -> None:
+    assert value(read(brain, text, "fr", asked), "expiry_date") == dt.date.fromisoformat(expires)

@@ -35,6 +35,10 @@ from bot.understanding.text import contains_phrase, fold, split_arabic_negation
 logger = logging.getLogger(__name__)
 
 BOOL_SLOTS = frozenset({"consent", "removal_order", "evidence", "confirm"})
+# Papers given while a card is renewed or examined: people name them with the card's date beside
+# their own ("ma carte a expiré le 3 mars, mon récépissé finit le 10 décembre").
+PAPERS_HELD_BESIDE_A_CARD = frozenset({"RECEPISSE", "ANEF_API", "APS"})
+
 DATE_SLOTS: Mapping[str, DateKind] = {
     "expiry_date": "expiry",
     "removal_order_date": "event",
@@ -1098,7 +1102,9 @@ class NluUnderstanding:
             if reading is None and (both := self._date_after_no(text, folded, lang, today, kind)):
                 # "le 25 novembre non le 28": taken back, or "not the 28th"? The person says which.
                 return [_date_choice(asked, [day.value for day in both])]
-            reading = reading or parser.parse(text, today=today, kind=kind)
+            reading = reading or self._in_its_clauses_tense(
+                parser.parse(text, today=today, kind=kind), text, norm, lang, today, kind
+            )
             if reading is None:
                 return []
             return [self._expiry_or_choice(asked, reading, text, lang, today)]
@@ -1112,6 +1118,7 @@ class NluUnderstanding:
         # The tense is read with the accents ("expiré" is past, "expire" is not): the same clauses
         # of the text folded with its accents, when the SMS spellings did not change their number.
         accented = _clauses(fold(text, clauses=True, keep_accents=True), lang)
+        held = self._clauses_of_the_paper_held(clauses, lang, today, document)
         for index, clause in enumerate(clauses):
             if self._lexicons[(lang, "presence")].spans(clause):
                 continue  # "in France for 5 years" is not when the attempts started
@@ -1120,6 +1127,8 @@ class NluUnderstanding:
             if self._lexicons[(lang, "custody")].spans(clause):
                 continue  # "au CRA de Vincennes depuis hier": since when detained, not attempts
             slot, by_cue = self._date_slot_from_cues(clause, lang, asked, document)
+            if slot == "expiry_date" and held and index not in held:
+                continue  # the expired card's date beside the récépissé's: not the paper held
             found = said_by_clause if by_cue else from_context
             if slot is None or (slot in found and corrected_from < 0):
                 continue  # the first date for a slot, unless the message corrects itself
@@ -1131,6 +1140,68 @@ class NluUnderstanding:
             self._expiry_or_choice(slot, reading, text, lang, today)
             for slot, reading in {**from_context, **said_by_clause}.items()
         ]
+
+    def _in_its_clauses_tense(
+        self, reading: DateReading | None, text: str, norm: str, lang: str, today: dt.date, kind: DateKind
+    ) -> DateReading | None:
+        """The date read from the whole answer, with the year its own clause's tense gives: "ma
+        carte a expiré le 3 mars et mon récépissé finit le 10 décembre" says two tenses, which
+        the whole answer does not agree on; the nearest 3 March was taken, the coming one (a card
+        read as valid for months). Only the year may change: the same day and month, from the
+        first clause that has a date."""
+        clauses = _clauses(norm, lang)
+        if reading is None or len(clauses) < 2:
+            return reading
+        accented = _clauses(fold(text, clauses=True, keep_accents=True), lang)
+        parser = self._dates[lang]
+        for index, clause in enumerate(clauses):
+            tense_text = accented[index] if len(accented) == len(clauses) else None
+            own = parser.parse(clause, today=today, kind=kind, tense_text=tense_text)
+            if own is not None:
+                same_day = (own.value.month, own.value.day) == (reading.value.month, reading.value.day)
+                return own if same_day else reading
+        return reading
+
+    def _clauses_of_the_paper_held(
+        self, clauses: list[str], lang: str, today: dt.date, document: Finding | None
+    ) -> list[int]:
+        """The clauses dating the paper held, when another clause dates another paper: "ma carte a
+        expiré le 3 mars, mon récépissé finit le 10 décembre". The expiry is the paper held now's
+        (spec §1), here the récépissé's; the first date, the card's, was taken (a récépissé read
+        as expired: no valid proof). Only for the papers given while a card is renewed or examined
+        (récépissé, attestation, APS), named for sure in the message, and only when both clauses
+        have a date and the held paper's says it is an end ("finit", "valable jusqu'au", not "reçu
+        le"): else nothing changes (empty list). In passing only: at the expiry question the
+        document is already recorded (perhaps the card), and its date is what is asked."""
+        if document is None or not document.certain or len(clauses) < 2:
+            return []
+        held = document.candidates[0].values.get("document")
+        if held not in PAPERS_HELD_BESIDE_A_CARD:
+            return []
+        lexicon = self._lexicons[(lang, "document")]
+        parser = self._dates[lang]
+        expiry_cues = self._date_cues[(lang, "date_cue_expiry")]
+        held_at: list[int] = []
+        others_dated = False
+        for index, clause in enumerate(clauses):
+            names_it = any(code == held for _, code in lexicon.find_all(clause))
+            if not names_it and not self._names_a_paper(clause, lang):
+                continue
+            if parser.parse(clause, today=today, kind="expiry") is None:
+                continue
+            if names_it and not any(contains_phrase(clause, c) for c in expiry_cues):
+                return []  # "reçu un récépissé le 20 mars": the day it was given, not its end
+            if names_it:
+                held_at.append(index)
+            else:
+                others_dated = True
+        return held_at if others_dated else []
+
+    def _names_a_paper(self, clause: str, lang: str) -> bool:
+        return bool(
+            self._lexicons[(lang, "document")].find_all(clause)
+            or self._lexicons[(lang, "document_word")].spans(clause)
+        )
 
     def _expiry_or_choice(
         self, slot: str, reading: DateReading, text: str, lang: str, today: dt.date

@@ -881,3 +881,53 @@ async def test_at_the_summary_saying_only_this_situation_replaces_the_others(con
     await convo.say("non, seulement j'ai des enfants, pas de problème de travail")
     state = await convo.state()
     assert state is not None and state.slots.vulnerabilities == frozenset({"children"})
+
+
+@pytest.mark.parametrize(
+    ("slot", "said", "no_and_the_answer", "expected"),
+    [
+        ("prefecture", "Clichy", "non c'est pas ça, Clichy-sous-Bois", ("93", "93014")),
+        ("prefecture", "Clichy", "non, je suis à Montfermeil", ("93", "93047")),
+        ("prefecture", "Clichy", "non 93", ("93", None)),
+        ("document", "carte de séjour", "non c'est une carte de 10 ans", "CR_10"),
+        ("document", "mon passeport", "non, j'ai un récépissé", "RECEPISSE"),
+        (
+            "expiry_date",
+            "elle expire le 25 novembre",
+            "non, le 25 novembre 2028",
+            dt.date(2028, 11, 25),
+        ),
+    ],
+)
+async def test_a_no_with_the_right_answer_at_a_choice_takes_that_answer(
+    convo: Conversation, slot: str, said: str, no_and_the_answer: str, expected: object
+) -> None:
+    """Found walking conversations: "non c'est pas ça, Clichy-sous-Bois" to "Clichy (92) ou
+    Clichy-sous-Bois (93) ?" got the help and the question again: the town was dropped."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await answer_until_slot(convo, {**FULL_FRENCH, "document": "carte de séjour salarié"}, slot)
+    await convo.say(said)
+    assert convo.last.confirming
+    await convo.say(no_and_the_answer)
+    state = await convo.state()
+    assert state is not None and state.pending is None and convo.asking != slot
+    if slot == "prefecture":
+        assert isinstance(expected, tuple)
+        prefecture, commune = expected
+        assert state.slots.prefecture == prefecture
+        if commune is not None:
+            assert state.slots.commune == commune
+    else:
+        assert getattr(state.slots, slot) == expected
+
+
+@pytest.mark.parametrize("no", ["non", "non c'est pas ça", "non, aucune", "non, aucun des deux"])
+async def test_a_mere_no_at_a_choice_still_gets_the_help(convo: Conversation, no: str) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await answer_until_slot(convo, FULL_FRENCH, "prefecture")
+    await convo.say("Clichy")
+    assert convo.last.confirming
+    await convo.say(no)
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture is None and state.pending is None
+    assert convo.asking == "prefecture" and "Bobigny" in convo.text  # the help's examples

@@ -38,6 +38,11 @@ MAX_TEXT_CHARS = 2000
 # Steps whose options are shown with the question; the others show them after two misses.
 KINDS_WITH_BUTTONS = frozenset({"language", "bool", "choice", "confirm"})
 COMMANDS = frozenset({"erase", "restart", "help", "human", "back", "skip", "change_language"})
+# Questions whose value offered a "no, X" replaces ("non, Clichy-sous-Bois", "non, le 5 avril");
+# a no to a yes-or-no value or to situations stays a no.
+SLOTS_A_NO_MAY_CORRECT = frozenset(
+    {"prefecture", "document", "expiry_date", "removal_order_date", "attempts_since"}
+)
 # Shown in the recap before the hand-off, in the order of the case: what the person told.
 RECAP_SLOTS = tuple(slot for slot in SLOT_NAMES if slot not in ("language", "consent", "commune", "confirm"))
 
@@ -505,6 +510,11 @@ class Engine:
             self._set(turn, candidate.values, label=candidate.label)
         elif yes and len(pending.candidates) == 1:
             self._set(turn, pending.candidates[0].values, label=pending.candidates[0].label)
+        elif no and self._no_then_another_value(turn, pending, text, now):
+            # "non c'est pas ça, Clichy-sous-Bois" to "Clichy (92) ou Clichy-sous-Bois (93) ?": the
+            # no says the first is wrong, the rest gives the right one, read as a fresh answer.
+            # It was the help and the question again, the town dropped.
+            return await self._interpret(turn, InboundMessage(conversation_id=state.id, text=text), text, now)
         elif no or chosen == "none" or not text or unsure:
             if unsure:
                 state.misses += 1  # once only: a second "je sais pas" skips
@@ -513,6 +523,15 @@ class Engine:
             # Neither yes nor no: read it as a fresh answer to the same question.
             return await self._interpret(turn, InboundMessage(conversation_id=state.id, text=text), text, now)
         return False
+
+    def _no_then_another_value(self, turn: Turn, pending: Pending, text: str, now: dt.datetime) -> bool:
+        """Whether a no to a value offered also gives a value for the question on screen (a place,
+        a paper, a date), not a mere no: read as an answer to that question, as `_interpret` will."""
+        asked = turn.state.asking
+        if asked is None or pending.slot != asked or asked not in SLOTS_A_NO_MAY_CORRECT:
+            return False
+        reading = self.understanding.read(text, lang=turn.lang, asked=asked, now=now)
+        return any(f.slot == asked and not f.polar and f.candidates for f in reading.findings)
 
     @staticmethod
     def _first_dont_know_at_choice(state: ConversationState, pending: Pending, reading: Reading) -> bool:

@@ -270,6 +270,8 @@ class Engine:
             await self._after_handoff(turn, text, now)
             return False
 
+        if self._offers_to_change_the_place(turn, reading, text, now):
+            return False
         applied_asked = False
         # "Non c'est Lille pas le Cantal", "no, it's Lyon not Grenoble" at the consent or the OQTF
         # question: the "no" is about an answer already given, which the message changes; not the
@@ -504,12 +506,21 @@ class Engine:
                 turn.replies.append(self._say(turn, "restarted"))
             return False
 
-        # A value to confirm: one candidate (yes/no) or several (pick one).
+        # A value to confirm: one candidate (yes/no) or several (pick one). For a slot already
+        # filled (a change offered, `_offers_to_change_the_place`), a no keeps what was noted.
+        replacing = pending.slot is not None and getattr(state.slots, pending.slot, None) is not None
         if chosen is not None and chosen.startswith("c") and chosen[1:].isdigit():
             candidate = pending.candidates[int(chosen[1:])]
             self._set(turn, candidate.values, label=candidate.label)
+            if replacing:
+                turn.replies.append(self._say(turn, "corrected", value=candidate.label))
         elif yes and len(pending.candidates) == 1:
-            self._set(turn, pending.candidates[0].values, label=pending.candidates[0].label)
+            candidate = pending.candidates[0]
+            self._set(turn, candidate.values, label=candidate.label)
+            if replacing:
+                turn.replies.append(self._say(turn, "corrected", value=candidate.label))
+        elif replacing and (no or chosen == "none"):
+            pass  # the question on screen comes again
         elif no and self._no_then_another_value(turn, pending, text, now):
             # "non c'est pas ça, Clichy-sous-Bois" to "Clichy (92) ou Clichy-sous-Bois (93) ?": the
             # no says the first is wrong, the rest gives the right one, read as a fresh answer.
@@ -523,6 +534,40 @@ class Engine:
             # Neither yes nor no: read it as a fresh answer to the same question.
             return await self._interpret(turn, InboundMessage(conversation_id=state.id, text=text), text, now)
         return False
+
+    def _offers_to_change_the_place(self, turn: Turn, reading: Reading, text: str, now: dt.datetime) -> bool:
+        """Right after the place was noted ("J'ai noté : Lyon (69). Si c'est faux, dites-le-moi."),
+        a no, a correction or a place said in passing, answering nothing of the question on
+        screen, that names another place ("non c'est pas ça, Villeurbanne", "non, j'habite à
+        Villeurbanne", "je suis à Villeurbanne en fait"): that place is
+        offered to confirm ("Vous voulez dire : Villeurbanne (69) ?"), never set unasked. The
+        correction was lost, and the case went to the volunteers of the wrong département; set
+        without asking, "قصدي مو هيك" ("I mean, not like that") made Meaux of it."""
+        state = turn.state
+        asked = state.asking
+        answered = [slot for slot in state.history if slot != "commune"]
+        if (
+            asked in (None, "prefecture", "language", "consent", "confirm")  # the summary corrects itself
+            or answered[-1:] != ["prefecture"]
+            or not (reading.intent == "deny" or reading.correcting or reading.finding("prefecture"))
+            or any(f.slot == asked for f in reading.findings)
+        ):
+            return False
+        place = self.understanding.read(text, lang=turn.lang, asked="prefecture", now=now).finding(
+            "prefecture"
+        )
+        if place is None:
+            return False
+        known = (state.slots.prefecture, state.slots.commune)
+        others = tuple(
+            candidate
+            for candidate in place.candidates
+            if (candidate.values.get("prefecture"), candidate.values.get("commune")) != known
+        )
+        if not others:
+            return False
+        state.pending = Pending(kind="value", slot="prefecture", candidates=others)
+        return True
 
     def _no_then_another_value(self, turn: Turn, pending: Pending, text: str, now: dt.datetime) -> bool:
         """Whether a no to a value offered also gives a value for the question on screen (a place,

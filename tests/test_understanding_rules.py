@@ -1356,8 +1356,9 @@ def test_the_expiry_is_the_paper_helds_not_the_expired_cards_beside_it(
             "mon titre a expiré le 3 mars, j'ai déposé ma demande et reçu un récépissé le 20 mars",
             "2026-03-03",
         ),
-        # At the expiry question the recorded document may be the card: its date is what is asked.
-        ("expiry_date", "ma carte a expiré le 3 mars et mon récépissé finit le 10 décembre", "2026-03-03"),
+        # At the expiry question, beside a récépissé's date, left as it was (the nearest 3 March):
+        # the document recorded may be the card or the récépissé (neither date is right for both).
+        ("expiry_date", "ma carte a expiré le 3 mars et mon récépissé finit le 10 décembre", "2027-03-03"),
         # A card held (no récépissé): nothing to choose between.
         ("document", "ma carte étudiant expire le 12 janvier, mon visa a expiré en mars", "2027-01-12"),
     ],
@@ -1366,3 +1367,42 @@ def test_the_card_beside_a_paper_keeps_its_date_otherwise(
     brain: Brain, asked: str, text: str, expires: str
 ) -> None:
     assert value(read(brain, text, "fr", asked), "expiry_date") == dt.date.fromisoformat(expires)
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "expires"),
+    [
+        # Two tenses in the answer: the date's own clause says it.
+        ("fr", "expiry_date", "elle a expiré le 3 mars, le rendez-vous sera quand?", "2026-03-03"),
+        # Found in review: the comma cut the year off the date's clause.
+        ("en", "expiry_date", "my card expired on March 3, 2025", "2025-03-03"),
+        ("en", "removal_order_date", "I received the OQTF on November 20, 2025", "2025-11-20"),
+        # The date's clause says no tense: the whole answer's.
+        ("fr", "expiry_date", "le 3 mars, elle a expiré", "2026-03-03"),
+        ("fr", "expiry_date", "elle a expiré, le 3 mars", "2026-03-03"),
+        ("fr", "expiry_date", "c'est le 5 août, elle est encore valable", "2027-08-05"),
+        # A card still valid beside an attestation that has ended: the card is the paper held.
+        (
+            "fr",
+            "document",
+            "ma carte expire le 15 avril, mon attestation de prolongation était valable jusqu'au 10 janvier",
+            "2027-04-15",
+        ),
+        # A correction after the récépissé's date is still the correction.
+        (
+            "fr",
+            None,
+            "ma carte a expiré le 3 mars, mon récépissé se termine le 10 décembre,"
+            " non pardon il finit le 1er février",
+            "2027-02-01",
+        ),
+    ],
+)
+def test_a_date_keeps_its_year_and_tense_beside_other_clauses(
+    brain: Brain, lang: str, asked: str | None, text: str, expires: str
+) -> None:
+    slot = asked if asked in DATE_SLOTS else "expiry_date"
+    reading = brain.understanding.read(
+        text, lang=lang, asked=asked, now=dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC)
+    )
+    assert value(reading, slot) == dt.date.fromisoformat(expires)

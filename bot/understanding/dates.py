@@ -284,6 +284,10 @@ class DateParser:
 
     # -- the forms ---------------------------------------------------------------------------
 
+    def tense(self, text: str) -> Tense | None:
+        """The tense the text's markers agree on (read with its accents), or None."""
+        return self._tense(text)
+
     def _tense(self, text: str) -> Tense | None:
         """The tense the markers of the text agree on; weak markers count only alone."""
         strong: set[Tense] = set()

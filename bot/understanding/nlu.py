@@ -1103,7 +1103,7 @@ class NluUnderstanding:
                 # "le 25 novembre non le 28": taken back, or "not the 28th"? The person says which.
                 return [_date_choice(asked, [day.value for day in both])]
             reading = reading or self._in_its_clauses_tense(
-                parser.parse(text, today=today, kind=kind), text, norm, lang, today, kind
+                parser.parse(text, today=today, kind=kind), text, norm, lang, today, kind, document
             )
             if reading is None:
                 return []
@@ -1118,7 +1118,7 @@ class NluUnderstanding:
         # The tense is read with the accents ("expiré" is past, "expire" is not): the same clauses
         # of the text folded with its accents, when the SMS spellings did not change their number.
         accented = _clauses(fold(text, clauses=True, keep_accents=True), lang)
-        held = self._clauses_of_the_paper_held(clauses, lang, today, document)
+        other_papers = self._clauses_of_other_papers(clauses, accented, lang, today, document)
         for index, clause in enumerate(clauses):
             if self._lexicons[(lang, "presence")].spans(clause):
                 continue  # "in France for 5 years" is not when the attempts started
@@ -1127,7 +1127,7 @@ class NluUnderstanding:
             if self._lexicons[(lang, "custody")].spans(clause):
                 continue  # "au CRA de Vincennes depuis hier": since when detained, not attempts
             slot, by_cue = self._date_slot_from_cues(clause, lang, asked, document)
-            if slot == "expiry_date" and held and index not in held:
+            if slot == "expiry_date" and index in other_papers:
                 continue  # the expired card's date beside the récépissé's: not the paper held
             found = said_by_clause if by_cue else from_context
             if slot is None or (slot in found and corrected_from < 0):
@@ -1142,60 +1142,82 @@ class NluUnderstanding:
         ]
 
     def _in_its_clauses_tense(
-        self, reading: DateReading | None, text: str, norm: str, lang: str, today: dt.date, kind: DateKind
+        self,
+        reading: DateReading | None,
+        text: str,
+        norm: str,
+        lang: str,
+        today: dt.date,
+        kind: DateKind,
+        document: Finding | None,
     ) -> DateReading | None:
-        """The date read from the whole answer, with the year its own clause's tense gives: "ma
-        carte a expiré le 3 mars et mon récépissé finit le 10 décembre" says two tenses, which
-        the whole answer does not agree on; the nearest 3 March was taken, the coming one (a card
-        read as valid for months). Only the year may change: the same day and month, from the
-        first clause that has a date."""
+        """The date read from the whole answer, with the year its own clause's tense gives, when
+        the whole answer's tenses disagree: "ma carte a expiré le 3 mars et mon récépissé finit
+        le 10 décembre" has no one tense, and the nearest 3 March was taken, the coming one (a
+        card read as valid for months). Only then, and only the year: never when a year is
+        written ("March 3, 2025": the comma cut the year off the clause), nor when the date's
+        clause says no tense ("le 3 mars, elle a expiré"), nor when two clauses share the day.
+        Nor beside a récépissé's date (`_clauses_of_other_papers`): the document recorded may be
+        the card or the récépissé, and the card's date, gone, would make the récépissé expired."""
         clauses = _clauses(norm, lang)
-        if reading is None or len(clauses) < 2:
+        if reading is None or len(clauses) < 2 or _WRITTEN_YEAR.search(text):
             return reading
-        accented = _clauses(fold(text, clauses=True, keep_accents=True), lang)
         parser = self._dates[lang]
-        for index, clause in enumerate(clauses):
-            tense_text = accented[index] if len(accented) == len(clauses) else None
-            own = parser.parse(clause, today=today, kind=kind, tense_text=tense_text)
-            if own is not None:
-                same_day = (own.value.month, own.value.day) == (reading.value.month, reading.value.day)
-                return own if same_day else reading
-        return reading
+        accented = _clauses(fold(text, clauses=True, keep_accents=True), lang)
+        if len(accented) != len(clauses) or parser.tense(text) is not None:
+            return reading
+        if self._clauses_of_other_papers(clauses, accented, lang, today, document):
+            return reading
+        same_day = [
+            (index, own)
+            for index, (clause, tense_text) in enumerate(zip(clauses, accented, strict=True))
+            if (own := parser.parse(clause, today=today, kind=kind, tense_text=tense_text)) is not None
+            and (own.value.month, own.value.day) == (reading.value.month, reading.value.day)
+        ]
+        if len(same_day) != 1 or parser.tense(accented[same_day[0][0]]) is None:
+            return reading
+        return same_day[0][1]
 
-    def _clauses_of_the_paper_held(
-        self, clauses: list[str], lang: str, today: dt.date, document: Finding | None
-    ) -> list[int]:
-        """The clauses dating the paper held, when another clause dates another paper: "ma carte a
-        expiré le 3 mars, mon récépissé finit le 10 décembre". The expiry is the paper held now's
-        (spec §1), here the récépissé's; the first date, the card's, was taken (a récépissé read
-        as expired: no valid proof). Only for the papers given while a card is renewed or examined
-        (récépissé, attestation, APS), named for sure in the message, and only when both clauses
-        have a date and the held paper's says it is an end ("finit", "valable jusqu'au", not "reçu
-        le"): else nothing changes (empty list). In passing only: at the expiry question the
-        document is already recorded (perhaps the card), and its date is what is asked."""
-        if document is None or not document.certain or len(clauses) < 2:
-            return []
+    def _clauses_of_other_papers(
+        self, clauses: list[str], accented: list[str], lang: str, today: dt.date, document: Finding | None
+    ) -> set[int]:
+        """The clauses dating an expired card beside the paper held: "ma carte a expiré le 3 mars,
+        mon récépissé finit le 10 décembre". The expiry is the paper held now's (spec §1), the
+        récépissé's; the first date, the card's, was taken (a valid récépissé read as expired: no
+        valid proof, more urgent than it is). Only for the papers given while a card is renewed
+        or examined (récépissé, attestation, APS), named for sure in the message; only when the
+        held paper's clause dates its end ("finit", "valable jusqu'au"; not "reçu le"), the other
+        paper's date is gone (a card still valid is the paper held) and comes before the held
+        one's. In passing only: at the expiry question the document is already recorded
+        (perhaps the card), and its date is what is asked. Empty: nothing is left out."""
+        if document is None or not document.certain or len(clauses) < 2 or len(accented) != len(clauses):
+            return set()
         held = document.candidates[0].values.get("document")
         if held not in PAPERS_HELD_BESIDE_A_CARD:
-            return []
+            return set()
         lexicon = self._lexicons[(lang, "document")]
         parser = self._dates[lang]
         expiry_cues = self._date_cues[(lang, "date_cue_expiry")]
-        held_at: list[int] = []
-        others_dated = False
-        for index, clause in enumerate(clauses):
+        held_ends: list[dt.date] = []
+        others: dict[int, dt.date] = {}
+        for index, (clause, tense_text) in enumerate(zip(clauses, accented, strict=True)):
             names_it = any(code == held for _, code in lexicon.find_all(clause))
             if not names_it and not self._names_a_paper(clause, lang):
                 continue
-            if parser.parse(clause, today=today, kind="expiry") is None:
+            date = parser.parse(clause, today=today, kind="expiry", tense_text=tense_text)
+            if date is None:
                 continue
             if names_it and not any(contains_phrase(clause, c) for c in expiry_cues):
-                return []  # "reçu un récépissé le 20 mars": the day it was given, not its end
+                return set()  # "reçu un récépissé le 20 mars": the day it was given, not its end
             if names_it:
-                held_at.append(index)
+                held_ends.append(date.value)
             else:
-                others_dated = True
-        return held_at if others_dated else []
+                others[index] = date.value
+        if not held_ends or not others:
+            return set()
+        if any(other >= today or other >= min(held_ends) for other in others.values()):
+            return set()  # a card still valid, or ending after the récépissé: left as it was
+        return set(others)
 
     def _names_a_paper(self, clause: str, lang: str) -> bool:
         return bool(

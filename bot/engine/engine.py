@@ -38,11 +38,6 @@ MAX_TEXT_CHARS = 2000
 # Steps whose options are shown with the question; the others show them after two misses.
 KINDS_WITH_BUTTONS = frozenset({"language", "bool", "choice", "confirm"})
 COMMANDS = frozenset({"erase", "restart", "help", "human", "back", "skip", "change_language"})
-# Questions whose value offered a "no, X" replaces ("non, Clichy-sous-Bois", "non, le 5 avril");
-# a no to a yes-or-no value or to situations stays a no.
-SLOTS_A_NO_MAY_CORRECT = frozenset(
-    {"prefecture", "document", "expiry_date", "removal_order_date", "attempts_since"}
-)
 # Shown in the recap before the hand-off, in the order of the case: what the person told.
 RECAP_SLOTS = tuple(slot for slot in SLOT_NAMES if slot not in ("language", "consent", "commune", "confirm"))
 
@@ -270,8 +265,6 @@ class Engine:
             await self._after_handoff(turn, text, now)
             return False
 
-        if self._offers_to_change_the_place(turn, reading, text, now):
-            return False
         applied_asked = False
         # "Non c'est Lille pas le Cantal", "no, it's Lyon not Grenoble" at the consent or the OQTF
         # question: the "no" is about an answer already given, which the message changes; not the
@@ -506,26 +499,12 @@ class Engine:
                 turn.replies.append(self._say(turn, "restarted"))
             return False
 
-        # A value to confirm: one candidate (yes/no) or several (pick one). For a slot already
-        # filled (a change offered, `_offers_to_change_the_place`), a no keeps what was noted.
-        replacing = pending.slot is not None and getattr(state.slots, pending.slot, None) is not None
+        # A value to confirm: one candidate (yes/no) or several (pick one).
         if chosen is not None and chosen.startswith("c") and chosen[1:].isdigit():
             candidate = pending.candidates[int(chosen[1:])]
             self._set(turn, candidate.values, label=candidate.label)
-            if replacing:
-                turn.replies.append(self._say(turn, "corrected", value=candidate.label))
         elif yes and len(pending.candidates) == 1:
-            candidate = pending.candidates[0]
-            self._set(turn, candidate.values, label=candidate.label)
-            if replacing:
-                turn.replies.append(self._say(turn, "corrected", value=candidate.label))
-        elif replacing and (no or chosen == "none"):
-            pass  # the question on screen comes again
-        elif no and self._no_then_another_value(turn, pending, text, now):
-            # "non c'est pas ça, Clichy-sous-Bois" to "Clichy (92) ou Clichy-sous-Bois (93) ?": the
-            # no says the first is wrong, the rest gives the right one, read as a fresh answer.
-            # It was the help and the question again, the town dropped.
-            return await self._interpret(turn, InboundMessage(conversation_id=state.id, text=text), text, now)
+            self._set(turn, pending.candidates[0].values, label=pending.candidates[0].label)
         elif no or chosen == "none" or not text or unsure:
             if unsure:
                 state.misses += 1  # once only: a second "je sais pas" skips
@@ -534,49 +513,6 @@ class Engine:
             # Neither yes nor no: read it as a fresh answer to the same question.
             return await self._interpret(turn, InboundMessage(conversation_id=state.id, text=text), text, now)
         return False
-
-    def _offers_to_change_the_place(self, turn: Turn, reading: Reading, text: str, now: dt.datetime) -> bool:
-        """Right after the place was noted ("J'ai noté : Lyon (69). Si c'est faux, dites-le-moi."),
-        a no, a correction or a place said in passing, answering nothing of the question on
-        screen, that names another place ("non c'est pas ça, Villeurbanne", "non, j'habite à
-        Villeurbanne", "je suis à Villeurbanne en fait"): that place is
-        offered to confirm ("Vous voulez dire : Villeurbanne (69) ?"), never set unasked. The
-        correction was lost, and the case went to the volunteers of the wrong département; set
-        without asking, "قصدي مو هيك" ("I mean, not like that") made Meaux of it."""
-        state = turn.state
-        asked = state.asking
-        answered = [slot for slot in state.history if slot != "commune"]
-        if (
-            asked in (None, "prefecture", "language", "consent", "confirm")  # the summary corrects itself
-            or answered[-1:] != ["prefecture"]
-            or not (reading.intent == "deny" or reading.correcting or reading.finding("prefecture"))
-            or any(f.slot == asked for f in reading.findings)
-        ):
-            return False
-        place = self.understanding.read(text, lang=turn.lang, asked="prefecture", now=now).finding(
-            "prefecture"
-        )
-        if place is None:
-            return False
-        known = (state.slots.prefecture, state.slots.commune)
-        others = tuple(
-            candidate
-            for candidate in place.candidates
-            if (candidate.values.get("prefecture"), candidate.values.get("commune")) != known
-        )
-        if not others:
-            return False
-        state.pending = Pending(kind="value", slot="prefecture", candidates=others)
-        return True
-
-    def _no_then_another_value(self, turn: Turn, pending: Pending, text: str, now: dt.datetime) -> bool:
-        """Whether a no to a value offered also gives a value for the question on screen (a place,
-        a paper, a date), not a mere no: read as an answer to that question, as `_interpret` will."""
-        asked = turn.state.asking
-        if asked is None or pending.slot != asked or asked not in SLOTS_A_NO_MAY_CORRECT:
-            return False
-        reading = self.understanding.read(text, lang=turn.lang, asked=asked, now=now)
-        return any(f.slot == asked and not f.polar and f.candidates for f in reading.findings)
 
     @staticmethod
     def _first_dont_know_at_choice(state: ConversationState, pending: Pending, reading: Reading) -> bool:

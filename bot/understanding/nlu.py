@@ -493,8 +493,17 @@ class NluUnderstanding:
             values = {"document": "OTHER", "document_text": EXPIRED_PERMIT_OF_UNKNOWN_KIND}
             document = _certain("document", values, self._document_label("OTHER", lang))
             findings.append(document)
-        if place is not None and by_number and asked != "prefecture" and _is_a_day(place, dates):
-            # "ma carte expire le 12", "le 12 du mois prochain": the 12 is the day of the date.
+        if (
+            place is not None
+            and by_number
+            and asked != "prefecture"
+            and (
+                _is_a_day(place, dates)
+                or _is_a_day(place, self._dates_left_out(text, norm, lang, asked, today, document))
+            )
+        ):
+            # "ma carte expire le 12", "le 12 du mois prochain": the 12 is the day of the date,
+            # also of a date left out ("ma carte a expiré le 28/12/2025. mon APS …" is no 28).
             findings.remove(place)
         elif place is not None and by_number and asked in DATE_SLOTS and self._day_number(place, norm, lang):
             # A date asked for: "…, pardon le 28" is a day, whatever became of it, not the Eure-et-Loir.
@@ -1218,6 +1227,23 @@ class NluUnderstanding:
         if any(other >= today or other >= min(held_ends) for other in others.values()):
             return set()  # a card still valid, or ending after the récépissé: left as it was
         return set(others)
+
+    def _dates_left_out(
+        self, text: str, norm: str, lang: str, asked: str | None, today: dt.date, document: Finding | None
+    ) -> list[Finding]:
+        """The dates `_dates_in` leaves out in passing (`_clauses_of_other_papers`), as findings:
+        still dates, whose day is no département."""
+        if asked in DATE_SLOTS:
+            return []
+        clauses = _clauses(norm, lang)
+        accented = _clauses(fold(text, clauses=True, keep_accents=True), lang)
+        parser = self._dates[lang]
+        left_out = []
+        for index in sorted(self._clauses_of_other_papers(clauses, accented, lang, today, document)):
+            reading = parser.parse(clauses[index], today=today, kind="expiry", tense_text=accented[index])
+            if reading is not None:
+                left_out.append(_certain("expiry_date", {"expiry_date": reading.value}, ""))
+        return left_out
 
     def _names_a_paper(self, clause: str, lang: str) -> bool:
         return bool(

@@ -1406,3 +1406,19 @@ def test_a_date_keeps_its_year_and_tense_beside_other_clauses(
         text, lang=lang, asked=asked, now=dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC)
     )
     assert value(reading, slot) == dt.date.fromisoformat(expires)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ma carte de séjour a expire le 28/12/2025. l'autorisation provisoire de séjour est valable jusqu'au"
+        " 1er février, je suis perdu",
+        "mon titre de séjour a expiré le 13/03/2026. mon récépissé est valable jusqu'au 20 janvier",
+    ],
+)
+def test_the_day_of_a_card_date_left_out_is_no_departement(brain: Brain, text: str) -> None:
+    """Found in review: once the card's date is left out beside the récépissé's, its day (28,
+    13) was read as a département, certain."""
+    reading = read(brain, text, "fr", "document")
+    assert reading.finding("prefecture") is None
+    assert value(reading, "expiry_date") is not None

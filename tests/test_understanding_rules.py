@@ -1350,6 +1350,12 @@ def test_the_expiry_is_the_paper_helds_not_the_expired_cards_beside_it(
 @pytest.mark.parametrize(
     ("asked", "text", "expires"),
     [
+        # The day the récépissé was given is no end: the first date, as before.
+        (
+            "document",
+            "mon titre a expiré le 3 mars, j'ai déposé ma demande et reçu un récépissé le 20 mars",
+            "2026-03-03",
+        ),
         # At the expiry question, beside a récépissé's date, left as it was (the nearest 3 March):
         # the document recorded may be the card or the récépissé (neither date is right for both).
         ("expiry_date", "ma carte a expiré le 3 mars et mon récépissé finit le 10 décembre", "2027-03-03"),
@@ -1416,42 +1422,3 @@ def test_the_day_of_a_card_date_left_out_is_no_departement(brain: Brain, text: s
     reading = read(brain, text, "fr", "document")
     assert reading.finding("prefecture") is None
     assert value(reading, "expiry_date") is not None
-
-
-@pytest.mark.parametrize(
-    ("lang", "text"),
-    [
-        ("fr", "j'ai reçu un récépissé le 20 mars"),
-        ("fr", "récépissé donné le 5 novembre"),
-        ("fr", "mon titre a expiré le 3 mars, j'ai déposé ma demande et reçu un récépissé le 20 mars"),
-        ("en", "I got a receipt on 20 March"),
-        ("es", "me dieron un resguardo el 20 de marzo"),
-        ("ar", "استلمت الوصل في 20 مارس"),
-    ],
-)
-def test_the_day_a_paper_was_given_is_no_expiry(brain: Brain, lang: str, text: str) -> None:
-    """ "reçu un récépissé le 20 mars" recorded a récépissé expired on 20 March (no valid proof),
-    and beside an expired card the card's date was taken for the récépissé's: neither is its end,
-    which the expiry question then asks."""
-    reading = read(brain, text, lang, "document")
-    assert value(reading, "document") == "RECEPISSE"
-    assert reading.finding("expiry_date") is None
-
-
-@pytest.mark.parametrize(
-    ("asked", "text", "slot", "day"),
-    [
-        ("removal_order", "oui je l'ai reçue le 10 novembre", "removal_order_date", "2026-11-10"),
-        (None, "j'ai reçu une OQTF le 10 novembre", "removal_order_date", "2026-11-10"),
-        (
-            "document",
-            "j'ai reçu ma carte étudiant le 3 mars 2024, elle expire le 3 mars 2027",
-            "expiry_date",
-            "2027-03-03",
-        ),
-    ],
-)
-def test_a_date_said_with_received_keeps_its_other_meanings(
-    brain: Brain, asked: str | None, text: str, slot: str, day: str
-) -> None:
-    assert value(read(brain, text, "fr", asked), slot) == dt.date.fromisoformat(day)

@@ -272,7 +272,6 @@ class NluUnderstanding:
                 "date_cue_removal_order",
                 "date_cue_attempts",
                 "date_cue_expiry",
-                "date_cue_issued",
                 "date_word_at_summary",
             )
         }
@@ -1196,10 +1195,9 @@ class NluUnderstanding:
         récépissé's; the first date, the card's, was taken (a valid récépissé read as expired: no
         valid proof, more urgent than it is). Only for the papers given while a card is renewed
         or examined (récépissé, attestation, APS), named for sure in the message; only when the
-        held paper's clause dates its end ("finit", "valable jusqu'au") or the day it was given
-        ("reçu le": then no end is known, and the card's date is not it either: asked), the other
+        held paper's clause dates its end ("finit", "valable jusqu'au"; not "reçu le"), the other
         paper's date is gone (a card still valid is the paper held) and comes before the held
-        one's end. In passing only: at the expiry question the document is already recorded
+        one's. In passing only: at the expiry question the document is already recorded
         (perhaps the card), and its date is what is asked. Empty: nothing is left out."""
         if document is None or not document.certain or len(clauses) < 2 or len(accented) != len(clauses):
             return set()
@@ -1209,8 +1207,6 @@ class NluUnderstanding:
         lexicon = self._lexicons[(lang, "document")]
         parser = self._dates[lang]
         expiry_cues = self._date_cues[(lang, "date_cue_expiry")]
-        issue_cues = self._date_cues[(lang, "date_cue_issued")]
-        issued = False
         held_ends: list[dt.date] = []
         others: dict[int, dt.date] = {}
         for index, (clause, tense_text) in enumerate(zip(clauses, accented, strict=True)):
@@ -1221,19 +1217,15 @@ class NluUnderstanding:
             if date is None:
                 continue
             if names_it and not any(contains_phrase(clause, c) for c in expiry_cues):
-                if not any(contains_phrase(clause, c) for c in issue_cues):
-                    return set()
-                issued = True  # "reçu un récépissé le 20 mars": the day it was given, not its end
-                continue
+                return set()  # "reçu un récépissé le 20 mars": the day it was given, not its end
             if names_it:
                 held_ends.append(date.value)
             else:
                 others[index] = date.value
-        if not others or not (held_ends or issued):
+        if not held_ends or not others:
             return set()
-        if any(other >= today or other >= min(held_ends, default=today) for other in others.values()):
+        if any(other >= today or other >= min(held_ends) for other in others.values()):
             return set()  # a card still valid, or ending after the récépissé: left as it was
-        # Given a récépissé, with no end said: the card's date is not its end either (asked).
         return set(others)
 
     def _dates_left_out(
@@ -1521,11 +1513,8 @@ class NluUnderstanding:
         if expires:
             return "expiry_date", True
         # At the summary a date must say what it is about: "j'ai perdu mon travail il y a 2
-        # semaines" there made an expired card of a valid one (P1). Nor is the day a paper was
-        # given ("reçu un récépissé le 20 mars") its end: taken for it, a récépissé of the spring
-        # read as expired; the expiry question asks its end.
-        issued = any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_issued")])
-        if document is not None and not _is_no_document(document) and not issued:
+        # semaines" there made an expired card of a valid one (P1).
+        if document is not None and not _is_no_document(document):
             return "expiry_date", False
         if asked == "confirm" and any(
             contains_phrase(folded, w) for w in cues[(lang, "date_word_at_summary")]

@@ -1422,3 +1422,31 @@ def test_the_day_of_a_card_date_left_out_is_no_departement(brain: Brain, text: s
     reading = read(brain, text, "fr", "document")
     assert reading.finding("prefecture") is None
     assert value(reading, "expiry_date") is not None
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "day"),
+    [
+        ("en", "document", "my card expired on March 3, 2025", "expiry_date", "2025-03-03"),
+        ("en", None, "I received the OQTF on November 20, 2025", "removal_order_date", "2025-11-20"),
+        ("fr", None, "ma carte expire le 1er février, 2028", "expiry_date", "2028-02-01"),
+        ("es", None, "mi tarjeta caduca el 1 de febrero, 2028", "expiry_date", "2028-02-01"),
+        ("ar", None, "بطاقتي انتهت في 3 مارس، 2025", "expiry_date", "2025-03-03"),
+        (
+            "fr",
+            None,
+            "ma carte a expiré le 3 mars, 2025, j'essaie depuis septembre",
+            "expiry_date",
+            "2025-03-03",
+        ),
+    ],
+)
+def test_a_year_after_a_comma_belongs_to_the_date_before_it_in_passing(
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str, day: str
+) -> None:
+    """Found walking a conversation: 'my card expired on March 3, 2025' said at the document
+    question was recorded as 03/03/2026 (the comma cut the year off the date's clause)."""
+    reading = brain.understanding.read(
+        text, lang=lang, asked=asked, now=dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC)
+    )
+    assert value(reading, slot) == dt.date.fromisoformat(day)

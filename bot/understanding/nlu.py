@@ -1123,10 +1123,10 @@ class NluUnderstanding:
         # what it is: "filed in September, my card expires in 5 months" expires in 5 months.
         said_by_clause: dict[str, DateReading] = {}
         from_context: dict[str, DateReading] = {}
-        clauses = _clauses(norm, lang)
+        clauses = _with_years_joined(_clauses(norm, lang))
         # The tense is read with the accents ("expiré" is past, "expire" is not): the same clauses
         # of the text folded with its accents, when the SMS spellings did not change their number.
-        accented = _clauses(fold(text, clauses=True, keep_accents=True), lang)
+        accented = _with_years_joined(_clauses(fold(text, clauses=True, keep_accents=True), lang))
         other_papers = self._clauses_of_other_papers(clauses, accented, lang, today, document)
         for index, clause in enumerate(clauses):
             if self._lexicons[(lang, "presence")].spans(clause):
@@ -1612,6 +1612,21 @@ _EXPIRY_WORDS = frozenset(
 
 def _clauses(norm: str, lang: str) -> list[str]:
     return [part.strip() for part in _folded_clause_break(lang).split(norm)]
+
+
+_YEAR_ALONE = re.compile(r"(?:19|20)\d\d")
+
+
+def _with_years_joined(clauses: list[str]) -> list[str]:
+    """The clauses with a year standing alone joined to the clause before it, as one date: "my
+    card expired on March 3, 2025" (the comma cut the year off: 3 March 2026 was read). An empty
+    clause keeps its place, so that indices still match the text's other clause lists."""
+    joined = list(clauses)
+    for index in range(1, len(joined)):
+        if _YEAR_ALONE.fullmatch(joined[index].strip()) and joined[index - 1]:
+            joined[index - 1] = f"{joined[index - 1]} {joined[index].strip()}"
+            joined[index] = ""
+    return joined
 
 
 def _clause_of(norm: str, position: int, lang: str) -> int:

@@ -1439,6 +1439,23 @@ def test_the_day_of_a_card_date_left_out_is_no_departement(brain: Brain, text: s
             "expiry_date",
             "2025-03-03",
         ),
+        ("fr", None, "ma carte expire le 10/12, 2027", "expiry_date", "2027-12-10"),
+        # Found in review: not after a full stop, nor after another word than a day or a month.
+        ("fr", None, "j'essaie depuis le 30 octobre. 2025, rien n'a bougé", "attempts_since", "2026-10-30"),
+        (
+            "es",
+            None,
+            "Mi tarjeta de residente vale hasta el 2 de diciembre. 2024, me negaron la cita",
+            "expiry_date",
+            "2027-12-02",
+        ),
+        (
+            "fr",
+            "document",
+            "mon attestation de prolongation va expirer le 30/10 mais mon titre de séjour a expiré, 2023",
+            "expiry_date",
+            "2027-10-30",
+        ),
     ],
 )
 def test_a_year_after_a_comma_belongs_to_the_date_before_it_in_passing(
@@ -1450,3 +1467,12 @@ def test_a_year_after_a_comma_belongs_to_the_date_before_it_in_passing(
         text, lang=lang, asked=asked, now=dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC)
     )
     assert value(reading, slot) == dt.date.fromisoformat(day)
+
+
+def test_a_year_after_since_and_a_comma_is_no_date_of_attempts(brain: Brain) -> None:
+    """Found in review: 'à la rue depuis, 2015' would have been attempts since mid-2015."""
+    text = "Jai recu une oqtf le 10 janvier. à la rue depuis, 2015"
+    reading = brain.understanding.read(
+        text, lang="fr", asked="note", now=dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC)
+    )
+    assert reading.finding("attempts_since") is None

@@ -1123,10 +1123,13 @@ class NluUnderstanding:
         # what it is: "filed in September, my card expires in 5 months" expires in 5 months.
         said_by_clause: dict[str, DateReading] = {}
         from_context: dict[str, DateReading] = {}
-        clauses = _with_years_joined(_clauses(norm, lang))
+        months = self._dates[lang].lex.months
+        clauses = _with_years_joined(_clauses(norm, lang), text, months)
         # The tense is read with the accents ("expiré" is past, "expire" is not): the same clauses
         # of the text folded with its accents, when the SMS spellings did not change their number.
-        accented = _with_years_joined(_clauses(fold(text, clauses=True, keep_accents=True), lang))
+        accented = _with_years_joined(
+            _clauses(fold(text, clauses=True, keep_accents=True), lang), text, months
+        )
         other_papers = self._clauses_of_other_papers(clauses, accented, lang, today, document)
         for index, clause in enumerate(clauses):
             if self._lexicons[(lang, "presence")].spans(clause):
@@ -1615,16 +1618,28 @@ def _clauses(norm: str, lang: str) -> list[str]:
 
 
 _YEAR_ALONE = re.compile(r"(?:19|20)\d\d")
+# A day or a month, a comma, a year: "March 3, 2025", "le 1er février, 2028", "3 مارس، 2025".
+_YEAR_AFTER_A_COMMA = re.compile(r"([^\W_]+)\s*[,،]\s*((?:19|20)\d\d)(?!\d)")
 
 
-def _with_years_joined(clauses: list[str]) -> list[str]:
-    """The clauses with a year standing alone joined to the clause before it, as one date: "my
-    card expired on March 3, 2025" (the comma cut the year off: 3 March 2026 was read). An empty
-    clause keeps its place, so that indices still match the text's other clause lists."""
+def _with_years_joined(clauses: list[str], text: str, months: Mapping[str, int]) -> list[str]:
+    """The clauses with a year cut off by a comma right after a day or a month joined to the
+    clause before it, as one date: "my card expired on March 3, 2025" (3 March 2026 was read).
+    Not after a full stop ("le 30 octobre. 2025, rien n'a bougé") nor after other words
+    ("depuis, 2015"). An emptied clause keeps its place, so that indices still match."""
+    after_a_date = {
+        (fold(word), year)
+        for word, year in _YEAR_AFTER_A_COMMA.findall(text)
+        if (word.isdigit() and len(word) <= 2) or fold(word) in months
+    }
+    if not after_a_date:
+        return clauses
     joined = list(clauses)
     for index in range(1, len(joined)):
-        if _YEAR_ALONE.fullmatch(joined[index].strip()) and joined[index - 1]:
-            joined[index - 1] = f"{joined[index - 1]} {joined[index].strip()}"
+        year, before = joined[index].strip(), joined[index - 1].split()
+        if _YEAR_ALONE.fullmatch(year) and before and (fold(before[-1].split("/")[-1]), year) in after_a_date:
+            glue = "/" if "/" in before[-1] else " "  # "10/12, 2027" is 10/12/2027
+            joined[index - 1] = f"{joined[index - 1]}{glue}{year}"
             joined[index] = ""
     return joined
 

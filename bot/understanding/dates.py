@@ -256,7 +256,7 @@ class DateParser:
         folded = fold(text)
         if not folded:
             return None
-        tense = self._tense(text if tense_text is None else tense_text)
+        tense = self.tense(text if tense_text is None else tense_text)
         if kind == "event":
             tense = "past"
         reading = (
@@ -285,11 +285,8 @@ class DateParser:
     # -- the forms ---------------------------------------------------------------------------
 
     def tense(self, text: str) -> Tense | None:
-        """The tense the text's markers agree on (read with its accents), or None."""
-        return self._tense(text)
-
-    def _tense(self, text: str) -> Tense | None:
-        """The tense the markers of the text agree on; weak markers count only alone."""
+        """The tense the markers of the text agree on (read with its accents first), or None;
+        weak markers count only alone."""
         strong: set[Tense] = set()
         weak: set[Tense] = set()
 

@@ -1123,13 +1123,7 @@ class NluUnderstanding:
         # what it is: "filed in September, my card expires in 5 months" expires in 5 months.
         said_by_clause: dict[str, DateReading] = {}
         from_context: dict[str, DateReading] = {}
-        months = self._dates[lang].lex.months
-        clauses = _with_years_joined(_clauses(norm, lang), text, months)
-        # The tense is read with the accents ("expiré" is past, "expire" is not): the same clauses
-        # of the text folded with its accents, when the SMS spellings did not change their number.
-        accented = _with_years_joined(
-            _clauses(fold(text, clauses=True, keep_accents=True), lang), text, months
-        )
+        clauses, accented = self._date_clauses(text, norm, lang)
         other_papers = self._clauses_of_other_papers(clauses, accented, lang, today, document)
         for index, clause in enumerate(clauses):
             if self._lexicons[(lang, "presence")].spans(clause):
@@ -1153,6 +1147,17 @@ class NluUnderstanding:
             for slot, reading in {**from_context, **said_by_clause}.items()
         ]
 
+    def _date_clauses(self, text: str, norm: str, lang: str) -> tuple[list[str], list[str]]:
+        """The clauses dates are read in, and the same clauses folded with their accents, in which
+        the tense is read ("expiré" is past, "expire" is not; they line up unless the SMS
+        spellings changed their number). A year cut off by a comma is joined to its date."""
+        months = self._dates[lang].lex.months
+        clauses = _with_years_joined(_clauses(norm, lang), text, months)
+        accented = _with_years_joined(
+            _clauses(fold(text, clauses=True, keep_accents=True), lang), text, months
+        )
+        return clauses, accented
+
     def _in_its_clauses_tense(
         self,
         reading: DateReading | None,
@@ -1171,12 +1176,11 @@ class NluUnderstanding:
         clause says no tense ("le 3 mars, elle a expiré"), nor when two clauses share the day.
         Nor beside a récépissé's date (`_clauses_of_other_papers`): the document recorded may be
         the card or the récépissé, and the card's date, gone, would make the récépissé expired."""
-        clauses = _clauses(norm, lang)
-        if reading is None or len(clauses) < 2 or _WRITTEN_YEAR.search(text):
-            return reading
         parser = self._dates[lang]
-        accented = _clauses(fold(text, clauses=True, keep_accents=True), lang)
-        if len(accented) != len(clauses) or parser.tense(text) is not None:
+        if reading is None or _WRITTEN_YEAR.search(text) or parser.tense(text) is not None:
+            return reading
+        clauses, accented = self._date_clauses(text, norm, lang)
+        if len(clauses) < 2 or len(accented) != len(clauses):
             return reading
         if self._clauses_of_other_papers(clauses, accented, lang, today, document):
             return reading
@@ -1238,8 +1242,7 @@ class NluUnderstanding:
         still dates, whose day is no département."""
         if asked in DATE_SLOTS:
             return []
-        clauses = _clauses(norm, lang)
-        accented = _clauses(fold(text, clauses=True, keep_accents=True), lang)
+        clauses, accented = self._date_clauses(text, norm, lang)
         parser = self._dates[lang]
         left_out = []
         for index in sorted(self._clauses_of_other_papers(clauses, accented, lang, today, document)):

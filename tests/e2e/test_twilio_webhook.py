@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -97,6 +98,27 @@ async def client(
     aiohttp_client: ClientFactory, channel: TwilioChannel, brain: Brain, clock: FixedClock, store: SqliteStore
 ) -> Client:
     return await aiohttp_client(make_app(channel, brain, clock, store))
+
+
+@dataclass
+class Recording:
+    """A channel that keeps a record of each SMS in the store, and the app its reports reach."""
+
+    channel: TwilioChannel
+    client: Client
+
+
+@pytest.fixture
+async def recording(
+    aiohttp_client: ClientFactory,
+    api_base: str,
+    http: aiohttp.ClientSession,
+    brain: Brain,
+    clock: FixedClock,
+    store: SqliteStore,
+) -> Recording:
+    channel = make_channel(api_base, http, store)
+    return Recording(channel, await aiohttp_client(make_app(channel, brain, clock, store)))
 
 
 async def post(
@@ -341,16 +363,9 @@ async def post_status(
 
 
 async def test_twilio_reports_whether_each_sms_was_delivered(
-    aiohttp_client: ClientFactory,
-    fake: FakeTwilioApi,
-    api_base: str,
-    http: aiohttp.ClientSession,
-    brain: Brain,
-    clock: FixedClock,
-    store: SqliteStore,
+    recording: Recording, fake: FakeTwilioApi, store: SqliteStore
 ) -> None:
-    channel = make_channel(api_base, http, store)
-    client = await aiohttp_client(make_app(channel, brain, clock, store))
+    channel, client = recording.channel, recording.client
     address = Address(channel="twilio", recipient=PHONE)
     await channel.send(address, [Reply(text="Bonjour")])
     await channel.send(address, [Reply(text="Au revoir")])
@@ -388,19 +403,12 @@ async def test_twilio_reports_whether_each_sms_was_delivered(
 
 
 async def test_a_report_that_comes_before_the_api_answers_is_kept(
-    aiohttp_client: ClientFactory,
-    fake: FakeTwilioApi,
-    api_base: str,
-    http: aiohttp.ClientSession,
-    brain: Brain,
-    clock: FixedClock,
-    store: SqliteStore,
+    recording: Recording, fake: FakeTwilioApi, store: SqliteStore
 ) -> None:
     """The record is written before the SMS goes: a report that found none was lost (seen with
     Kannel's fake SMSC, whose delivery report can beat sendsms's answer), and with it a failure
     the volunteer had to hear of."""
-    channel = make_channel(api_base, http, store)
-    client = await aiohttp_client(make_app(channel, brain, clock, store))
+    channel, client = recording.channel, recording.client
     answers: list[int] = []
 
     async def report_at_once(message: SentMessage) -> None:

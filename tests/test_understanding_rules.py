@@ -1476,3 +1476,14 @@ def test_a_year_after_since_and_a_comma_is_no_date_of_attempts(brain: Brain) -> 
         text, lang="fr", asked="note", now=dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC)
     )
     assert reading.finding("attempts_since") is None
+
+
+@pytest.mark.parametrize(
+    "text", ["عندي كارط ديال الطالب، كتسالي في 15 يناير", "عندي كارط ديال الطالب", "كارطة ديال الطالب"]
+)
+def test_the_student_card_as_said_in_darija(brain: Brain, text: str) -> None:
+    """Found walking the demo as a newcomer: 'I have a student card, it ends on 15 January' in
+    Darija was not understood at the document question (the question came again, the date kept)."""
+    finding = read(brain, text, "ar", "document").finding("document")
+    assert finding is not None and finding.certain
+    assert [candidate.values["document"] for candidate in finding.candidates] == ["CST_ETU"]

@@ -56,6 +56,21 @@ ACK_AND_DELETE = """
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 return redis.call('XDEL', KEYS[1], ARGV[2])
 """
+# KEYS[1] the stream, KEYS[2] its dead letters (one hash tag: one Cluster slot); ARGV[1] the group,
+# ARGV[2] the entry id, ARGV[3] the dead letters' approximate maximum length. The entry is copied
+# from the stream, not from the worker's memory: one erased meanwhile ("erase my data" deletes the
+# person's queued messages) is only acknowledged. Returns 1 if moved, 0 if it was gone.
+MOVE_TO_DEAD_LETTERS = """
+local entry = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
+local moved = 0
+if #entry > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', unpack(entry[1][2]))
+  moved = 1
+end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return moved
+"""
 STREAM_MAX_LENGTH = 100_000
 # Fault injection for the crash tests: pause after processing, before acknowledging, so that a
 # test can kill the worker at the worst moment. Zero (off) unless the environment sets it.
@@ -195,6 +210,7 @@ class Worker:
         self.block_ms = block_ms
         self.processed = 0
         self._ack_and_delete = queue.redis.register_script(ACK_AND_DELETE)
+        self._move_to_dead_letters = queue.redis.register_script(MOVE_TO_DEAD_LETTERS)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.queue.ensure_group()
@@ -223,8 +239,7 @@ class Worker:
             )
             cursor, entries = result[0], result[1]
             for entry_id, fields in entries:
-                if fields:
-                    await self._handle(entry_id, fields)
+                await self._handle_or_forget(entry_id, fields)
             if cursor in (b"0-0", "0-0"):
                 return
 
@@ -236,19 +251,20 @@ class Worker:
         )
         for _stream, entries in response or []:
             for entry_id, fields in entries:
-                if fields:
-                    await self._handle(entry_id, fields)
+                await self._handle_or_forget(entry_id, fields)
+
+    async def _handle_or_forget(self, entry_id: bytes, fields: dict[Any, Any] | None) -> None:
+        if fields:
+            await self._handle(entry_id, fields)
+        else:  # pending, but deleted from the stream (erased): nothing to process or keep
+            await self._done(entry_id)
 
     async def _handle(self, entry_id: bytes, fields: dict[Any, Any]) -> None:
-        redis = self.queue.redis
         try:
             message = self.queue.decode(fields)
         except Exception:
             logger.error("unreadable queue entry %s moved to dead letters", entry_id)
-            await redis.xadd(
-                self.queue.dead_letters, fields, maxlen=DEAD_LETTERS_MAX_LENGTH, approximate=True
-            )
-            await self._done(entry_id)
+            await self._bury(entry_id)
             return
         try:
             async with self.locks.conversation_lock(message.conversation_id):
@@ -263,11 +279,17 @@ class Worker:
             )
             if await self._deliveries(entry_id) < MAX_DELIVERIES:
                 return  # left pending: reclaimed and retried later
-            await redis.xadd(
-                self.queue.dead_letters, fields, maxlen=DEAD_LETTERS_MAX_LENGTH, approximate=True
-            )
-        await self._done(entry_id)
+            await self._bury(entry_id)
+        else:
+            await self._done(entry_id)
         self.processed += 1
+
+    async def _bury(self, entry_id: bytes) -> None:
+        """Move the entry to the dead letters, unless it was erased meanwhile; acknowledge it."""
+        await self._move_to_dead_letters(
+            keys=[self.queue.stream, self.queue.dead_letters],
+            args=[GROUP, entry_id, DEAD_LETTERS_MAX_LENGTH],
+        )
 
     async def _done(self, entry_id: bytes) -> None:
         """Acknowledge and delete the entry, in one script (atomic, one key: Cluster-safe): once

@@ -191,6 +191,88 @@ async def test_erasure_finds_the_persons_dead_letters_among_thousands(
     assert "sms:+33600000021" not in left
 
 
+async def test_erasure_takes_the_persons_messages_still_in_the_queue(
+    redis_store: RedisStore, prefix: str
+) -> None:
+    """Sent before "erase my data" and not yet processed, or failing and waiting for a retry: they
+    go with the rest; another person's message stays and is processed."""
+    queue = RedisQueue(redis_store.client, prefix=prefix, cipher=redis_store.cipher.bytes_cipher())
+    client = redis_store.client
+    failures = 0
+
+    async def fails_once(message: InboundMessage) -> list[Reply]:
+        nonlocal failures
+        failures += 1
+        raise RuntimeError("processing failed")
+
+    failing = Worker(queue, handler=fails_once, outbox=RecordingOutbox(), locks=redis_store, name="w1")
+    await queue.accept(
+        InboundMessage(
+            conversation_id="sms:+33600000031", channel="sms", text="j'habite à Lyon", message_id="q-1"
+        )
+    )
+    await failing.run_once()
+    assert failures == 1 and (await client.xpending(queue.stream, "workers"))["pending"] == 1
+    for number, conversation in enumerate(["sms:+33600000031", "sms:+33600000032"], start=2):
+        await queue.accept(
+            InboundMessage(
+                conversation_id=conversation, channel="sms", text="Bonjour", message_id=f"q-{number}"
+            )
+        )
+    assert await client.xlen(queue.stream) == 3
+
+    await redis_store.erase_conversation("sms:+33600000031")
+
+    left = [queue.decode(fields).conversation_id for _, fields in await client.xrange(queue.stream)]
+    assert left == ["sms:+33600000032"]
+    handled: list[str] = []
+
+    async def records(message: InboundMessage) -> list[Reply]:
+        handled.append(message.conversation_id)
+        return []
+
+    worker = Worker(queue, handler=records, outbox=RecordingOutbox(), locks=redis_store, reclaim_idle_ms=0)
+    assert await worker.run_once() == 1
+    assert handled == ["sms:+33600000032"]
+    # The erased entry still pending for w1 is acknowledged when reclaimed, not processed.
+    assert (await client.xpending(queue.stream, "workers"))["pending"] == 0
+    assert await client.xlen(queue.stream) == 0 and await client.xlen(queue.dead_letters) == 0
+
+
+async def test_a_failing_message_erased_before_its_last_retry_is_not_kept_in_the_dead_letters(
+    redis_store: RedisStore, prefix: str
+) -> None:
+    """The person erased their data while their message was failing: the move to the dead letters,
+    which would have come after the erasure had looked there, finds it gone and keeps nothing."""
+    queue = RedisQueue(redis_store.client, prefix=prefix, cipher=redis_store.cipher.bytes_cipher())
+    client = redis_store.client
+    await queue.accept(
+        InboundMessage(conversation_id="sms:+33600000041", channel="sms", text="Bonjour", message_id="e-1")
+    )
+    attempts = 0
+
+    async def erased_during_the_last_attempt(message: InboundMessage) -> list[Reply]:
+        nonlocal attempts
+        attempts += 1
+        if attempts == MAX_DELIVERIES:  # as another worker erasing it meanwhile
+            await redis_store.erase_conversation(message.conversation_id)
+        raise RuntimeError("processing failed")
+
+    worker = Worker(
+        queue,
+        handler=erased_during_the_last_attempt,
+        outbox=RecordingOutbox(),
+        locks=redis_store,
+        reclaim_idle_ms=0,
+    )
+    for _ in range(MAX_DELIVERIES):
+        await worker.run_once()
+    assert attempts == MAX_DELIVERIES
+    assert await client.xlen(queue.dead_letters) == 0
+    assert await client.xlen(queue.stream) == 0
+    assert (await client.xpending(queue.stream, "workers"))["pending"] == 0
+
+
 def wait_until(predicate: object, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

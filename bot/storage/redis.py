@@ -369,19 +369,24 @@ class RedisStore:
         if turn is not None:  # nothing the turn saved may come back at the release
             turn.saved, turn.prefetched = None, False
         await self._erase(hashed_id)
-        await self._forget_dead_letters(conversation_id)
+        for stream in inbound_keys(self._p):
+            await self._forget_queued(stream, conversation_id)
 
-    async def _forget_dead_letters(self, conversation_id: str) -> int:
-        """The conversation's messages in the queue's dead letters (bot/queue.py: processing failed
-        again and again) go with it. An entry that cannot be read cannot say whose it is: the
-        purge deletes it with age."""
-        _, dead = inbound_keys(self._p)
+    async def _forget_queued(self, stream: str, conversation_id: str) -> int:
+        """The conversation's messages still in the inbound queue (sent before the erasure and not
+        yet processed, or failing and waiting to be retried) or in its dead letters (bot/queue.py:
+        processing failed again and again) go with it. An entry that cannot be read cannot say
+        whose it is: the purge deletes dead letters with age.
+
+        A deleted entry still pending for a worker is acknowledged by that worker, never moved to
+        the dead letters: the move copies the entry from the stream, where it is gone (bot/queue.py,
+        MOVE_TO_DEAD_LETTERS)."""
         cipher = self._cipher.bytes_cipher()
         doomed: list[bytes] = []
         start = "-"
         while True:  # by pages: a few thousand entries at most (the queue caps them)
             page = cast(
-                list[tuple[bytes, dict[bytes, bytes]]], await self._redis.xrange(dead, start, "+", 500)
+                list[tuple[bytes, dict[bytes, bytes]]], await self._redis.xrange(stream, start, "+", 500)
             )
             for entry_id, fields in page:
                 try:
@@ -395,7 +400,7 @@ class RedisStore:
                 break
             start = f"({_text(page[-1][0])}"
         if doomed:
-            await self._redis.xdel(dead, *doomed)
+            await self._redis.xdel(stream, *doomed)
         return len(doomed)
 
     async def _erase(self, hashed_id: str, *, unless_updated_since: dt.datetime | None = None) -> bool:

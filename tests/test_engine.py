@@ -237,6 +237,67 @@ async def test_ambiguous_place_is_confirmed_not_guessed(convo: Conversation) -> 
     assert state is not None and state.slots.prefecture == "974"
 
 
+@pytest.mark.parametrize(
+    ("greeting", "place", "answer", "prefecture"),
+    [
+        # By rank, as people answer a list they cannot tap (a fuzzy reading made "le second"
+        # the town of Semond (21), and "le deuxième" asked the question again).
+        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "le deuxième", "93"),
+        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "c'est le premier", "974"),
+        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "le second", "93"),
+        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "the second one", "93"),
+        ("Hola, no consigo cita en la prefectura", "vivo en Saint-Denis", "el segundo", "93"),
+        ("السلام عليكم، ما لقيتش موعد في البريفكتور", "ساكن في سان دوني", "التاني", "93"),
+        # By saying no to the other one: the one denied was the one recorded (974, La Réunion).
+        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "pas celui de la Réunion", "93"),
+        (
+            "Bonjour, je n'ai pas de rendez-vous",
+            "j'habite à Saint-Denis",
+            "je n'habite pas à la Réunion",
+            "93",
+        ),
+        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "not Reunion", "93"),
+        (
+            "Hola, no consigo cita en la prefectura",
+            "vivo en Saint-Denis",
+            "el de Francia, no la Reunión",
+            "93",
+        ),
+        # Another place named besides the no: that place, as before.
+        (
+            "Bonjour, je n'ai pas de rendez-vous",
+            "j'habite à Saint-Denis",
+            "pas la Réunion, j'habite à Lyon",
+            "69",
+        ),
+    ],
+)
+async def test_a_choice_answered_by_rank_or_by_denying_the_other(
+    convo: Conversation, greeting: str, place: str, answer: str, prefecture: str
+) -> None:
+    await convo.say(greeting)
+    await convo.say(option="yes")
+    await convo.say(place)
+    assert [option.id for option in convo.last.options] == ["c0", "c1", "none"]
+    assert "974" in convo.last.options[0].label and "93" in convo.last.options[1].label
+    await convo.say(answer)
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture == prefecture
+    assert convo.asking == "document"
+
+
+async def test_a_rank_picks_among_the_kinds_of_card_offered(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say(option="yes")
+    await convo.say("j'habite à Lyon")
+    await convo.say("une carte de séjour")
+    offered = [option.label for option in convo.last.options]
+    assert len(offered) > 3 and "salarié" in offered[1]
+    await convo.say("la deuxième")
+    state = await convo.state()
+    assert state is not None and state.slots.document == "CST_SAL"
+
+
 async def test_a_killed_process_resumes_where_it_was(brain: Brain, tmp_path: Path, clock: FixedClock) -> None:
     path = tmp_path / "resume.db"
     first = SqliteStore(path)

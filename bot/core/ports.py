@@ -174,6 +174,10 @@ class Understanding(Protocol):
         location: Location | None = None,
     ) -> Reading: ...
 
+    def pick(self, text: str, *, lang: str, options: Sequence[str]) -> int | None:
+        """The index of the option a short answer picks by rank or by denying the others."""
+        ...
+
 
 @dataclass
 class ActionContext:

@@ -464,7 +464,16 @@ class Engine:
         state = turn.state
         pending = state.pending
         assert pending is not None
-        reading = self.understanding.read(text, lang=turn.lang, asked=None, now=now) if text else Reading()
+        if chosen is None and text and len(pending.candidates) > 1:
+            # "le deuxième", "pas celui de la Réunion": the option meant, without its name.
+            labels = [self._label(turn, pending.slot or "", candidate) for candidate in pending.candidates]
+            picked = self.understanding.pick(text, lang=turn.lang, options=labels)
+            chosen = None if picked is None else f"c{picked}"
+        reading = (
+            self.understanding.read(text, lang=turn.lang, asked=None, now=now)
+            if text and chosen is None
+            else Reading()
+        )
         yes = chosen == "yes" or (chosen is None and reading.intent == "affirm")
         no = chosen == "no" or (chosen is None and reading.intent == "deny")
         unsure = chosen is None and self._first_dont_know_at_choice(state, pending, reading)

@@ -49,6 +49,10 @@ COMMAND_INTENTS = frozenset({"erase", "restart", "help", "human", "back", "skip"
 SWITCH_MAX_WORDS = 4
 # A note longer than this is cut: it is read by a volunteer on a phone.
 MAX_NOTE_CHARS = 1000
+# A pick at a choice by rank or by denying the others is a short answer; longer ones are read
+# as answers to the question.
+PICK_MAX_WORDS = 10
+RANKS = ("1", "2", "3", "4", "last")
 # Words that join clauses. "y" is the Spanish "and" only: in French it is the "y" of "il y a"
 # ("OQTF il y a 3 semaines" is one clause, the date goes with the order).
 _JOINERS = ("et", "mais", "and", "but", "pero", "aunque", "لكن", "بس", "و")
@@ -258,6 +262,9 @@ class NluUnderstanding:
         self._lexicons: dict[tuple[str, str], Lexicon] = {}
         self._dates: dict[str, DateParser] = {}
         self._number_words: dict[str, frozenset[str]] = {}
+        # At a choice: the words of each rank ("deuxième" → "2") and the words that name nothing.
+        self._ranks: dict[str, dict[str, str]] = {}
+        self._choice_fillers: dict[str, frozenset[str]] = {}
         self._language_names = self._build_language_names()
         # Longest first, once: `_named_language` runs on every message.
         self._long_language_names = sorted(
@@ -367,6 +374,12 @@ class NluUnderstanding:
             )
             self._dates[lang] = date_parser(data, lang)
             self._number_words[lang] = frozenset(self._dates[lang].lex.numbers)
+            self._ranks[lang] = {
+                fold(word): rank for rank in RANKS for word in self._lookup_merged(lang, f"rank_{rank}")
+            }
+            self._choice_fillers[lang] = frozenset(
+                fold(word) for word in self._lookup_merged(lang, "choice_filler")
+            )
         # The cues of the attempts that are only a word of time ("depuis", "hace", "منذ"): they say
         # when something began, not what. With an expiry verb, it is the expiry that began.
         self._attempt_cues_of_time = {
@@ -382,6 +395,51 @@ class NluUnderstanding:
 
     def detect_language(self, text: str) -> str | None:
         return self.languages.detect(text)
+
+    def pick(self, text: str, *, lang: str, options: Sequence[str]) -> int | None:
+        """Which of several options shown (their labels) a short answer picks without naming it:
+        by rank ("le deuxième", "the second one", "الثاني"), or by saying no to all the others and
+        nothing else ("pas celui de la Réunion", "el de Francia, no la Reunión"). None otherwise:
+        the answer is then read as an answer to the question."""
+        lang = lang if lang in self.data.languages else "fr"
+        norm = self.normalize(text, lang)
+        words = [word for word in norm.split() if word != "|"]
+        if len(options) < 2 or not words or len(words) > PICK_MAX_WORDS:
+            return None
+        fillers = self._choice_fillers[lang]
+        said = [word for word in words if word not in fillers]
+        if len(said) == 1 and said[0] in self._ranks[lang]:
+            rank = self._ranks[lang][said[0]]
+            index = len(options) - 1 if rank == "last" else int(rank) - 1
+            return index if index < len(options) else None
+        return self._the_one_not_denied(norm, lang, [fold(option) for option in options])
+
+    def _the_one_not_denied(self, norm: str, lang: str, options: list[str]) -> int | None:
+        fillers = self._choice_fillers[lang]
+        label_words = [set(option.split()) | set(_LABEL_WORD.findall(option)) for option in options]
+        shared = set.intersection(*label_words)
+        telling = [words - shared - fillers for words in label_words]
+        negations = self._negations(norm, lang)
+        negation_words = {word for span in negations for word in span.expression.split()}
+        denied: set[int] = set()
+        for negation in negations:
+            for word in norm[negation.end :].split():
+                if word == "|" or word in _SCOPE_ENDS:
+                    break
+                if word in fillers or word in negation_words:
+                    continue
+                named = [i for i, words in enumerate(telling) if word in words]
+                if len(named) == 1:
+                    denied.add(named[0])
+                break
+        left = [i for i in range(len(options)) if i not in denied]
+        if not denied or len(left) != 1:
+            return None
+        # Nothing else said: "pas la Réunion, j'habite à Lyon" names another place.
+        known = fillers | negation_words | set().union(*label_words)
+        if any(word not in known for word in norm.split() if word != "|"):
+            return None
+        return left[0]
 
     def read(
         self,
@@ -1781,6 +1839,8 @@ def _place_candidate(match: PlaceMatch) -> Candidate:
 
 
 # A negation and the word (with its article or preposition) it denies: "pas Lille", "not in Paris".
+# The words of an option's label, as `fold` writes them ("saint-denis (la reunion, 974)").
+_LABEL_WORD = re.compile(r"[^\s()\-,.;:/|]+")
 _NEGATED_WORD = re.compile(
     r"\b(?:pas|plus|not|no|ni)\s+(?:(?:à|a|au|en|in|de|du|le|la|les|the)\s+)?(?:l['’])?[^\s,.;:!?]+",
     re.IGNORECASE,

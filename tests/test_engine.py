@@ -270,6 +270,23 @@ async def test_ambiguous_place_is_confirmed_not_guessed(convo: Conversation) -> 
             "pas la Réunion, j'habite à Lyon",
             "69",
         ),
+        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "pas le premier", "93"),
+        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "non, le deuxième", "93"),
+        # A no about mainland France says where the person is not; the place named is theirs
+        # (a first version skipped "France" and "mais" and denied La Réunion).
+        (
+            "Bonjour, je n'ai pas de rendez-vous",
+            "j'habite à Saint-Denis",
+            "pas en France mais à la Réunion",
+            "974",
+        ),
+        (
+            "Hello, I cannot get an appointment",
+            "I live in Saint-Denis",
+            "I don't live in France I live in Reunion",
+            "974",
+        ),
+        ("Hola, no consigo cita en la prefectura", "vivo en Saint-Denis", "no en Francia pero en 974", "974"),
     ],
 )
 async def test_a_choice_answered_by_rank_or_by_denying_the_other(
@@ -284,6 +301,40 @@ async def test_a_choice_answered_by_rank_or_by_denying_the_other(
     state = await convo.state()
     assert state is not None and state.slots.prefecture == prefecture
     assert convo.asking == "document"
+
+
+@pytest.mark.parametrize(
+    ("greeting", "place", "answer"),
+    [
+        # A no after the rank may reject it; "one second" is "wait"; "le dernier" could be the
+        # last button, "none of these": asked again, as before.
+        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "le deuxième non"),
+        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "one second"),
+        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "a second please"),
+        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "le dernier"),
+    ],
+)
+async def test_a_choice_is_asked_again_when_the_answer_may_reject_or_wait(
+    convo: Conversation, greeting: str, place: str, answer: str
+) -> None:
+    await convo.say(greeting)
+    await convo.say(option="yes")
+    await convo.say(place)
+    await convo.say(answer)
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture is None
+
+
+async def test_a_rank_at_a_choice_of_dates_is_a_day_not_an_option(convo: Conversation) -> None:
+    await convo.say("Hello, I cannot get an appointment")
+    await convo.say(option="yes")
+    await convo.say("I live in Créteil")
+    await convo.say("student card")
+    await convo.say("February 2 no the 1st")
+    assert [option.label for option in convo.last.options][:2] == ["02/02/2027", "01/02/2027"]
+    await convo.say("the 1st")
+    state = await convo.state()
+    assert state is not None and state.slots.expiry_date != dt.date(2027, 2, 2)
 
 
 async def test_a_rank_picks_among_the_kinds_of_card_offered(convo: Conversation) -> None:

@@ -52,7 +52,7 @@ MAX_NOTE_CHARS = 1000
 # A pick at a choice by rank or by denying the others is a short answer; longer ones are read
 # as answers to the question.
 PICK_MAX_WORDS = 10
-RANKS = ("1", "2", "3", "4", "last")
+RANKS = ("1", "2", "3", "4")
 # Words that join clauses. "y" is the Spanish "and" only: in French it is the "y" of "il y a"
 # ("OQTF il y a 3 semaines" is one clause, the date goes with the order).
 _JOINERS = ("et", "mais", "and", "but", "pero", "aunque", "لكن", "بس", "و")
@@ -265,6 +265,8 @@ class NluUnderstanding:
         # At a choice: the words of each rank ("deuxième" → "2") and the words that name nothing.
         self._ranks: dict[str, dict[str, str]] = {}
         self._choice_fillers: dict[str, frozenset[str]] = {}
+        self._mainland: dict[str, frozenset[str]] = {}
+        self._bare_no: dict[str, frozenset[str]] = {}
         self._language_names = self._build_language_names()
         # Longest first, once: `_named_language` runs on every message.
         self._long_language_names = sorted(
@@ -374,12 +376,13 @@ class NluUnderstanding:
             )
             self._dates[lang] = date_parser(data, lang)
             self._number_words[lang] = frozenset(self._dates[lang].lex.numbers)
-            self._ranks[lang] = {
-                fold(word): rank for rank in RANKS for word in self._lookup_merged(lang, f"rank_{rank}")
-            }
-            self._choice_fillers[lang] = frozenset(
-                fold(word) for word in self._lookup_merged(lang, "choice_filler")
-            )
+            # The language's own words only: French "a", "en" or "second" mean something else in
+            # English ("a second" is "wait").
+            own = data.by_language[lang].lookups
+            self._ranks[lang] = {fold(word): rank for rank in RANKS for word in own.get(f"rank_{rank}", ())}
+            self._choice_fillers[lang] = frozenset(fold(word) for word in own.get("choice_filler", ()))
+            self._mainland[lang] = frozenset(fold(word) for word in own.get("choice_mainland", ()))
+            self._bare_no[lang] = frozenset(fold(word) for word in own.get("bare_no", ()) if " " not in word)
         # The cues of the attempts that are only a word of time ("depuis", "hace", "منذ"): they say
         # when something began, not what. With an expiry verb, it is the expiry that began.
         self._attempt_cues_of_time = {
@@ -398,45 +401,86 @@ class NluUnderstanding:
 
     def pick(self, text: str, *, lang: str, options: Sequence[str]) -> int | None:
         """Which of several options shown (their labels) a short answer picks without naming it:
-        by rank ("le deuxième", "the second one", "الثاني"), or by saying no to all the others and
-        nothing else ("pas celui de la Réunion", "el de Francia, no la Reunión"). None otherwise:
-        the answer is then read as an answer to the question."""
+        by rank ("le deuxième", "non, the second one", "التاني"), or by saying no to all the others
+        and nothing else ("pas celui de la Réunion", "el de Francia, no la Reunión"). None
+        otherwise: the answer is then read as an answer to the question."""
         lang = lang if lang in self.data.languages else "fr"
         norm = self.normalize(text, lang)
         words = [word for word in norm.split() if word != "|"]
         if len(options) < 2 or not words or len(words) > PICK_MAX_WORDS:
             return None
-        fillers = self._choice_fillers[lang]
-        said = [word for word in words if word not in fillers]
-        if len(said) == 1 and said[0] in self._ranks[lang]:
-            rank = self._ranks[lang][said[0]]
-            index = len(options) - 1 if rank == "last" else int(rank) - 1
-            return index if index < len(options) else None
-        return self._the_one_not_denied(norm, lang, [fold(option) for option in options])
+        folded_options = [fold(option) for option in options]
+        negations = self._negations(norm, lang)
+        negation_words = {word for span in negations for word in span.expression.split()}
+        # Not among dates: "le premier", "the 1st" are days there.
+        ranked = not any(_NUMERIC_DATE.search(option) for option in folded_options)
+        if ranked:
+            rank = self._rank(norm, lang)
+            if rank is not None:
+                return rank if rank < len(options) else None
+        return self._the_one_not_denied(norm, lang, folded_options, negations, negation_words, ranked)
 
-    def _the_one_not_denied(self, norm: str, lang: str, options: list[str]) -> int | None:
+    def _answers_no(self, norm: str, lang: str, telling: list[set[str]]) -> bool:
+        """A bare no right before an option's words, an article at most between ("no 93", "no la
+        Reunión", "لا 93"). Not "no vivo en la Reunión": a verb after it, the no denies."""
+        words = norm.split()
+        if len(words) < 2 or words[0] not in self._bare_no[lang]:
+            return False
+        after = words[1:3]
+        if after[0] in self._choice_fillers[lang] and len(after[0]) <= 3 and len(after) > 1:
+            after = after[1:]
+        return any(after[0] in option_words for option_words in telling)
+
+    def _rank(self, norm: str, lang: str) -> int | None:
+        """The rank a message says and nothing else. A no before it with a comma is the no that
+        answers ("non, le deuxième"); without one it may deny ("pas le premier", "no el primero"),
+        and after the rank it may reject it ("le deuxième, non")."""
+        words = norm.split()
+        # "non, le deuxième", "no the second one": the no that answers. Not in Spanish, where "no
+        # el primero" is as often "not the first".
+        if len(words) > 1 and words[0] in self._bare_no[lang] and (words[1] == "|" or lang != "es"):
+            words = words[1:]
+        said = [word for word in words if word != "|" and word not in self._choice_fillers[lang]]
+        rank = self._ranks[lang].get(" ".join(said))
+        return None if rank is None else int(rank) - 1
+
+    def _the_one_not_denied(
+        self,
+        norm: str,
+        lang: str,
+        options: list[str],
+        negations: list[Span],
+        negation_words: set[str],
+        ranked: bool,
+    ) -> int | None:
         fillers = self._choice_fillers[lang]
         label_words = [set(option.split()) | set(_LABEL_WORD.findall(option)) for option in options]
         shared = set.intersection(*label_words)
         telling = [words - shared - fillers for words in label_words]
-        negations = self._negations(norm, lang)
-        negation_words = {word for span in negations for word in span.expression.split()}
         denied: set[int] = set()
         for negation in negations:
-            for word in norm[negation.end :].split():
-                if word == "|" or word in _SCOPE_ENDS:
+            if negation.start == 0 and self._answers_no(norm, lang, telling):
+                continue  # "no 93", "لا 93": the no may answer the question as well as deny
+            for word in norm[negation.end :].split()[: NEGATION_REACH + 1]:
+                if word == "|" or word in _SCOPE_ENDS or word in _JOINERS:
                     break
+                if word in self._mainland[lang]:
+                    return None  # "pas en France mais à la Réunion": not about one option
                 if word in fillers or word in negation_words:
                     continue
-                named = [i for i, words in enumerate(telling) if word in words]
-                if len(named) == 1:
+                rank = self._ranks[lang].get(word) if ranked else None
+                named = [int(rank) - 1] if rank else [i for i, words in enumerate(telling) if word in words]
+                if len(named) == 1 and named[0] < len(options):
                     denied.add(named[0])
                 break
         left = [i for i in range(len(options)) if i not in denied]
         if not denied or len(left) != 1:
             return None
         # Nothing else said: "pas la Réunion, j'habite à Lyon" names another place.
-        known = fillers | negation_words | set().union(*label_words)
+        known = fillers | self._mainland[lang] | self._bare_no[lang] | negation_words | set(_JOINERS)
+        known |= set().union(*label_words)
+        if ranked:
+            known |= {rank for rank in self._ranks[lang] if " " not in rank}
         if any(word not in known for word in norm.split() if word != "|"):
             return None
         return left[0]

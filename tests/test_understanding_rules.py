@@ -987,6 +987,10 @@ def test_a_card_of_unknown_kind_is_asked_about_again(brain: Brain, lang: str, te
         ("ar", "ma3andi walou", set()),
         ("ar", "لا ليس لدي", set()),
         ("fr", "non merci", set()),
+        # A job that a permit running out puts at risk (found walking the demo in English: not
+        # understood, and the "no thanks" after the help recorded no situation at all).
+        ("en", "I have a job, I might lose it", {"work"}),
+        ("en", "I could lose my job", {"work"}),
     ],
 )
 def test_situations_said_in_arabic_and_arabizi(

@@ -1491,3 +1491,20 @@ def test_the_student_card_as_said_in_darija(brain: Brain, text: str) -> None:
     finding = read(brain, text, "ar", "document").finding("document")
     assert finding is not None and finding.certain
     assert [candidate.values["document"] for candidate in finding.candidates] == ["CST_ETU"]
+
+
+@pytest.mark.parametrize(
+    ("text", "document"),
+    [
+        ("بطاقة إقامة عمل", "CST_SAL"),
+        ("عندي بطاقة عمل", "CST_SAL"),
+        ("بطاقة إقامة أجير", "CST_SAL"),
+        ("بطاقة إقامة دراسة", "CST_ETU"),
+    ],
+)
+def test_the_kinds_of_card_as_said_in_standard_arabic(brain: Brain, text: str, document: str) -> None:
+    """Found walking the demo in Standard Arabic: "a work residence card" offered all six kinds
+    of card, and the expiry date said next was lost to the choice."""
+    finding = read(brain, text, "ar", "document").finding("document")
+    assert finding is not None and finding.certain
+    assert [candidate.values["document"] for candidate in finding.candidates] == [document]

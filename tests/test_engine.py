@@ -312,6 +312,15 @@ async def test_a_choice_answered_by_rank_or_by_denying_the_other(
         ("Hello, I cannot get an appointment", "I live in Saint-Denis", "one second"),
         ("Hello, I cannot get an appointment", "I live in Saint-Denis", "a second please"),
         ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "le dernier"),
+        # Found by a second review: "sûr" folded is "sur" of "Villiers-sur-Marne"; "من الأول" is
+        # "from the start" (a restart, asked about); both options denied; mainland beside the
+        # overseas one left.
+        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Villiers", "pas sûr, le premier"),
+        ("السلام عليكم، ما لقيتش موعد في البريفكتور", "ساكن في سان دوني", "من الأول"),
+        ("السلام عليكم، ما لقيتش موعد في البريفكتور", "ساكن في سان دوني", "لا la Réunion لا 93"),
+        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "not la Réunion not 93"),
+        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "neither la Réunion nor 93"),
+        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "not 93, mainland"),
     ],
 )
 async def test_a_choice_is_asked_again_when_the_answer_may_reject_or_wait(
@@ -323,6 +332,17 @@ async def test_a_choice_is_asked_again_when_the_answer_may_reject_or_wait(
     await convo.say(answer)
     state = await convo.state()
     assert state is not None and state.slots.prefecture is None
+
+
+@pytest.mark.parametrize("answer", ["isn't it 93?", "isnt it 93", "isn't it the second one?"])
+async def test_a_question_about_an_option_never_picks_the_other(convo: Conversation, answer: str) -> None:
+    """The "n't" of "isn't it 93" is no denial of 93 (a second review: 974 was recorded)."""
+    await convo.say("Hello, I cannot get an appointment")
+    await convo.say(option="yes")
+    await convo.say("I live in Saint-Denis")
+    await convo.say(answer)
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture != "974"
 
 
 async def test_a_rank_at_a_choice_of_dates_is_a_day_not_an_option(convo: Conversation) -> None:

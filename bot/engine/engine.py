@@ -464,16 +464,18 @@ class Engine:
         state = turn.state
         pending = state.pending
         assert pending is not None
-        if chosen is None and text and len(pending.candidates) > 1:
+        reading = self.understanding.read(text, lang=turn.lang, asked=None, now=now) if text else Reading()
+        if (
+            chosen is None
+            and text
+            and len(pending.candidates) > 1
+            and reading.intent not in (*COMMANDS, "dont_know")  # "من الأول": start again; "pas sûr"
+        ):
             # "le deuxième", "pas celui de la Réunion": the option meant, without its name.
             labels = [self._label(turn, pending.slot or "", candidate) for candidate in pending.candidates]
             picked = self.understanding.pick(text, lang=turn.lang, options=labels)
-            chosen = None if picked is None else f"c{picked}"
-        reading = (
-            self.understanding.read(text, lang=turn.lang, asked=None, now=now)
-            if text and chosen is None
-            else Reading()
-        )
+            if picked is not None:
+                chosen, reading = f"c{picked}", Reading()
         yes = chosen == "yes" or (chosen is None and reading.intent == "affirm")
         no = chosen == "no" or (chosen is None and reading.intent == "deny")
         unsure = chosen is None and self._first_dont_know_at_choice(state, pending, reading)

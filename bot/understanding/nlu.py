@@ -265,6 +265,7 @@ class NluUnderstanding:
         # At a choice: the words of each rank ("deuxième" → "2") and the words that name nothing.
         self._ranks: dict[str, dict[str, str]] = {}
         self._choice_fillers: dict[str, frozenset[str]] = {}
+        self._rank_fillers: dict[str, frozenset[str]] = {}
         self._mainland: dict[str, frozenset[str]] = {}
         self._bare_no: dict[str, frozenset[str]] = {}
         self._language_names = self._build_language_names()
@@ -381,8 +382,20 @@ class NluUnderstanding:
             own = data.by_language[lang].lookups
             self._ranks[lang] = {fold(word): rank for rank in RANKS for word in own.get(f"rank_{rank}", ())}
             self._choice_fillers[lang] = frozenset(fold(word) for word in own.get("choice_filler", ()))
+            self._rank_fillers[lang] = frozenset(fold(word) for word in own.get("rank_filler", ()))
+            self._lexicons[(lang, "choice_neither")] = Lexicon.build(
+                [
+                    {
+                        "neither": list(own.get("choice_neither", ())),
+                        "question": list(own.get("choice_question", ())),
+                    }
+                ],
+                self._prefixes(lang),
+            )
             self._mainland[lang] = frozenset(fold(word) for word in own.get("choice_mainland", ()))
             self._bare_no[lang] = frozenset(fold(word) for word in own.get("bare_no", ()) if " " not in word)
+        # The small words of every language: never what tells one option's label from another's.
+        self._all_fillers = frozenset().union(*self._choice_fillers.values(), _LABEL_FUNCTION_WORDS)
         # The cues of the attempts that are only a word of time ("depuis", "hace", "منذ"): they say
         # when something began, not what. With an expiry verb, it is the expiry that began.
         self._attempt_cues_of_time = {
@@ -403,31 +416,33 @@ class NluUnderstanding:
         """Which of several options shown (their labels) a short answer picks without naming it:
         by rank ("le deuxième", "non, the second one", "التاني"), or by saying no to all the others
         and nothing else ("pas celui de la Réunion", "el de Francia, no la Reunión"). None
-        otherwise: the answer is then read as an answer to the question."""
+        otherwise, and for a question ("isn't it 93?"): the answer is then read as an answer to
+        the question."""
         lang = lang if lang in self.data.languages else "fr"
+        if _ASKING.search(text):
+            return None
         norm = self.normalize(text, lang)
         words = [word for word in norm.split() if word != "|"]
         if len(options) < 2 or not words or len(words) > PICK_MAX_WORDS:
             return None
+        if self._lexicons[(lang, "choice_neither")].spans(norm):  # "ni l'un ni l'autre", "isnt it"
+            return None
         folded_options = [fold(option) for option in options]
-        negations = self._negations(norm, lang)
-        negation_words = {word for span in negations for word in span.expression.split()}
         # Not among dates: "le premier", "the 1st" are days there.
         ranked = not any(_NUMERIC_DATE.search(option) for option in folded_options)
         if ranked:
             rank = self._rank(norm, lang)
             if rank is not None:
                 return rank if rank < len(options) else None
-        return self._the_one_not_denied(norm, lang, folded_options, negations, negation_words, ranked)
+        return self._the_one_not_denied(norm, lang, folded_options, ranked)
 
-    def _answers_no(self, norm: str, lang: str, telling: list[set[str]]) -> bool:
+    def _answers_no(self, words: list[str], lang: str, telling: list[set[str]]) -> bool:
         """A bare no right before an option's words, an article at most between ("no 93", "no la
-        Reunión", "لا 93"). Not "no vivo en la Reunión": a verb after it, the no denies."""
-        words = norm.split()
+        Reunión", "لا 93"): it may answer as well as deny. Not "no vivo en la Reunión"."""
         if len(words) < 2 or words[0] not in self._bare_no[lang]:
             return False
         after = words[1:3]
-        if after[0] in self._choice_fillers[lang] and len(after[0]) <= 3 and len(after) > 1:
+        if after[0] in self._all_fillers and len(after[0]) <= 3 and len(after) > 1:
             after = after[1:]
         return any(after[0] in option_words for option_words in telling)
 
@@ -440,48 +455,56 @@ class NluUnderstanding:
         # el primero" is as often "not the first".
         if len(words) > 1 and words[0] in self._bare_no[lang] and (words[1] == "|" or lang != "es"):
             words = words[1:]
-        said = [word for word in words if word != "|" and word not in self._choice_fillers[lang]]
+        said = [word for word in words if word != "|" and word not in self._rank_fillers[lang]]
         rank = self._ranks[lang].get(" ".join(said))
         return None if rank is None else int(rank) - 1
 
-    def _the_one_not_denied(
-        self,
-        norm: str,
-        lang: str,
-        options: list[str],
-        negations: list[Span],
-        negation_words: set[str],
-        ranked: bool,
-    ) -> int | None:
+    def _the_one_not_denied(self, norm: str, lang: str, options: list[str], ranked: bool) -> int | None:
         fillers = self._choice_fillers[lang]
         label_words = [set(option.split()) | set(_LABEL_WORD.findall(option)) for option in options]
         shared = set.intersection(*label_words)
-        telling = [words - shared - fillers for words in label_words]
-        denied: set[int] = set()
+        # What tells an option from the others: "reunion", "974"; not "sur" of "Villiers-sur-Marne".
+        telling = [words - shared - fillers - self._all_fillers for words in label_words]
+        words = norm.split()
+        if self._answers_no(words, lang, telling):
+            return None
+        negations = self._negations(norm, lang)
+        negation_words = {word for span in negations for word in span.expression.split()}
+        denied: dict[int, int] = {}  # the word's place → the option it denies
         for negation in negations:
-            if negation.start == 0 and self._answers_no(norm, lang, telling):
-                continue  # "no 93", "لا 93": the no may answer the question as well as deny
-            for word in norm[negation.end :].split()[: NEGATION_REACH + 1]:
+            first = len(norm[: negation.end].split())
+            for place in range(first, min(len(words), first + NEGATION_REACH + 1)):
+                word = words[place]
                 if word == "|" or word in _SCOPE_ENDS or word in _JOINERS:
                     break
                 if word in self._mainland[lang]:
                     return None  # "pas en France mais à la Réunion": not about one option
-                if word in fillers or word in negation_words:
-                    continue
+                if word in fillers or word in self._all_fillers or word in negation_words:
+                    continue  # "not la Réunion": French words in English too
                 rank = self._ranks[lang].get(word) if ranked else None
-                named = [int(rank) - 1] if rank else [i for i, words in enumerate(telling) if word in words]
+                named = [int(rank) - 1] if rank else [i for i, tells in enumerate(telling) if word in tells]
                 if len(named) == 1 and named[0] < len(options):
-                    denied.add(named[0])
+                    denied[place] = named[0]
                 break
-        left = [i for i in range(len(options)) if i not in denied]
+        left = [i for i in range(len(options)) if i not in denied.values()]
         if not denied or len(left) != 1:
             return None
+        for place, word in enumerate(words):
+            if place in denied:
+                continue
+            # A denied option named again elsewhere ("pas 69, j'habite à Lyon" with Sainte-Foy-lès-
+            # Lyon (69) offered): the message contradicts itself.
+            if any(word in telling[option] for option in denied.values()):
+                return None
+            # Mainland France said beside a no: an overseas option left is not what they mean.
+            if word in self._mainland[lang] and _OVERSEAS.search(options[left[0]]):
+                return None
         # Nothing else said: "pas la Réunion, j'habite à Lyon" names another place.
         known = fillers | self._mainland[lang] | self._bare_no[lang] | negation_words | set(_JOINERS)
         known |= set().union(*label_words)
         if ranked:
             known |= {rank for rank in self._ranks[lang] if " " not in rank}
-        if any(word not in known for word in norm.split() if word != "|"):
+        if any(word not in known for word in words if word != "|"):
             return None
         return left[0]
 
@@ -1885,6 +1908,12 @@ def _place_candidate(match: PlaceMatch) -> Candidate:
 # A negation and the word (with its article or preposition) it denies: "pas Lille", "not in Paris".
 # The words of an option's label, as `fold` writes them ("saint-denis (la reunion, 974)").
 _LABEL_WORD = re.compile(r"[^\s()\-,.;:/|]+")
+# The small words of French place names ("Villiers-sur-Marne", "Sainte-Foy-lès-Lyon").
+_LABEL_FUNCTION_WORDS = frozenset({"sur", "sous", "les", "aux", "et", "l", "d", "le", "la", "en", "de", "du"})
+# A département of overseas France in a label ("Saint-Denis (La Réunion, 974)").
+_OVERSEAS = re.compile(r"\b97\d\b")
+# A question mark: "isn't it 93?" asks, it does not pick.
+_ASKING = re.compile(r"[?؟¿]")
 _NEGATED_WORD = re.compile(
     r"\b(?:pas|plus|not|no|ni)\s+(?:(?:à|a|au|en|in|de|du|le|la|les|the)\s+)?(?:l['’])?[^\s,.;:!?]+",
     re.IGNORECASE,

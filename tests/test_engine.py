@@ -345,6 +345,63 @@ async def test_a_question_about_an_option_never_picks_the_other(convo: Conversat
     assert state is not None and state.slots.prefecture != "974"
 
 
+@pytest.mark.parametrize(
+    ("greeting", "place", "answer"),
+    [
+        # Found by a third review: the opening no answers, it denies nothing after it (974 was
+        # recorded for all of these).
+        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "no it's 93"),
+        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "no no 93"),
+        ("السلام عليكم، ما لقيتش موعد في البريفكتور", "ساكن في سان دوني", "لا ساكن في 93"),
+        ("Hola, no consigo cita en la prefectura", "vivo en Saint-Denis", "no yo vivo en 93"),
+    ],
+)
+async def test_an_opening_no_then_the_option_never_picks_the_other(
+    convo: Conversation, greeting: str, place: str, answer: str
+) -> None:
+    await convo.say(greeting)
+    await convo.say(option="yes")
+    await convo.say(place)
+    await convo.say(answer)
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture != "974"
+
+
+@pytest.mark.parametrize(
+    ("card", "answer", "document"),
+    [
+        ("une carte de séjour", "la cinquième", "CR_10"),  # six kinds offered: ranks go to six
+        ("a residence card", "the fifth", "CR_10"),
+        ("une carte de séjour", "la deuxième", "CST_SAL"),
+    ],
+)
+async def test_a_rank_beyond_the_fourth_among_the_kinds_of_card(
+    convo: Conversation, card: str, answer: str, document: str
+) -> None:
+    await convo.say(
+        "Bonjour, je n'ai pas de rendez-vous"
+        if card.startswith("une")
+        else "Hello, I cannot get an appointment"
+    )
+    await convo.say(option="yes")
+    await convo.say("j'habite à Lyon")
+    await convo.say(card)
+    assert len(convo.last.options) == 7
+    await convo.say(answer)
+    state = await convo.state()
+    assert state is not None and state.slots.document == document
+
+
+async def test_an_arabic_rank_read_as_a_restart_still_picks(convo: Conversation) -> None:
+    """ "الأول" alone is "the first": the intent model heard "start over" (a third review)."""
+    await convo.say("السلام عليكم، ما لقيتش موعد في البريفكتور")
+    await convo.say(option="yes")
+    await convo.say("ساكن في سان دوني")
+    await convo.say("الأول")
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture == "974"
+
+
 async def test_a_rank_at_a_choice_of_dates_is_a_day_not_an_option(convo: Conversation) -> None:
     await convo.say("Hello, I cannot get an appointment")
     await convo.say(option="yes")

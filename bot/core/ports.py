@@ -174,8 +174,9 @@ class Understanding(Protocol):
         location: Location | None = None,
     ) -> Reading: ...
 
-    def pick(self, text: str, *, lang: str, options: Sequence[str]) -> int | None:
-        """The index of the option a short answer picks by rank or by denying the others."""
+    def pick(self, text: str, *, lang: str, options: Sequence[str], ranks_only: bool = False) -> int | None:
+        """The index of the option a short answer picks by rank or (unless `ranks_only`) by
+        denying the others."""
         ...
 
 

@@ -465,15 +465,12 @@ class Engine:
         pending = state.pending
         assert pending is not None
         reading = self.understanding.read(text, lang=turn.lang, asked=None, now=now) if text else Reading()
-        if (
-            chosen is None
-            and text
-            and len(pending.candidates) > 1
-            and reading.intent not in (*COMMANDS, "dont_know")  # "من الأول": start again; "pas sûr"
-        ):
-            # "le deuxième", "pas celui de la Réunion": the option meant, without its name.
+        if chosen is None and text and len(pending.candidates) > 1:
+            # "le deuxième", "pas celui de la Réunion": the option meant, without its name. With a
+            # command or a "don't know" read ("من الأول": start again; "pas sûr"), a rank alone.
             labels = [self._label(turn, pending.slot or "", candidate) for candidate in pending.candidates]
-            picked = self.understanding.pick(text, lang=turn.lang, options=labels)
+            ranks_only = reading.intent in (*COMMANDS, "dont_know")
+            picked = self.understanding.pick(text, lang=turn.lang, options=labels, ranks_only=ranks_only)
             if picked is not None:
                 chosen, reading = f"c{picked}", Reading()
         yes = chosen == "yes" or (chosen is None and reading.intent == "affirm")

@@ -52,7 +52,7 @@ MAX_NOTE_CHARS = 1000
 # A pick at a choice by rank or by denying the others is a short answer; longer ones are read
 # as answers to the question.
 PICK_MAX_WORDS = 10
-RANKS = ("1", "2", "3", "4")
+RANKS = ("1", "2", "3", "4", "5", "6")
 # Words that join clauses. "y" is the Spanish "and" only: in French it is the "y" of "il y a"
 # ("OQTF il y a 3 semaines" is one clause, the date goes with the order).
 _JOINERS = ("et", "mais", "and", "but", "pero", "aunque", "لكن", "بس", "و")
@@ -412,12 +412,12 @@ class NluUnderstanding:
     def detect_language(self, text: str) -> str | None:
         return self.languages.detect(text)
 
-    def pick(self, text: str, *, lang: str, options: Sequence[str]) -> int | None:
+    def pick(self, text: str, *, lang: str, options: Sequence[str], ranks_only: bool = False) -> int | None:
         """Which of several options shown (their labels) a short answer picks without naming it:
-        by rank ("le deuxième", "non, the second one", "التاني"), or by saying no to all the others
-        and nothing else ("pas celui de la Réunion", "el de Francia, no la Reunión"). None
-        otherwise, and for a question ("isn't it 93?"): the answer is then read as an answer to
-        the question."""
+        by rank ("le deuxième", "non, the second one", "التاني"), or, unless `ranks_only`, by saying
+        no to all the others and nothing else ("pas celui de la Réunion", "el de Francia, no la
+        Reunión"). None otherwise, and for a question ("isn't it 93?"): the answer is then read as
+        an answer to the question."""
         lang = lang if lang in self.data.languages else "fr"
         if _ASKING.search(text):
             return None
@@ -434,27 +434,39 @@ class NluUnderstanding:
             rank = self._rank(norm, lang)
             if rank is not None:
                 return rank if rank < len(options) else None
-        return self._the_one_not_denied(norm, lang, folded_options, ranked)
+        return None if ranks_only else self._the_one_not_denied(norm, lang, folded_options, ranked)
+
+    def _leading_noes(self, words: list[str], lang: str) -> int:
+        """How many words open the message with a plain no ("no", "no no", "non, non", "لا لا"):
+        the no that answers, which denies nothing."""
+        count = 0
+        while count < len(words) and (words[count] in self._bare_no[lang] or (count and words[count] == "|")):
+            count += 1
+        while count and words[count - 1] == "|":
+            count -= 1
+        return count
 
     def _answers_no(self, words: list[str], lang: str, telling: list[set[str]]) -> bool:
-        """A bare no right before an option's words, an article at most between ("no 93", "no la
-        Reunión", "لا 93"): it may answer as well as deny. Not "no vivo en la Reunión"."""
-        if len(words) < 2 or words[0] not in self._bare_no[lang]:
+        """A plain no right before an option's words, small words at most between ("no 93", "no
+        la Reunión", "no no sous Bois", "لا 93"): "no, 93" or "not 93"? Nothing is picked."""
+        start = self._leading_noes(words, lang)
+        if not start:
             return False
-        after = words[1:3]
-        if after[0] in self._all_fillers and len(after[0]) <= 3 and len(after) > 1:
+        after = [word for word in words[start : start + 4] if word != "|"]
+        while after and after[0] in self._all_fillers:
             after = after[1:]
-        return any(after[0] in option_words for option_words in telling)
+        return bool(after) and any(after[0] in option_words for option_words in telling)
 
     def _rank(self, norm: str, lang: str) -> int | None:
         """The rank a message says and nothing else. A no before it with a comma is the no that
         answers ("non, le deuxième"); without one it may deny ("pas le premier", "no el primero"),
         and after the rank it may reject it ("le deuxième, non")."""
         words = norm.split()
-        # "non, le deuxième", "no the second one": the no that answers. Not in Spanish, where "no
-        # el primero" is as often "not the first".
-        if len(words) > 1 and words[0] in self._bare_no[lang] and (words[1] == "|" or lang != "es"):
-            words = words[1:]
+        # "non, le deuxième", "no no the second one": the no that answers. Not in Spanish without a
+        # comma, where "no el primero" is as often "not the first".
+        noes = self._leading_noes(words, lang)
+        if noes and (lang != "es" or (noes < len(words) and words[noes] == "|")):
+            words = words[noes:]
         said = [word for word in words if word != "|" and word not in self._rank_fillers[lang]]
         rank = self._ranks[lang].get(" ".join(said))
         return None if rank is None else int(rank) - 1
@@ -470,8 +482,12 @@ class NluUnderstanding:
             return None
         negations = self._negations(norm, lang)
         negation_words = {word for span in negations for word in span.expression.split()}
+        # "no it's 93", "لا ساكن في 93": the opening no answers; it denies nothing after it.
+        answering = len(" ".join(words[: self._leading_noes(words, lang)]))
         denied: dict[int, int] = {}  # the word's place → the option it denies
         for negation in negations:
+            if negation.start < answering:
+                continue
             first = len(norm[: negation.end].split())
             for place in range(first, min(len(words), first + NEGATION_REACH + 1)):
                 word = words[place]
@@ -485,6 +501,11 @@ class NluUnderstanding:
                 named = [int(rank) - 1] if rank else [i for i, tells in enumerate(telling) if word in tells]
                 if len(named) == 1 and named[0] < len(options):
                     denied[place] = named[0]
+                    # The rest of the same name: "pas 1 an", "pas saint georges".
+                    following = place + 1
+                    while following < len(words) and words[following] in telling[named[0]]:
+                        denied[following] = named[0]
+                        following += 1
                 break
         left = [i for i in range(len(options)) if i not in denied.values()]
         if not denied or len(left) != 1:

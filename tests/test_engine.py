@@ -321,6 +321,7 @@ async def test_a_choice_answered_by_rank_or_by_denying_the_other(
         ("Hello, I cannot get an appointment", "I live in Saint-Denis", "not la Réunion not 93"),
         ("Hello, I cannot get an appointment", "I live in Saint-Denis", "neither la Réunion nor 93"),
         ("Hello, I cannot get an appointment", "I live in Saint-Denis", "not 93, mainland"),
+        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "no the first, no the second"),
     ],
 )
 async def test_a_choice_is_asked_again_when_the_answer_may_reject_or_wait(

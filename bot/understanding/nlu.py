@@ -266,6 +266,7 @@ class NluUnderstanding:
         self._ranks: dict[str, dict[str, str]] = {}
         self._choice_fillers: dict[str, frozenset[str]] = {}
         self._rank_fillers: dict[str, frozenset[str]] = {}
+        self._negated_verbs: dict[str, frozenset[str]] = {}
         self._mainland: dict[str, frozenset[str]] = {}
         self._bare_no: dict[str, frozenset[str]] = {}
         self._language_names = self._build_language_names()
@@ -383,6 +384,7 @@ class NluUnderstanding:
             self._ranks[lang] = {fold(word): rank for rank in RANKS for word in own.get(f"rank_{rank}", ())}
             self._choice_fillers[lang] = frozenset(fold(word) for word in own.get("choice_filler", ()))
             self._rank_fillers[lang] = frozenset(fold(word) for word in own.get("rank_filler", ()))
+            self._negated_verbs[lang] = frozenset(fold(word) for word in own.get("choice_negated_verb", ()))
             self._lexicons[(lang, "choice_neither")] = Lexicon.build(
                 [
                     {
@@ -444,6 +446,8 @@ class NluUnderstanding:
             count += 1
         while count and words[count - 1] == "|":
             count -= 1
+        if count < len(words) and words[count] in self._negated_verbs[lang]:
+            return 0  # "no vivo en la Reunión": the no of the verb
         return count
 
     def _answers_no(self, words: list[str], lang: str, telling: list[set[str]]) -> bool:
@@ -478,8 +482,14 @@ class NluUnderstanding:
         # What tells an option from the others: "reunion", "974"; not "sur" of "Villiers-sur-Marne".
         telling = [words - shared - fillers - self._all_fillers for words in label_words]
         words = norm.split()
-        if self._answers_no(words, lang, telling):
-            return None
+        ranks = [
+            {word for word, rank in self._ranks[lang].items() if rank == str(i + 1)}
+            for i in range(len(options))
+        ]
+        if self._answers_no(
+            words, lang, [tells | ranks[i] if ranked else tells for i, tells in enumerate(telling)]
+        ):
+            return None  # "no 93 no 95", "no the first, no the second": neither, or a correction
         negations = self._negations(norm, lang)
         negation_words = {word for span in negations for word in span.expression.split()}
         # "no it's 93", "لا ساكن في 93": the opening no answers; it denies nothing after it.

@@ -403,6 +403,50 @@ async def test_an_arabic_rank_read_as_a_restart_still_picks(convo: Conversation)
     assert state is not None and state.slots.prefecture == "974"
 
 
+@pytest.mark.parametrize(
+    ("answer", "not_this"),
+    [
+        # Found by a fourth review: "né" folds to the negation "ne"; "j'y" points back at the
+        # place denied; a rank that contradicts the denial; a Spanish no after its word.
+        ("je suis né à la Réunion", "93"),
+        ("pas la Réunion mais j'y habite", "93"),
+        ("le deuxième pas 93", "974"),
+        ("non pas la Réunion, le premier", "93"),
+    ],
+)
+async def test_a_denial_that_the_message_contradicts_picks_nothing(
+    convo: Conversation, answer: str, not_this: str
+) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say(option="yes")
+    await convo.say("j'habite à Saint-Denis")
+    await convo.say(answer)
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture != not_this
+
+
+async def test_a_spanish_no_after_its_word_picks_nothing(convo: Conversation) -> None:
+    await convo.say("Hola, no consigo cita en la prefectura")
+    await convo.say(option="yes")
+    await convo.say("vivo en Saint-Denis")
+    await convo.say("la Reunión no 93 sí")
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture != "974"
+
+
+async def test_a_typed_pick_is_shown_so_that_it_can_be_corrected(convo: Conversation) -> None:
+    """A rank or a denial is read, not tapped: the bot says what it noted (not for a button)."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say(option="yes")
+    await convo.say("j'habite à Saint-Denis")
+    await convo.say("le deuxième")
+    assert "J'ai noté : Saint-Denis (93)" in convo.text
+    assert convo.asking == "document"
+    await convo.say("une carte de séjour")
+    await convo.say(option="c1")
+    assert "J'ai noté" not in convo.text
+
+
 async def test_a_rank_at_a_choice_of_dates_is_a_day_not_an_option(convo: Conversation) -> None:
     await convo.say("Hello, I cannot get an appointment")
     await convo.say(option="yes")

@@ -465,6 +465,7 @@ class Engine:
         pending = state.pending
         assert pending is not None
         reading = self.understanding.read(text, lang=turn.lang, asked=None, now=now) if text else Reading()
+        typed_pick = False
         if chosen is None and text and len(pending.candidates) > 1:
             # "le deuxième", "pas celui de la Réunion": the option meant, without its name. With a
             # command or a "don't know" read ("من الأول": start again; "pas sûr"), a rank alone.
@@ -472,7 +473,7 @@ class Engine:
             ranks_only = reading.intent in (*COMMANDS, "dont_know")
             picked = self.understanding.pick(text, lang=turn.lang, options=labels, ranks_only=ranks_only)
             if picked is not None:
-                chosen, reading = f"c{picked}", Reading()
+                chosen, reading, typed_pick = f"c{picked}", Reading(), True
         yes = chosen == "yes" or (chosen is None and reading.intent == "affirm")
         no = chosen == "no" or (chosen is None and reading.intent == "deny")
         unsure = chosen is None and self._first_dont_know_at_choice(state, pending, reading)
@@ -511,6 +512,9 @@ class Engine:
         if chosen is not None and chosen.startswith("c") and chosen[1:].isdigit():
             candidate = pending.candidates[int(chosen[1:])]
             self._set(turn, candidate.values, label=candidate.label)
+            if typed_pick:  # read, not tapped: shown, so that a wrong reading can be corrected
+                label = self._label(turn, pending.slot or "", candidate)
+                turn.replies.append(self._say(turn, "implicit_confirm", value=label))
         elif yes and len(pending.candidates) == 1:
             self._set(turn, pending.candidates[0].values, label=pending.candidates[0].label)
         elif no or chosen == "none" or not text or unsure:

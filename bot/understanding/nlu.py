@@ -490,8 +490,17 @@ class NluUnderstanding:
             words, lang, [tells | ranks[i] if ranked else tells for i, tells in enumerate(telling)]
         ):
             return None  # "no 93 no 95", "no the first, no the second": neither, or a correction
-        negations = self._negations(norm, lang)
+        # "ne" alone denies nothing here: "je suis né à la Réunion" folds to "ne"; "pas" carries it.
+        negations = [span for span in self._negations(norm, lang) if span.expression not in _WEAK_NEGATIONS]
         negation_words = {word for span in negations for word in span.expression.split()}
+        for span in negations:
+            before = [word for word in norm[: span.start].split() if word != "|"]
+            if (
+                span.expression in self._bare_no[lang]
+                and before
+                and any(before[-1] in tells for tells in telling)
+            ):
+                return None  # "la Reunión no 93": the no may go with the word before it ("pas" may not)
         # "no it's 93", "لا ساكن في 93": the opening no answers; it denies nothing after it.
         answering = len(" ".join(words[: self._leading_noes(words, lang)]))
         denied: dict[int, int] = {}  # the word's place → the option it denies
@@ -524,8 +533,11 @@ class NluUnderstanding:
             if place in denied:
                 continue
             # A denied option named again elsewhere ("pas 69, j'habite à Lyon" with Sainte-Foy-lès-
-            # Lyon (69) offered): the message contradicts itself.
+            # Lyon (69) offered, "le deuxième, pas 93"): the message contradicts itself.
             if any(word in telling[option] for option in denied.values()):
+                return None
+            rank = self._ranks[lang].get(word) if ranked else None
+            if rank is not None and int(rank) - 1 in denied.values():
                 return None
             # Mainland France said beside a no: an overseas option left is not what they mean.
             if word in self._mainland[lang] and _OVERSEAS.search(options[left[0]]):
@@ -1941,6 +1953,8 @@ def _place_candidate(match: PlaceMatch) -> Candidate:
 _LABEL_WORD = re.compile(r"[^\s()\-,.;:/|]+")
 # The small words of French place names ("Villiers-sur-Marne", "Sainte-Foy-lès-Lyon").
 _LABEL_FUNCTION_WORDS = frozenset({"sur", "sous", "les", "aux", "et", "l", "d", "le", "la", "en", "de", "du"})
+# Negation words that deny nothing alone at a choice: "né" (born) folds to "ne".
+_WEAK_NEGATIONS = frozenset({"ne", "n'", "n"})
 # A département of overseas France in a label ("Saint-Denis (La Réunion, 974)").
 _OVERSEAS = re.compile(r"\b97\d\b")
 # A question mark: "isn't it 93?" asks, it does not pick.

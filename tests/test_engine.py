@@ -412,6 +412,7 @@ async def test_an_arabic_rank_read_as_a_restart_still_picks(convo: Conversation)
         ("pas la Réunion mais j'y habite", "93"),
         ("le deuxième pas 93", "974"),
         ("non pas la Réunion, le premier", "93"),
+        ("je ne suis pas né à la Réunion", "93"),
     ],
 )
 async def test_a_denial_that_the_message_contradicts_picks_nothing(
@@ -423,6 +424,21 @@ async def test_a_denial_that_the_message_contradicts_picks_nothing(
     await convo.say(answer)
     state = await convo.state()
     assert state is not None and state.slots.prefecture != not_this
+
+
+@pytest.mark.parametrize("answer", ["je ne vis pas à la Réunion", "ne pas la Réunion", "93, no la Reunión"])
+async def test_a_denial_with_ne_or_after_a_comma_still_picks(convo: Conversation, answer: str) -> None:
+    """A "ne" with its "pas" is one negation; a comma parts a no from the word before it (a fifth
+    review: the fourth's fixes had lost these picks)."""
+    spanish = answer.endswith("Reunión")
+    await convo.say(
+        "Hola, no consigo cita en la prefectura" if spanish else "Bonjour, je n'ai pas de rendez-vous"
+    )
+    await convo.say(option="yes")
+    await convo.say("vivo en Saint-Denis" if spanish else "j'habite à Saint-Denis")
+    await convo.say(answer)
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture == "93"
 
 
 async def test_a_spanish_no_after_its_word_picks_nothing(convo: Conversation) -> None:
@@ -440,7 +456,8 @@ async def test_a_typed_pick_is_shown_so_that_it_can_be_corrected(convo: Conversa
     await convo.say(option="yes")
     await convo.say("j'habite à Saint-Denis")
     await convo.say("le deuxième")
-    assert "J'ai noté : Saint-Denis (93)" in convo.text
+    assert "J'ai noté : Saint-Denis (93)." in convo.text
+    assert "dites-le-moi" not in convo.text  # a "non" at the next question would answer it
     assert convo.asking == "document"
     await convo.say("une carte de séjour")
     await convo.say(option="c1")

@@ -512,9 +512,9 @@ class Engine:
         if chosen is not None and chosen.startswith("c") and chosen[1:].isdigit():
             candidate = pending.candidates[int(chosen[1:])]
             self._set(turn, candidate.values, label=candidate.label)
-            if typed_pick:  # read, not tapped: shown, so that a wrong reading can be corrected
+            if typed_pick:  # read, not tapped: shown ("retour" goes back if it is wrong)
                 label = self._label(turn, pending.slot or "", candidate)
-                turn.replies.append(self._say(turn, "implicit_confirm", value=label))
+                turn.replies.append(self._say(turn, "noted", value=label))
         elif yes and len(pending.candidates) == 1:
             self._set(turn, pending.candidates[0].values, label=pending.candidates[0].label)
         elif no or chosen == "none" or not text or unsure:

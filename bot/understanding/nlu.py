@@ -491,10 +491,17 @@ class NluUnderstanding:
         ):
             return None  # "no 93 no 95", "no the first, no the second": neither, or a correction
         # "ne" alone denies nothing here: "je suis né à la Réunion" folds to "ne"; "pas" carries it.
-        negations = [span for span in self._negations(norm, lang) if span.expression not in _WEAK_NEGATIONS]
+        every_negation = self._negations(norm, lang)
+        negations = [span for span in every_negation if span.expression not in _WEAK_NEGATIONS]
         negation_words = {word for span in negations for word in span.expression.split()}
+        # "je ne vis pas à la Réunion": a "ne" with its "pas" after it is part of the negation.
+        negation_words |= {
+            span.expression
+            for span in every_negation
+            if span.expression in _WEAK_NEGATIONS and any(other.start > span.start for other in negations)
+        }
         for span in negations:
-            before = [word for word in norm[: span.start].split() if word != "|"]
+            before = norm[: span.start].split()  # a comma between lifts it: "93, no la Reunión"
             if (
                 span.expression in self._bare_no[lang]
                 and before
@@ -514,6 +521,8 @@ class NluUnderstanding:
                     break
                 if word in self._mainland[lang]:
                     return None  # "pas en France mais à la Réunion": not about one option
+                if word in _WEAK_NEGATIONS:
+                    break  # "pas né à 39": "né" folds to "ne"; where one was born is not the question
                 if word in fillers or word in self._all_fillers or word in negation_words:
                     continue  # "not la Réunion": French words in English too
                 rank = self._ranks[lang].get(word) if ranked else None

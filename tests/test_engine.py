@@ -464,6 +464,33 @@ async def test_a_typed_pick_is_shown_so_that_it_can_be_corrected(convo: Conversa
     assert "J'ai noté" not in convo.text
 
 
+async def test_an_answer_to_the_next_question_at_a_choice_keeps_the_choice(convo: Conversation) -> None:
+    """Found walking the demo in Arabic: the expiry date said among the kinds of card was kept,
+    but the bare question came back without the kinds to tap. The choice comes again."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say(option="yes")
+    await convo.say("j'habite à Lyon")
+    await convo.say("une carte de séjour")
+    offered = [option.id for option in convo.last.options]
+    await convo.say("elle expire le 15 février")
+    assert [option.id for option in convo.last.options] == offered
+    state = await convo.state()
+    assert state is not None and state.slots.expiry_date == dt.date(2027, 2, 15)
+    await convo.say(option="c1")
+    state = await convo.state()
+    assert state is not None and state.slots.document == "CST_SAL"
+    assert state.slots.expiry_date == dt.date(2027, 2, 15)
+
+
+async def test_going_back_at_a_choice_asks_the_question_before(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say(option="yes")
+    await convo.say("j'habite à Lyon")
+    await convo.say("une carte de séjour")
+    await convo.say("retour")
+    assert convo.asking == "prefecture"
+
+
 async def test_a_rank_at_a_choice_of_dates_is_a_day_not_an_option(convo: Conversation) -> None:
     await convo.say("Hello, I cannot get an appointment")
     await convo.say(option="yes")

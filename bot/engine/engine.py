@@ -106,6 +106,14 @@ def _words_of(text: str) -> str:
     return " ".join(re.sub(r"[^\w']+", " ", text.casefold()).split())
 
 
+def _only_gained(before: Slots, after: Slots) -> bool:
+    """Whether answers were added or changed, none taken away (a "back" clears one)."""
+    old, new = before.model_dump(), after.model_dump()
+    if any(old[name] is not None and new[name] is None for name in old):
+        return False
+    return any(new[name] is not None and new[name] != old[name] for name in new)
+
+
 def _choosing(turn: Turn) -> bool:
     """Whether the person is choosing among values the bot proposed ("Lequel ?")."""
     pending = turn.state.pending
@@ -523,7 +531,22 @@ class Engine:
             turn.replies.append(self._say(turn, self.flow.step(pending.slot or "prefecture").help))
         else:
             # Neither yes nor no: read it as a fresh answer to the same question.
-            return await self._interpret(turn, InboundMessage(conversation_id=state.id, text=text), text, now)
+            before = state.slots
+            erased = await self._interpret(
+                turn, InboundMessage(conversation_id=state.id, text=text), text, now
+            )
+            if (
+                not erased
+                and state.pending is None
+                and len(pending.candidates) > 1
+                and pending.slot is not None
+                and getattr(state.slots, pending.slot, None) is None
+                and _only_gained(before, state.slots)
+            ):
+                # "elle expire le 15 février" among the kinds of card: the date is kept, and the
+                # same choice comes again instead of the bare question (its buttons were lost).
+                state.pending = pending
+            return erased
         return False
 
     @staticmethod

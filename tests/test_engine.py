@@ -237,64 +237,61 @@ async def test_ambiguous_place_is_confirmed_not_guessed(convo: Conversation) -> 
     assert state is not None and state.slots.prefecture == "974"
 
 
+# The opening message of each language, and how a person there says they live in Saint-Denis:
+# the choice of Saint-Denis (La Réunion, 974) and Saint-Denis (93) comes next.
+GREETING = {
+    "fr": "Bonjour, je n'ai pas de rendez-vous",
+    "en": "Hello, I cannot get an appointment",
+    "es": "Hola, no consigo cita en la prefectura",
+    "ar": "السلام عليكم، ما لقيتش موعد في البريفكتور",
+}
+IN_SAINT_DENIS = {
+    "fr": "j'habite à Saint-Denis",
+    "en": "I live in Saint-Denis",
+    "es": "vivo en Saint-Denis",
+    "ar": "ساكن في سان دوني",
+}
+
+
+async def consented(convo: Conversation, lang: str, *messages: str) -> None:
+    """The greeting in `lang`, consent given with its button, then `messages`."""
+    await convo.say(GREETING[lang])
+    await convo.say(option="yes")
+    for message in messages:
+        await convo.say(message)
+
+
 @pytest.mark.parametrize(
-    ("greeting", "place", "answer", "prefecture"),
+    ("lang", "answer", "prefecture"),
     [
         # By rank, as people answer a list they cannot tap (a fuzzy reading made "le second"
         # the town of Semond (21), and "le deuxième" asked the question again).
-        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "le deuxième", "93"),
-        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "c'est le premier", "974"),
-        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "le second", "93"),
-        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "the second one", "93"),
-        ("Hola, no consigo cita en la prefectura", "vivo en Saint-Denis", "el segundo", "93"),
-        ("السلام عليكم، ما لقيتش موعد في البريفكتور", "ساكن في سان دوني", "التاني", "93"),
+        ("fr", "le deuxième", "93"),
+        ("fr", "c'est le premier", "974"),
+        ("fr", "le second", "93"),
+        ("en", "the second one", "93"),
+        ("es", "el segundo", "93"),
+        ("ar", "التاني", "93"),
         # By saying no to the other one: the one denied was the one recorded (974, La Réunion).
-        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "pas celui de la Réunion", "93"),
-        (
-            "Bonjour, je n'ai pas de rendez-vous",
-            "j'habite à Saint-Denis",
-            "je n'habite pas à la Réunion",
-            "93",
-        ),
-        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "not Reunion", "93"),
-        (
-            "Hola, no consigo cita en la prefectura",
-            "vivo en Saint-Denis",
-            "el de Francia, no la Reunión",
-            "93",
-        ),
+        ("fr", "pas celui de la Réunion", "93"),
+        ("fr", "je n'habite pas à la Réunion", "93"),
+        ("en", "not Reunion", "93"),
+        ("es", "el de Francia, no la Reunión", "93"),
         # Another place named besides the no: that place, as before.
-        (
-            "Bonjour, je n'ai pas de rendez-vous",
-            "j'habite à Saint-Denis",
-            "pas la Réunion, j'habite à Lyon",
-            "69",
-        ),
-        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "pas le premier", "93"),
-        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "non, le deuxième", "93"),
+        ("fr", "pas la Réunion, j'habite à Lyon", "69"),
+        ("fr", "pas le premier", "93"),
+        ("fr", "non, le deuxième", "93"),
         # A no about mainland France says where the person is not; the place named is theirs
         # (a first version skipped "France" and "mais" and denied La Réunion).
-        (
-            "Bonjour, je n'ai pas de rendez-vous",
-            "j'habite à Saint-Denis",
-            "pas en France mais à la Réunion",
-            "974",
-        ),
-        (
-            "Hello, I cannot get an appointment",
-            "I live in Saint-Denis",
-            "I don't live in France I live in Reunion",
-            "974",
-        ),
-        ("Hola, no consigo cita en la prefectura", "vivo en Saint-Denis", "no en Francia pero en 974", "974"),
+        ("fr", "pas en France mais à la Réunion", "974"),
+        ("en", "I don't live in France I live in Reunion", "974"),
+        ("es", "no en Francia pero en 974", "974"),
     ],
 )
 async def test_a_choice_answered_by_rank_or_by_denying_the_other(
-    convo: Conversation, greeting: str, place: str, answer: str, prefecture: str
+    convo: Conversation, lang: str, answer: str, prefecture: str
 ) -> None:
-    await convo.say(greeting)
-    await convo.say(option="yes")
-    await convo.say(place)
+    await consented(convo, lang, IN_SAINT_DENIS[lang])
     assert [option.id for option in convo.last.options] == ["c0", "c1", "none"]
     assert "974" in convo.last.options[0].label and "93" in convo.last.options[1].label
     await convo.say(answer)
@@ -304,89 +301,79 @@ async def test_a_choice_answered_by_rank_or_by_denying_the_other(
 
 
 @pytest.mark.parametrize(
-    ("greeting", "place", "answer"),
+    ("lang", "place", "answer"),
     [
         # A no after the rank may reject it; "one second" is "wait"; "le dernier" could be the
         # last button, "none of these": asked again, as before.
-        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "le deuxième non"),
-        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "one second"),
-        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "a second please"),
-        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Saint-Denis", "le dernier"),
+        ("fr", IN_SAINT_DENIS["fr"], "le deuxième non"),
+        ("en", IN_SAINT_DENIS["en"], "one second"),
+        ("en", IN_SAINT_DENIS["en"], "a second please"),
+        ("fr", IN_SAINT_DENIS["fr"], "le dernier"),
         # Found by a second review: "sûr" folded is "sur" of "Villiers-sur-Marne"; "من الأول" is
         # "from the start" (a restart, asked about); both options denied; mainland beside the
         # overseas one left.
-        ("Bonjour, je n'ai pas de rendez-vous", "j'habite à Villiers", "pas sûr, le premier"),
-        ("السلام عليكم، ما لقيتش موعد في البريفكتور", "ساكن في سان دوني", "من الأول"),
-        ("السلام عليكم، ما لقيتش موعد في البريفكتور", "ساكن في سان دوني", "لا la Réunion لا 93"),
-        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "not la Réunion not 93"),
-        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "neither la Réunion nor 93"),
-        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "not 93, mainland"),
-        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "no the first, no the second"),
+        ("fr", "j'habite à Villiers", "pas sûr, le premier"),
+        ("ar", IN_SAINT_DENIS["ar"], "من الأول"),
+        ("ar", IN_SAINT_DENIS["ar"], "لا la Réunion لا 93"),
+        ("en", IN_SAINT_DENIS["en"], "not la Réunion not 93"),
+        ("en", IN_SAINT_DENIS["en"], "neither la Réunion nor 93"),
+        ("en", IN_SAINT_DENIS["en"], "not 93, mainland"),
+        ("en", IN_SAINT_DENIS["en"], "no the first, no the second"),
     ],
 )
 async def test_a_choice_is_asked_again_when_the_answer_may_reject_or_wait(
-    convo: Conversation, greeting: str, place: str, answer: str
+    convo: Conversation, lang: str, place: str, answer: str
 ) -> None:
-    await convo.say(greeting)
-    await convo.say(option="yes")
-    await convo.say(place)
-    await convo.say(answer)
+    await consented(convo, lang, place, answer)
     state = await convo.state()
     assert state is not None and state.slots.prefecture is None
 
 
-@pytest.mark.parametrize("answer", ["isn't it 93?", "isnt it 93", "isn't it the second one?"])
-async def test_a_question_about_an_option_never_picks_the_other(convo: Conversation, answer: str) -> None:
-    """The "n't" of "isn't it 93" is no denial of 93 (a second review: 974 was recorded)."""
-    await convo.say("Hello, I cannot get an appointment")
-    await convo.say(option="yes")
-    await convo.say("I live in Saint-Denis")
-    await convo.say(answer)
-    state = await convo.state()
-    assert state is not None and state.slots.prefecture != "974"
-
-
 @pytest.mark.parametrize(
-    ("greeting", "place", "answer"),
+    ("lang", "answer", "not_this"),
     [
+        # The "n't" of "isn't it 93" is no denial of 93 (a second review: 974 was recorded).
+        ("en", "isn't it 93?", "974"),
+        ("en", "isnt it 93", "974"),
+        ("en", "isn't it the second one?", "974"),
         # Found by a third review: the opening no answers, it denies nothing after it (974 was
         # recorded for all of these).
-        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "no it's 93"),
-        ("Hello, I cannot get an appointment", "I live in Saint-Denis", "no no 93"),
-        ("السلام عليكم، ما لقيتش موعد في البريفكتور", "ساكن في سان دوني", "لا ساكن في 93"),
-        ("Hola, no consigo cita en la prefectura", "vivo en Saint-Denis", "no yo vivo en 93"),
+        ("en", "no it's 93", "974"),
+        ("en", "no no 93", "974"),
+        ("ar", "لا ساكن في 93", "974"),
+        ("es", "no yo vivo en 93", "974"),
+        # Found by a fourth review: "né" folds to the negation "ne"; "j'y" points back at the
+        # place denied; a rank that contradicts the denial; a Spanish no after its word.
+        ("fr", "je suis né à la Réunion", "93"),
+        ("fr", "pas la Réunion mais j'y habite", "93"),
+        ("fr", "le deuxième pas 93", "974"),
+        ("fr", "non pas la Réunion, le premier", "93"),
+        ("fr", "je ne suis pas né à la Réunion", "93"),
+        ("es", "la Reunión no 93 sí", "974"),
     ],
 )
-async def test_an_opening_no_then_the_option_never_picks_the_other(
-    convo: Conversation, greeting: str, place: str, answer: str
+async def test_an_answer_that_does_not_deny_an_option_never_picks_the_other(
+    convo: Conversation, lang: str, answer: str, not_this: str
 ) -> None:
-    await convo.say(greeting)
-    await convo.say(option="yes")
-    await convo.say(place)
-    await convo.say(answer)
+    await consented(convo, lang, IN_SAINT_DENIS[lang], answer)
     state = await convo.state()
-    assert state is not None and state.slots.prefecture != "974"
+    assert state is not None and state.slots.prefecture != not_this
 
 
 @pytest.mark.parametrize(
-    ("card", "answer", "document"),
+    ("lang", "answer", "document"),
     [
-        ("une carte de séjour", "la cinquième", "CR_10"),  # six kinds offered: ranks go to six
-        ("a residence card", "the fifth", "CR_10"),
-        ("une carte de séjour", "la deuxième", "CST_SAL"),
+        ("fr", "la cinquième", "CR_10"),  # six kinds offered: ranks go to six
+        ("en", "the fifth", "CR_10"),
+        ("fr", "la deuxième", "CST_SAL"),
     ],
 )
 async def test_a_rank_beyond_the_fourth_among_the_kinds_of_card(
-    convo: Conversation, card: str, answer: str, document: str
+    convo: Conversation, lang: str, answer: str, document: str
 ) -> None:
-    await convo.say(
-        "Bonjour, je n'ai pas de rendez-vous"
-        if card.startswith("une")
-        else "Hello, I cannot get an appointment"
+    await consented(
+        convo, lang, "j'habite à Lyon", "une carte de séjour" if lang == "fr" else "a residence card"
     )
-    await convo.say(option="yes")
-    await convo.say("j'habite à Lyon")
-    await convo.say(card)
     assert len(convo.last.options) == 7
     await convo.say(answer)
     state = await convo.state()
@@ -395,67 +382,28 @@ async def test_a_rank_beyond_the_fourth_among_the_kinds_of_card(
 
 async def test_an_arabic_rank_read_as_a_restart_still_picks(convo: Conversation) -> None:
     """ "الأول" alone is "the first": the intent model heard "start over" (a third review)."""
-    await convo.say("السلام عليكم، ما لقيتش موعد في البريفكتور")
-    await convo.say(option="yes")
-    await convo.say("ساكن في سان دوني")
-    await convo.say("الأول")
+    await consented(convo, "ar", IN_SAINT_DENIS["ar"], "الأول")
     state = await convo.state()
     assert state is not None and state.slots.prefecture == "974"
 
 
 @pytest.mark.parametrize(
-    ("answer", "not_this"),
-    [
-        # Found by a fourth review: "né" folds to the negation "ne"; "j'y" points back at the
-        # place denied; a rank that contradicts the denial; a Spanish no after its word.
-        ("je suis né à la Réunion", "93"),
-        ("pas la Réunion mais j'y habite", "93"),
-        ("le deuxième pas 93", "974"),
-        ("non pas la Réunion, le premier", "93"),
-        ("je ne suis pas né à la Réunion", "93"),
-    ],
+    ("lang", "answer"),
+    [("fr", "je ne vis pas à la Réunion"), ("fr", "ne pas la Réunion"), ("es", "93, no la Reunión")],
 )
-async def test_a_denial_that_the_message_contradicts_picks_nothing(
-    convo: Conversation, answer: str, not_this: str
+async def test_a_denial_with_ne_or_after_a_comma_still_picks(
+    convo: Conversation, lang: str, answer: str
 ) -> None:
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    await convo.say(option="yes")
-    await convo.say("j'habite à Saint-Denis")
-    await convo.say(answer)
-    state = await convo.state()
-    assert state is not None and state.slots.prefecture != not_this
-
-
-@pytest.mark.parametrize("answer", ["je ne vis pas à la Réunion", "ne pas la Réunion", "93, no la Reunión"])
-async def test_a_denial_with_ne_or_after_a_comma_still_picks(convo: Conversation, answer: str) -> None:
     """A "ne" with its "pas" is one negation; a comma parts a no from the word before it (a fifth
     review: the fourth's fixes had lost these picks)."""
-    spanish = answer.endswith("Reunión")
-    await convo.say(
-        "Hola, no consigo cita en la prefectura" if spanish else "Bonjour, je n'ai pas de rendez-vous"
-    )
-    await convo.say(option="yes")
-    await convo.say("vivo en Saint-Denis" if spanish else "j'habite à Saint-Denis")
-    await convo.say(answer)
+    await consented(convo, lang, IN_SAINT_DENIS[lang], answer)
     state = await convo.state()
     assert state is not None and state.slots.prefecture == "93"
 
 
-async def test_a_spanish_no_after_its_word_picks_nothing(convo: Conversation) -> None:
-    await convo.say("Hola, no consigo cita en la prefectura")
-    await convo.say(option="yes")
-    await convo.say("vivo en Saint-Denis")
-    await convo.say("la Reunión no 93 sí")
-    state = await convo.state()
-    assert state is not None and state.slots.prefecture != "974"
-
-
 async def test_a_typed_pick_is_shown_so_that_it_can_be_corrected(convo: Conversation) -> None:
     """A rank or a denial is read, not tapped: the bot says what it noted (not for a button)."""
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    await convo.say(option="yes")
-    await convo.say("j'habite à Saint-Denis")
-    await convo.say("le deuxième")
+    await consented(convo, "fr", IN_SAINT_DENIS["fr"], "le deuxième")
     assert "J'ai noté : Saint-Denis (93)." in convo.text
     assert "dites-le-moi" not in convo.text  # a "non" at the next question would answer it
     assert convo.asking == "document"
@@ -467,10 +415,7 @@ async def test_a_typed_pick_is_shown_so_that_it_can_be_corrected(convo: Conversa
 async def test_an_answer_to_the_next_question_at_a_choice_keeps_the_choice(convo: Conversation) -> None:
     """Found walking the demo in Arabic: the expiry date said among the kinds of card was kept,
     but the bare question came back without the kinds to tap. The choice comes again."""
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    await convo.say(option="yes")
-    await convo.say("j'habite à Lyon")
-    await convo.say("une carte de séjour")
+    await consented(convo, "fr", "j'habite à Lyon", "une carte de séjour")
     offered = [option.id for option in convo.last.options]
     await convo.say("elle expire le 15 février")
     assert [option.id for option in convo.last.options] == offered
@@ -483,20 +428,12 @@ async def test_an_answer_to_the_next_question_at_a_choice_keeps_the_choice(convo
 
 
 async def test_going_back_at_a_choice_asks_the_question_before(convo: Conversation) -> None:
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    await convo.say(option="yes")
-    await convo.say("j'habite à Lyon")
-    await convo.say("une carte de séjour")
-    await convo.say("retour")
+    await consented(convo, "fr", "j'habite à Lyon", "une carte de séjour", "retour")
     assert convo.asking == "prefecture"
 
 
 async def test_a_rank_at_a_choice_of_dates_is_a_day_not_an_option(convo: Conversation) -> None:
-    await convo.say("Hello, I cannot get an appointment")
-    await convo.say(option="yes")
-    await convo.say("I live in Créteil")
-    await convo.say("student card")
-    await convo.say("February 2 no the 1st")
+    await consented(convo, "en", "I live in Créteil", "student card", "February 2 no the 1st")
     assert [option.label for option in convo.last.options][:2] == ["02/02/2027", "01/02/2027"]
     await convo.say("the 1st")
     state = await convo.state()
@@ -504,10 +441,7 @@ async def test_a_rank_at_a_choice_of_dates_is_a_day_not_an_option(convo: Convers
 
 
 async def test_a_rank_picks_among_the_kinds_of_card_offered(convo: Conversation) -> None:
-    await convo.say("Bonjour, je n'ai pas de rendez-vous")
-    await convo.say(option="yes")
-    await convo.say("j'habite à Lyon")
-    await convo.say("une carte de séjour")
+    await consented(convo, "fr", "j'habite à Lyon", "une carte de séjour")
     offered = [option.label for option in convo.last.options]
     assert len(offered) > 3 and "salarié" in offered[1]
     await convo.say("la deuxième")

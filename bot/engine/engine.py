@@ -521,6 +521,8 @@ class Engine:
             candidate = pending.candidates[int(chosen[1:])]
             self._set(turn, candidate.values, label=candidate.label)
             if typed_pick:  # read, not tapped: shown ("retour" goes back if it is wrong)
+                # After `_set`: a date stored in the pending question comes back as text, and its
+                # label is then the one recorded ("25/11/2027", not "2027-11-25").
                 label = self._label(turn, pending.slot or "", candidate)
                 turn.replies.append(self._say(turn, "noted", value=label))
         elif yes and len(pending.candidates) == 1:

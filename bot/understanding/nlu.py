@@ -264,6 +264,7 @@ class NluUnderstanding:
         self._number_words: dict[str, frozenset[str]] = {}
         # At a choice: the words of each rank ("deuxième" → "2") and the words that name nothing.
         self._ranks: dict[str, dict[str, str]] = {}
+        self._words_of_rank: dict[str, dict[int, frozenset[str]]] = {}  # option index → its words
         self._choice_fillers: dict[str, frozenset[str]] = {}
         self._rank_fillers: dict[str, frozenset[str]] = {}
         self._negated_verbs: dict[str, frozenset[str]] = {}
@@ -382,10 +383,14 @@ class NluUnderstanding:
             # English ("a second" is "wait").
             own = data.by_language[lang].lookups
             self._ranks[lang] = {fold(word): rank for rank in RANKS for word in own.get(f"rank_{rank}", ())}
+            self._words_of_rank[lang] = {
+                int(rank) - 1: frozenset(word for word, its in self._ranks[lang].items() if its == rank)
+                for rank in RANKS
+            }
             self._choice_fillers[lang] = frozenset(fold(word) for word in own.get("choice_filler", ()))
             self._rank_fillers[lang] = frozenset(fold(word) for word in own.get("rank_filler", ()))
             self._negated_verbs[lang] = frozenset(fold(word) for word in own.get("choice_negated_verb", ()))
-            self._lexicons[(lang, "choice_neither")] = Lexicon.build(
+            self._lexicons[(lang, "choice_no_pick")] = Lexicon.build(
                 [
                     {
                         "neither": list(own.get("choice_neither", ())),
@@ -427,7 +432,7 @@ class NluUnderstanding:
         words = [word for word in norm.split() if word != "|"]
         if len(options) < 2 or not words or len(words) > PICK_MAX_WORDS:
             return None
-        if self._lexicons[(lang, "choice_neither")].spans(norm):  # "ni l'un ni l'autre", "isnt it"
+        if self._lexicons[(lang, "choice_no_pick")].spans(norm):  # "ni l'un ni l'autre", "isnt it"
             return None
         folded_options = [fold(option) for option in options]
         # Not among dates: "le premier", "the 1st" are days there.
@@ -450,10 +455,10 @@ class NluUnderstanding:
             return 0  # "no vivo en la Reunión": the no of the verb
         return count
 
-    def _answers_no(self, words: list[str], lang: str, telling: list[set[str]]) -> bool:
-        """A plain no right before an option's words, small words at most between ("no 93", "no
-        la Reunión", "no no sous Bois", "لا 93"): "no, 93" or "not 93"? Nothing is picked."""
-        start = self._leading_noes(words, lang)
+    def _answers_no(self, words: list[str], start: int, telling: list[set[str]]) -> bool:
+        """A plain no (the first `start` words) right before an option's words, small words at most
+        between ("no 93", "no la Reunión", "no no sous Bois", "لا 93"): "no, 93" or "not 93"?
+        Nothing is picked."""
         if not start:
             return False
         after = [word for word in words[start : start + 4] if word != "|"]
@@ -479,16 +484,14 @@ class NluUnderstanding:
         fillers = self._choice_fillers[lang]
         label_words = [set(option.split()) | set(_LABEL_WORD.findall(option)) for option in options]
         shared = set.intersection(*label_words)
-        # What tells an option from the others: "reunion", "974"; not "sur" of "Villiers-sur-Marne".
-        telling = [words - shared - fillers - self._all_fillers for words in label_words]
+        # What tells an option from the others: "reunion", "974"; not "sur" of "Villiers-sur-Marne"
+        # (the small words of every language, this one's included).
+        telling = [words - shared - self._all_fillers for words in label_words]
         words = norm.split()
-        ranks = [
-            {word for word, rank in self._ranks[lang].items() if rank == str(i + 1)}
-            for i in range(len(options))
-        ]
-        if self._answers_no(
-            words, lang, [tells | ranks[i] if ranked else tells for i, tells in enumerate(telling)]
-        ):
+        noes = self._leading_noes(words, lang)
+        rank_words = self._words_of_rank[lang]
+        named_or_ranked = [tells | rank_words[i] if ranked else tells for i, tells in enumerate(telling)]
+        if self._answers_no(words, noes, named_or_ranked):
             return None  # "no 93 no 95", "no the first, no the second": neither, or a correction
         # "ne" alone denies nothing here: "je suis né à la Réunion" folds to "ne"; "pas" carries it.
         every_negation = self._negations(norm, lang)
@@ -509,7 +512,7 @@ class NluUnderstanding:
             ):
                 return None  # "la Reunión no 93": the no may go with the word before it ("pas" may not)
         # "no it's 93", "لا ساكن في 93": the opening no answers; it denies nothing after it.
-        answering = len(" ".join(words[: self._leading_noes(words, lang)]))
+        answering = len(" ".join(words[:noes]))
         denied: dict[int, int] = {}  # the word's place → the option it denies
         for negation in negations:
             if negation.start < answering:
@@ -523,7 +526,7 @@ class NluUnderstanding:
                     return None  # "pas en France mais à la Réunion": not about one option
                 if word in _WEAK_NEGATIONS:
                     break  # "pas né à 39": "né" folds to "ne"; where one was born is not the question
-                if word in fillers or word in self._all_fillers or word in negation_words:
+                if word in self._all_fillers or word in negation_words:
                     continue  # "not la Réunion": French words in English too
                 rank = self._ranks[lang].get(word) if ranked else None
                 named = [int(rank) - 1] if rank else [i for i, tells in enumerate(telling) if word in tells]

@@ -268,7 +268,11 @@ class Worker:
             return
         try:
             async with self.locks.conversation_lock(message.conversation_id):
-                replies = await self.handler(message)
+                # Read before the lock, this message may have been erased while another worker
+                # held it ("erase my data" deletes the person's queued entries, under this lock):
+                # processed now, it would open a new conversation with what they asked to erase.
+                erased = not await self._still_queued(entry_id)
+                replies = [] if erased else await self.handler(message)
             if FAULT_PAUSE_SECONDS:  # processed and saved (the release writes), not acknowledged
                 await asyncio.sleep(FAULT_PAUSE_SECONDS)
             if replies and message.sender is not None:
@@ -283,6 +287,9 @@ class Worker:
         else:
             await self._done(entry_id)
         self.processed += 1
+
+    async def _still_queued(self, entry_id: bytes) -> bool:
+        return bool(await self.queue.redis.xrange(self.queue.stream, entry_id, entry_id, count=1))
 
     async def _bury(self, entry_id: bytes) -> None:
         """Move the entry to the dead letters, unless it was erased meanwhile; acknowledge it."""

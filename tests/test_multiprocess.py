@@ -273,6 +273,37 @@ async def test_a_failing_message_erased_before_its_last_retry_is_not_kept_in_the
     assert (await client.xpending(queue.stream, "workers"))["pending"] == 0
 
 
+async def test_a_message_read_before_an_erasure_and_waiting_for_the_lock_is_not_processed(
+    brain: Brain, redis_store: RedisStore, prefix: str
+) -> None:
+    """A worker has read the person's message and waits for the conversation's lock, which another
+    worker holds while it erases the conversation: once it has the lock, the message, erased, is
+    acknowledged and not processed (it would have opened a new conversation with it)."""
+    queue = RedisQueue(redis_store.client, prefix=prefix, cipher=redis_store.cipher.bytes_cipher())
+    client = redis_store.client
+    conversation = "sms:+33600000051"
+    await queue.accept(
+        InboundMessage(conversation_id=conversation, channel="sms", text="j'habite à Lyon", message_id="r-1")
+    )
+    outbox = RecordingOutbox()
+    engine = brain.engine(redis_store, FixedClock.parse("2026-11-26"))
+    worker = Worker(queue, handler=engine.handle, outbox=outbox, locks=redis_store, name="w1")
+    await queue.ensure_group()
+    async with redis_store.conversation_lock(conversation):  # the erasing worker's turn
+        reading = asyncio.create_task(worker.run_once())
+        for _ in range(200):
+            if (await client.xpending(queue.stream, "workers"))["pending"] == 1:
+                break
+            await asyncio.sleep(0.01)
+        assert (await client.xpending(queue.stream, "workers"))["pending"] == 1, "w1 has read it"
+        await redis_store.erase_conversation(conversation)
+    assert await reading == 1
+    assert await redis_store.load_conversation(conversation) is None, "no new conversation"
+    assert outbox.sent == []
+    assert (await client.xpending(queue.stream, "workers"))["pending"] == 0
+    assert await client.xlen(queue.stream) == 0 and await client.xlen(queue.dead_letters) == 0
+
+
 def wait_until(predicate: object, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

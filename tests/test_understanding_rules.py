@@ -1503,3 +1503,30 @@ def test_the_kinds_of_card_as_said_in_arabic(brain: Brain, text: str, document: 
     finding = read(brain, text, "ar", "document").finding("document")
     assert finding is not None and finding.certain
     assert [candidate.values["document"] for candidate in finding.candidates] == [document]
+
+
+@pytest.mark.parametrize(
+    ("asked", "text", "slot", "expected"),
+    [
+        # "ne ... que" means "only": nothing is denied.
+        ("removal_order", "on ne m'a donné qu'une OQTF", "removal_order", True),
+        ("vulnerabilities", "je ne suis malade que depuis hier", "vulnerabilities", frozenset({"health"})),
+        (
+            "application_status",
+            "je ne l'ai déposé qu'en ligne sans récépissé",
+            "application_status",
+            "filed_without_proof",
+        ),
+        # "né" (born) folds to "ne".
+        (
+            "vulnerabilities",
+            "mon bébé né le mois dernier est malade",
+            "vulnerabilities",
+            frozenset({"children", "health"}),
+        ),
+    ],
+)
+def test_a_ne_without_its_pas_denies_nothing(
+    brain: Brain, asked: str, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, "fr", asked), slot) == expected

@@ -493,16 +493,11 @@ class NluUnderstanding:
         named_or_ranked = [tells | rank_words[i] if ranked else tells for i, tells in enumerate(telling)]
         if self._answers_no(words, noes, named_or_ranked):
             return None  # "no 93 no 95", "no the first, no the second": neither, or a correction
-        # "ne" alone denies nothing here: "je suis né à la Réunion" folds to "ne"; "pas" carries it.
-        every_negation = self._negations(norm, lang)
-        negations = [span for span in every_negation if span.expression not in _WEAK_NEGATIONS]
+        negations = self._negations(norm, lang)
         negation_words = {word for span in negations for word in span.expression.split()}
         # "je ne vis pas à la Réunion": a "ne" with its "pas" after it is part of the negation.
-        negation_words |= {
-            span.expression
-            for span in every_negation
-            if span.expression in _WEAK_NEGATIONS and any(other.start > span.start for other in negations)
-        }
+        if negations:
+            negation_words |= _NE.intersection(norm[: negations[-1].start].split())
         for span in negations:
             before = norm[: span.start].split()  # a comma between lifts it: "93, no la Reunión"
             if (
@@ -524,7 +519,7 @@ class NluUnderstanding:
                     break
                 if word in self._mainland[lang]:
                     return None  # "pas en France mais à la Réunion": not about one option
-                if word in _WEAK_NEGATIONS:
+                if word in _NE:
                     break  # "pas né à 39": "né" folds to "ne"; where one was born is not the question
                 if word in self._all_fillers or word in negation_words:
                     continue  # "not la Réunion": French words in English too
@@ -1965,8 +1960,9 @@ def _place_candidate(match: PlaceMatch) -> Candidate:
 _LABEL_WORD = re.compile(r"[^\s()\-,.;:/|]+")
 # The small words of French place names ("Villiers-sur-Marne", "Sainte-Foy-lès-Lyon").
 _LABEL_FUNCTION_WORDS = frozenset({"sur", "sous", "les", "aux", "et", "l", "d", "le", "la", "en", "de", "du"})
-# Negation words that deny nothing alone at a choice: "né" (born) folds to "ne".
-_WEAK_NEGATIONS = frozenset({"ne", "n'", "n"})
+# The "ne" of a French negation, which denies nothing without its "pas", "plus", "jamais" (and is
+# no negation in the lexicon: "né", born, folds to it; "ne ... que" means "only").
+_NE = frozenset({"ne", "n'", "n"})
 # A département of overseas France in a label ("Saint-Denis (La Réunion, 974)").
 _OVERSEAS = re.compile(r"\b97\d\b")
 # A question mark: "isn't it 93?" asks, it does not pick.

@@ -53,6 +53,10 @@ CASES: dict[str, list[Case]] = {
         ("demain", "event", None),
         ("le 31 février", "expiry", None),
         ("je ne sais plus", "expiry", None),
+        # What is left of a paper's time, said before or after the amount.
+        ("il ne me reste que 10 jours", "expiry", "2026-12-06"),
+        ("10 jours restants", "expiry", "2026-12-06"),
+        ("il me reste 10 jours", "event", None),
     ],
     "en": [
         ("it expired on 3 March", "expiry", "2026-03-03"),
@@ -77,6 +81,8 @@ CASES: dict[str, list[Case]] = {
         ("on 12 December", "event", "2025-12-12"),
         ("30 February", "expiry", None),
         ("I don't remember", "expiry", None),
+        ("I have 10 days left", "expiry", "2026-12-06"),
+        ("only 2 weeks left", "expiry", "2026-12-10"),
     ],
     "es": [
         ("venció el 3 de marzo", "expiry", "2026-03-03"),
@@ -97,6 +103,8 @@ CASES: dict[str, list[Case]] = {
         ("el 3 de diciembre", "event", "2025-12-03"),
         ("el 31 de abril", "expiry", None),
         ("no me acuerdo", "expiry", None),
+        ("me quedan 10 días", "expiry", "2026-12-06"),
+        ("faltan 3 semanas", "expiry", "2026-12-17"),
     ],
     "ar": [
         ("انتهت في 3 مارس", "expiry", "2026-03-03"),
@@ -123,6 +131,8 @@ CASES: dict[str, list[Case]] = {
         ("بعد شهر", "event", "2026-10-26"),
         ("31 فيفري", "expiry", None),
         ("ما عرفتش", "expiry", None),
+        ("باقي لي 10 أيام", "expiry", "2026-12-06"),
+        ("10 أيام متبقية", "expiry", "2026-12-06"),
     ],
 }
 

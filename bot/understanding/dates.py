@@ -41,6 +41,10 @@ LEXICON_NAMES = (
     "unit_year",
     "ago",
     "in",
+    # What is left of an amount of time, said after it ("10 days left", "10 jours restants") or
+    # before it ("il me reste 10 jours", "me quedan 10 días"): a paper's, never an event's.
+    "remaining",
+    "remaining_before",
     "since",
     "end_of",
     "start_of",
@@ -202,10 +206,10 @@ class DateParser:
         # "le mois de décembre", "شهر ديسمبر": a unit word naming a month is not a duration.
         not_a_month = rf"(?!\s+{link}{p['month']}(?!\w))"
         self._relative = re.compile(
-            rf"(?<!\w)(?:(?P<dir_before>{p['ago']}|{p['in']}|{p['since']})\s+)?"
+            rf"(?<!\w)(?:(?P<dir_before>{p['ago']}|{p['in']}|{p['since']}|{p['remaining_before']})\s+)?"
             rf"(?:(?:un|une|a|an|uno|una)\s+)?(?:(?P<num>{num})\s*)?(?P<half>{p['half']}\s+)?"
             rf"(?P<unit>{units})(?!\w){not_a_month}"
-            rf"(?:\s+(?P<dir_after>{p['ago']}))?(?:\s+(?P<half_after>{p['half']}))?"
+            rf"(?:\s+(?P<dir_after>{p['ago']}|{p['remaining']})(?!\w))?(?:\s+(?P<half_after>{p['half']}))?"
         )
         self._day_month = re.compile(
             rf"(?<![\d/])(\d{{1,2}}|{p['number']}){_ORDINAL_SUFFIX}\s+{link}"
@@ -508,6 +512,8 @@ class DateParser:
             return -1
         if word in self.lex.words["in"]:
             return -1 if kind == "event" else 1
+        if word in self.lex.words["remaining"] or word in self.lex.words["remaining_before"]:
+            return None if kind == "event" else 1  # what is left of a paper's time, not of an event
         return None
 
     def _deictic(self, folded: str, today: dt.date) -> DateReading | None:

@@ -1451,7 +1451,8 @@ class NluUnderstanding:
         )
 
     def _says_next(self, text: str, lang: str) -> bool:
-        """Whether the text places its date ahead itself: "dans 10 mois", "le 25 novembre prochain"."""
+        """Whether the text places its date ahead itself: "dans 10 mois", "le 25 novembre prochain",
+        "il me reste 10 jours"."""
         words = self._dates[lang].lex.words
         folded = fold(text)
         if any(contains_phrase(folded, cue) for cue in words["next"]):
@@ -1460,7 +1461,10 @@ class NluUnderstanding:
         # 25 novembre".
         counts = "|".join(re.escape(n) for n in sorted(self._dates[lang].lex.numbers, key=len, reverse=True))
         amount = rf"(?:\d|(?:{counts})(?!\w))" if counts else r"\d"
-        return any(re.search(rf"(?<!\w){re.escape(cue)}\s+{amount}", folded) for cue in words["in"])
+        return any(
+            re.search(rf"(?<!\w){re.escape(cue)}\s+{amount}", folded)
+            for cue in words["in"] | words["remaining_before"]
+        )
 
     def _date_after_no(
         self, text: str, folded: str, lang: str, today: dt.date, kind: DateKind

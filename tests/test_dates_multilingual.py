@@ -57,6 +57,9 @@ CASES: dict[str, list[Case]] = {
         ("il ne me reste que 10 jours", "expiry", "2026-12-06"),
         ("10 jours restants", "expiry", "2026-12-06"),
         ("il me reste 10 jours", "event", None),
+        # A day named after an elision.
+        ("je ne l'ai reçue qu'hier", "event", "2026-11-25"),
+        ("on me l'a donnée qu'avant-hier", "event", "2026-11-24"),
     ],
     "en": [
         ("it expired on 3 March", "expiry", "2026-03-03"),

@@ -531,7 +531,8 @@ class DateParser:
             key=lambda x: -len(x[0]),
         )
         for word, offset in words:
-            if f" {word} " in padded:
+            # Also after an elision: "je ne l'ai reçue qu'hier", "depuis qu'avant-hier".
+            if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded):
                 return DateReading(today + dt.timedelta(days=offset))
         if any(f" {w} " in padded for w in self.lex.words["start_of_year"]):
             return DateReading(dt.date(today.year, 1, 1), approximate=True)

@@ -1530,3 +1530,120 @@ def test_a_ne_without_its_pas_denies_nothing(
     brain: Brain, asked: str, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, "fr", asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "kept"),
+    [
+        ("fr", "je les ai sur mon téléphone", True),
+        ("fr", "je ne les ai que sur mon téléphone", True),
+        ("fr", "je les ai supprimés", False),  # was read as "erase my data"
+        ("en", "I have them on my phone", True),
+        ("en", "i don't have them", False),
+        ("en", "I deleted them", False),
+        ("es", "los tengo en el móvil", True),
+        ("es", "los borré", False),
+        ("ar", "عندي في التيليفون", True),
+        ("ar", "مسحتهم", False),
+    ],
+)
+def test_the_proofs_of_the_attempts_said_as_them(brain: Brain, lang: str, text: str, kept: bool) -> None:
+    reading = read(brain, text, lang, "evidence")
+    assert value(reading, "evidence") is kept
+    assert reading.intent != "erase"
+
+
+@pytest.mark.parametrize(
+    ("asked", "text", "slot", "expected"),
+    [
+        # With its second word ("plus", "point") or a negative subject, a "ne" still denies.
+        ("removal_order", "on ne m'a plus donné d'OQTF", "removal_order", False),
+        ("removal_order", "je n'ai point d'OQTF", "removal_order", False),
+        ("removal_order", "personne ne m'a donné d'OQTF", "removal_order", False),
+        ("removal_order", "ni la préfecture ni la police ne m'ont donné d'OQTF", "removal_order", False),
+        ("custody", "je ne suis plus au CRA", "custody", "free"),
+        ("vulnerabilities", "je ne suis plus malade", "vulnerabilities", frozenset()),
+        # And the "pas" of a phrase is not denied again by its "n'": "pas de logement" is housing.
+        ("vulnerabilities", "je n'ai pas de logement", "vulnerabilities", frozenset({"housing"})),
+    ],
+)
+def test_a_ne_with_its_second_word_or_a_negative_subject_denies(
+    brain: Brain, asked: str, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, "fr", asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        ("fr", "removal_order", "je suis né le 3 mars 1990", "removal_order_date", None),
+        ("fr", "removal_order", "je suis né le 3 mars 1990", "removal_order", None),
+        (
+            "fr",
+            "expiry_date",
+            "née le 03.03.1990, ma carte expire le 15 janvier 2027",
+            "expiry_date",
+            dt.date(2027, 1, 15),
+        ),
+        (
+            "fr",
+            "expiry_date",
+            "né le 3 mars 1990 ma carte expire en mai",
+            "expiry_date",
+            dt.date(2027, 5, 15),
+        ),
+        ("fr", "expiry_date", "mon bébé est né le 1er novembre", "expiry_date", None),
+        (
+            "fr",
+            "vulnerabilities",
+            "mon enfant né en 2020 est malade",
+            "vulnerabilities",
+            frozenset({"health"}),
+        ),
+        (
+            "en",
+            "removal_order_date",
+            "I was born on 3 March 1990 and I got an OQTF on 5 November",
+            "removal_order_date",
+            dt.date(2026, 11, 5),
+        ),
+        (
+            "es",
+            "expiry_date",
+            "nací el 3 de marzo de 1990, mi tarjeta caduca el 15 de enero",
+            "expiry_date",
+            dt.date(2027, 1, 15),
+        ),
+        ("ar", "removal_order", "مزداد في 1990 و عندي OQTF", "removal_order_date", None),
+    ],
+)
+def test_a_date_of_birth_is_no_date_of_a_paper_or_an_order(
+    brain: Brain, lang: str, asked: str, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "custody"),
+    [
+        ("fr", "je suis sorti du CRA hier", "free"),
+        ("fr", "je ne suis sorti de prison que la semaine dernière", "free"),
+        ("fr", "je ne suis pas sorti du CRA", "detained"),
+        ("fr", "je ne suis pas détenu", "free"),
+        ("en", "I was released from detention last week", "free"),
+        ("es", "me soltaron ayer", "free"),
+        ("ar", "خرجت من الحبس", "free"),
+    ],
+)
+def test_leaving_detention_is_being_free(brain: Brain, lang: str, text: str, custody: str) -> None:
+    assert value(read(brain, text, lang, "custody"), "custody") == custody
+
+
+def test_the_time_given_to_leave_is_not_the_date_of_the_order(brain: Brain) -> None:
+    said_in_passing = read(brain, "oui, ils ne m'ont laissé que 30 jours pour partir", "fr", "removal_order")
+    assert value(said_in_passing, "removal_order") is True
+    assert value(said_in_passing, "removal_order_date") is None
+    # Asked when it was received, a bare duration is how long ago.
+    assert value(read(brain, "2 semaines", "fr", "removal_order_date"), "removal_order_date") == dt.date(
+        2026, 11, 12
+    )

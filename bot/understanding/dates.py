@@ -22,8 +22,10 @@ from bot.understanding.text import fold
 
 Tense = Literal["past", "future"]
 # "expiry": any date, the tense decides a missing year. "event": something that happened, never
-# in the future (removal_order_date, attempts_since).
-DateKind = Literal["expiry", "event"]
+# in the future (removal_order_date, attempts_since). "order": an event whose text gives durations
+# that are not its date (a removal order said in passing: "on ne m'a laissé que 30 jours" is the
+# time given to leave).
+DateKind = Literal["expiry", "event", "order"]
 
 # Plausible bounds: a residence document is at most 10 years long; older than 1970 is a typo.
 EARLIEST = dt.date(1970, 1, 1)
@@ -261,7 +263,7 @@ class DateParser:
         if not folded:
             return None
         tense = self.tense(text if tense_text is None else tense_text)
-        if kind == "event":
+        if kind != "expiry":
             tense = "past"
         reading = (
             self._iso(folded)
@@ -282,7 +284,7 @@ class DateParser:
             return None
         if reading.value < EARLIEST or reading.value.year > today.year + LATEST_YEARS_AHEAD:
             return None
-        if kind == "event" and reading.value > today:
+        if kind != "expiry" and reading.value > today:
             return None
         return reading
 
@@ -506,14 +508,14 @@ class DateParser:
         return None
 
     def _direction(self, word: str | None, kind: DateKind) -> int | None:
-        if word is None:
+        if word is None:  # "3 mois" answering "since when?"; for an order, its time to leave
             return -1 if kind == "event" else None
         if word in self.lex.words["ago"] or word in self.lex.words["since"]:
             return -1
         if word in self.lex.words["in"]:
-            return -1 if kind == "event" else 1
+            return {"expiry": 1, "event": -1, "order": None}[kind]
         if word in self.lex.words["remaining"] or word in self.lex.words["remaining_before"]:
-            return None if kind == "event" else 1  # what is left of a paper's time, not of an event
+            return 1 if kind == "expiry" else None  # what is left of a paper's time, not of an event
         return None
 
     def _deictic(self, folded: str, today: dt.date) -> DateReading | None:

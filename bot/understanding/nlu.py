@@ -269,6 +269,8 @@ class NluUnderstanding:
         self._rank_fillers: dict[str, frozenset[str]] = {}
         self._negated_verbs: dict[str, frozenset[str]] = {}
         self._mainland: dict[str, frozenset[str]] = {}
+        self._ne: dict[str, NeParticles] = {}
+        self._birth_cues: dict[str, re.Pattern[str] | None] = {}
         self._bare_no: dict[str, frozenset[str]] = {}
         self._language_names = self._build_language_names()
         # Longest first, once: `_named_language` runs on every message.
@@ -399,6 +401,14 @@ class NluUnderstanding:
                 ],
                 self._prefixes(lang),
             )
+            self._ne[lang] = NeParticles(
+                *(
+                    frozenset(fold(word) for word in own.get(name, ()))
+                    for name in ("negation_ne", "negation_ne_completion", "negation_ne_subject")
+                )
+            )
+            births = "|".join(sorted(map(_loose, self._lookup_merged(lang, "birth")), key=len, reverse=True))
+            self._birth_cues[lang] = re.compile(rf"(?<!\w)(?:{births})(?!\w)", re.I) if births else None
             self._mainland[lang] = frozenset(fold(word) for word in own.get("choice_mainland", ()))
             self._bare_no[lang] = frozenset(fold(word) for word in own.get("bare_no", ()) if " " not in word)
         # The small words of every language: never what tells one option's label from another's.
@@ -493,9 +503,9 @@ class NluUnderstanding:
         named_or_ranked = [tells | rank_words[i] if ranked else tells for i, tells in enumerate(telling)]
         if self._answers_no(words, noes, named_or_ranked):
             return None  # "no 93 no 95", "no the first, no the second": neither, or a correction
-        negations = self._negations(norm, lang)
+        # A "ne" denies through its "pas": "je ne vis pas à la Réunion" is read from the "pas".
+        negations = [span for span in self._negations(norm, lang) if span.expression not in _NE]
         negation_words = {word for span in negations for word in span.expression.split()}
-        # "je ne vis pas à la Réunion": a "ne" with its "pas" after it is part of the negation.
         if negations:
             negation_words |= _NE.intersection(norm[: negations[-1].start].split())
         for span in negations:
@@ -572,9 +582,13 @@ class NluUnderstanding:
         # A phone number is contact data (actions.contacts keeps it), never a date, a postal code
         # or a département: "06 12 34 56 78" would read as 06/12 or as the 06.
         text = _without_phone_numbers(text)
+        # A date of birth is no date of a paper, an order or an attempt: "je suis né le 3 mars
+        # 1990" at the OQTF question is no OQTF of 1990.
+        said = text
+        text = self._without_birth_dates(text, lang)
         folded = fold(text)
         norm = self.normalize(text, lang) if folded else ""
-        intent = self._intent(text, lang) if text else None
+        intent = self._intent(said, lang) if said else None
         if asked == "confirm" and intent != "affirm" and self._confirms_nothing_to_change(norm, lang):
             intent = "affirm"
         findings: list[Finding] = []
@@ -793,6 +807,8 @@ class NluUnderstanding:
         """The negation words of the text (up to `before`), sorted by place."""
         head = norm[:before]
         found = self._lexicons[(lang, "negation")].spans(head)
+        # Read on the whole text: the "pas" of "je ne travaille pas" comes after the expression.
+        found.extend(span for span in self._ne_negations(norm, lang) if span.end <= len(head))
         for span in self._lexicons[(lang, "negation_no_more")].spans(head):
             # Read on the whole text: in "j'ai plus de deux enfants" the number is part of the
             # expression "deux enfants" that `before` cuts off.
@@ -806,6 +822,24 @@ class NluUnderstanding:
                 if not any(phrase.start <= span.start < phrase.end for phrase in unknowing)
             ]
         return sorted(found, key=lambda span: span.start)
+
+    def _ne_negations(self, norm: str, lang: str) -> list[Span]:
+        """The "ne" that are a negation: with their second word after them ("ne ... plus") or a
+        negative subject before them ("personne ne"), in the same clause (cues.yml: negation_ne)."""
+        ne = self._ne[lang]
+        if not ne.particles:
+            return []
+        tokens = [(match.start(), match.group()) for match in re.finditer(r"\S+", norm)]
+        found = []
+        for place, (start, token) in enumerate(tokens):
+            particle = ne.particle_of(token)
+            if particle is None:
+                continue
+            after = _same_clause(token for _, token in tokens[place + 1 : place + 1 + NE_REACH])
+            before = _same_clause(token for _, token in reversed(tokens[:place]))
+            if ne.completions.intersection(after) or ne.subjects.intersection(before):
+                found.append(Span(start, start + len(particle), particle, "negation"))
+        return found
 
     def _doubts(self, norm: str, lang: str) -> bool:
         """Whether the text says no or that the person does not know ("no sé si acepto" is no yes,
@@ -1314,7 +1348,11 @@ class NluUnderstanding:
             if slot is None or (slot in found and corrected_from < 0):
                 continue  # the first date for a slot, unless the message corrects itself
             tense_text = accented[index] if len(accented) == len(clauses) else None
-            reading = parser.parse(clause, today=today, kind=DATE_SLOTS[slot], tense_text=tense_text)
+            # Asked "when?", a bare "2 semaines" is its date; in passing, the order's date is said
+            # with "il y a", "depuis", and a bare duration is its time to leave ("on ne m'a laissé
+            # que 30 jours").
+            kind = "order" if slot == "removal_order_date" else DATE_SLOTS[slot]
+            reading = parser.parse(clause, today=today, kind=kind, tense_text=tense_text)
             if reading is not None:
                 found[slot] = reading
         return [
@@ -1514,7 +1552,7 @@ class NluUnderstanding:
             other = DateReading(reading.value.replace(day=day), reading.approximate)
         except ValueError:  # "le 31" of a 30-day month
             return None
-        if kind == "event" and other.value > today:
+        if kind != "expiry" and other.value > today:
             return None  # "reçue le 2 décembre, non le 9", on the 6th: not a notification to come
         return reading, other
 
@@ -1537,7 +1575,7 @@ class NluUnderstanding:
         day, said = _day_of(words[0]), reading.value
 
         def fits(other: dt.date) -> bool:
-            if kind == "event" and other > today:
+            if kind != "expiry" and other > today:
                 return False  # a notification is no date to come
             if (other > today) == (said > today):
                 return True  # the tense the message said
@@ -1722,6 +1760,33 @@ class NluUnderstanding:
             return self.data.synonyms(lang, kind)
         except KeyError:
             return {}
+
+    def _without_birth_dates(self, text: str, lang: str) -> str:
+        """The text without its birth dates: from a birth word (cues.yml: birth) to the last number
+        or month of its clause ("né à Alger le 3/03/1990, ma carte expire ...", "mon enfant né en
+        2020 est malade" keeps "est malade")."""
+        cue = self._birth_cues[lang]
+        if cue is None or not any(ch.isdigit() for ch in text):
+            return text
+        months = self._dates[lang].lex.months
+        pieces, kept_from = [], 0
+        for match in cue.finditer(text):
+            if match.start() < kept_from:
+                continue
+            end = _birth_clause_end(lang).search(text, match.end())
+            clause_end = end.start() if end else len(text)
+            # The date follows its birth word closely: up to its year, within a few words.
+            words = list(re.finditer(r"\S+", text[match.end() : clause_end]))[:BIRTH_DATE_WORDS]
+            year = next((i for i, w in enumerate(words) if _YEAR_IN_WORD.search(w.group())), None)
+            dated = [
+                w
+                for w in words[: None if year is None else year + 1]
+                if any(ch.isdigit() for ch in w.group()) or fold(w.group()) in months
+            ]
+            if any(any(ch.isdigit() for ch in w.group()) for w in dated):
+                pieces.append(text[kept_from : match.start()])
+                kept_from = match.end() + dated[-1].end()
+        return "".join(pieces) + text[kept_from:] if pieces else text
 
     def _lookup_merged(self, lang: str, name: str) -> list[str]:
         """A lookup table of the language and of French; a language may lack one."""
@@ -1964,9 +2029,38 @@ def _place_candidate(match: PlaceMatch) -> Candidate:
 _LABEL_WORD = re.compile(r"[^\s()\-,.;:/|]+")
 # The small words of French place names ("Villiers-sur-Marne", "Sainte-Foy-lès-Lyon").
 _LABEL_FUNCTION_WORDS = frozenset({"sur", "sous", "les", "aux", "et", "l", "d", "le", "la", "en", "de", "du"})
-# The "ne" of a French negation, which denies nothing without its "pas", "plus", "jamais" (and is
-# no negation in the lexicon: "né", born, folds to it; "ne ... que" means "only").
+# The "ne" of a French negation, which denies through its "pas", "plus", "jamais" ("né", born,
+# folds to it).
 _NE = frozenset({"ne", "n'", "n"})
+# How far after a "ne" its second word may come: "on ne me l'a toujours pas donné".
+NE_REACH = 4
+
+
+def _same_clause(tokens: Iterable[str]) -> list[str]:
+    """The tokens up to the end of the clause ("|" or a joining word)."""
+    clause = []
+    for token in tokens:
+        if token == "|" or token in _JOINERS:
+            break
+        clause.append(token)
+    return clause
+
+
+@dataclass(frozen=True)
+class NeParticles:
+    """A language's "ne" (cues.yml: negation_ne and the words that make it a negation)."""
+
+    particles: frozenset[str] = frozenset()
+    completions: frozenset[str] = frozenset()
+    subjects: frozenset[str] = frozenset()
+
+    def particle_of(self, token: str) -> str | None:
+        """The particle the token is or starts with ("n'" of "n'habite"), if any."""
+        if token in self.particles:
+            return token
+        return next((p for p in self.particles if p.endswith("'") and token.startswith(p)), None)
+
+
 # A département of overseas France in a label ("Saint-Denis (La Réunion, 974)").
 _OVERSEAS = re.compile(r"\b97\d\b")
 # A question mark: "isn't it 93?" asks, it does not pick.
@@ -2051,6 +2145,33 @@ def _day_month_year(tokens: Sequence[str], months: Mapping[str, int]) -> tuple[i
 _NUMERIC_DATE = re.compile(
     r"(?<![\d/.-])(?:\d+(?:\s?/\s?|\.)\d{1,2}(?:(?:\s?/\s?|[.-])\d+)?|\d+\s?-\s?\d{1,2}\s?-\s?\d+)(?![\d/.-])"
 )
+
+
+# Arabic letters written in several ways ("الازدياد" finds "الإزدياد"); Latin accents are kept:
+# "né" is born, "ne" is not.
+_LOOSE_LETTERS = {"ا": "اأإآ", "ه": "هة", "ي": "يى"}
+
+
+def _loose(word: str) -> str:
+    """A pattern finding the word in raw text, whatever the spaces and the Arabic alef."""
+    return r"\s+".join(
+        "".join(f"[{_LOOSE_LETTERS[ch]}]" if ch in _LOOSE_LETTERS else re.escape(ch) for ch in part)
+        for part in word.split()
+    )
+
+
+# A date of birth lies within this many words after its birth word ("nacido el 3 de marzo de
+# 1990"), and ends at its year.
+BIRTH_DATE_WORDS = 6
+_YEAR_IN_WORD = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+@functools.cache
+def _birth_clause_end(lang: str) -> re.Pattern[str]:
+    """Where a birth date's clause ends in raw text: as `_clause_break`, but a full stop inside a
+    date ("03.03.1990") ends nothing."""
+    joiners = "|".join((*_JOINERS, *_JOINERS_OF_LANGUAGE.get(lang, ())))
+    return re.compile(rf"[,;!:،?؟\n]|\.(?!\d)|\s(?:{joiners})\s")
 
 
 def _without_phone_numbers(text: str) -> str:

@@ -272,6 +272,14 @@ async def consented(convo: Conversation, lang: str, *messages: str) -> None:
         ("en", "the second one", "93"),
         ("es", "el segundo", "93"),
         ("ar", "التاني", "93"),
+        # By its number, in words or after "numéro" ("deux" was Dreux (28), "numéro 2" and "le 2"
+        # lost the place).
+        ("fr", "deux", "93"),
+        ("fr", "numéro 2", "93"),
+        ("fr", "le 2", "93"),
+        ("en", "number two", "93"),
+        ("es", "dos", "93"),
+        ("ar", "رقم 2", "93"),
         # By saying no to the other one: the one denied was the one recorded (974, La Réunion).
         ("fr", "pas celui de la Réunion", "93"),
         ("fr", "je n'habite pas à la Réunion", "93"),

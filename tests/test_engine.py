@@ -127,6 +127,18 @@ async def test_erase_needs_a_confirmation_then_erases_everything(convo: Conversa
     assert await convo.state() is None
 
 
+@pytest.mark.parametrize("asking_to_erase", ["supprimez mes messages", "effacez tout"])
+async def test_asking_to_erase_is_heard_at_any_question(convo: Conversation, asking_to_erase: str) -> None:
+    # At the proofs question a guess of the model ("supprimé": deleted them, not kept) asked
+    # "Vous voulez dire : oui ?" instead of the erasure.
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await answer_until_slot(convo, FULL_FRENCH, "evidence")
+    await convo.say(asking_to_erase)
+    assert convo.last.text.startswith("Voulez-vous vraiment effacer")
+    await convo.say("oui")
+    assert await convo.state() is None
+
+
 async def test_erase_can_be_cancelled(convo: Conversation) -> None:
     await convo.say("Bonjour, je suis à Lyon")
     await convo.say("oui")

@@ -1615,10 +1615,22 @@ def test_a_ne_with_its_second_word_or_a_negative_subject_denies(
             dt.date(2027, 1, 15),
         ),
         ("ar", "removal_order", "مزداد في 1990 و عندي OQTF", "removal_order_date", None),
+        # Without a comma, the date of birth ends at its year, or before another statement.
+        ("es", "expiry_date", "nací en 1995 caduca en 2 meses", "expiry_date", dt.date(2027, 1, 26)),
+        ("fr", None, "né au Maroc ma carte expire le 15 janvier 2027", "expiry_date", dt.date(2027, 1, 15)),
+        (
+            "en",
+            "attempts_since",
+            "born in Mali trying since 2 September",
+            "attempts_since",
+            dt.date(2026, 9, 2),
+        ),
+        ("fr", "removal_order", "mon bébé est né hier", "removal_order", None),
+        ("fr", "removal_order_date", "date de naissance : 14/02/1987", "removal_order_date", None),
     ],
 )
 def test_a_date_of_birth_is_no_date_of_a_paper_or_an_order(
-    brain: Brain, lang: str, asked: str, text: str, slot: str, expected: object
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), slot) == expected
 
@@ -1629,14 +1641,30 @@ def test_a_date_of_birth_is_no_date_of_a_paper_or_an_order(
         ("fr", "je suis sorti du CRA hier", "free"),
         ("fr", "je ne suis sorti de prison que la semaine dernière", "free"),
         ("fr", "je ne suis pas sorti du CRA", "detained"),
-        ("fr", "je ne suis pas détenu", "free"),
         ("en", "I was released from detention last week", "free"),
-        ("es", "me soltaron ayer", "free"),
+        ("es", "me soltaron del CRA ayer", "free"),
         ("ar", "خرجت من الحبس", "free"),
     ],
 )
 def test_leaving_detention_is_being_free(brain: Brain, lang: str, text: str, custody: str) -> None:
     assert value(read(brain, text, lang, "custody"), "custody") == custody
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "on ne m'a toujours pas libéré"),
+        ("fr", "je ne suis pas sorti du centre"),
+        ("en", "they didn't release me"),
+        ("es", "no me soltaron"),
+        ("ar", "ما طلقونيش"),
+    ],
+)
+def test_not_yet_released_is_never_free(brain: Brain, lang: str, text: str) -> None:
+    # Asked again, or read as held; never free, not even to be confirmed (the 48-hour deadlines of
+    # detention).
+    found = [f for f in read(brain, text, lang, "custody").findings if f.slot == "custody"]
+    assert not any(c.values["custody"] == "free" for f in found for c in f.candidates)
 
 
 def test_the_time_given_to_leave_is_not_the_date_of_the_order(brain: Brain) -> None:
@@ -1647,3 +1675,44 @@ def test_the_time_given_to_leave_is_not_the_date_of_the_order(brain: Brain) -> N
     assert value(read(brain, "2 semaines", "fr", "removal_order_date"), "removal_order_date") == dt.date(
         2026, 11, 12
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # "resté" (stayed) folds to "reste": no time left of anything.
+        ("fr", "je suis resté 2 ans en Italie", None),
+        ("es", "se quedan 2 semanas en mi casa", None),
+        # "only" is as often "only 2 weeks ago".
+        ("en", "it expired only 2 weeks ago", dt.date(2026, 11, 12)),
+        ("en", "I have no days left, it expired yesterday", dt.date(2026, 11, 25)),
+    ],
+)
+def test_what_is_left_is_said_with_its_own_words(
+    brain: Brain, lang: str, text: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, "expiry_date"), "expiry_date") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "je les ai appelés 50 fois"),
+        ("fr", "j'essaie sur mon téléphone tous les jours"),
+        ("es", "los tengo que llamar otra vez"),
+    ],
+)
+def test_what_is_done_to_them_is_no_proof_kept(brain: Brain, lang: str, text: str) -> None:
+    found = [f for f in read(brain, text, lang, "evidence").findings if f.slot == "evidence"]
+    assert not any(f.certain and not f.echo for f in found), "never taken as said"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("fr", "supprimez mes messages"), ("es", "borra todo lo que dije"), ("fr", "effacez tout")],
+)
+def test_asking_to_erase_at_the_proofs_question_is_still_asking_to_erase(
+    brain: Brain, lang: str, text: str
+) -> None:
+    # The model's guess of an answer ("supprimé" is also "deleted them") is no answer that hides it.
+    assert read(brain, text, lang, "evidence").intent == "erase"

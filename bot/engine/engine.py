@@ -267,7 +267,8 @@ class Engine:
         reading = self.understanding.read(
             text, lang=turn.lang, asked=asked, now=now, location=message.location
         )
-        if reading.intent in COMMANDS and reading.finding(asked or "") is None:
+        answer = reading.finding(asked or "")
+        if reading.intent in COMMANDS and (answer is None or answer.echo):  # a guess is no answer
             return await self._command(turn, reading, now)
         if state.status == "handed_off" and asked is None and not reading.correcting:
             await self._after_handoff(turn, text, now)

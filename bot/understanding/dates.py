@@ -488,8 +488,9 @@ class DateParser:
             if amount is None:
                 continue
             half = bool(match["half"] or match["half_after"])
-            if direction_word is None and not amount_token and count == 1:
-                continue  # a bare unit word ("mois") is not a date
+            remaining = self.lex.words["remaining"] | self.lex.words["remaining_before"]
+            if (direction_word is None or direction_word in remaining) and not amount_token and count == 1:
+                continue  # a bare unit word ("mois", "no days left") is not a date
             sign = self._direction(direction_word, kind)
             if sign is None:
                 continue

@@ -271,6 +271,8 @@ class NluUnderstanding:
         self._mainland: dict[str, frozenset[str]] = {}
         self._ne: dict[str, NeParticles] = {}
         self._birth_cues: dict[str, re.Pattern[str] | None] = {}
+        self._birth_ends: dict[str, frozenset[str]] = {}
+        self._date_words: dict[str, frozenset[str]] = {}
         self._bare_no: dict[str, frozenset[str]] = {}
         self._language_names = self._build_language_names()
         # Longest first, once: `_named_language` runs on every message.
@@ -409,6 +411,17 @@ class NluUnderstanding:
             )
             births = "|".join(sorted(map(_loose, self._lookup_merged(lang, "birth")), key=len, reverse=True))
             self._birth_cues[lang] = re.compile(rf"(?<!\w)(?:{births})(?!\w)", re.I) if births else None
+            self._birth_ends[lang] = frozenset(fold(word) for word in self._lookup_merged(lang, "birth_ends"))
+            lexicon = self._dates[lang].lex
+            self._date_words[lang] = frozenset(
+                word
+                for word in (
+                    *lexicon.months,
+                    *lexicon.numbers,
+                    *(w for ws in lexicon.words.values() for w in ws),
+                )
+                if " " not in word
+            )
             self._mainland[lang] = frozenset(fold(word) for word in own.get("choice_mainland", ()))
             self._bare_no[lang] = frozenset(fold(word) for word in own.get("bare_no", ()) if " " not in word)
         # The small words of every language: never what tells one option's label from another's.
@@ -585,7 +598,7 @@ class NluUnderstanding:
         # A date of birth is no date of a paper, an order or an attempt: "je suis né le 3 mars
         # 1990" at the OQTF question is no OQTF of 1990.
         said = text
-        text = self._without_birth_dates(text, lang)
+        text = self._without_birth_dates(text, lang, today)
         folded = fold(text)
         norm = self.normalize(text, lang) if folded else ""
         intent = self._intent(said, lang) if said else None
@@ -621,8 +634,9 @@ class NluUnderstanding:
             # "je sais pas, c'est une carte plastique": a paper they cannot name, not a question to
             # skip; asked again with the help (what is written on the card).
             intent = None
-        # An answer to the question asked is not a command ("non" to "ajouter quelque chose ?").
-        if intent in COMMAND_INTENTS and any(f.slot == asked for f in findings):
+        # An answer to the question asked is not a command ("non" to "ajouter quelque chose ?");
+        # a guess of the model is no answer ("supprimez mes messages" at the proofs question).
+        if intent in COMMAND_INTENTS and any(f.slot == asked and not f.echo for f in findings):
             intent = None
         # "necesito ayuda, vivo en Lyon": asking for help while saying one's situation is no
         # request for the help text (which dropped the town).
@@ -1085,7 +1099,12 @@ class NluUnderstanding:
                 continue
             kept.append(span)
         if not kept:
-            return self._model_finding(_plain(norm), lang, "custody") if asked else None
+            guess = self._model_finding(_plain(norm), lang, "custody") if asked else None
+            # The model does not read negations: "on ne m'a toujours pas libéré" looks like "libéré
+            # du CRA". Free by a guess through a negation could hide a detention; asked again.
+            if guess and self._negations(norm, lang) and guess.candidates[0].values["custody"] == "free":
+                return None
+            return guess
         # A place of detention named beats "free" said in the same answer.
         restrained = [span for span in kept if span.value != "free"]
         best = max(restrained or kept, key=lambda span: len(span.expression))
@@ -1761,31 +1780,42 @@ class NluUnderstanding:
         except KeyError:
             return {}
 
-    def _without_birth_dates(self, text: str, lang: str) -> str:
-        """The text without its birth dates: from a birth word (cues.yml: birth) to the last number
-        or month of its clause ("né à Alger le 3/03/1990, ma carte expire ...", "mon enfant né en
-        2020 est malade" keeps "est malade")."""
+    def _without_birth_dates(self, text: str, lang: str, today: dt.date) -> str:
+        """The text without its dates of birth: a birth word (cues.yml: birth) and the date right
+        after it ("né le 3/03/1990", "née à Alger en 1992", "born 3 weeks ago"), up to the end of its
+        clause, a word that starts another statement ("birth_ends": "né au Maroc ma carte expire
+        le 15 janvier") or a few words; "mon enfant né en 2020 est malade" keeps "est malade".
+        Only what reads as a date goes: "né à Dakar 3 mois que j'essaie" stays whole."""
         cue = self._birth_cues[lang]
-        if cue is None or not any(ch.isdigit() for ch in text):
+        if cue is None:
             return text
-        months = self._dates[lang].lex.months
+        ends, date_words = self._birth_ends[lang], self._date_words[lang]
         pieces, kept_from = [], 0
         for match in cue.finditer(text):
             if match.start() < kept_from:
                 continue
             end = _birth_clause_end(lang).search(text, match.end())
             clause_end = end.start() if end else len(text)
-            # The date follows its birth word closely: up to its year, within a few words.
-            words = list(re.finditer(r"\S+", text[match.end() : clause_end]))[:BIRTH_DATE_WORDS]
-            year = next((i for i, w in enumerate(words) if _YEAR_IN_WORD.search(w.group())), None)
-            dated = [
-                w
-                for w in words[: None if year is None else year + 1]
-                if any(ch.isdigit() for ch in w.group()) or fold(w.group()) in months
-            ]
-            if any(any(ch.isdigit() for ch in w.group()) for w in dated):
-                pieces.append(text[kept_from : match.start()])
-                kept_from = match.end() + dated[-1].end()
+            clause = list(re.finditer(r"\S+", text[match.end() : clause_end]))
+            words = clause[:BIRTH_DATE_WORDS]
+            words = words[: next((i for i, w in enumerate(words) if fold(w.group()) in ends), len(words))]
+
+            def is_dated(word: re.Match[str]) -> bool:
+                return fold(word.group()) in date_words or any(ch.isdigit() for ch in word.group())
+
+            dated = [index for index, word in enumerate(words) if is_dated(word)]
+            if not dated or dated[0] > BIRTH_DATE_START:
+                continue
+            # To its year, or to the end of its run of date words ("le 3 mars", "hier").
+            year = next((i for i in dated if _YEAR_IN_WORD.search(words[i].group())), None)
+            last = dated[0] if year is None else year
+            while year is None and last + 1 < len(clause) and is_dated(clause[last + 1]):
+                last += 1
+            stop = match.end() + clause[last].end()
+            if self._dates[lang].parse(text[match.start() : stop], today=today) is None:
+                continue
+            pieces.append(text[kept_from : match.start()])
+            kept_from = stop
         return "".join(pieces) + text[kept_from:] if pieces else text
 
     def _lookup_merged(self, lang: str, name: str) -> list[str]:
@@ -2160,18 +2190,19 @@ def _loose(word: str) -> str:
     )
 
 
-# A date of birth lies within this many words after its birth word ("nacido el 3 de marzo de
-# 1990"), and ends at its year.
-BIRTH_DATE_WORDS = 6
+# A date of birth starts within a few words of its birth word ("née à Alger en 1992") and lies
+# within a few more ("nacido el 3 de marzo de 1990").
+BIRTH_DATE_START = 3
+BIRTH_DATE_WORDS = 8
 _YEAR_IN_WORD = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 
 @functools.cache
 def _birth_clause_end(lang: str) -> re.Pattern[str]:
     """Where a birth date's clause ends in raw text: as `_clause_break`, but a full stop inside a
-    date ("03.03.1990") ends nothing."""
+    date ("03.03.1990") and the colon of "date de naissance : 14/02/1987" end nothing."""
     joiners = "|".join((*_JOINERS, *_JOINERS_OF_LANGUAGE.get(lang, ())))
-    return re.compile(rf"[,;!:،?؟\n]|\.(?!\d)|\s(?:{joiners})\s")
+    return re.compile(rf"[,;!،?؟\n]|\.(?!\d)|\s(?:{joiners})\s")
 
 
 def _without_phone_numbers(text: str) -> str:

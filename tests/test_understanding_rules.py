@@ -1716,3 +1716,11 @@ def test_asking_to_erase_at_the_proofs_question_is_still_asking_to_erase(
 ) -> None:
     # The model's guess of an answer ("supprimé" is also "deleted them") is no answer that hides it.
     assert read(brain, text, lang, "evidence").intent == "erase"
+
+
+@pytest.mark.parametrize("text", ["عندي جوج وليدات", "عندي بنات"])
+def test_darija_children_words(brain: Brain, text: str) -> None:
+    # "وليدات" (little kids) was only guessed ("هل تقصد: أطفال؟"), found walking the demo.
+    reading = read(brain, text, "ar", "vulnerabilities")
+    assert value(reading, "vulnerabilities") == frozenset({"children"})
+    assert all(f.certain and not f.echo for f in reading.findings if f.slot == "vulnerabilities")

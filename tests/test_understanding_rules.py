@@ -1724,3 +1724,21 @@ def test_darija_children_words(brain: Brain, text: str) -> None:
     reading = read(brain, text, "ar", "vulnerabilities")
     assert value(reading, "vulnerabilities") == frozenset({"children"})
     assert all(f.certain and not f.echo for f in reading.findings if f.slot == "vulnerabilities")
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text"),
+    [
+        ("en", "removal_order", "yes they gave me 30 days to leave"),
+        ("fr", "removal_order", "oui ils m'ont donné 30 jours pour partir"),
+        ("ar", "removal_order", "عطاوني 30 يوم باش نخرج"),
+        ("en", "removal_order_date", "they gave me 30 days to leave"),
+    ],
+)
+def test_the_time_given_to_leave_says_there_is_an_order_but_not_its_date(
+    brain: Brain, lang: str, asked: str, text: str
+) -> None:
+    # "yes they gave me 30 days to leave" was answered with the help and "Answer yes or no".
+    reading = read(brain, text, lang, asked)
+    assert value(reading, "removal_order") is True
+    assert value(reading, "removal_order_date") is None

@@ -1324,6 +1324,8 @@ class NluUnderstanding:
         )
         if asked is not None and asked in DATE_SLOTS:
             kind = DATE_SLOTS[asked]
+            if asked == "removal_order_date" and self._lexicons[(lang, "removal_order")].spans(norm):
+                kind = "order"  # "they gave me 30 days to leave": its time to leave, not its date
             reading = None
             if corrected_from >= 0:
                 rest = folded[corrected_from:]

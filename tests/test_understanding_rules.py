@@ -1742,3 +1742,24 @@ def test_the_time_given_to_leave_says_there_is_an_order_but_not_its_date(
     reading = read(brain, text, lang, asked)
     assert value(reading, "removal_order") is True
     assert value(reading, "removal_order_date") is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # Found walking the engine in SMS French: at the wrong question, the child was lost.
+        (
+            "fr",
+            "attempts_since",
+            "jsuis enceinte et jai 1 enfant",
+            "vulnerabilities",
+            frozenset({"children", "health"}),
+        ),
+        ("es", "vulnerabilities", "tengo 3 hijos", "vulnerabilities", frozenset({"children"})),
+        ("fr", "attempts_since", "depuis lete", "attempts_since", dt.date(2026, 7, 15)),
+    ],
+)
+def test_children_counted_in_digits_and_seasons_without_apostrophe(
+    brain: Brain, lang: str, asked: str, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected

@@ -127,7 +127,10 @@ async def test_erase_needs_a_confirmation_then_erases_everything(convo: Conversa
     assert await convo.state() is None
 
 
-@pytest.mark.parametrize("asking_to_erase", ["supprimez mes messages", "effacez tout"])
+@pytest.mark.parametrize(
+    "asking_to_erase",
+    ["supprimez mes messages", "effacez tout", "je les ai supprimés, et supprimez mes données svp"],
+)
 async def test_asking_to_erase_is_heard_at_any_question(convo: Conversation, asking_to_erase: str) -> None:
     # At the proofs question a guess of the model ("supprimé": deleted them, not kept) asked
     # "Vous voulez dire : oui ?" instead of the erasure.

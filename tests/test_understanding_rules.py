@@ -1763,3 +1763,82 @@ def test_children_counted_in_digits_and_seasons_without_apostrophe(
     brain: Brain, lang: str, asked: str, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), slot) == expected
+
+
+# Found by a third review (2,593 cases and 62 conversations, base c63db91 against 03c0f30).
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # A "pas" mistyped after a "ne" still denies.
+        ("fr", "removal_order", "non on ne m'a ps donné d'oqtf", "removal_order", False),
+        ("fr", "custody", "je ne suis po au CRA", "custody", "free"),
+        (
+            "fr",
+            "vulnerabilities",
+            "je ne suis ps malade mais jai 2 enfants",
+            "vulnerabilities",
+            frozenset({"children"}),
+        ),
+        # A glued "n'" alone denies nothing after it.
+        ("fr", "custody", "je n'en peux plus du CRA", "custody", "detained"),
+        (
+            "fr",
+            "vulnerabilities",
+            "je n'ai nulle part où aller avec mes enfants",
+            "vulnerabilities",
+            frozenset({"children", "housing"}),
+        ),
+        # The "ne" of a fear or of "before": not there yet.
+        ("fr", "custody", "j'ai peur qu'ils ne m'enferment au CRA", "custody", "free"),
+        ("fr", "removal_order", "avant que la préfecture ne me notifie une OQTF", "removal_order", False),
+        # Time left for something else is not the paper's.
+        ("fr", "expiry_date", "il me reste 3 mois de loyer à payer", "expiry_date", None),
+        ("en", "expiry_date", "10 days left before the court hearing", "expiry_date", None),
+        (
+            "fr",
+            "expiry_date",
+            "ma carte a expiré en août, il me reste 30 jours pour partir",
+            "expiry_date",
+            dt.date(2026, 8, 15),
+        ),
+        # Yesterday of a letter or of seeing is not the end of a paper.
+        ("fr", "expiry_date", "la lettre d'hier dit que mon titre a expiré", "expiry_date", None),
+        ("fr", "expiry_date", "elle a expiré, je l'ai vu qu'hier", "expiry_date", None),
+        # A birth that dates the attempts is kept.
+        (
+            "fr",
+            "attempts_since",
+            "depuis que mon fils est né en mars j'essaie",
+            "attempts_since",
+            dt.date(2026, 3, 15),
+        ),
+        # Someone else's release, or one to come, is not the person's.
+        (
+            "fr",
+            "custody",
+            "mon frère est sorti du CRA mais moi je suis toujours dedans",
+            "custody",
+            "detained",
+        ),
+        ("fr", "custody", "ma sortie de prison est prévue le 20 janvier", "custody", "prison"),
+        ("en", "custody", "I will be released from prison in March", "custody", "prison"),
+        ("ar", "custody", "خرجت من الحبس و داوني ديريكت للسونتر", "custody", "detained"),
+    ],
+)
+def test_the_third_reviews_worse_readings(
+    brain: Brain, lang: str, asked: str, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "je les ai supprimés, et supprimez mes données svp"),
+        ("en", "I deleted them, and please delete my data too"),
+        ("es", "los borré, y borren mis datos por favor"),
+        ("ar", "مسحتهم، و مسحو المعلومات ديالي عافاك"),
+    ],
+)
+def test_an_erasure_that_names_the_data_is_heard_beside_an_answer(brain: Brain, lang: str, text: str) -> None:
+    assert read(brain, text, lang, "evidence").intent == "erase"

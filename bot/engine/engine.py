@@ -268,7 +268,9 @@ class Engine:
             text, lang=turn.lang, asked=asked, now=now, location=message.location
         )
         answer = reading.finding(asked or "")
-        if reading.intent in COMMANDS and (answer is None or answer.echo):  # a guess is no answer
+        # A guess is no answer; an erasure asked beside an answer ("je les ai supprimés, et
+        # supprimez mes données") is kept by the understanding only when it names the data.
+        if reading.intent in COMMANDS and (answer is None or answer.echo or reading.intent == "erase"):
             return await self._command(turn, reading, now)
         if state.status == "handed_off" and asked is None and not reading.correcting:
             await self._after_handoff(turn, text, now)

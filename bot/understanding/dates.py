@@ -47,6 +47,8 @@ LEXICON_NAMES = (
     # before it ("il me reste 10 jours", "me quedan 10 días"): a paper's, never an event's.
     "remaining",
     "remaining_before",
+    # After what is left, the words that say it is left for something else ("pour", "to", "para").
+    "remaining_purpose",
     "since",
     "end_of",
     "start_of",
@@ -277,7 +279,7 @@ class DateParser:
             or self._weekday_text(folded, today, tense)
             or self._relative_phrase(folded, today, kind)
             or self._month_text(folded, today, tense)
-            or self._deictic(folded, today)
+            or self._deictic(folded, today, kind)
             or self._year_alone(folded)
         )
         if reading is None or reading is _IMPOSSIBLE:
@@ -494,6 +496,9 @@ class DateParser:
             sign = self._direction(direction_word, kind)
             if sign is None:
                 continue
+            remaining = self.lex.words["remaining"] | self.lex.words["remaining_before"]
+            if direction_word in remaining and self._left_for_something_else(folded, match.end()):
+                continue  # "il me reste 30 jours pour partir": the time to leave, not the paper's
             delta = _delta(unit, amount, half)
             value = today - delta if sign < 0 else today + delta
             return DateReading(value, approximate=unit != "day")
@@ -508,6 +513,15 @@ class DateParser:
                 return DateReading(value, approximate=True)
         return None
 
+    def _left_for_something_else(self, folded: str, end: int) -> bool:
+        """Whether the time left is said to be for something ("pour partir", "to appeal", "de
+        loyer", "باش نخرج"): the words of `remaining_purpose` right after it."""
+        following = folded[end:].split()
+        return bool(following) and (
+            following[0] in self.lex.words["remaining_purpose"]
+            or following[0].split("'")[0] + "'" in self.lex.words["remaining_purpose"]
+        )
+
     def _direction(self, word: str | None, kind: DateKind) -> int | None:
         if word is None:  # "3 mois" answering "since when?"; for an order, its time to leave
             return -1 if kind == "event" else None
@@ -519,7 +533,7 @@ class DateParser:
             return 1 if kind == "expiry" else None  # what is left of a paper's time, not of an event
         return None
 
-    def _deictic(self, folded: str, today: dt.date) -> DateReading | None:
+    def _deictic(self, folded: str, today: dt.date, kind: DateKind = "expiry") -> DateReading | None:
         padded = f" {folded} "
         # The longest word first: "esta mañana" (this morning) before "mañana" (tomorrow).
         offsets = {
@@ -534,8 +548,9 @@ class DateParser:
             key=lambda x: -len(x[0]),
         )
         for word, offset in words:
-            # Also after an elision: "je ne l'ai reçue qu'hier", "depuis qu'avant-hier".
-            if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded):
+            if f" {word} " in padded or (kind != "expiry" and f" qu'{word} " in padded):
+                # "je ne l'ai reçue qu'hier" dates what happened; not a paper's end ("je l'ai vu
+                # qu'hier", "la lettre d'hier dit qu'elle a expiré").
                 return DateReading(today + dt.timedelta(days=offset))
         if any(f" {w} " in padded for w in self.lex.words["start_of_year"]):
             return DateReading(dt.date(today.year, 1, 1), approximate=True)

@@ -346,6 +346,9 @@ class NluUnderstanding:
             self._lexicons[(lang, "negation_no_more")] = Lexicon.build(
                 [{"negation": self._lookup_merged(lang, "negation_no_more")}], self._prefixes(lang)
             )
+            self._lexicons[(lang, "erase_object")] = Lexicon.build(
+                [{"erase_object": self._lookup_merged(lang, "erase_object")}], self._prefixes(lang)
+            )
             # "je sais pas, c'est une carte": the negation is about knowing, it denies nothing after it.
             self._lexicons[(lang, "dont_know")] = Lexicon.build(
                 [{"dont_know": self._lookup_merged(lang, "dont_know_phrase")}], self._prefixes(lang)
@@ -636,7 +639,13 @@ class NluUnderstanding:
             intent = None
         # An answer to the question asked is not a command ("non" to "ajouter quelque chose ?");
         # a guess of the model is no answer ("supprimez mes messages" at the proofs question).
-        if intent in COMMAND_INTENTS and any(f.slot == asked and not f.echo for f in findings):
+        # But "je les ai supprimés, et supprimez mes données" asks for the erasure too: one that
+        # names the person's data (cues.yml: erase_object) is heard beside any answer.
+        if (
+            intent in COMMAND_INTENTS
+            and any(f.slot == asked and not f.echo for f in findings)
+            and not (intent == "erase" and self._lexicons[(lang, "erase_object")].spans(norm))
+        ):
             intent = None
         # "necesito ayuda, vivo en Lyon": asking for help while saying one's situation is no
         # request for the help text (which dropped the town).
@@ -1793,9 +1802,13 @@ class NluUnderstanding:
             return text
         ends, date_words = self._birth_ends[lang], self._date_words[lang]
         pieces, kept_from = [], 0
+        since = self._dates[lang].lex.words["since"]
         for match in cue.finditer(text):
             if match.start() < kept_from:
                 continue
+            starts = [m.end() for m in _birth_clause_end(lang).finditer(text, 0, match.start())]
+            if since.intersection(fold(text[max(starts, default=0) : match.start()]).split()):
+                continue  # "depuis que mon fils est né en mars j'essaie": the birth dates the attempts
             end = _birth_clause_end(lang).search(text, match.end())
             clause_end = end.start() if end else len(text)
             clause = list(re.finditer(r"\S+", text[match.end() : clause_end]))

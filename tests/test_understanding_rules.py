@@ -1801,6 +1801,13 @@ def test_children_counted_in_digits_and_seasons_without_apostrophe(
             "expiry_date",
             dt.date(2026, 8, 15),
         ),
+        (
+            "en",
+            "expiry_date",
+            "I have 30 days left, my card expired in july",
+            "expiry_date",
+            dt.date(2026, 7, 15),
+        ),
         # Yesterday of a letter or of seeing is not the end of a paper.
         ("fr", "expiry_date", "la lettre d'hier dit que mon titre a expiré", "expiry_date", None),
         ("fr", "expiry_date", "elle a expiré, je l'ai vu qu'hier", "expiry_date", None),

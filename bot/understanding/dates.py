@@ -497,8 +497,12 @@ class DateParser:
             if sign is None:
                 continue
             remaining = self.lex.words["remaining"] | self.lex.words["remaining_before"]
-            if direction_word in remaining and self._left_for_something_else(folded, match.end()):
-                continue  # "il me reste 30 jours pour partir": the time to leave, not the paper's
+            if direction_word in remaining and (
+                self._left_for_something_else(folded, match.end()) or self._says_past(folded)
+            ):
+                # "il me reste 30 jours pour partir", "30 days left, my card expired in July": the
+                # time to leave, not the paper's.
+                continue
             delta = _delta(unit, amount, half)
             value = today - delta if sign < 0 else today + delta
             return DateReading(value, approximate=unit != "day")
@@ -512,6 +516,11 @@ class DateParser:
                 value = today - delta if which in self.lex.words["last"] else today + delta
                 return DateReading(value, approximate=True)
         return None
+
+    def _says_past(self, folded: str) -> bool:
+        return any(
+            re.search(rf"(?<!\w){re.escape(marker)}(?!\w)", folded) for marker in self.lex.words["tense_past"]
+        )
 
     def _left_for_something_else(self, folded: str, end: int) -> bool:
         """Whether the time left is said to be for something ("pour partir", "to appeal", "de

@@ -1849,3 +1849,37 @@ def test_the_third_reviews_worse_readings(
 )
 def test_an_erasure_that_names_the_data_is_heard_beside_an_answer(brain: Brain, lang: str, text: str) -> None:
     assert read(brain, text, lang, "evidence").intent == "erase"
+
+
+@pytest.mark.parametrize(
+    ("asked", "text", "slot", "expected"),
+    [
+        # A negation does not reach past a new subject: the detention is said, not denied.
+        ("custody", "personne ne m'aide je suis au CRA", "custody", "detained"),
+        ("custody", "rien ne bouge je suis toujours au cra", "custody", "detained"),
+        (
+            "vulnerabilities",
+            "rien ne va je suis enceinte et a la rue",
+            "vulnerabilities",
+            frozenset({"health", "housing"}),
+        ),
+        # But "ni ... ni" carries to the verb after its subject.
+        (
+            "application_status",
+            "ni en ligne ni au guichet je n'ai pu déposer",
+            "application_status",
+            "not_filed",
+        ),
+        ("custody", "je ne suis pas au CRA", "custody", "free"),
+    ],
+)
+def test_a_negation_stops_at_a_new_subject(
+    brain: Brain, asked: str, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, "fr", asked), slot) == expected
+
+
+def test_time_left_said_in_the_present_with_got(brain: Brain) -> None:
+    assert value(read(brain, "ive got 10 days left", "en", "expiry_date"), "expiry_date") == dt.date(
+        2026, 12, 6
+    )

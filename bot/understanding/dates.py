@@ -498,10 +498,10 @@ class DateParser:
                 continue
             remaining = self.lex.words["remaining"] | self.lex.words["remaining_before"]
             if direction_word in remaining and (
-                self._left_for_something_else(folded, match.end()) or self._says_past(folded)
+                self._left_for_something_else(folded, match.end()) or self._says_past(folded[match.end() :])
             ):
-                # "il me reste 30 jours pour partir", "30 days left, my card expired in July": the
-                # time to leave, not the paper's.
+                # "il me reste 30 jours pour partir", "30 days left, my card expired in July" (a
+                # past said after it; "I've got 10 days left" is present): the time to leave.
                 continue
             delta = _delta(unit, amount, half)
             value = today - delta if sign < 0 else today + delta

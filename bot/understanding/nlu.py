@@ -908,8 +908,13 @@ class NluUnderstanding:
             or _SCOPE_ENDS.intersection(between)
         ):
             return False
-        # "no, I'm free", "no I have two kids": the "no" answers the question, it negates nothing.
-        return not (between and between[0] in _SUBJECT_PRONOUNS)
+        # "no, I'm free", "no I have two kids": the "no" answers the question, it negates nothing;
+        # "personne ne m'aide je suis au CRA": a new subject starts another clause (not after "ni":
+        # "ni en ligne ni au guichet je n'ai pu déposer").
+        if cue.expression == "ni":
+            return not (between and between[0] in _SUBJECT_PRONOUNS)
+        starts_anew = bool(between) and span.expression.split()[:1] in ([p] for p in _SUBJECT_PRONOUNS)
+        return not (_SUBJECT_PRONOUNS.intersection(between) or starts_anew)
 
     def _denied(self, norm: str, expression: str, lang: str) -> bool:
         start = norm.find(expression)

@@ -1883,3 +1883,9 @@ def test_time_left_said_in_the_present_with_got(brain: Brain) -> None:
     assert value(read(brain, "ive got 10 days left", "en", "expiry_date"), "expiry_date") == dt.date(
         2026, 12, 6
     )
+
+
+def test_a_detention_written_as_an_sms_is_seen_in_passing(brain: Brain) -> None:
+    # "o cra" (au CRA): the opening message of a detained person was read as nothing.
+    reading = read(brain, "wesh frere jsuis o cra d lesquin depuis 4 jour", "fr", None)
+    assert value(reading, "custody") == "detained"

@@ -1889,3 +1889,17 @@ def test_a_detention_written_as_an_sms_is_seen_in_passing(brain: Brain) -> None:
     # "o cra" (au CRA): the opening message of a detained person was read as nothing.
     reading = read(brain, "wesh frere jsuis o cra d lesquin depuis 4 jour", "fr", None)
     assert value(reading, "custody") == "detained"
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        ("ar", "expiry_date", "بقي لي 10 أيام قبل المحكمة", "expiry_date", None),
+        ("en", "expiry_date", "10 days left", "expiry_date", dt.date(2026, 12, 6)),
+        ("fr", "custody", "je ne suis ps en détention", "custody", "free"),
+    ],
+)
+def test_time_left_before_a_hearing_and_detention_denied(
+    brain: Brain, lang: str, asked: str, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected

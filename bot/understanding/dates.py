@@ -479,6 +479,7 @@ class DateParser:
         return today.year + (1 if which in self.lex.words["next"] else -1)
 
     def _relative_phrase(self, folded: str, today: dt.date, kind: DateKind) -> DateReading | None:
+        remaining = self.lex.words["remaining"] | self.lex.words["remaining_before"]
         for match in self._relative.finditer(folded):
             direction_word = match["dir_before"] or match["dir_after"]
             unit_and_count = self.lex.unit_of(match["unit"])
@@ -490,15 +491,16 @@ class DateParser:
             if amount is None:
                 continue
             half = bool(match["half"] or match["half_after"])
-            remaining = self.lex.words["remaining"] | self.lex.words["remaining_before"]
             if (direction_word is None or direction_word in remaining) and not amount_token and count == 1:
                 continue  # a bare unit word ("mois", "no days left") is not a date
             sign = self._direction(direction_word, kind)
             if sign is None:
                 continue
-            remaining = self.lex.words["remaining"] | self.lex.words["remaining_before"]
             if direction_word in remaining and (
-                self._left_for_something_else(folded, match.end()) or self._says_past(folded[match.end() :])
+                self._left_for_something_else(folded, match.end())
+                or self._says_past(folded[match.end() :])
+                # "بقي لي 10 أيام قبل المحكمة": left, then "before" the hearing
+                or (match["dir_before"] is not None and match["dir_after"] is not None)
             ):
                 # "il me reste 30 jours pour partir", "30 days left, my card expired in July" (a
                 # past said after it; "I've got 10 days left" is present): the time to leave.
@@ -518,6 +520,7 @@ class DateParser:
         return None
 
     def _says_past(self, folded: str) -> bool:
+        """Whether the text has a past tense marker ("expired", "a expiré", "caducó")."""
         return any(
             re.search(rf"(?<!\w){re.escape(marker)}(?!\w)", folded) for marker in self.lex.words["tense_past"]
         )

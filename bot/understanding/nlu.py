@@ -847,21 +847,21 @@ class NluUnderstanding:
         return sorted(found, key=lambda span: span.start)
 
     def _ne_negations(self, norm: str, lang: str) -> list[Span]:
-        """The "ne" that are a negation: with their second word after them ("ne ... plus") or a
-        negative subject before them ("personne ne"), in the same clause (cues.yml: negation_ne)."""
+        """The "ne" that are a negation, in the same clause: with their second word after them
+        ("ne ... plus", "ne ... ps") or a word before them that makes them deny ("personne ne",
+        "peur qu'ils ne"). cues.yml: negation_ne, negation_ne_completion, negation_ne_subject."""
         ne = self._ne[lang]
         if not ne.particles:
             return []
         tokens = [(match.start(), match.group()) for match in re.finditer(r"\S+", norm)]
         found = []
         for place, (start, token) in enumerate(tokens):
-            particle = ne.particle_of(token)
-            if particle is None:
+            if token not in ne.particles:
                 continue
             after = _same_clause(token for _, token in tokens[place + 1 : place + 1 + NE_REACH])
             before = _same_clause(token for _, token in reversed(tokens[:place]))
             if ne.completions.intersection(after) or ne.subjects.intersection(before):
-                found.append(Span(start, start + len(particle), particle, "negation"))
+                found.append(Span(start, start + len(token), token, "negation"))
         return found
 
     def _doubts(self, norm: str, lang: str) -> bool:
@@ -2098,17 +2098,12 @@ def _same_clause(tokens: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class NeParticles:
-    """A language's "ne" (cues.yml: negation_ne and the words that make it a negation)."""
+    """A language's "ne" (cues.yml: negation_ne), the second words that complete it after it, and
+    the words before it that make it deny (a negative subject, a fear, a "before")."""
 
     particles: frozenset[str] = frozenset()
     completions: frozenset[str] = frozenset()
     subjects: frozenset[str] = frozenset()
-
-    def particle_of(self, token: str) -> str | None:
-        """The particle the token is or starts with ("n'" of "n'habite"), if any."""
-        if token in self.particles:
-            return token
-        return next((p for p in self.particles if p.endswith("'") and token.startswith(p)), None)
 
 
 # A département of overseas France in a label ("Saint-Denis (La Réunion, 974)").

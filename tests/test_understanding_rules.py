@@ -1903,3 +1903,19 @@ def test_time_left_before_a_hearing_and_detention_denied(
     brain: Brain, lang: str, asked: str, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The model's guess through a negation is asked again: "je ne pointe pas" was house arrest.
+        ("je ne pointe pas au commissariat", None),
+        ("je ne suis pas détenu", None),
+        # "en détention" beside a prison: the prison (the longer place named).
+        ("je suis libérable en mars, je suis en détention a la maison d'arret", "prison"),
+    ],
+)
+def test_custody_guesses_through_a_negation_are_asked_again(
+    brain: Brain, text: str, expected: object
+) -> None:
+    assert value(read(brain, text, "fr", "custody"), "custody") == expected

@@ -1115,10 +1115,9 @@ class NluUnderstanding:
         if not kept:
             guess = self._model_finding(_plain(norm), lang, "custody") if asked else None
             # The model does not read negations: "on ne m'a toujours pas libéré" looks like "libéré
-            # du CRA". Free by a guess through a negation could hide a detention; asked again.
-            if guess and self._negations(norm, lang) and guess.candidates[0].values["custody"] == "free":
-                return None
-            return guess
+            # du CRA", "je ne suis pas détenu" like "détenu". A guess through a negation is asked
+            # again (free by a guess could hide a detention).
+            return None if guess and self._negations(norm, lang) else guess
         # A place of detention named beats "free" said in the same answer.
         restrained = [span for span in kept if span.value != "free"]
         best = max(restrained or kept, key=lambda span: len(span.expression))

@@ -267,10 +267,9 @@ class Engine:
         reading = self.understanding.read(
             text, lang=turn.lang, asked=asked, now=now, location=message.location
         )
-        answer = reading.finding(asked or "")
-        # A guess is no answer; an erasure asked beside an answer ("je les ai supprimés, et
-        # supprimez mes données") is kept by the understanding only when it names the data.
-        if reading.intent in COMMANDS and (answer is None or answer.echo or reading.intent == "erase"):
+        # The understanding keeps a command beside an answer only when it is one ("supprimez mes
+        # données" beside "je les ai supprimés"; a guess of the model is no answer).
+        if reading.intent in COMMANDS:
             return await self._command(turn, reading, now)
         if state.status == "handed_off" and asked is None and not reading.correcting:
             await self._after_handoff(turn, text, now)

@@ -209,6 +209,10 @@ class DateParser:
         named_year = _named_by_its_place(p, p["unit_year"], "year")
         # "le mois de décembre", "شهر ديسمبر": a unit word naming a month is not a duration.
         not_a_month = rf"(?!\s+{link}{p['month']}(?!\w))"
+        # What is left of a paper's time, and the past markers that say it is not ("30 days left,
+        # my card expired in July"): once, not at every reading.
+        self._remaining = lexicon.words["remaining"] | lexicon.words["remaining_before"]
+        self._past = re.compile(rf"(?<!\w){p['tense_past']}(?!\w)")
         self._relative = re.compile(
             rf"(?<!\w)(?:(?P<dir_before>{p['ago']}|{p['in']}|{p['since']}|{p['remaining_before']})\s+)?"
             rf"(?:(?:un|une|a|an|uno|una)\s+)?(?:(?P<num>{num})\s*)?(?P<half>{p['half']}\s+)?"
@@ -479,7 +483,7 @@ class DateParser:
         return today.year + (1 if which in self.lex.words["next"] else -1)
 
     def _relative_phrase(self, folded: str, today: dt.date, kind: DateKind) -> DateReading | None:
-        remaining = self.lex.words["remaining"] | self.lex.words["remaining_before"]
+        remaining = self._remaining
         for match in self._relative.finditer(folded):
             direction_word = match["dir_before"] or match["dir_after"]
             unit_and_count = self.lex.unit_of(match["unit"])
@@ -521,9 +525,7 @@ class DateParser:
 
     def _says_past(self, folded: str) -> bool:
         """Whether the text has a past tense marker ("expired", "a expiré", "caducó")."""
-        return any(
-            re.search(rf"(?<!\w){re.escape(marker)}(?!\w)", folded) for marker in self.lex.words["tense_past"]
-        )
+        return self._past.search(folded) is not None
 
     def _left_for_something_else(self, folded: str, end: int) -> bool:
         """Whether the time left is said to be for something ("pour partir", "to appeal", "de

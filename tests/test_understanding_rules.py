@@ -1627,6 +1627,43 @@ def test_a_ne_with_its_second_word_or_a_negative_subject_denies(
         ),
         ("fr", "removal_order", "mon bébé est né hier", "removal_order", None),
         ("fr", "removal_order_date", "date de naissance : 14/02/1987", "removal_order_date", None),
+        # The birthplace first: later than a few words, a date of birth has its year.
+        (
+            "fr",
+            "expiry_date",
+            "je suis né à Alger en Algérie le 3 mars 1990, ma carte expire le 10 janvier",
+            "expiry_date",
+            dt.date(2027, 1, 10),
+        ),
+        (
+            "fr",
+            "expiry_date",
+            "né a alger en algerie le 3 mars 1990 ma carte expire le 10 janvier",
+            "expiry_date",
+            dt.date(2027, 1, 10),
+        ),
+        (
+            "en",
+            "expiry_date",
+            "I was born in Lagos, Nigeria on 3 March 1990 and my card expires on 10 January",
+            "expiry_date",
+            dt.date(2027, 1, 10),
+        ),
+        (
+            "es",
+            "expiry_date",
+            "nací en Bogotá Colombia el 3 de marzo de 1990, mi tarjeta vence el 10 de enero",
+            "expiry_date",
+            dt.date(2027, 1, 10),
+        ),
+        # Without a year, far from the birth word, a date is another statement's.
+        (
+            "fr",
+            "attempts_since",
+            "je suis né à Dakar au Sénégal, ça fait 3 mois que j'essaie",
+            "attempts_since",
+            dt.date(2026, 8, 26),
+        ),
     ],
 )
 def test_a_date_of_birth_is_no_date_of_a_paper_or_an_order(
@@ -1900,3 +1937,44 @@ def test_custody_guesses_through_a_negation_are_asked_again(
     brain: Brain, text: str, expected: object
 ) -> None:
     assert value(read(brain, text, "fr", "custody"), "custody") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot"),
+    [
+        ("fr", "removal_order", "j'ai peur qu'ils me donnent une OQTF", "removal_order"),
+        ("fr", "removal_order", "ils vont me donner une OQTF", "removal_order"),
+        ("en", "removal_order", "I'm afraid they will give me an OQTF", "removal_order"),
+        ("es", "removal_order", "tengo miedo de que me den una OQTF", "removal_order"),
+        ("fr", "custody", "j'ai peur qu'ils m'envoient au CRA", "custody"),
+        ("en", "custody", "they might put me in detention", "custody"),
+        # A release to come is no freedom yet.
+        ("fr", "custody", "je serai libéré demain", "custody"),
+        ("fr", "custody", "ils vont me libérer demain", "custody"),
+    ],
+)
+def test_a_fear_or_a_future_is_not_the_persons_situation(
+    brain: Brain, lang: str, asked: str, text: str, slot: str
+) -> None:
+    # Asked again: what is feared or expected is not read as a fact, either way.
+    assert read(brain, text, lang, asked).finding(slot) is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        ("fr", "removal_order", "j'ai reçu une OQTF, ils vont m'expulser", "removal_order", True),
+        ("fr", "removal_order", "oui j'ai une OQTF et j'ai peur", "removal_order", True),
+        ("en", "removal_order", "in May I got an OQTF", "removal_order", True),
+        ("fr", "custody", "je suis au cra, j'ai peur", "custody", "detained"),
+        ("fr", "custody", "j'ai peur je suis au cra de vincennes", "custody", "detained"),
+        ("fr", "custody", "demain ça fera 10 jours que je suis au cra", "custody", "detained"),
+        # Where one will be released from is where one is.
+        ("en", "custody", "I will be released from prison in March", "custody", "prison"),
+        ("fr", "custody", "je sors du cra demain", "custody", "detained"),
+    ],
+)
+def test_a_fear_beside_a_fact_leaves_the_fact(
+    brain: Brain, lang: str, asked: str, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected

@@ -99,6 +99,8 @@ _SCOPE_ENDS = frozenset(
 _SUBJECT_PRONOUNS = frozenset({"je", "j'ai", "i", "i'm", "yo", "انا", "راني", "rani", "ana"})
 # A negation applies to what follows it in the same clause, within this many words.
 NEGATION_REACH = 4
+# A fear or a future bears on what follows it a little further: "j'ai peur qu'ils me donnent une OQTF".
+UNREAL_REACH = 6
 # Clitics glued to Arabic words ("و" and, "ف" in), read through by the lexicons.
 ARABIC_PREFIXES = ("و", "ف")
 # Concepts of an answer about the application (lookups of `application_status.yml`).
@@ -370,6 +372,12 @@ class NluUnderstanding:
                 )
             self._lexicons[(lang, "nothing_to_change")] = Lexicon.build(
                 [{"nothing": self._lookup_merged(lang, "nothing_to_change")}], self._prefixes(lang)
+            )
+            self._lexicons[(lang, "release")] = Lexicon.build(
+                [{"release": self._lookup_merged(lang, "release")}], self._prefixes(lang)
+            )
+            self._lexicons[(lang, "unreal")] = Lexicon.build(
+                [{"unreal": self._lookup_merged(lang, "unreal")}], self._prefixes(lang)
             )
             self._lexicons[(lang, "not_yet")] = Lexicon.build(
                 [{"not_yet": self._lookup_merged(lang, "not_yet")}], self._prefixes(lang)
@@ -920,14 +928,19 @@ class NluUnderstanding:
         start = norm.find(expression)
         return start >= 0 and self._negated(norm, Span(start, start + len(expression), expression, ""), lang)
 
-    def _polar(self, norm: str, lang: str, kind: str, positive: str) -> tuple[str, bool] | None:
-        """The first clear statement of a yes/no lexicon, a negated positive counting as no."""
+    def _polar(
+        self, norm: str, lang: str, kind: str, positive: str, *, real: bool = False
+    ) -> tuple[str, bool] | None:
+        """The first clear statement of a yes/no lexicon, a negated positive counting as no; with
+        `real`, not a positive feared or still to come ("j'ai peur qu'ils me donnent une OQTF")."""
         for span in sorted(
             self._lexicons[(lang, kind)].spans(norm), key=lambda sp: (-len(sp.expression), sp.start)
         ):
             said = span.value == positive
             if said and self._negated(norm, span, lang):
                 said = False
+            elif real and said and self._unreal(norm, span, lang):
+                continue
             return span.expression, said
         return None
 
@@ -935,10 +948,30 @@ class NluUnderstanding:
         if _ORDER_SAID_NO.search(norm):
             # "OQTF : non", as the summary writes it back.
             return _certain("removal_order", {"removal_order": False}, "non")
-        found = self._polar(norm, lang, "removal_order", "received")
+        found = self._polar(norm, lang, "removal_order", "received", real=True)
         if found is None:
             return None
         return _certain("removal_order", {"removal_order": found[1]}, found[0])
+
+    def _unreal(self, norm: str, span: Span, lang: str) -> bool:
+        """A fear, a threat or a future shortly before the expression in its clause ("j'ai peur
+        qu'ils m'envoient au CRA", "they will give me an OQTF"), unless a new statement of the
+        person's starts in between ("j'ai peur je suis au CRA", "demain ça fera 10 jours que je
+        suis au CRA")."""
+        for cue in self._lexicons[(lang, "unreal")].spans(norm[: span.start]):
+            between = norm[cue.end : span.start].split()
+            if (
+                "|" in between
+                or len(between) > UNREAL_REACH
+                or _folded_clause_break(lang).search(f" {' '.join(between)} ")
+                # "I will be released from prison in March": a release to come says where one is.
+                or self._lexicons[(lang, "release")].spans(" ".join(between))
+            ):
+                continue
+            if _SUBJECT_PRONOUNS.intersection([*between, *span.expression.split()[:1]]):
+                continue
+            return True
+        return False
 
     def _place(self, text: str, asked: bool, lang: str) -> tuple[Finding | None, bool]:
         """The place the text names, and whether only a bare département number named it."""
@@ -1107,17 +1140,22 @@ class NluUnderstanding:
         kept: list[Span] = []
         for span in spans:
             if self._negated(norm, span, lang):
-                # "pas en prison", "not detained": said in answer to the question, that is "free".
+                # "pas en prison", "not detained": said in answer to the question, that is "free"
+                # (also feared: "j'ai peur qu'ils ne m'enferment au CRA").
                 if asked and span.value != "free":
                     kept.append(Span(span.start, span.end, span.expression, "free"))
                 continue
+            if self._unreal(norm, span, lang):
+                continue  # "ils vont m'enfermer au CRA", "je serai au CRA demain": asked again
             kept.append(span)
         if not kept:
             guess = self._model_finding(_plain(norm), lang, "custody") if asked else None
             # The model does not read negations: "on ne m'a toujours pas libéré" looks like "libéré
             # du CRA", "je ne suis pas détenu" like "détenu". A guess through a negation is asked
             # again (free by a guess could hide a detention).
-            return None if guess and self._negations(norm, lang) else guess
+            # Nor a guess through a fear or a future: "je serai libéré demain" is still held.
+            unreal = self._lexicons[(lang, "unreal")].spans(norm)
+            return None if guess and (self._negations(norm, lang) or unreal) else guess
         # A place of detention named beats "free" said in the same answer.
         restrained = [span for span in kept if span.value != "free"]
         best = max(restrained or kept, key=lambda span: len(span.expression))
@@ -1813,25 +1851,39 @@ class NluUnderstanding:
             starts = [m.end() for m in _birth_clause_end(lang).finditer(text, 0, match.start())]
             if since.intersection(fold(text[max(starts, default=0) : match.start()]).split()):
                 continue  # "depuis que mon fils est né en mars j'essaie": the birth dates the attempts
-            end = _birth_clause_end(lang).search(text, match.end())
-            clause_end = end.start() if end else len(text)
-            clause = list(re.finditer(r"\S+", text[match.end() : clause_end]))
-            words = clause[:BIRTH_DATE_WORDS]
-            words = words[: next((i for i, w in enumerate(words) if fold(w.group()) in ends), len(words))]
 
             def is_dated(word: re.Match[str]) -> bool:
                 return fold(word.group()) in date_words or any(ch.isdigit() for ch in word.group())
 
+            end = _birth_clause_end(lang).search(text, match.end())
+            clause_end = end.start() if end else len(text)
+            if end is not None and end.group() == ",":
+                # A comma inside the place ("born in Lagos, Nigeria on 3 March 1990"): the clause
+                # goes on when it has no date yet and what follows starts no other statement.
+                head = text[match.end() : clause_end]
+                further = _birth_clause_end(lang).search(text, end.end())
+                following = re.findall(r"\S+", text[end.end() : further.start() if further else len(text)])
+                if not any(ch.isdigit() for ch in head) and following and fold(following[0]) not in ends:
+                    clause_end = further.start() if further else len(text)
+            clause = list(re.finditer(r"[^\s,]+", text[match.end() : clause_end]))
+            words = clause[:BIRTH_DATE_WORDS]
+            words = words[: next((i for i, w in enumerate(words) if fold(w.group()) in ends), len(words))]
+
             dated = [index for index, word in enumerate(words) if is_dated(word)]
-            if not dated or dated[0] > BIRTH_DATE_START:
+            if not dated:
                 continue
             # To its year, or to the end of its run of date words ("le 3 mars", "hier").
             year = next((i for i in dated if _YEAR_IN_WORD.search(words[i].group())), None)
+            # Later than a few words only with a year ("née à Alger en Algérie le 3 mars 1990"):
+            # "né à Dakar, ça fait 3 mois que j'essaie" is no birth date.
+            if dated[0] > BIRTH_DATE_START and year is None:
+                continue
             last = dated[0] if year is None else year
             while year is None and last + 1 < len(clause) and is_dated(clause[last + 1]):
                 last += 1
             stop = match.end() + clause[last].end()
-            if self._dates[lang].parse(text[match.start() : stop], today=today) is None:
+            born = self._dates[lang].parse(text[match.start() : stop], today=today)
+            if born is None or (dated[0] > BIRTH_DATE_START and born.value >= today):
                 continue
             pieces.append(text[kept_from : match.start()])
             kept_from = stop
@@ -2207,7 +2259,7 @@ def _loose(word: str) -> str:
 # A date of birth starts within a few words of its birth word ("née à Alger en 1992") and lies
 # within a few more ("nacido el 3 de marzo de 1990").
 BIRTH_DATE_START = 3
-BIRTH_DATE_WORDS = 8
+BIRTH_DATE_WORDS = 10
 _YEAR_IN_WORD = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 

@@ -1978,3 +1978,66 @@ def test_a_fear_beside_a_fact_leaves_the_fact(
     brain: Brain, lang: str, asked: str, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "expected"),
+    [
+        # The person's own order: a negation nearby denies something else.
+        ("fr", None, "je ne comprends pas mon oqtf", True),
+        ("fr", None, "j'ai pas d'avocat pour mon oqtf", True),
+        ("fr", None, "mon oqtf n'a pas de délai de départ", True),
+        ("en", None, "I never appealed my OQTF", True),
+        ("es", None, "no entiendo mi OQTF", True),
+        ("ar", None, "ما فهمتش الـ OQTF ديالي", True),
+        # What follows "avec", "and I have" is had, not denied.
+        ("fr", None, "sans papiers avec oqtf", True),
+        ("ar", None, "ما عندي حتى وراق وعندي OQTF", True),
+        # Still a no.
+        ("fr", "removal_order", "je n'ai pas d'oqtf", False),
+        ("fr", "removal_order", "personne ne m'a donné d'OQTF", False),
+        ("en", "removal_order", "I didn't get an OQTF", False),
+        ("ar", "removal_order", "ما عطاونيش OQTF", False),
+    ],
+)
+def test_a_negation_near_ones_own_order_denies_something_else(
+    brain: Brain, lang: str, asked: str | None, text: str, expected: bool
+) -> None:
+    assert value(read(brain, text, lang, asked), "removal_order") is expected
+
+
+@pytest.mark.parametrize(
+    ("asked", "text", "slot"),
+    [
+        ("removal_order", "non elle a été annulée", "removal_order_date"),
+        ("expiry_date", "ma carte a été volée", "expiry_date"),
+    ],
+)
+def test_a_past_participle_ete_is_no_summer(brain: Brain, asked: str, text: str, slot: str) -> None:
+    assert value(read(brain, text, "fr", asked), slot) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("elle m'a été remise hier", dt.date(2026, 11, 25)),
+        ("depuis l'été", dt.date(2026, 7, 15)),
+        ("en été", dt.date(2026, 7, 15)),
+    ],
+)
+def test_the_summer_is_still_read(brain: Brain, text: str, expected: dt.date) -> None:
+    slot = "removal_order_date" if "remise" in text else "attempts_since"
+    assert value(read(brain, text, "fr", slot), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "rien sauf mes 3 enfants"),
+        ("fr", "non rien à part mes enfants"),
+        ("en", "nothing except my children"),
+        ("ar", "لا ولكن عندي الدراري"),
+    ],
+)
+def test_nothing_but_a_situation_is_that_situation(brain: Brain, lang: str, text: str) -> None:
+    assert value(read(brain, text, lang, "vulnerabilities"), "vulnerabilities") == frozenset({"children"})

@@ -55,7 +55,7 @@ PICK_MAX_WORDS = 10
 RANKS = ("1", "2", "3", "4", "5", "6")
 # Words that join clauses. "y" is the Spanish "and" only: in French it is the "y" of "il y a"
 # ("OQTF il y a 3 semaines" is one clause, the date goes with the order).
-_JOINERS = ("et", "mais", "and", "but", "pero", "aunque", "لكن", "بس", "و")
+_JOINERS = ("et", "mais", "and", "but", "pero", "aunque", "لكن", "ولكن", "بس", "و")
 _JOINERS_OF_LANGUAGE: Mapping[str, tuple[str, ...]] = {"es": ("y",)}
 
 
@@ -94,9 +94,23 @@ _SCOPE_ENDS = frozenset(
         "غير",
         "الا",
         "ghir",
+        # "sans papiers avec OQTF", "rien sauf mes enfants": what follows is had, not denied.
+        "avec",
+        "with",
+        "con",
+        "مع",
+        "sauf",
+        "except",
+        "excepto",
+        "salvo",
+        "menos",
     }
 )
-_SUBJECT_PRONOUNS = frozenset({"je", "j'ai", "i", "i'm", "yo", "انا", "راني", "rani", "ana"})
+_SCOPE_END_PHRASES = ("a part", "apart from", "en dehors de", "aparte de")
+# Also "and I have" in Darija, glued ("ما عندي حتى وراق وعندي OQTF"), and "I'll".
+_SUBJECT_PRONOUNS = frozenset(
+    {"je", "j'ai", "i", "i'm", "i'll", "yo", "انا", "راني", "rani", "ana", "وعندي", "w3andi", "wa3andi"}
+)
 # A negation applies to what follows it in the same clause, within this many words.
 NEGATION_REACH = 4
 # A fear or a future bears on what follows it a little further: "j'ai peur qu'ils me donnent une OQTF".
@@ -273,6 +287,8 @@ class NluUnderstanding:
         self._mainland: dict[str, frozenset[str]] = {}
         self._ne: dict[str, NeParticles] = {}
         self._birth_cues: dict[str, re.Pattern[str] | None] = {}
+        self._mine_before: dict[str, frozenset[str]] = {}
+        self._mine_after: dict[str, frozenset[str]] = {}
         self._birth_ends: dict[str, frozenset[str]] = {}
         self._date_words: dict[str, frozenset[str]] = {}
         self._bare_no: dict[str, frozenset[str]] = {}
@@ -373,6 +389,8 @@ class NluUnderstanding:
             self._lexicons[(lang, "nothing_to_change")] = Lexicon.build(
                 [{"nothing": self._lookup_merged(lang, "nothing_to_change")}], self._prefixes(lang)
             )
+            self._mine_before[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "mine_before"))
+            self._mine_after[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "mine_after"))
             self._lexicons[(lang, "release")] = Lexicon.build(
                 [{"release": self._lookup_merged(lang, "release")}], self._prefixes(lang)
             )
@@ -914,6 +932,7 @@ class NluUnderstanding:
             or len(between) > NEGATION_REACH
             or _folded_clause_break(lang).search(f" {' '.join(between)} ")
             or _SCOPE_ENDS.intersection(between)
+            or any(f" {phrase} " in f" {' '.join(between)} " for phrase in _SCOPE_END_PHRASES)
         ):
             return False
         # "no, I'm free", "no I have two kids": the "no" answers the question, it negates nothing;
@@ -933,9 +952,13 @@ class NluUnderstanding:
     ) -> tuple[str, bool] | None:
         """The first clear statement of a yes/no lexicon, a negated positive counting as no; with
         `real`, not a positive feared or still to come ("j'ai peur qu'ils me donnent une OQTF")."""
-        for span in sorted(
+        spans = sorted(
             self._lexicons[(lang, kind)].spans(norm), key=lambda sp: (-len(sp.expression), sp.start)
-        ):
+        )
+        for span in spans if real else ():
+            if span.value == positive and self._owned(norm, span, lang):
+                return span.expression, True  # "je ne comprends pas mon OQTF": one has it
+        for span in spans:
             said = span.value == positive
             if said and self._negated(norm, span, lang):
                 said = False
@@ -952,6 +975,12 @@ class NluUnderstanding:
         if found is None:
             return None
         return _certain("removal_order", {"removal_order": found[1]}, found[0])
+
+    def _owned(self, norm: str, span: Span, lang: str) -> bool:
+        """The expression said as the person's own ("mon OQTF", "my OQTF", "الـ OQTF ديالي"): what
+        a negation nearby denies is something else ("je ne comprends pas mon OQTF")."""
+        before, after = norm[: span.start].split()[-1:], norm[span.end :].split()[:1]
+        return bool(set(before) & self._mine_before[lang] or set(after) & self._mine_after[lang])
 
     def _unreal(self, norm: str, span: Span, lang: str) -> bool:
         """A fear, a threat or a future shortly before the expression in its clause ("j'ai peur

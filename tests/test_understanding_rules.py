@@ -1856,13 +1856,14 @@ def test_children_counted_in_digits_and_seasons_without_apostrophe(
             "attempts_since",
             dt.date(2026, 3, 15),
         ),
-        # Someone else's release, or one to come, is not the person's.
+        # Someone else's release, or one to come, is not the person's (the CRA named is the
+        # brother's, "dedans" names no place: asked again, never free).
         (
             "fr",
             "custody",
             "mon frère est sorti du CRA mais moi je suis toujours dedans",
             "custody",
-            "detained",
+            None,
         ),
         ("fr", "custody", "ma sortie de prison est prévue le 20 janvier", "custody", "prison"),
         ("en", "custody", "I will be released from prison in March", "custody", "prison"),
@@ -2041,3 +2042,40 @@ def test_the_summer_is_still_read(brain: Brain, text: str, expected: dt.date) ->
 )
 def test_nothing_but_a_situation_is_that_situation(brain: Brain, lang: str, text: str) -> None:
     assert value(read(brain, text, lang, "vulnerabilities"), "vulnerabilities") == frozenset({"children"})
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot"),
+    [
+        ("fr", None, "mon frère est au CRA", "custody"),
+        ("fr", None, "ma femme a eu une OQTF le 3 novembre", "removal_order"),
+        ("fr", None, "ma femme a eu une OQTF le 3 novembre", "removal_order_date"),
+        ("en", None, "my husband got a deportation order", "removal_order"),
+        ("es", None, "mi hermano está en el CRA", "custody"),
+        ("ar", None, "khoya f cra", "custody"),
+        ("fr", None, "si on me donne une oqtf je fais quoi", "removal_order"),
+        ("en", None, "what happens if I get an OQTF", "removal_order"),
+        ("en", None, "can they put me in detention", "custody"),
+        ("ar", None, "ماذا أفعل إذا حصلت على OQTF", "removal_order"),
+    ],
+)
+def test_someone_elses_situation_or_a_question_is_not_the_persons(
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str
+) -> None:
+    assert read(brain, text, lang, asked).finding(slot) is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        ("fr", "custody", "je suis libre mais mon frère est au cra", "custody", "free"),
+        ("fr", "custody", "mon frère est au CRA, moi je suis chez moi", "custody", "free"),
+        ("es", "custody", "estoy libre pero mi hermano esta en el CRA", "custody", "free"),
+        ("fr", None, "mon avocat dit que j'ai une OQTF", "removal_order", True),
+        ("fr", None, "ma femme et moi avons une OQTF", "removal_order", True),
+    ],
+)
+def test_the_persons_own_situation_beside_someone_elses(
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected

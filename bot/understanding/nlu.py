@@ -394,6 +394,9 @@ class NluUnderstanding:
             self._lexicons[(lang, "release")] = Lexicon.build(
                 [{"release": self._lookup_merged(lang, "release")}], self._prefixes(lang)
             )
+            self._lexicons[(lang, "someone_else")] = Lexicon.build(
+                [{"someone_else": self._lookup_merged(lang, "someone_else")}], self._prefixes(lang)
+            )
             self._lexicons[(lang, "unreal")] = Lexicon.build(
                 [{"unreal": self._lookup_merged(lang, "unreal")}], self._prefixes(lang)
             )
@@ -976,6 +979,13 @@ class NluUnderstanding:
             return None
         return _certain("removal_order", {"removal_order": found[1]}, found[0])
 
+    def _order_not_real(self, clause: str, lang: str) -> bool:
+        """The clause names an order only as someone else's, feared or to come."""
+        named = [
+            span for span in self._lexicons[(lang, "removal_order")].spans(clause) if span.value == "received"
+        ]
+        return bool(named) and all(self._unreal(clause, span, lang) for span in named)
+
     def _owned(self, norm: str, span: Span, lang: str) -> bool:
         """The expression said as the person's own ("mon OQTF", "my OQTF", "الـ OQTF ديالي"): what
         a negation nearby denies is something else ("je ne comprends pas mon OQTF")."""
@@ -983,11 +993,16 @@ class NluUnderstanding:
         return bool(set(before) & self._mine_before[lang] or set(after) & self._mine_after[lang])
 
     def _unreal(self, norm: str, span: Span, lang: str) -> bool:
-        """A fear, a threat or a future shortly before the expression in its clause ("j'ai peur
-        qu'ils m'envoient au CRA", "they will give me an OQTF"), unless a new statement of the
-        person's starts in between ("j'ai peur je suis au CRA", "demain ça fera 10 jours que je
-        suis au CRA")."""
-        for cue in self._lexicons[(lang, "unreal")].spans(norm[: span.start]):
+        """A fear, a threat, a future, a question or someone else shortly before the expression in
+        its clause ("j'ai peur qu'ils m'envoient au CRA", "they will give me an OQTF", "mon frère est
+        au CRA"), unless a new statement of the person's starts in between ("j'ai peur je suis au
+        CRA", "demain ça fera 10 jours que je suis au CRA")."""
+        head = norm[: span.start]
+        cues = [
+            *self._lexicons[(lang, "unreal")].spans(head),
+            *self._lexicons[(lang, "someone_else")].spans(head),
+        ]
+        for cue in cues:
             between = norm[cue.end : span.start].split()
             if (
                 "|" in between
@@ -1167,6 +1182,7 @@ class NluUnderstanding:
     def _custody(self, norm: str, lang: str, asked: bool) -> Finding | None:
         spans = self._lexicons[(lang, "custody")].spans(norm)
         kept: list[Span] = []
+        unreal = False
         for span in spans:
             if self._negated(norm, span, lang):
                 # "pas en prison", "not detained": said in answer to the question, that is "free"
@@ -1175,16 +1191,19 @@ class NluUnderstanding:
                     kept.append(Span(span.start, span.end, span.expression, "free"))
                 continue
             if self._unreal(norm, span, lang):
-                continue  # "ils vont m'enfermer au CRA", "je serai au CRA demain": asked again
+                unreal = True  # "ils vont m'enfermer au CRA", "mon frère est au CRA": asked again
+                continue
             kept.append(span)
         if not kept:
-            guess = self._model_finding(_plain(norm), lang, "custody") if asked else None
+            # Nor guessed from what was set aside: "mon frère est sorti du CRA mais moi je suis
+            # toujours dedans" is not free.
+            guess = self._model_finding(_plain(norm), lang, "custody") if asked and not unreal else None
             # The model does not read negations: "on ne m'a toujours pas libéré" looks like "libéré
             # du CRA", "je ne suis pas détenu" like "détenu". A guess through a negation is asked
             # again (free by a guess could hide a detention).
             # Nor a guess through a fear or a future: "je serai libéré demain" is still held.
-            unreal = self._lexicons[(lang, "unreal")].spans(norm)
-            return None if guess and (self._negations(norm, lang) or unreal) else guess
+            future = self._lexicons[(lang, "unreal")].spans(norm)
+            return None if guess and (self._negations(norm, lang) or future) else guess
         # A place of detention named beats "free" said in the same answer.
         restrained = [span for span in kept if span.value != "free"]
         best = max(restrained or kept, key=lambda span: len(span.expression))
@@ -1445,6 +1464,8 @@ class NluUnderstanding:
             slot, by_cue = self._date_slot_from_cues(clause, lang, asked, document)
             if slot == "expiry_date" and index in other_papers:
                 continue  # the expired card's date beside the récépissé's: not the paper held
+            if slot == "removal_order_date" and self._order_not_real(clause, lang):
+                continue  # "ma femme a eu une OQTF le 3 novembre": not the person's order
             found = said_by_clause if by_cue else from_context
             if slot is None or (slot in found and corrected_from < 0):
                 continue  # the first date for a slot, unless the message corrects itself

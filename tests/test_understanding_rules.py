@@ -2079,3 +2079,105 @@ def test_the_persons_own_situation_beside_someone_elses(
     brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # Asked a date: the clause that says it is the asked one, not the first date.
+        (
+            "fr",
+            "expiry_date",
+            "jai un rdv le 20 janvier mais ma carte expire le 2 janvier",
+            "expiry_date",
+            dt.date(2027, 1, 2),
+        ),
+        (
+            "en",
+            "expiry_date",
+            "appointment on 3 March but card expires 15 December",
+            "expiry_date",
+            dt.date(2026, 12, 15),
+        ),
+        (
+            "es",
+            "expiry_date",
+            "tengo cita el 3 de marzo pero mi tarjeta caduca el 15 de diciembre",
+            "expiry_date",
+            dt.date(2026, 12, 15),
+        ),
+        (
+            "ar",
+            "expiry_date",
+            "عندي موعد نهار 3 مارس ولكن الكارط كتسالي نهار 15 دجنبر",
+            "expiry_date",
+            dt.date(2026, 12, 15),
+        ),
+        (
+            "fr",
+            "expiry_date",
+            "mon bail se termine le 30 juin, ma carte expire le 20 décembre",
+            "expiry_date",
+            dt.date(2026, 12, 20),
+        ),
+        (
+            "fr",
+            "expiry_date",
+            "passeport valable jusqu'au 10/05/2029, titre jusqu'au 20/12/2026",
+            "expiry_date",
+            dt.date(2026, 12, 20),
+        ),
+        (
+            "fr",
+            "expiry_date",
+            "j'essaie depuis le 3 octobre et ma carte expire le 10 janvier",
+            "expiry_date",
+            dt.date(2027, 1, 10),
+        ),
+        (
+            "fr",
+            "attempts_since",
+            "ma carte expire le 10 janvier, j'ai essayé depuis le 3 octobre",
+            "attempts_since",
+            dt.date(2026, 10, 3),
+        ),
+        (
+            "en",
+            "attempts_since",
+            "I've lived here since 2015, trying to get an appointment since september",
+            "attempts_since",
+            dt.date(2026, 9, 15),
+        ),
+        (
+            "fr",
+            "expiry_date",
+            "je suis arrivé en France le 5 mars 2019, mon titre expire le 20 décembre",
+            "expiry_date",
+            dt.date(2026, 12, 20),
+        ),
+        # The arrival in France alone is no answer: asked again.
+        ("fr", "attempts_since", "je suis en France depuis 2015", "attempts_since", None),
+        ("es", "attempts_since", "vivo en Francia desde 2015", "attempts_since", None),
+        ("fr", "expiry_date", "je suis entré en france le 10/01/2020", "expiry_date", None),
+        # In passing too: the lease's end is not the card's.
+        (
+            "fr",
+            None,
+            "mon bail se termine le 30 juin, ma carte expire le 20 décembre",
+            "expiry_date",
+            dt.date(2026, 12, 20),
+        ),
+        # One date alone is read as it always was.
+        (
+            "es",
+            "removal_order_date",
+            "me la dieron hace 10 días",
+            "removal_order_date",
+            dt.date(2026, 11, 16),
+        ),
+    ],
+)
+def test_asked_a_date_the_clause_about_it_answers(
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected

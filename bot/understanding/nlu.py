@@ -394,6 +394,9 @@ class NluUnderstanding:
             self._lexicons[(lang, "release")] = Lexicon.build(
                 [{"release": self._lookup_merged(lang, "release")}], self._prefixes(lang)
             )
+            self._lexicons[(lang, "date_of_something_else")] = Lexicon.build(
+                [{"other": self._lookup_merged(lang, "date_of_something_else")}], self._prefixes(lang)
+            )
             self._lexicons[(lang, "someone_else")] = Lexicon.build(
                 [{"someone_else": self._lookup_merged(lang, "someone_else")}], self._prefixes(lang)
             )
@@ -1440,6 +1443,11 @@ class NluUnderstanding:
             if reading is None and (both := self._date_after_no(text, folded, lang, today, kind)):
                 # "le 25 novembre non le 28": taken back, or "not the 28th"? The person says which.
                 return [_date_choice(asked, [day.value for day in both])]
+            if reading is None and corrected_from < 0:
+                own = self._asked_dates_own_clause(text, norm, lang, asked, today, kind, document)
+                if own is False:
+                    return []  # every date said is another thing's: asked again
+                reading = own if isinstance(own, DateReading) else None
             reading = reading or self._in_its_clauses_tense(
                 parser.parse(text, today=today, kind=kind), text, norm, lang, today, kind, document
             )
@@ -1466,6 +1474,8 @@ class NluUnderstanding:
                 continue  # the expired card's date beside the récépissé's: not the paper held
             if slot == "removal_order_date" and self._order_not_real(clause, lang):
                 continue  # "ma femme a eu une OQTF le 3 novembre": not the person's order
+            if slot == "expiry_date" and self._lexicons[(lang, "date_of_something_else")].spans(clause):
+                continue  # "mon bail se termine le 30 juin", "passeport valable jusqu'en 2029"
             found = said_by_clause if by_cue else from_context
             if slot is None or (slot in found and corrected_from < 0):
                 continue  # the first date for a slot, unless the message corrects itself
@@ -1481,6 +1491,55 @@ class NluUnderstanding:
             self._expiry_or_choice(slot, reading, text, lang, today)
             for slot, reading in {**from_context, **said_by_clause}.items()
         ]
+
+    def _asked_dates_own_clause(
+        self,
+        text: str,
+        norm: str,
+        lang: str,
+        asked: str,
+        today: dt.date,
+        kind: DateKind,
+        document: Finding | None,
+    ) -> DateReading | Literal[False] | None:
+        """Asked a date, the answer's clauses that say what their date is about: the one that
+        says it is the asked one ("j'ai un rdv le 20 janvier mais ma carte expire le 2 janvier"),
+        or the only one not said of something else (an appointment, a passport, the arrival in
+        France). False when every date is another thing's ("je suis en France depuis 2015", asked
+        since when one tries); None to read the whole answer, as before."""
+        parser = self._dates[lang]
+        clauses, accented = self._date_clauses(text, norm, lang)
+        dated: list[tuple[int, DateReading]] = []
+        for index, clause in enumerate(clauses):
+            tense_text = accented[index] if len(accented) == len(clauses) else None
+            found = parser.parse(clause, today=today, kind=kind, tense_text=tense_text)
+            if found is not None:
+                dated.append((index, found))
+        if not dated:
+            return None
+        own, others = [], []
+        for index, found in dated:
+            clause = clauses[index]
+            slot, by_cue = self._date_slot_from_cues(clause, lang, None, document)
+            elsewhere = bool(self._lexicons[(lang, "date_of_something_else")].spans(clause))
+            if self._lexicons[(lang, "presence")].spans(clause):
+                others.append(found)  # "je suis en France depuis 2015"
+            elif elsewhere and asked != "attempts_since":
+                others.append(found)  # "mon bail se termine le 30 juin": said of the lease
+            elif by_cue and slot == asked:
+                own.append((True, found))  # "trying to get an appointment since September"
+            elif elsewhere or (by_cue and slot is not None and len(dated) > 1):
+                others.append(found)  # alone, what it says is read as the answer, as before
+            else:
+                own.append((False, found))
+        if not own:
+            return False if others else None
+        if not others:
+            return None  # nothing set aside: the whole answer, as it always was read
+        said = [found for by_its_cue, found in own if by_its_cue]
+        if len(said) == 1:
+            return said[0]
+        return own[0][1] if len(own) == 1 else None
 
     def _date_clauses(self, text: str, norm: str, lang: str) -> tuple[list[str], list[str]]:
         """The clauses dates are read in, and the same clauses folded with their accents, in which

@@ -934,6 +934,26 @@ async def test_a_clear_refusal_of_consent_with_facts_is_a_refusal(convo: Convers
     assert await convo.state() is None  # refused: nothing kept
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "oui mais ne donnez pas mon numéro",
+        "oui mais je veux pas qu'on donne mon nom",
+        "ça dépend, qui va lire ?",
+    ],
+)
+async def test_a_conditional_consent_or_a_question_back_is_asked_again(
+    convo: Conversation, answer: str
+) -> None:
+    """Found in review: "oui mais ne donnez pas mon numéro" was a refusal (the person was dropped
+    and everything erased), "ça dépend, qui va lire ?" a consent."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say(answer)
+    state = await convo.state()
+    assert state is not None and state.slots.consent is None
+    assert convo.asking == "consent"
+
+
 async def test_restating_the_departement_is_no_correction_of_the_town(convo: Conversation) -> None:
     await convo.say("Bonjour, j'habite à Bobigny, ma carte vie privée et familiale a expiré le 3 mars")
     await convo.say("oui")

@@ -2181,3 +2181,45 @@ def test_asked_a_date_the_clause_about_it_answers(
     brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # Nothing deleted is everything kept.
+        ("fr", "evidence", "j'ai rien effacé", "evidence", True),
+        ("fr", "evidence", "je n'ai rien supprimé", "evidence", True),
+        ("es", "evidence", "no las borré", "evidence", True),
+        ("ar", "evidence", "ما مسحت والو", "evidence", True),
+        ("fr", "evidence", "j'ai tout supprimé", "evidence", False),
+        # "J'ai rien" of something else is no "no papers", in passing.
+        ("fr", None, "bonjour j'ai rien compris au site de la prefecture", "document", None),
+        ("fr", None, "j'ai rien reçu de la préfecture depuis 3 mois", "document", None),
+        ("fr", None, "j'ai rien du tout comme papier", "document", "NONE"),
+        # House arrest said beside home, the place taken to beside the one left, "plus" alone.
+        ("fr", "custody", "à la maison mais assignée", "custody", "house_arrest"),
+        ("ar", "custody", "أنا في الدار ولكن خاصني نسيني فالكوميسارية", "custody", "house_arrest"),
+        ("fr", "custody", "ils m'ont sorti de prison pour m'envoyer au cra", "custody", "detained"),
+        ("fr", "custody", "je suis plus au cra, ils m'ont relâché", "custody", "free"),
+        ("fr", None, "mon frère est sorti du CRA", "custody", None),
+    ],
+)
+def test_the_fourth_reviews_readings(
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("fr", "oui mais ne donnez pas mon numéro", None),
+        ("en", "yes but don't share my name", None),
+        ("fr", "ça dépend, qui va lire ?", None),
+        ("fr", "oui ?", True),
+        ("fr", "oui, d'accord", True),
+        ("fr", "non, je ne veux pas", False),
+    ],
+)
+def test_consent_is_read_only_when_plain(brain: Brain, lang: str, text: str, expected: object) -> None:
+    assert value(read(brain, text, lang, "consent"), "consent") == expected

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import itertools
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -106,6 +107,8 @@ _SCOPE_ENDS = frozenset(
         "menos",
     }
 )
+# "Nothing" in the ways the lists say it ("j'ai rien", "I have nothing", "no tengo nada", "ما عندي والو").
+_NOTHING = frozenset({"rien", "nothing", "nada", "والو", "walo", "walou"})
 _SCOPE_END_PHRASES = ("a part", "apart from", "en dehors de", "aparte de")
 # Also "and I have" in Darija, glued ("ما عندي حتى وراق وعندي OQTF"), and "I'll".
 _SUBJECT_PRONOUNS = frozenset(
@@ -288,6 +291,7 @@ class NluUnderstanding:
         self._ne: dict[str, NeParticles] = {}
         self._birth_cues: dict[str, re.Pattern[str] | None] = {}
         self._mine_before: dict[str, frozenset[str]] = {}
+        self._deletion_words: dict[str, frozenset[str]] = {}
         self._mine_after: dict[str, frozenset[str]] = {}
         self._birth_ends: dict[str, frozenset[str]] = {}
         self._date_words: dict[str, frozenset[str]] = {}
@@ -388,6 +392,9 @@ class NluUnderstanding:
                 )
             self._lexicons[(lang, "nothing_to_change")] = Lexicon.build(
                 [{"nothing": self._lookup_merged(lang, "nothing_to_change")}], self._prefixes(lang)
+            )
+            self._deletion_words[lang] = frozenset(
+                fold(w) for w in self._lookup_merged(lang, "deletion_word")
             )
             self._mine_before[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "mine_before"))
             self._mine_after[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "mine_after"))
@@ -828,6 +835,8 @@ class NluUnderstanding:
 
         if asked == "evidence":
             kept = self._polar(norm, lang, "evidence", "kept")
+            if kept is None and self._nothing_deleted(norm, lang):
+                kept = ("rien effacé", True)  # the model reads no negation
             if kept is not None:
                 findings.append(_certain("evidence", {"evidence": kept[1]}, kept[0]))
             elif intent not in ("affirm", "deny", "dont_know"):
@@ -840,6 +849,8 @@ class NluUnderstanding:
                 answer = self._yes_no(self._first_clause_intent(text, lang))
             if asked == "removal_order" and after_question:
                 answer = False if after_question == "no" else None
+            if asked == "consent" and answer is not None and not self._plain_consent(text, lang, answer):
+                answer = None  # asked again: consent is never guessed
             # A correction at the confirmation ("non, la date c'est le 5 avril") is not a plain "no";
             # "c quoi une oqtf" is no yes.
             if answer is not None and not (asked == "confirm" and findings) and not self._asks(text, lang):
@@ -966,6 +977,8 @@ class NluUnderstanding:
                 return span.expression, True  # "je ne comprends pas mon OQTF": one has it
         for span in spans:
             said = span.value == positive
+            if kind == "evidence" and not said and self._nothing_deleted(norm[span.start :], lang):
+                return span.expression, True  # "j'ai rien effacé": all was kept
             if said and self._negated(norm, span, lang):
                 said = False
             elif real and said and self._unreal(norm, span, lang):
@@ -1002,17 +1015,18 @@ class NluUnderstanding:
         CRA", "demain ça fera 10 jours que je suis au CRA")."""
         head = norm[: span.start]
         cues = [
-            *self._lexicons[(lang, "unreal")].spans(head),
-            *self._lexicons[(lang, "someone_else")].spans(head),
+            *((cue, True) for cue in self._lexicons[(lang, "unreal")].spans(head)),
+            *((cue, False) for cue in self._lexicons[(lang, "someone_else")].spans(head)),
         ]
-        for cue in cues:
+        for cue, to_come in cues:
             between = norm[cue.end : span.start].split()
             if (
                 "|" in between
                 or len(between) > UNREAL_REACH
                 or _folded_clause_break(lang).search(f" {' '.join(between)} ")
-                # "I will be released from prison in March": a release to come says where one is.
-                or self._lexicons[(lang, "release")].spans(" ".join(between))
+                # "I will be released from prison in March": a release to come says where one is
+                # (not someone else's: "mon frère est sorti du CRA").
+                or (to_come and self._lexicons[(lang, "release")].spans(" ".join(between)))
             ):
                 continue
             if _SUBJECT_PRONOUNS.intersection([*between, *span.expression.split()[:1]]):
@@ -1084,6 +1098,8 @@ class NluUnderstanding:
             # In passing, a lone word ("rien", "nothing", "ninguno") says nothing about papers, nor
             # does a denied one ("pas de récépissé").
             lone = " " not in expression and (len(expression) < 6 or code == "NONE")
+            if not asked and code == "NONE" and self._nothing_of_something_else(norm, expression, lang):
+                return None  # "j'ai rien compris au site", "j'ai rien reçu": not about papers
             if asked or (not lone and not self._denied(norm, expression, lang)):
                 return _certain(
                     "document", self._document_values(code, plain), self._document_label(code, lang)
@@ -1207,8 +1223,11 @@ class NluUnderstanding:
             # Nor a guess through a fear or a future: "je serai libéré demain" is still held.
             future = self._lexicons[(lang, "unreal")].spans(norm)
             return None if guess and (self._negations(norm, lang) or future) else guess
-        # A place of detention named beats "free" said in the same answer.
+        # A place of detention named beats "free" said in the same answer; the place one was
+        # taken to beats the one one left ("ils m'ont sorti de prison pour m'envoyer au CRA").
         restrained = [span for span in kept if span.value != "free"]
+        stayed = [span for span in restrained if not self._left(norm, span, lang)]
+        restrained = stayed or restrained
         best = max(restrained or kept, key=lambda span: len(span.expression))
         # In passing only clear phrases count ("je suis au CRA"), never a lone "cra" or "libre".
         if not asked and (" " not in best.expression or best.value == "free"):
@@ -1396,6 +1415,51 @@ class NluUnderstanding:
         if _plain(norm) in self._affirm_examples.get(lang, ()):
             return guess.intent
         return None if self._doubts(norm, lang) else guess.intent
+
+    def _left(self, norm: str, span: Span, lang: str) -> bool:
+        """A place of detention named as the one left: a word of release right before it ("sorti
+        de prison", "released from the CRA")."""
+        before = " ".join(norm[: span.start].split()[-3:])
+        return bool(self._lexicons[(lang, "release")].spans(before))
+
+    def _nothing_deleted(self, norm: str, lang: str) -> bool:
+        """ "Rien" right before a word of deleting: nothing was deleted ("j'ai rien effacé", "je
+        n'ai rien supprimé"), which the lists and the model read as nothing kept."""
+        words = norm.split()
+        return any(
+            word in _NOTHING and following in self._deletion_words[lang]
+            for word, following in itertools.pairwise(words)
+        )
+
+    def _nothing_of_something_else(self, norm: str, expression: str, lang: str) -> bool:
+        """ "J'ai rien" followed by another word of its clause that names no paper: the nothing
+        is of that ("j'ai rien compris", "j'ai rien reçu de la préfecture", "rien à cacher")."""
+        start = norm.find(expression)
+        if start < 0 or not any(word in expression.split() for word in _NOTHING):
+            return False
+        rest = _folded_clause_break(lang).split(norm[start + len(expression) :], maxsplit=1)[0].split()
+        if not rest:
+            return False
+        return not (
+            self._lexicons[(lang, "document_word")].spans(" ".join(rest))
+            or rest[0] in ("du", "de", "d'", "comme", "at", "as", "como", "de", "من")
+        )
+
+    def _plain_consent(self, text: str, lang: str, answer: bool) -> bool:
+        """Whether a yes or no to the consent question is plain: not a question back ("ça dépend,
+        qui va lire ?"), not a yes and a no at once ("oui mais ne donnez pas mon numéro": consent
+        to some use, refused for another; the person says which when asked again)."""
+        if "?" in text or "؟" in text:
+            # "oui ?" is a yes, typed as a question; "ça dépend, qui va lire ?" is no answer.
+            bare = _plain(self.normalize(text.replace("?", " ").replace("؟", " "), lang))
+            return bare in (self._affirm_examples if answer else self._bare_no).get(lang, ())
+        first = _clause_break(lang).split(text.strip(), maxsplit=1)[0]
+        if first == text.strip() or not first:
+            return True
+        said_first = self._yes_no(self._intent(first, lang))
+        if said_first is None:
+            return self._yes_no(self.intents.classify(text, lang).intent) == answer
+        return said_first == answer and self._yes_no(self._intent(text, lang)) in (None, answer)
 
     def _yes_no(self, intent: str | None) -> bool | None:
         if intent == "affirm":

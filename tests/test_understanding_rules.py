@@ -2223,3 +2223,28 @@ def test_the_fourth_reviews_readings(
 )
 def test_consent_is_read_only_when_plain(brain: Brain, lang: str, text: str, expected: object) -> None:
     assert value(read(brain, text, lang, "consent"), "consent") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "oui je dois partir"),
+        ("fr", "oui il faut que je parte"),
+        ("ar", "اه عطاوني"),
+        ("ar", "ih 3andi"),
+    ],
+)
+def test_a_leading_yes_without_a_comma_answers(brain: Brain, lang: str, text: str) -> None:
+    assert value(read(brain, text, lang, "removal_order"), "removal_order") is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("le trente et un décembre", dt.date(2026, 12, 31)),
+        ("le vingt-deux janvier", dt.date(2027, 1, 22)),
+        ("le dix-sept mars", dt.date(2027, 3, 17)),
+    ],
+)
+def test_days_in_words_above_twenty(brain: Brain, text: str, expected: dt.date) -> None:
+    assert value(read(brain, text, "fr", "expiry_date"), "expiry_date") == expected

@@ -296,6 +296,7 @@ class NluUnderstanding:
         self._birth_ends: dict[str, frozenset[str]] = {}
         self._date_words: dict[str, frozenset[str]] = {}
         self._bare_no: dict[str, frozenset[str]] = {}
+        self._bare_yes: dict[str, frozenset[str]] = {}
         self._language_names = self._build_language_names()
         # Longest first, once: `_named_language` runs on every message.
         self._long_language_names = sorted(
@@ -466,6 +467,7 @@ class NluUnderstanding:
             )
             self._mainland[lang] = frozenset(fold(word) for word in own.get("choice_mainland", ()))
             self._bare_no[lang] = frozenset(fold(word) for word in own.get("bare_no", ()) if " " not in word)
+            self._bare_yes[lang] = frozenset(fold(word) for word in own.get("bare_yes", ()))
         # The small words of every language: never what tells one option's label from another's.
         self._all_fillers = frozenset().union(*self._choice_fillers.values(), _LABEL_FUNCTION_WORDS)
         # The cues of the attempts that are only a word of time ("depuis", "hace", "منذ"): they say
@@ -1401,9 +1403,16 @@ class NluUnderstanding:
         return head[0].strip(",.!") in self._affirm_examples.get(lang, ())
 
     def _first_clause_intent(self, text: str, lang: str) -> str | None:
-        """ "oui, et je suis assigné à résidence": the yes is in the first words."""
+        """ "oui, et je suis assigné à résidence": the yes is in the first words; also without a
+        comma, when the first word is a bare yes ("oui je dois partir")."""
         clause = _clause_break(lang).split(text.strip(), maxsplit=1)[0]
         if clause == text.strip() or not clause:
+            norm = self.normalize(text, lang)
+            first = _plain(norm).split()[:1]
+            # Not a leading "no": "no problem" is a yes.
+            leading_yes = bool(first) and first[0] in self._bare_yes.get(lang, ())
+            if leading_yes and len(text.split()) > 1 and not self._lexicons[(lang, "dont_know")].spans(norm):
+                return "affirm"
             return None
         return self._intent(clause, lang)
 
@@ -1455,7 +1464,9 @@ class NluUnderstanding:
             return bare in (self._affirm_examples if answer else self._bare_no).get(lang, ())
         first = _clause_break(lang).split(text.strip(), maxsplit=1)[0]
         if first == text.strip() or not first:
-            return True
+            # "oui je veux pas qu'on donne mon nom": a yes, then a no, without a comma.
+            leading = self._yes_no(self._first_clause_intent(text, lang))
+            return leading is None or leading == answer
         said_first = self._yes_no(self._intent(first, lang))
         if said_first is None:
             return self._yes_no(self.intents.classify(text, lang).intent) == answer

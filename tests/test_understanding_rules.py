@@ -1856,8 +1856,8 @@ def test_children_counted_in_digits_and_seasons_without_apostrophe(
             "attempts_since",
             dt.date(2026, 3, 15),
         ),
-        # Someone else's release, or one to come, is not the person's (the CRA named is the
-        # brother's, "dedans" names no place: asked again, never free).
+        # Someone else's release is not the person's (the CRA named is the brother's, "dedans"
+        # names no place: asked again, never free).
         (
             "fr",
             "custody",
@@ -2200,7 +2200,6 @@ def test_asked_a_date_the_clause_about_it_answers(
         ("fr", "custody", "à la maison mais assignée", "custody", "house_arrest"),
         ("ar", "custody", "أنا في الدار ولكن خاصني نسيني فالكوميسارية", "custody", "house_arrest"),
         ("fr", "custody", "ils m'ont sorti de prison pour m'envoyer au cra", "custody", "detained"),
-        ("fr", "custody", "je suis plus au cra, ils m'ont relâché", "custody", "free"),
         ("fr", None, "mon frère est sorti du CRA", "custody", None),
     ],
 )
@@ -2248,3 +2247,76 @@ def test_a_leading_yes_without_a_comma_answers(brain: Brain, lang: str, text: st
 )
 def test_days_in_words_above_twenty(brain: Brain, text: str, expected: dt.date) -> None:
     assert value(read(brain, text, "fr", "expiry_date"), "expiry_date") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # Found by a fifth review (regressions of the rules above, 912 cases): a fear or a future
+        # bears on what follows only with what it fears, or a verb of placing or giving.
+        ("fr", "removal_order", "j'ai trop peur oqtf recue le 2 decembre", "removal_order", True),
+        ("fr", "removal_order", "je vais faire un recours contre l'OQTF", "removal_order", True),
+        ("fr", "removal_order", "la prefecture va m expulser oqtf depuis 3 semaines", "removal_order", True),
+        (
+            "fr",
+            None,
+            "ils vont m'expulser on m'a donné une oqtf le 2 novembre",
+            "removal_order_date",
+            dt.date(2026, 11, 2),
+        ),
+        ("fr", "custody", "demain ca fait 1 mois au cra", "custody", "detained"),
+        ("fr", "custody", "normalement je sors demain du cra", "custody", "detained"),
+        ("es", "custody", "me van a deportar estoy en el cra de marsella", "custody", "detained"),
+        ("en", "removal_order", "i might get an oqtf", "removal_order", None),
+        # The person counting themselves in, or someone saying what their paper is.
+        ("fr", "removal_order", "moi et ma femme on a eu une oqtf", "removal_order", True),
+        ("fr", "removal_order", "mon frere a une oqtf et moi aussi", "removal_order", True),
+        ("es", "removal_order", "yo y mi esposo tenemos oqtf", "removal_order", True),
+        ("en", "removal_order", "my friend says it is an oqtf", "removal_order", True),
+        ("fr", "custody", "mon frère est au CRA, moi je suis chez moi", "custody", "free"),
+        # An appointment's date alone is the answer; "passeport talent" is a document.
+        (
+            "fr",
+            "removal_order_date",
+            "on me l'a donnée au rdv du 18 novembre",
+            "removal_order_date",
+            dt.date(2026, 11, 18),
+        ),
+        (
+            "fr",
+            "expiry_date",
+            "impossible d'avoir un rdv ma carte expire le 3 janvier",
+            "expiry_date",
+            dt.date(2027, 1, 3),
+        ),
+        (
+            "fr",
+            "expiry_date",
+            "ma carte passeport talent expire le 15 janvier",
+            "expiry_date",
+            dt.date(2027, 1, 15),
+        ),
+        ("fr", None, "je suis a marseille j'ai rien depuis 2021", "document", "NONE"),
+    ],
+)
+def test_the_fifth_reviews_regressions(
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("ar", "نعم ولكن ما تعطيوش الرقم ديالي", None),
+        ("fr", "oui, mais pas mon adresse", None),
+        ("fr", "oui ok?", True),
+        ("es", "sí claro?", True),
+        ("fr", "oui mais j'ai pas de papiers", True),
+        ("fr", "oui, pas de souci", True),
+    ],
+)
+def test_consent_with_a_limit_on_what_is_shared_is_asked_again(
+    brain: Brain, lang: str, text: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, "consent"), "consent") == expected

@@ -107,6 +107,49 @@ _SCOPE_ENDS = frozenset(
         "menos",
     }
 )
+# The person counting themselves in, beside someone else ("moi et ma femme", "yo y mi esposo
+# tenemos", "me and my wife", "انا وراجلي عندنا"), or an object pronoun of theirs ("mon fils vient me
+# voir au CRA"): their own situation.
+# Subjects that start a statement of its own after a fear or a future ("ils vont m'expulser, on m'a
+# donné une OQTF", "g reçu", "im in the CRA").
+_OTHER_SUBJECTS = frozenset({"on", "ils", "they", "ellos", "g", "im"})
+_FIRST_PERSON = frozenset(
+    {
+        "moi",
+        "me",
+        "m'",
+        "nous",
+        "avons",
+        "yo",
+        "tenemos",
+        "nosotros",
+        "we",
+        "us",
+        "انا",
+        "احنا",
+        "عندنا",
+        "ana",
+        "7na",
+        "3andna",
+        "m",
+        "وانا",
+    }
+)
+
+
+def _starts_with_any(words: Sequence[str], starts: Sequence[str]) -> bool:
+    """Whether the first of ``words`` is one of ``starts`` or, for an elided one ("qu'", "d'"),
+    begins with it ("qu'ils", "d'être")."""
+    return bool(words) and any(
+        words[0] == start or (start.endswith("'") and words[0].startswith(start)) for start in starts
+    )
+
+
+def _unelided(word: str) -> str:
+    """The word without an elided pronoun before it: "m'enfermer" → "enfermer"."""
+    return word.rsplit("'", 1)[-1]
+
+
 # "Nothing" in the ways the lists say it ("j'ai rien", "I have nothing", "no tengo nada", "ما عندي والو").
 _NOTHING = frozenset({"rien", "nothing", "nada", "والو", "walo", "walou"})
 _SCOPE_END_PHRASES = ("a part", "apart from", "en dehors de", "aparte de")
@@ -292,6 +335,8 @@ class NluUnderstanding:
         self._birth_cues: dict[str, re.Pattern[str] | None] = {}
         self._mine_before: dict[str, frozenset[str]] = {}
         self._deletion_words: dict[str, frozenset[str]] = {}
+        self._unreal_verbs: dict[str, frozenset[str]] = {}
+        self._unreal_connectors: dict[str, tuple[str, ...]] = {}
         self._mine_after: dict[str, frozenset[str]] = {}
         self._birth_ends: dict[str, frozenset[str]] = {}
         self._date_words: dict[str, frozenset[str]] = {}
@@ -407,6 +452,17 @@ class NluUnderstanding:
             )
             self._lexicons[(lang, "someone_else")] = Lexicon.build(
                 [{"someone_else": self._lookup_merged(lang, "someone_else")}], self._prefixes(lang)
+            )
+            for name in ("reported_speech", "date_of_an_event", "question_word", "consent_limit", "me_too"):
+                self._lexicons[(lang, name)] = Lexicon.build(
+                    [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
+                )
+            self._lexicons[(lang, "unreal_if")] = Lexicon.build(
+                [{"unreal_if": self._lookup_merged(lang, "unreal_if")}], self._prefixes(lang)
+            )
+            self._unreal_verbs[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "unreal_verb"))
+            self._unreal_connectors[lang] = tuple(
+                fold(w) for w in self._lookup_merged(lang, "unreal_connector")
             )
             self._lexicons[(lang, "unreal")] = Lexicon.build(
                 [{"unreal": self._lookup_merged(lang, "unreal")}], self._prefixes(lang)
@@ -851,6 +907,8 @@ class NluUnderstanding:
                 answer = self._yes_no(self._first_clause_intent(text, lang))
             if asked == "removal_order" and after_question:
                 answer = False if after_question == "no" else None
+            if asked == "removal_order" and self._order_not_real(norm, lang, norm):
+                answer = None  # "i might get an oqtf": the model's yes is about the order feared
             if asked == "consent" and answer is not None and not self._plain_consent(text, lang, answer):
                 answer = None  # asked again: consent is never guessed
             # A correction at the confirmation ("non, la date c'est le 5 avril") is not a plain "no";
@@ -997,12 +1055,13 @@ class NluUnderstanding:
             return None
         return _certain("removal_order", {"removal_order": found[1]}, found[0])
 
-    def _order_not_real(self, clause: str, lang: str) -> bool:
-        """The clause names an order only as someone else's, feared or to come."""
+    def _order_not_real(self, clause: str, lang: str, whole: str) -> bool:
+        """The clause names an order only as someone else's, feared or to come (``whole``: the
+        message, where the person may count themselves in: "moi et ma femme OQTF le 3 novembre")."""
         named = [
             span for span in self._lexicons[(lang, "removal_order")].spans(clause) if span.value == "received"
         ]
-        return bool(named) and all(self._unreal(clause, span, lang) for span in named)
+        return bool(named) and all(self._unreal(clause, span, lang, whole) for span in named)
 
     def _owned(self, norm: str, span: Span, lang: str) -> bool:
         """The expression said as the person's own ("mon OQTF", "my OQTF", "الـ OQTF ديالي"): what
@@ -1010,29 +1069,53 @@ class NluUnderstanding:
         before, after = norm[: span.start].split()[-1:], norm[span.end :].split()[:1]
         return bool(set(before) & self._mine_before[lang] or set(after) & self._mine_after[lang])
 
-    def _unreal(self, norm: str, span: Span, lang: str) -> bool:
-        """A fear, a threat, a future, a question or someone else shortly before the expression in
-        its clause ("j'ai peur qu'ils m'envoient au CRA", "they will give me an OQTF", "mon frère est
-        au CRA"), unless a new statement of the person's starts in between ("j'ai peur je suis au
-        CRA", "demain ça fera 10 jours que je suis au CRA")."""
+    def _unreal(self, norm: str, span: Span, lang: str, whole: str | None = None) -> bool:
+        """What is said shortly before the expression in its clause makes it not the person's
+        situation: a fear of it ("j'ai peur qu'ils m'envoient au CRA"), a future, a question or a
+        possibility with a verb of placing or giving ("they will give me an OQTF", "est-ce qu'ils
+        peuvent m'enfermer au CRA"), or someone else ("mon frère est au CRA"); unless a new
+        statement of the person's starts in between ("j'ai peur je suis au CRA", "demain ça fera
+        10 jours que je suis au CRA") or the person counts themselves in ("moi et ma femme on a une
+        OQTF", "yo y mi esposo tenemos OQTF")."""
         head = norm[: span.start]
-        cues = [
-            *((cue, True) for cue in self._lexicons[(lang, "unreal")].spans(head)),
-            *((cue, False) for cue in self._lexicons[(lang, "someone_else")].spans(head)),
+        clause_start = max((m.end() for m in _folded_clause_break(lang).finditer(head)), default=0)
+        clause = norm[clause_start : span.end].split()
+        connectors = self._unreal_connectors[lang]
+        cues: list[tuple[Span, str]] = [
+            *(
+                (cue, "fear")
+                for cue in self._lexicons[(lang, "unreal")].spans(head)
+                if _starts_with_any(norm[cue.end :].split()[:1], connectors)
+            ),
+            *((cue, "if") for cue in self._lexicons[(lang, "unreal_if")].spans(head)),
         ]
-        for cue, to_come in cues:
+        counted_in = _FIRST_PERSON.intersection(clause) or self._lexicons[(lang, "me_too")].spans(
+            whole or norm
+        )
+        if not counted_in:
+            cues.extend((cue, "other") for cue in self._lexicons[(lang, "someone_else")].spans(head))
+        for cue, kind in cues:
             between = norm[cue.end : span.start].split()
             if (
                 "|" in between
                 or len(between) > UNREAL_REACH
                 or _folded_clause_break(lang).search(f" {' '.join(between)} ")
-                # "I will be released from prison in March": a release to come says where one is
-                # (not someone else's: "mon frère est sorti du CRA").
-                or (to_come and self._lexicons[(lang, "release")].spans(" ".join(between)))
             ):
                 continue
-            if _SUBJECT_PRONOUNS.intersection([*between, *span.expression.split()[:1]]):
-                continue
+            if (_SUBJECT_PRONOUNS | _OTHER_SUBJECTS).intersection([*between, *span.expression.split()[:1]]):
+                continue  # "ils vont m'expulser on m'a donné une OQTF": a statement of its own
+            if kind == "other" and self._lexicons[(lang, "reported_speech")].spans(" ".join(between)):
+                continue  # "mon ami dit que c'est une OQTF": the paper is the person's
+            if kind == "if":
+                # "I will be released from prison in March", "normalement je sors demain du CRA":
+                # a release to come says where one is.
+                if self._lexicons[(lang, "release")].spans(
+                    " ".join(clause[: len(clause) - len(span.expression.split())])
+                ):
+                    continue
+                verbs = self._unreal_verbs[lang]
+                if not any(_unelided(word) in verbs for word in [*between, *span.expression.split()]):
+                    continue  # "demain ça fait un mois au CRA", "je vais faire un recours contre l'OQTF"
             return True
         return False
 
@@ -1223,7 +1306,9 @@ class NluUnderstanding:
             # du CRA", "je ne suis pas détenu" like "détenu". A guess through a negation is asked
             # again (free by a guess could hide a detention).
             # Nor a guess through a fear or a future: "je serai libéré demain" is still held.
-            future = self._lexicons[(lang, "unreal")].spans(norm)
+            future = self._lexicons[(lang, "unreal")].spans(norm) or self._lexicons[
+                (lang, "unreal_if")
+            ].spans(norm)
             return None if guess and (self._negations(norm, lang) or future) else guess
         # A place of detention named beats "free" said in the same answer; the place one was
         # taken to beats the one one left ("ils m'ont sorti de prison pour m'envoyer au CRA").
@@ -1449,20 +1534,29 @@ class NluUnderstanding:
         rest = _folded_clause_break(lang).split(norm[start + len(expression) :], maxsplit=1)[0].split()
         if not rest:
             return False
+        since = self._dates[lang].lex.words["since"]
         return not (
             self._lexicons[(lang, "document_word")].spans(" ".join(rest))
-            or rest[0] in ("du", "de", "d'", "comme", "at", "as", "como", "de", "من")
+            or rest[0] in ("du", "de", "d'", "comme", "at", "as", "como", "من")
+            or rest[0] in since  # "j'ai rien depuis 2 ans": no papers since then
         )
 
     def _plain_consent(self, text: str, lang: str, answer: bool) -> bool:
         """Whether a yes or no to the consent question is plain: not a question back ("ça dépend,
         qui va lire ?"), not a yes and a no at once ("oui mais ne donnez pas mon numéro": consent
         to some use, refused for another; the person says which when asked again)."""
-        if "?" in text or "؟" in text:
-            # "oui ?" is a yes, typed as a question; "ça dépend, qui va lire ?" is no answer.
-            bare = _plain(self.normalize(text.replace("?", " ").replace("؟", " "), lang))
-            return bare in (self._affirm_examples if answer else self._bare_no).get(lang, ())
+        norm = self.normalize(text, lang)
+        if ("?" in text or "؟" in text) and self._lexicons[(lang, "question_word")].spans(norm):
+            return False  # "ça dépend, qui va lire ?"; "oui ok?" is a yes typed as a question
         first = _clause_break(lang).split(text.strip(), maxsplit=1)[0]
+        if first != text.strip() and first and answer:
+            said_after = text.strip()[len(first) :]
+            rest = self.normalize(said_after, lang)
+            limits = self._lexicons[(lang, "consent_limit")].spans(rest)
+            if limits and self._negations(rest, lang) and self._intent(said_after, lang) != "affirm":
+                # "نعم ولكن ما تعطيوش الرقم ديالي", "oui, mais pas mon adresse"; not "oui, pas de
+                # souci", nor "oui mais j'ai pas de papiers" (no limit on what is shared)
+                return False
         if first == text.strip() or not first:
             # "oui je veux pas qu'on donne mon nom": a yes, then a no, without a comma.
             leading = self._yes_no(self._first_clause_intent(text, lang))
@@ -1547,7 +1641,7 @@ class NluUnderstanding:
             slot, by_cue = self._date_slot_from_cues(clause, lang, asked, document)
             if slot == "expiry_date" and index in other_papers:
                 continue  # the expired card's date beside the récépissé's: not the paper held
-            if slot == "removal_order_date" and self._order_not_real(clause, lang):
+            if slot == "removal_order_date" and self._order_not_real(clause, lang, norm):
                 continue  # "ma femme a eu une OQTF le 3 novembre": not the person's order
             if slot == "expiry_date" and self._lexicons[(lang, "date_of_something_else")].spans(clause):
                 continue  # "mon bail se termine le 30 juin", "passeport valable jusqu'en 2029"
@@ -1592,28 +1686,36 @@ class NluUnderstanding:
                 dated.append((index, found))
         if not dated:
             return None
-        own, others = [], []
+        own, others, events = [], [], []
         for index, found in dated:
             clause = clauses[index]
             slot, by_cue = self._date_slot_from_cues(clause, lang, None, document)
-            elsewhere = bool(self._lexicons[(lang, "date_of_something_else")].spans(clause))
-            if self._lexicons[(lang, "presence")].spans(clause):
+            said = by_cue and slot == asked
+            if self._lexicons[(lang, "presence")].spans(clause) and not (said and asked == "expiry_date"):
                 others.append(found)  # "je suis en France depuis 2015"
-            elif elsewhere and asked != "attempts_since":
+            elif (
+                asked == "expiry_date"
+                and self._lexicons[(lang, "date_of_something_else")].spans(clause)
+                and (len(dated) > 1 or not said)
+            ):
                 others.append(found)  # "mon bail se termine le 30 juin": said of the lease
-            elif by_cue and slot == asked:
+            elif said:
                 own.append((True, found))  # "trying to get an appointment since September"
-            elif elsewhere or (by_cue and slot is not None and len(dated) > 1):
+            elif by_cue and slot is not None and len(dated) > 1:
                 others.append(found)  # alone, what it says is read as the answer, as before
+            elif self._lexicons[(lang, "date_of_an_event")].spans(clause):
+                events.append(found)  # "j'ai un rdv le 20 janvier": gives way to another clause
             else:
                 own.append((False, found))
         if not own:
-            return False if others else None
+            # "on me l'a donnée au rdv du 18 novembre": an event's date alone is the answer.
+            return None if events else (False if others else None)
+        others += events
         if not others:
             return None  # nothing set aside: the whole answer, as it always was read
-        said = [found for by_its_cue, found in own if by_its_cue]
-        if len(said) == 1:
-            return said[0]
+        said_so = [found for by_its_cue, found in own if by_its_cue]
+        if len(said_so) == 1:
+            return said_so[0]
         return own[0][1] if len(own) == 1 else None
 
     def _date_clauses(self, text: str, norm: str, lang: str) -> tuple[list[str], list[str]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import random
 import re
 import signal
 import socket
@@ -53,11 +54,25 @@ USERNAME, PASSWORD = "bot", "botpass-for-tests"
 TIMEOUT = 20.0
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A free loopback port below the kernel's ephemeral range. A port bound to 0 and released
+    comes from that range, where any outgoing connection (a Redis client, another test) may take
+    it as its source port before Kannel binds it: bearerbox then fails with "Address already in
+    use" (seen once in a full run)."""
+    low = int(EPHEMERAL_RANGE.read_text().split()[0]) if EPHEMERAL_RANGE.exists() else 0
+    for _ in range(100):
+        port = random.randint(20000, low - 1) if low > 20001 else 0
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            found: int = probe.getsockname()[1]
+            return found
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 async def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: Path) -> None:

@@ -2320,3 +2320,59 @@ def test_consent_with_a_limit_on_what_is_shared_is_asked_again(
     brain: Brain, lang: str, text: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, "consent"), "consent") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # Found by a sixth review (1,000 new cases): "my OQTF" denied is not had...
+        ("fr", "removal_order", "c pas mon oqtf c celle de mon mari", "removal_order", False),
+        ("fr", "removal_order", "j'ai pas encore reçu mon oqtf", "removal_order", False),
+        ("en", "removal_order", "not my oqtf, it's my brother's", "removal_order", False),
+        ("es", "removal_order", "no es mi oqtf es de mi hermano", "removal_order", False),
+        # ...a fear of something else leaves the order, a definite one exists...
+        ("fr", "removal_order", "jai trop peur de la police oqtf recu hier", "removal_order", True),
+        ("fr", "removal_order", "jai peur que l'oqtf soit executée", "removal_order", True),
+        ("en", "removal_order", "scared of deportation got oqtf 3 days ago", "removal_order", True),
+        ("fr", "removal_order", "j'ai peur d'avoir une OQTF", "removal_order", None),
+        # ...a past placing or giving is a fact, a future one is not...
+        ("fr", "removal_order", "est ce que c grave pref m a donne oqtf", "removal_order", True),
+        ("fr", "custody", "ça va faire 2 semaines qu'ils m'ont enfermé au cra", "custody", "detained"),
+        ("en", "custody", "can i get a lawyer in the detention centre", "custody", "detained"),
+        ("fr", "custody", "quand je sortirai de prison ils vont m'envoyer au cra", "custody", "prison"),
+        ("en", "custody", "i will get out of detention next month", "custody", "detained"),
+        # ...someone else only as the subject of the order or the place.
+        ("fr", "removal_order", "ma femme est enceinte oqtf recue le 1er decembre", "removal_order", True),
+        ("fr", "custody", "mon ami m'a amené des habits au cra", "custody", "detained"),
+        ("fr", "custody", "mon frère a été placé au CRA", "custody", None),
+        ("fr", "custody", "un avocat m'a été assigné, je suis libre", "custody", "free"),
+        ("fr", "removal_order", "ouais pas encore", "removal_order", None),
+        ("fr", None, "a Lyon, j'ai rien en ce moment", "document", "NONE"),
+        (
+            "fr",
+            "expiry_date",
+            "mon passeport talent expire le 20/02, mon passeport marocain en 2029",
+            "expiry_date",
+            dt.date(2027, 2, 20),
+        ),
+        ("fr", "attempts_since", "depuis l ete", "attempts_since", dt.date(2026, 7, 15)),
+    ],
+)
+def test_the_sixth_reviews_regressions(
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("ar", "اه بلا ما تعطيو سميتي", None),
+        ("fr", "oui sauf mon adresse", None),
+        ("fr", "c'est gratuit ?", None),
+        ("fr", "oui mais je n'ai pas de numéro fixe", True),
+        ("en", "yes but I don't have a phone number of my own", True),
+    ],
+)
+def test_consent_limits_are_about_sharing(brain: Brain, lang: str, text: str, expected: object) -> None:
+    assert value(read(brain, text, lang, "consent"), "consent") == expected

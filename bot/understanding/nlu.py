@@ -113,6 +113,41 @@ _SCOPE_ENDS = frozenset(
 # Subjects that start a statement of its own after a fear or a future ("ils vont m'expulser, on m'a
 # donné une OQTF", "g reçu", "im in the CRA").
 _OTHER_SUBJECTS = frozenset({"on", "ils", "they", "ellos", "g", "im"})
+# Auxiliaries before a participle that folds like a present ("m'a donné" is "m'a donne"): past.
+_AUXILIARIES = frozenset(
+    {
+        "a",
+        "ai",
+        "as",
+        "ont",
+        "avons",
+        "avez",
+        "ete",
+        "ma",
+        "mont",
+        "has",
+        "have",
+        "had",
+        "was",
+        "were",
+        "been",
+        "ha",
+        "han",
+        "he",
+        "fue",
+    }
+)
+# "C'est pas mon OQTF", "it's not my OQTF", "no es mi OQTF": a negation of being, not of a verb.
+_COPULAS = frozenset(
+    {"c", "c'est", "cest", "ce", "est", "c'etait", "etait", "es", "is", "it's", "its", "was", "isn't"}
+)
+_COPULAR_NEGATIONS = frozenset({"not", "ماشي", "machi", "mashi"})
+# Indefinite articles and the pronouns between a fear and what it fears ("peur qu'ils me donnent une").
+_INDEFINITE = frozenset(
+    {"une", "un", "d'une", "d'un", "a", "an", "una", "me", "m'", "any", "some", "d'avoir", "avoir", "getting"}
+)
+# A verb of placing or giving counts within this many words before the order or the place.
+UNREAL_VERB_REACH = 3
 _FIRST_PERSON = frozenset(
     {
         "moi",
@@ -336,6 +371,8 @@ class NluUnderstanding:
         self._mine_before: dict[str, frozenset[str]] = {}
         self._deletion_words: dict[str, frozenset[str]] = {}
         self._unreal_verbs: dict[str, frozenset[str]] = {}
+        self._someone_else_links: dict[str, frozenset[str]] = {}
+        self._receive_verbs: dict[str, frozenset[str]] = {}
         self._unreal_connectors: dict[str, tuple[str, ...]] = {}
         self._mine_after: dict[str, frozenset[str]] = {}
         self._birth_ends: dict[str, frozenset[str]] = {}
@@ -453,13 +490,25 @@ class NluUnderstanding:
             self._lexicons[(lang, "someone_else")] = Lexicon.build(
                 [{"someone_else": self._lookup_merged(lang, "someone_else")}], self._prefixes(lang)
             )
-            for name in ("reported_speech", "date_of_an_event", "question_word", "consent_limit", "me_too"):
+            for name in (
+                "reported_speech",
+                "date_of_an_event",
+                "question_word",
+                "consent_limit",
+                "consent_kept_out",
+                "me_too",
+                "nothing_of",
+            ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
                 )
             self._lexicons[(lang, "unreal_if")] = Lexicon.build(
                 [{"unreal_if": self._lookup_merged(lang, "unreal_if")}], self._prefixes(lang)
             )
+            self._someone_else_links[lang] = frozenset(
+                fold(w) for w in self._lookup_merged(lang, "someone_else_link")
+            )
+            self._receive_verbs[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "receive_verb"))
             self._unreal_verbs[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "unreal_verb"))
             self._unreal_connectors[lang] = tuple(
                 fold(w) for w in self._lookup_merged(lang, "unreal_connector")
@@ -1066,34 +1115,57 @@ class NluUnderstanding:
     def _owned(self, norm: str, span: Span, lang: str) -> bool:
         """The expression said as the person's own ("mon OQTF", "my OQTF", "الـ OQTF ديالي"): what
         a negation nearby denies is something else ("je ne comprends pas mon OQTF")."""
-        before, after = norm[: span.start].split()[-1:], norm[span.end :].split()[:1]
-        return bool(set(before) & self._mine_before[lang] or set(after) & self._mine_after[lang])
+        words_before = norm[: span.start].split()
+        before, after = words_before[-1:], norm[span.end :].split()[:1]
+        if not (set(before) & self._mine_before[lang] or set(after) & self._mine_after[lang]):
+            return False
+        # Unless the negation is of having it: "c'est pas mon OQTF", "not my OQTF", "ماشي الـ OQTF
+        # ديالي", "j'ai pas encore reçu mon OQTF".
+        for negation in self._negations(norm, lang, before=span.start):
+            said_between = norm[negation.end : span.start].split()
+            if self._receive_verbs[lang].intersection(said_between):
+                return False  # "j'ai pas encore reçu mon OQTF"
+            # "c'est pas mon OQTF", "not my OQTF", "no es mi OQTF", "ماشي الـ OQTF ديالي"; not "je
+            # ne comprends pas mon OQTF", "I never appealed my OQTF" (a verb between, or before)
+            said_before = norm[: negation.start].split()[-1:]
+            verbless = all(
+                word in _COPULAS or word in self._mine_before[lang] or word == "ال" for word in said_between
+            )
+            if verbless and (
+                negation.expression in _COPULAR_NEGATIONS
+                or set(said_before) & _COPULAS
+                or set(said_between) & _COPULAS
+            ):
+                return False
+        return True
 
     def _unreal(self, norm: str, span: Span, lang: str, whole: str | None = None) -> bool:
         """What is said shortly before the expression in its clause makes it not the person's
-        situation: a fear of it ("j'ai peur qu'ils m'envoient au CRA"), a future, a question or a
-        possibility with a verb of placing or giving ("they will give me an OQTF", "est-ce qu'ils
-        peuvent m'enfermer au CRA"), or someone else ("mon frère est au CRA"); unless a new
-        statement of the person's starts in between ("j'ai peur je suis au CRA", "demain ça fera
-        10 jours que je suis au CRA") or the person counts themselves in ("moi et ma femme on a une
-        OQTF", "yo y mi esposo tenemos OQTF")."""
+        situation: a fear of it ("j'ai peur qu'ils m'envoient au CRA", "peur d'une OQTF"), a future,
+        a question or a possibility with a verb of placing or giving right before it ("they will
+        give me an OQTF", "est-ce qu'ils peuvent m'enfermer au CRA"), or someone else as its subject
+        ("mon frère est au CRA"); unless a new statement of the person's starts in between ("j'ai
+        peur je suis au CRA", "ils vont m'expulser, on m'a donné une OQTF") or the person counts
+        themselves in ("moi et ma femme on a une OQTF", "yo y mi esposo tenemos OQTF")."""
         head = norm[: span.start]
         clause_start = max((m.end() for m in _folded_clause_break(lang).finditer(head)), default=0)
         clause = norm[clause_start : span.end].split()
-        connectors = self._unreal_connectors[lang]
         cues: list[tuple[Span, str]] = [
             *(
                 (cue, "fear")
                 for cue in self._lexicons[(lang, "unreal")].spans(head)
-                if _starts_with_any(norm[cue.end :].split()[:1], connectors)
+                if _starts_with_any(norm[cue.end :].split()[:1], self._unreal_connectors[lang])
             ),
             *((cue, "if") for cue in self._lexicons[(lang, "unreal_if")].spans(head)),
         ]
-        counted_in = _FIRST_PERSON.intersection(clause) or self._lexicons[(lang, "me_too")].spans(
-            whole or norm
-        )
-        if not counted_in:
-            cues.extend((cue, "other") for cue in self._lexicons[(lang, "someone_else")].spans(head))
+        counted_in = bool(_FIRST_PERSON.intersection(clause)) or any(word.startswith("m'") for word in clause)
+        if not counted_in and not self._lexicons[(lang, "me_too")].spans(whole or norm):
+            cues.extend(
+                (cue, "other")
+                for cue in self._lexicons[(lang, "someone_else")].spans(head)
+                # "chez mon cousin, assigné à résidence": where one lives, not who.
+                if norm[: cue.start].split()[-1:] not in (["chez"], ["with"], ["avec"], ["con"])
+            )
         for cue, kind in cues:
             between = norm[cue.end : span.start].split()
             if (
@@ -1104,20 +1176,38 @@ class NluUnderstanding:
                 continue
             if (_SUBJECT_PRONOUNS | _OTHER_SUBJECTS).intersection([*between, *span.expression.split()[:1]]):
                 continue  # "ils vont m'expulser on m'a donné une OQTF": a statement of its own
-            if kind == "other" and self._lexicons[(lang, "reported_speech")].spans(" ".join(between)):
-                continue  # "mon ami dit que c'est une OQTF": the paper is the person's
-            if kind == "if":
-                # "I will be released from prison in March", "normalement je sors demain du CRA":
-                # a release to come says where one is.
-                if self._lexicons[(lang, "release")].spans(
-                    " ".join(clause[: len(clause) - len(span.expression.split())])
-                ):
-                    continue
-                verbs = self._unreal_verbs[lang]
-                if not any(_unelided(word) in verbs for word in [*between, *span.expression.split()]):
-                    continue  # "demain ça fait un mois au CRA", "je vais faire un recours contre l'OQTF"
+            if kind == "other":
+                links = self._someone_else_links[lang]
+                if not all(word in links for word in between):
+                    continue  # "ma femme est enceinte, OQTF reçue hier": the order is the person's
+            elif self._lexicons[(lang, "release")].spans(" ".join(between)):
+                continue  # "I will get out of detention next month": where one is now
+            elif not self._placing_before(between, lang) and not (
+                kind == "fear" and self._only_indefinite(between, lang)
+            ):
+                # "demain ça fait un mois au CRA", "je vais faire un recours contre l'OQTF", "peur de
+                # la police, OQTF reçue hier", "peur que l'OQTF soit exécutée" (it exists)
+                continue
             return True
         return False
+
+    def _placing_before(self, between: Sequence[str], lang: str) -> bool:
+        """A verb of placing or giving among the last words before the expression ("ils vont
+        m'enfermer au", "if I get an"), not a past one ("ça va faire 2 semaines qu'ils m'ont
+        enfermé au", "est-ce que c'est grave, la préf m'a donné une")."""
+        verbs = self._unreal_verbs[lang]
+        near = list(between[-UNREAL_VERB_REACH:])
+        offset = len(between) - len(near)
+        return any(
+            _unelided(word) in verbs
+            and not (offset + index > 0 and _unelided(between[offset + index - 1]) in _AUXILIARIES)
+            for index, word in enumerate(near)
+        )
+
+    def _only_indefinite(self, between: Sequence[str], lang: str) -> bool:
+        """Nothing but what a fear governs before its object, with an indefinite article: "peur
+        d'une OQTF", "peur qu'ils me donnent une" (a definite "l'OQTF" is one that exists)."""
+        return all(word in self._unreal_connectors[lang] or word in _INDEFINITE for word in between)
 
     def _place(self, text: str, asked: bool, lang: str) -> tuple[Finding | None, bool]:
         """The place the text names, and whether only a bare département number named it."""
@@ -1306,9 +1396,7 @@ class NluUnderstanding:
             # du CRA", "je ne suis pas détenu" like "détenu". A guess through a negation is asked
             # again (free by a guess could hide a detention).
             # Nor a guess through a fear or a future: "je serai libéré demain" is still held.
-            future = self._lexicons[(lang, "unreal")].spans(norm) or self._lexicons[
-                (lang, "unreal_if")
-            ].spans(norm)
+            future = self._lexicons[(lang, "unreal_if")].spans(norm)
             return None if guess and (self._negations(norm, lang) or future) else guess
         # A place of detention named beats "free" said in the same answer; the place one was
         # taken to beats the one one left ("ils m'ont sorti de prison pour m'envoyer au CRA").
@@ -1496,7 +1584,12 @@ class NluUnderstanding:
             first = _plain(norm).split()[:1]
             # Not a leading "no": "no problem" is a yes.
             leading_yes = bool(first) and first[0] in self._bare_yes.get(lang, ())
-            if leading_yes and len(text.split()) > 1 and not self._lexicons[(lang, "dont_know")].spans(norm):
+            if (
+                leading_yes
+                and len(text.split()) > 1
+                and not self._lexicons[(lang, "dont_know")].spans(norm)
+                and not self._negations(norm, lang)  # "ouais pas encore", "oui enfin je crois pas"
+            ):
                 return "affirm"
             return None
         return self._intent(clause, lang)
@@ -1526,45 +1619,44 @@ class NluUnderstanding:
         )
 
     def _nothing_of_something_else(self, norm: str, expression: str, lang: str) -> bool:
-        """ "J'ai rien" followed by another word of its clause that names no paper: the nothing
-        is of that ("j'ai rien compris", "j'ai rien reçu de la préfecture", "rien à cacher")."""
+        """ "J'ai rien" followed by what the nothing is of (`nothing_of`: "j'ai rien compris",
+        "j'ai rien reçu de la préfecture", "rien à cacher"): not about papers."""
         start = norm.find(expression)
         if start < 0 or not any(word in expression.split() for word in _NOTHING):
             return False
-        rest = _folded_clause_break(lang).split(norm[start + len(expression) :], maxsplit=1)[0].split()
-        if not rest:
-            return False
-        since = self._dates[lang].lex.words["since"]
-        return not (
-            self._lexicons[(lang, "document_word")].spans(" ".join(rest))
-            or rest[0] in ("du", "de", "d'", "comme", "at", "as", "como", "من")
-            or rest[0] in since  # "j'ai rien depuis 2 ans": no papers since then
-        )
+        following = " ".join(norm[start + len(expression) :].split()[:3])
+        return any(span.start == 0 for span in self._lexicons[(lang, "nothing_of")].spans(following))
 
     def _plain_consent(self, text: str, lang: str, answer: bool) -> bool:
         """Whether a yes or no to the consent question is plain: not a question back ("ça dépend,
-        qui va lire ?"), not a yes and a no at once ("oui mais ne donnez pas mon numéro": consent
-        to some use, refused for another; the person says which when asked again)."""
+        qui va lire ?", "c'est gratuit ?"; "oui ok?" is a yes typed as a question), not a yes with
+        a limit on what is shared ("oui mais ne donnez pas mon numéro", "oui sauf mon adresse":
+        the person says what they accept when asked again; "oui mais j'ai pas de papiers" is a
+        yes)."""
         norm = self.normalize(text, lang)
-        if ("?" in text or "؟" in text) and self._lexicons[(lang, "question_word")].spans(norm):
-            return False  # "ça dépend, qui va lire ?"; "oui ok?" is a yes typed as a question
-        first = _clause_break(lang).split(text.strip(), maxsplit=1)[0]
-        if first != text.strip() and first and answer:
-            said_after = text.strip()[len(first) :]
-            rest = self.normalize(said_after, lang)
-            limits = self._lexicons[(lang, "consent_limit")].spans(rest)
-            if limits and self._negations(rest, lang) and self._intent(said_after, lang) != "affirm":
-                # "نعم ولكن ما تعطيوش الرقم ديالي", "oui, mais pas mon adresse"; not "oui, pas de
-                # souci", nor "oui mais j'ai pas de papiers" (no limit on what is shared)
+        if "?" in text or "؟" in text:
+            if self._lexicons[(lang, "question_word")].spans(norm):
                 return False
+            words = _plain(norm).split()
+            typed_yes = bool(words) and words[0] in self._bare_yes.get(lang, ())
+            if not (typed_yes or _plain(norm) in self._affirm_examples.get(lang, ())):
+                return False
+        if answer and self._limits_sharing(norm, lang):
+            return False
+        first = _clause_break(lang).split(text.strip(), maxsplit=1)[0]
         if first == text.strip() or not first:
-            # "oui je veux pas qu'on donne mon nom": a yes, then a no, without a comma.
-            leading = self._yes_no(self._first_clause_intent(text, lang))
-            return leading is None or leading == answer
+            return True
         said_first = self._yes_no(self._intent(first, lang))
         if said_first is None:
             return self._yes_no(self.intents.classify(text, lang).intent) == answer
         return said_first == answer and self._yes_no(self._intent(text, lang)) in (None, answer)
+
+    def _limits_sharing(self, norm: str, lang: str) -> bool:
+        """A no about sharing ("ne donnez pas mon numéro", "ما تعطيوش الرقم") or data kept out
+        ("sauf mon adresse", "not my number", "بلا رقم الهاتف")."""
+        if self._lexicons[(lang, "consent_kept_out")].spans(norm):
+            return True
+        return bool(self._lexicons[(lang, "consent_limit")].spans(norm)) and bool(self._negations(norm, lang))
 
     def _yes_no(self, intent: str | None) -> bool | None:
         if intent == "affirm":
@@ -1643,7 +1735,11 @@ class NluUnderstanding:
                 continue  # the expired card's date beside the récépissé's: not the paper held
             if slot == "removal_order_date" and self._order_not_real(clause, lang, norm):
                 continue  # "ma femme a eu une OQTF le 3 novembre": not the person's order
-            if slot == "expiry_date" and self._lexicons[(lang, "date_of_something_else")].spans(clause):
+            if (
+                slot == "expiry_date"
+                and self._of_another_paper(clause, lang)
+                and not self._lexicons[(lang, "document_word")].spans(clause)
+            ):
                 continue  # "mon bail se termine le 30 juin", "passeport valable jusqu'en 2029"
             found = said_by_clause if by_cue else from_context
             if slot is None or (slot in found and corrected_from < 0):
@@ -1695,7 +1791,7 @@ class NluUnderstanding:
                 others.append(found)  # "je suis en France depuis 2015"
             elif (
                 asked == "expiry_date"
-                and self._lexicons[(lang, "date_of_something_else")].spans(clause)
+                and self._of_another_paper(clause, lang)
                 and (len(dated) > 1 or not said)
             ):
                 others.append(found)  # "mon bail se termine le 30 juin": said of the lease
@@ -1717,6 +1813,15 @@ class NluUnderstanding:
         if len(said_so) == 1:
             return said_so[0]
         return own[0][1] if len(own) == 1 else None
+
+    def _of_another_paper(self, clause: str, lang: str) -> bool:
+        """The clause names another paper than a residence permit, or the arrival in France
+        (`date_of_something_else`); "mon passeport talent" is a residence permit."""
+        return any(
+            norm_next[:1] != ["talent"]
+            for span in self._lexicons[(lang, "date_of_something_else")].spans(clause)
+            for norm_next in [clause[span.end :].split()]
+        )
 
     def _date_clauses(self, text: str, norm: str, lang: str) -> tuple[list[str], list[str]]:
         """The clauses dates are read in, and the same clauses folded with their accents, in which

@@ -2376,3 +2376,22 @@ def test_the_sixth_reviews_regressions(
 )
 def test_consent_limits_are_about_sharing(brain: Brain, lang: str, text: str, expected: object) -> None:
     assert value(read(brain, text, lang, "consent"), "consent") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # Found by a seventh review (186 whole conversations): released with house arrest...
+        ("fr", "je suis plus au CRA, ils m'ont libéré avec une assignation à résidence", "house_arrest"),
+        # ...released from a place named alone, in the past, is free...
+        ("fr", "libéré du cra par le juge hier", "free"),
+        ("en", "released from the CRA yesterday, at home now", "free"),
+        # ...but not a release to come.
+        ("fr", "je vais être libéré du CRA demain", "detained"),
+        ("fr", "normalement libéré du cra apres demain", "detained"),
+        ("fr", "je sors du cra demain", "detained"),
+        ("en", "I will get out of detention tomorrow", "detained"),
+    ],
+)
+def test_a_release_said_in_the_past_is_freedom(brain: Brain, lang: str, text: str, expected: str) -> None:
+    assert value(read(brain, text, lang, "custody"), "custody") == expected

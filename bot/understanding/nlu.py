@@ -142,6 +142,8 @@ _COPULAS = frozenset(
     {"c", "c'est", "cest", "ce", "est", "c'etait", "etait", "es", "is", "it's", "its", "was", "isn't"}
 )
 _COPULAR_NEGATIONS = frozenset({"not", "ماشي", "machi", "mashi"})
+# The word between a release and the place left ("sorti de prison", "released from the CRA").
+_FROM = frozenset({"de", "du", "des", "from", "of", "the", "del", "de la", "la", "من", "mn", "men"})
 # Indefinite articles and the pronouns between a fear and what it fears ("peur qu'ils me donnent une").
 _INDEFINITE = frozenset(
     {"une", "un", "d'une", "d'un", "a", "an", "una", "me", "m'", "any", "some", "d'avoir", "avoir", "getting"}
@@ -481,6 +483,12 @@ class NluUnderstanding:
             )
             self._mine_before[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "mine_before"))
             self._mine_after[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "mine_after"))
+            self._lexicons[(lang, "release_to_come")] = Lexicon.build(
+                [{"release_to_come": self._lookup_merged(lang, "release_to_come")}], self._prefixes(lang)
+            )
+            self._lexicons[(lang, "release_past")] = Lexicon.build(
+                [{"release_past": self._lookup_merged(lang, "release_past")}], self._prefixes(lang)
+            )
             self._lexicons[(lang, "release")] = Lexicon.build(
                 [{"release": self._lookup_merged(lang, "release")}], self._prefixes(lang)
             )
@@ -1402,6 +1410,20 @@ class NluUnderstanding:
         # taken to beats the one one left ("ils m'ont sorti de prison pour m'envoyer au CRA").
         restrained = [span for span in kept if span.value != "free"]
         stayed = [span for span in restrained if not self._left(norm, span, lang)]
+        if (
+            restrained
+            and not stayed
+            and not self._lexicons[(lang, "unreal_if")].spans(norm)
+            and self._lexicons[(lang, "release_past")].spans(norm)
+            and not self._lexicons[(lang, "release_to_come")].spans(norm)
+        ):
+            # Only the place left is named, in the past (`release_past`: "libéré du CRA par le
+            # juge hier", "released from the CRA yesterday, at home now"): free. Not a release to
+            # come ("je vais être libéré du CRA demain", "je sors du CRA demain"): still held.
+            restrained = []
+            kept = [span for span in kept if span.value == "free"] or [
+                Span(span.start, span.end, span.expression, "free") for span in kept
+            ]
         restrained = stayed or restrained
         best = max(restrained or kept, key=lambda span: len(span.expression))
         # In passing only clear phrases count ("je suis au CRA"), never a lone "cra" or "libre".
@@ -1606,8 +1628,10 @@ class NluUnderstanding:
     def _left(self, norm: str, span: Span, lang: str) -> bool:
         """A place of detention named as the one left: a word of release right before it ("sorti
         de prison", "released from the CRA")."""
-        before = " ".join(norm[: span.start].split()[-3:])
-        return bool(self._lexicons[(lang, "release")].spans(before))
+        words = norm[: span.start].split()[-3:]
+        # Released from it, not with it: "ils m'ont libéré avec une assignation à résidence".
+        from_it = bool(words) and (words[-1] in _FROM or words[-1].startswith("d'"))
+        return from_it and bool(self._lexicons[(lang, "release")].spans(" ".join(words)))
 
     def _nothing_deleted(self, norm: str, lang: str) -> bool:
         """ "Rien" right before a word of deleting: nothing was deleted ("j'ai rien effacé", "je

@@ -954,6 +954,14 @@ async def test_a_conditional_consent_or_a_question_back_is_asked_again(
     assert convo.asking == "consent"
 
 
+async def test_a_consent_asked_again_for_a_limit_says_who_gets_the_data(convo: Conversation) -> None:
+    """A person who fears their number will be passed on is told where it goes, not only asked again."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui mais ne donnez pas mon numéro")
+    said = " ".join(reply.text for reply in convo.replies)
+    assert "bénévoles de l'association" in said and "jamais à la préfecture ni à la police" in said
+
+
 async def test_restating_the_departement_is_no_correction_of_the_town(convo: Conversation) -> None:
     await convo.say("Bonjour, j'habite à Bobigny, ma carte vie privée et familiale a expiré le 3 mars")
     await convo.say("oui")

@@ -2395,3 +2395,15 @@ def test_consent_limits_are_about_sharing(brain: Brain, lang: str, text: str, ex
 )
 def test_a_release_said_in_the_past_is_freedom(brain: Brain, lang: str, text: str, expected: str) -> None:
     assert value(read(brain, text, lang, "custody"), "custody") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("es", "si no me equivoco es una oqtf"),
+        ("fr", "si je me trompe pas c'est une oqtf"),
+        ("en", "if im not mistaken it is an oqtf"),
+    ],
+)
+def test_if_i_am_not_mistaken_denies_nothing(brain: Brain, lang: str, text: str) -> None:
+    assert value(read(brain, text, lang, None), "removal_order") is True

@@ -2407,3 +2407,22 @@ def test_a_release_said_in_the_past_is_freedom(brain: Brain, lang: str, text: st
 )
 def test_if_i_am_not_mistaken_denies_nothing(brain: Brain, lang: str, text: str) -> None:
     assert value(read(brain, text, lang, None), "removal_order") is True
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "expected"),
+    [
+        # Found by the seventh review's conversations: where one was is not where one is...
+        ("fr", None, "j'étais au CRA en 2023, maintenant j'ai un récépissé valable jusqu'au 20 avril", None),
+        ("en", "custody", "I was in detention last year, now I am free", "free"),
+        ("en", "custody", "I was placed in detention yesterday", "detained"),
+        # ...what they want to do is not done...
+        ("fr", None, "ils veulent m'envoyer au CRA, j'ai une OQTF depuis le 2 décembre", None),
+        # ...and a misspelt detention is one.
+        ("fr", None, "ils m'ont mis en retension ce matin", "detained"),
+    ],
+)
+def test_where_one_was_or_may_be_sent_is_not_where_one_is(
+    brain: Brain, lang: str, asked: str | None, text: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), "custody") == expected

@@ -142,6 +142,10 @@ _COPULAS = frozenset(
     {"c", "c'est", "cest", "ce", "est", "c'etait", "etait", "es", "is", "it's", "its", "was", "isn't"}
 )
 _COPULAR_NEGATIONS = frozenset({"not", "ماشي", "machi", "mashi"})
+# The words between being and a place ("j'étais au CRA", "I was in detention", "كنت في الحبس").
+_PLACE_LINKS = frozenset(
+    {"au", "en", "a", "dans", "in", "at", "the", "el", "la", "le", "un", "une", "في", "ف"}
+)
 # The word between a release and the place left ("sorti de prison", "released from the CRA").
 _FROM = frozenset({"de", "du", "des", "from", "of", "the", "del", "de la", "la", "من", "mn", "men"})
 # Indefinite articles and the pronouns between a fear and what it fears ("peur qu'ils me donnent une").
@@ -483,6 +487,9 @@ class NluUnderstanding:
             )
             self._mine_before[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "mine_before"))
             self._mine_after[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "mine_after"))
+            self._lexicons[(lang, "custody_was")] = Lexicon.build(
+                [{"custody_was": self._lookup_merged(lang, "custody_was")}], self._prefixes(lang)
+            )
             self._lexicons[(lang, "release_to_come")] = Lexicon.build(
                 [{"release_to_come": self._lookup_merged(lang, "release_to_come")}], self._prefixes(lang)
             )
@@ -1392,8 +1399,10 @@ class NluUnderstanding:
                 if asked and span.value != "free":
                     kept.append(Span(span.start, span.end, span.expression, "free"))
                 continue
-            if self._unreal(norm, span, lang):
-                unreal = True  # "ils vont m'enfermer au CRA", "mon frère est au CRA": asked again
+            if self._unreal(norm, span, lang) or self._was_there(norm, span, lang):
+                # "ils vont m'enfermer au CRA", "mon frère est au CRA", "j'étais au CRA en 2023":
+                # asked again
+                unreal = True
                 continue
             kept.append(span)
         if not kept:
@@ -1624,6 +1633,16 @@ class NluUnderstanding:
         if _plain(norm) in self._affirm_examples.get(lang, ()):
             return guess.intent
         return None if self._doubts(norm, lang) else guess.intent
+
+    def _was_there(self, norm: str, span: Span, lang: str) -> bool:
+        """A place of detention where one was, right after a past of being (`custody_was`: "j'étais
+        au CRA en 2023", "I was in detention last year"), not where one still is ("j'étais au CRA
+        et j'y suis toujours" says it in another clause)."""
+        for cue in self._lexicons[(lang, "custody_was")].spans(norm[: span.start]):
+            between = norm[cue.end : span.start].split()
+            if all(word in _PLACE_LINKS for word in between):  # "j'étais au", not "j'étais chez moi quand"
+                return True
+        return False
 
     def _left(self, norm: str, span: Span, lang: str) -> bool:
         """A place of detention named as the one left: a word of release right before it ("sorti

@@ -2426,3 +2426,32 @@ def test_where_one_was_or_may_be_sent_is_not_where_one_is(
     brain: Brain, lang: str, asked: str | None, text: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), "custody") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # Found by an eighth review (892 new cases): "ok" is no yes...
+        ("fr", "removal_order", "ok attends je regarde le papier", "removal_order", None),
+        ("fr", "consent", "ok d'accord ?", "consent", True),
+        # ...an order one will send is one that exists...
+        ("fr", "removal_order", "je vais vous envoyer l'OQTF en photo", "removal_order", True),
+        ("fr", "removal_order", "ils vont me donner une OQTF", "removal_order", None),
+        # ..."aussi", "comme moi", "avec moi" count the person in...
+        ("fr", "removal_order", "ma femme a aussi une OQTF", "removal_order", True),
+        ("fr", "removal_order", "mon mari a eu une OQTF comme moi", "removal_order", True),
+        ("fr", "custody", "mon fils est au cra avec moi", "custody", "detained"),
+        # ...a consent is limited only by a no about sharing or data kept out...
+        ("fr", "consent", "oui mais j'ai pas mon passeport", "consent", True),
+        ("fr", "consent", "oui partagez, je n'ai pas peur", "consent", True),
+        ("fr", "consent", "oui mais ne donnez pas mon numéro", "consent", None),
+        # ...not leaving is being there, a transfer ends where it goes, a release in Spanish.
+        ("fr", "custody", "pas encore sorti du cra", "custody", "detained"),
+        ("fr", "custody", "transféré de la prison au CRA", "custody", "detained"),
+        ("es", "custody", "me liberaron ayer del cra", "custody", "free"),
+    ],
+)
+def test_the_eighth_reviews_readings(
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected

@@ -186,6 +186,21 @@ def _starts_with_any(words: Sequence[str], starts: Sequence[str]) -> bool:
     )
 
 
+def _definite_before(norm: str, span: Span) -> bool:
+    """The expression right after a definite article or a demonstrative ("l'OQTF", "the OQTF",
+    "la OQTF", "cette OQTF"): a thing that exists."""
+    head = norm[: span.start]
+    return head.endswith("l'") or head.split()[-1:] in (
+        ["la"],
+        ["le"],
+        ["the"],
+        ["el"],
+        ["cette"],
+        ["this"],
+        ["esta"],
+    )
+
+
 def _unelided(word: str) -> str:
     """The word without an elided pronoun before it: "m'enfermer" → "enfermer"."""
     return word.rsplit("'", 1)[-1]
@@ -1164,7 +1179,8 @@ class NluUnderstanding:
         themselves in ("moi et ma femme on a une OQTF", "yo y mi esposo tenemos OQTF")."""
         head = norm[: span.start]
         clause_start = max((m.end() for m in _folded_clause_break(lang).finditer(head)), default=0)
-        clause = norm[clause_start : span.end].split()
+        clause_end = _folded_clause_break(lang).search(norm, span.end)
+        clause = norm[clause_start : clause_end.start() if clause_end else len(norm)].split()
         cues: list[tuple[Span, str]] = [
             *(
                 (cue, "fear")
@@ -1197,6 +1213,8 @@ class NluUnderstanding:
                     continue  # "ma femme est enceinte, OQTF reçue hier": the order is the person's
             elif self._lexicons[(lang, "release")].spans(" ".join(between)):
                 continue  # "I will get out of detention next month": where one is now
+            elif span.value == "received" and _definite_before(norm, span):
+                continue  # "je vais vous envoyer l'OQTF en photo": it exists
             elif not self._placing_before(between, lang) and not (
                 kind == "fear" and self._only_indefinite(between, lang)
             ):
@@ -1392,10 +1410,14 @@ class NluUnderstanding:
         spans = self._lexicons[(lang, "custody")].spans(norm)
         kept: list[Span] = []
         unreal = False
+        not_left = False  # "pas encore sorti du CRA": still there
         for span in spans:
-            if self._negated(norm, span, lang):
+            if self._negated(norm, span, lang) and self._left(norm, span, lang):
+                not_left = True
+            elif self._negated(norm, span, lang):
                 # "pas en prison", "not detained": said in answer to the question, that is "free"
-                # (also feared: "j'ai peur qu'ils ne m'enferment au CRA").
+                # (also feared: "j'ai peur qu'ils ne m'enferment au CRA"); not leaving it is being
+                # there ("pas encore sorti du CRA").
                 if asked and span.value != "free":
                     kept.append(Span(span.start, span.end, span.expression, "free"))
                 continue
@@ -1422,6 +1444,7 @@ class NluUnderstanding:
         if (
             restrained
             and not stayed
+            and not not_left
             and not self._lexicons[(lang, "unreal_if")].spans(norm)
             and self._lexicons[(lang, "release_past")].spans(norm)
             and not self._lexicons[(lang, "release_to_come")].spans(norm)
@@ -1681,7 +1704,9 @@ class NluUnderstanding:
             if self._lexicons[(lang, "question_word")].spans(norm):
                 return False
             words = _plain(norm).split()
-            typed_yes = bool(words) and words[0] in self._bare_yes.get(lang, ())
+            typed_yes = bool(words) and (
+                words[0] in self._bare_yes.get(lang, ()) or words[0] in self._affirm_examples.get(lang, ())
+            )
             if not (typed_yes or _plain(norm) in self._affirm_examples.get(lang, ())):
                 return False
         if answer and self._limits_sharing(norm, lang):
@@ -1699,7 +1724,10 @@ class NluUnderstanding:
         ("sauf mon adresse", "not my number", "بلا رقم الهاتف")."""
         if self._lexicons[(lang, "consent_kept_out")].spans(norm):
             return True
-        return bool(self._lexicons[(lang, "consent_limit")].spans(norm)) and bool(self._negations(norm, lang))
+        # "ne donnez pas mon numéro", "don't share my name"; not "oui partagez, je n'ai pas peur".
+        return any(
+            self._negated(norm, span, lang) for span in self._lexicons[(lang, "consent_limit")].spans(norm)
+        )
 
     def _yes_no(self, intent: str | None) -> bool | None:
         if intent == "affirm":

@@ -2455,3 +2455,21 @@ def test_the_eighth_reviews_readings(
     brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # Found by a ninth review (380 new cases at 621c049): someone else's release not yet done...
+        ("fr", "custody", "mon frère n'est pas encore sorti du cra", "custody", None),
+        # ...where one was and still is...
+        ("fr", "custody", "j'étais au cra, j'y suis encore", "custody", "detained"),
+        # ...a number kept out, in Darija; and someone else's no is not the person's.
+        ("ar", "consent", "ايه ولكن ماشي رقمي", "consent", None),
+        ("fr", None, "mon frère n'a pas d'OQTF mais moi si", "removal_order", None),
+    ],
+)
+def test_the_ninth_reviews_readings(
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected

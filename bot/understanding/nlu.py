@@ -142,6 +142,10 @@ _COPULAS = frozenset(
     {"c", "c'est", "cest", "ce", "est", "c'etait", "etait", "es", "is", "it's", "its", "was", "isn't"}
 )
 _COPULAR_NEGATIONS = frozenset({"not", "ماشي", "machi", "mashi"})
+# "Still" ("j'étais au CRA, j'y suis encore"): where one was is where one is.
+_STILL = frozenset(
+    {"encore", "toujours", "still", "todavia", "sigo", "مازال", "مازلت", "باقي", "mazal", "ba9i"}
+)
 # The words between being and a place ("j'étais au CRA", "I was in detention", "كنت في الحبس").
 _PLACE_LINKS = frozenset(
     {"au", "en", "a", "dans", "in", "at", "the", "el", "la", "le", "un", "une", "في", "ف"}
@@ -1116,6 +1120,8 @@ class NluUnderstanding:
                 return span.expression, True  # "je ne comprends pas mon OQTF": one has it
         for span in spans:
             said = span.value == positive
+            if real and not said and self._unreal(norm, span, lang):
+                continue  # "mon frère n'a pas d'OQTF (mais moi si)": not the person's no
             if kind == "evidence" and not said and self._nothing_deleted(norm[span.start :], lang):
                 return span.expression, True  # "j'ai rien effacé": all was kept
             if said and self._negated(norm, span, lang):
@@ -1169,7 +1175,9 @@ class NluUnderstanding:
                 return False
         return True
 
-    def _unreal(self, norm: str, span: Span, lang: str, whole: str | None = None) -> bool:
+    def _unreal(
+        self, norm: str, span: Span, lang: str, whole: str | None = None, *, only_others: bool = False
+    ) -> bool:
         """What is said shortly before the expression in its clause makes it not the person's
         situation: a fear of it ("j'ai peur qu'ils m'envoient au CRA", "peur d'une OQTF"), a future,
         a question or a possibility with a verb of placing or giving right before it ("they will
@@ -1181,14 +1189,18 @@ class NluUnderstanding:
         clause_start = max((m.end() for m in _folded_clause_break(lang).finditer(head)), default=0)
         clause_end = _folded_clause_break(lang).search(norm, span.end)
         clause = norm[clause_start : clause_end.start() if clause_end else len(norm)].split()
-        cues: list[tuple[Span, str]] = [
-            *(
-                (cue, "fear")
-                for cue in self._lexicons[(lang, "unreal")].spans(head)
-                if _starts_with_any(norm[cue.end :].split()[:1], self._unreal_connectors[lang])
-            ),
-            *((cue, "if") for cue in self._lexicons[(lang, "unreal_if")].spans(head)),
-        ]
+        cues: list[tuple[Span, str]] = (
+            []
+            if only_others
+            else [
+                *(
+                    (cue, "fear")
+                    for cue in self._lexicons[(lang, "unreal")].spans(head)
+                    if _starts_with_any(norm[cue.end :].split()[:1], self._unreal_connectors[lang])
+                ),
+                *((cue, "if") for cue in self._lexicons[(lang, "unreal_if")].spans(head)),
+            ]
+        )
         counted_in = bool(_FIRST_PERSON.intersection(clause)) or any(word.startswith("m'") for word in clause)
         if not counted_in and not self._lexicons[(lang, "me_too")].spans(whole or norm):
             cues.extend(
@@ -1412,19 +1424,25 @@ class NluUnderstanding:
         unreal = False
         not_left = False  # "pas encore sorti du CRA": still there
         for span in spans:
-            if self._negated(norm, span, lang) and self._left(norm, span, lang):
+            negated = self._negated(norm, span, lang)
+            left = negated and self._left(norm, span, lang)
+            # "ils vont m'enfermer au CRA", "mon frère (n'est pas encore sorti du) est au CRA",
+            # "j'étais au CRA en 2023": asked again; but a place the person denies is theirs to
+            # deny, even feared ("j'ai peur qu'ils ne m'enferment au CRA": free).
+            set_aside = self._unreal(norm, span, lang) or self._was_there(norm, span, lang)
+            if negated and not left and not self._unreal(norm, span, lang, only_others=True):
+                set_aside = False
+            if set_aside:
+                unreal = True
+                continue
+            if left:
                 not_left = True
-            elif self._negated(norm, span, lang):
+            elif negated:
                 # "pas en prison", "not detained": said in answer to the question, that is "free"
                 # (also feared: "j'ai peur qu'ils ne m'enferment au CRA"); not leaving it is being
                 # there ("pas encore sorti du CRA").
                 if asked and span.value != "free":
                     kept.append(Span(span.start, span.end, span.expression, "free"))
-                continue
-            if self._unreal(norm, span, lang) or self._was_there(norm, span, lang):
-                # "ils vont m'enfermer au CRA", "mon frère est au CRA", "j'étais au CRA en 2023":
-                # asked again
-                unreal = True
                 continue
             kept.append(span)
         if not kept:
@@ -1661,6 +1679,8 @@ class NluUnderstanding:
         """A place of detention where one was, right after a past of being (`custody_was`: "j'étais
         au CRA en 2023", "I was in detention last year"), not where one still is ("j'étais au CRA
         et j'y suis toujours" says it in another clause)."""
+        if _STILL.intersection(norm.split()):
+            return False  # "j'étais au CRA, j'y suis encore"
         for cue in self._lexicons[(lang, "custody_was")].spans(norm[: span.start]):
             between = norm[cue.end : span.start].split()
             if all(word in _PLACE_LINKS for word in between):  # "j'étais au", not "j'étais chez moi quand"

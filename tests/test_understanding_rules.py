@@ -2473,3 +2473,16 @@ def test_the_ninth_reviews_readings(
     brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # "Et moi" alone does not count the person in: what follows says where they are.
+        ("fr", "mon mari est au CRA et moi à la maison avec les enfants", "free"),
+        ("en", "my husband is in detention and i am at home", "free"),
+        ("ar", "خويا في CRA وحتى انا", "detained"),
+    ],
+)
+def test_and_me_is_not_me_too(brain: Brain, lang: str, text: str, expected: str) -> None:
+    assert value(read(brain, text, lang, "custody"), "custody") == expected

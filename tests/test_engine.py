@@ -962,6 +962,16 @@ async def test_a_consent_asked_again_for_a_limit_says_who_gets_the_data(convo: C
     assert "bénévoles de l'association" in said and "jamais à la préfecture ni à la police" in said
 
 
+async def test_a_detention_said_with_words_the_model_hears_as_back_is_kept(convo: Conversation) -> None:
+    """Found by a review of whole conversations: the intent model heard "back" in this message, the
+    engine went back a question and the detention (P0) was lost."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("la police m'a arrêté hier et maintenant je suis en rétention")
+    state = await convo.state()
+    assert state is not None and state.slots.custody == "detained"
+
+
 async def test_restating_the_departement_is_no_correction_of_the_town(convo: Conversation) -> None:
     await convo.say("Bonjour, j'habite à Bobigny, ma carte vie privée et familiale a expiré le 3 mars")
     await convo.say("oui")

@@ -217,6 +217,8 @@ _SCOPE_END_PHRASES = ("a part", "apart from", "en dehors de", "aparte de")
 _SUBJECT_PRONOUNS = frozenset(
     {"je", "j'ai", "i", "i'm", "i'll", "yo", "انا", "راني", "rani", "ana", "وعندي", "w3andi", "wa3andi"}
 )
+# Facts that decide the most urgent levels: a navigation command beside them does not drop them.
+URGENT_FACTS = frozenset({"custody", "removal_order"})
 # A negation applies to what follows it in the same clause, within this many words.
 NEGATION_REACH = 4
 # A fear or a future bears on what follows it a little further: "j'ai peur qu'ils me donnent une OQTF".
@@ -835,6 +837,10 @@ class NluUnderstanding:
         if intent == "back" and correcting and any(f.certain for f in findings):
             # "en fait j'ai pas d'OQTF, je me suis trompé": a correction that says what is right,
             # not a request to go back a question.
+            intent = None
+        if intent == "back" and any(f.certain and f.slot in URGENT_FACTS for f in findings):
+            # "la police m'a arrêté hier et maintenant je suis en rétention" (the model heard
+            # "back"): a detention or an order said is never lost to going back a question.
             intent = None
         restricting = any(contains_phrase(folded, cue) for cue in self._only_cues.get(lang, ()))
         return Reading(

@@ -151,7 +151,7 @@ _PLACE_LINKS = frozenset(
     {"au", "en", "a", "dans", "in", "at", "the", "el", "la", "le", "un", "une", "في", "ف"}
 )
 # The word between a release and the place left ("sorti de prison", "released from the CRA").
-_FROM = frozenset({"de", "du", "des", "from", "of", "the", "del", "de la", "la", "من", "mn", "men"})
+_FROM = frozenset({"de", "du", "des", "from", "of", "the", "del", "la", "من", "mn", "men"})
 # Indefinite articles and the pronouns between a fear and what it fears ("peur qu'ils me donnent une").
 _INDEFINITE = frozenset(
     {"une", "un", "d'une", "d'un", "a", "an", "una", "me", "m'", "any", "some", "d'avoir", "avoir", "getting"}
@@ -503,30 +503,14 @@ class NluUnderstanding:
             self._lexicons[(lang, "nothing_to_change")] = Lexicon.build(
                 [{"nothing": self._lookup_merged(lang, "nothing_to_change")}], self._prefixes(lang)
             )
-            self._deletion_words[lang] = frozenset(
-                fold(w) for w in self._lookup_merged(lang, "deletion_word")
-            )
-            self._mine_before[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "mine_before"))
-            self._mine_after[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "mine_after"))
-            self._lexicons[(lang, "custody_was")] = Lexicon.build(
-                [{"custody_was": self._lookup_merged(lang, "custody_was")}], self._prefixes(lang)
-            )
-            self._lexicons[(lang, "release_to_come")] = Lexicon.build(
-                [{"release_to_come": self._lookup_merged(lang, "release_to_come")}], self._prefixes(lang)
-            )
-            self._lexicons[(lang, "release_past")] = Lexicon.build(
-                [{"release_past": self._lookup_merged(lang, "release_past")}], self._prefixes(lang)
-            )
-            self._lexicons[(lang, "release")] = Lexicon.build(
-                [{"release": self._lookup_merged(lang, "release")}], self._prefixes(lang)
-            )
-            self._lexicons[(lang, "date_of_something_else")] = Lexicon.build(
-                [{"other": self._lookup_merged(lang, "date_of_something_else")}], self._prefixes(lang)
-            )
-            self._lexicons[(lang, "someone_else")] = Lexicon.build(
-                [{"someone_else": self._lookup_merged(lang, "someone_else")}], self._prefixes(lang)
-            )
+            # Cue lists read as phrases (cues.yml; each one's comment says what it decides).
             for name in (
+                "custody_was",
+                "release_to_come",
+                "release_past",
+                "release",
+                "date_of_something_else",
+                "someone_else",
                 "reported_speech",
                 "date_of_an_event",
                 "question_word",
@@ -534,24 +518,20 @@ class NluUnderstanding:
                 "consent_kept_out",
                 "me_too",
                 "nothing_of",
+                "unreal_if",
+                "unreal",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
                 )
-            self._lexicons[(lang, "unreal_if")] = Lexicon.build(
-                [{"unreal_if": self._lookup_merged(lang, "unreal_if")}], self._prefixes(lang)
-            )
-            self._someone_else_links[lang] = frozenset(
-                fold(w) for w in self._lookup_merged(lang, "someone_else_link")
-            )
-            self._receive_verbs[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "receive_verb"))
-            self._unreal_verbs[lang] = frozenset(fold(w) for w in self._lookup_merged(lang, "unreal_verb"))
-            self._unreal_connectors[lang] = tuple(
-                fold(w) for w in self._lookup_merged(lang, "unreal_connector")
-            )
-            self._lexicons[(lang, "unreal")] = Lexicon.build(
-                [{"unreal": self._lookup_merged(lang, "unreal")}], self._prefixes(lang)
-            )
+            # Cue lists read as single words.
+            self._deletion_words[lang] = self._word_set(lang, "deletion_word")
+            self._mine_before[lang] = self._word_set(lang, "mine_before")
+            self._mine_after[lang] = self._word_set(lang, "mine_after")
+            self._someone_else_links[lang] = self._word_set(lang, "someone_else_link")
+            self._receive_verbs[lang] = self._word_set(lang, "receive_verb")
+            self._unreal_verbs[lang] = self._word_set(lang, "unreal_verb")
+            self._unreal_connectors[lang] = tuple(sorted(self._word_set(lang, "unreal_connector")))
             self._lexicons[(lang, "not_yet")] = Lexicon.build(
                 [{"not_yet": self._lookup_merged(lang, "not_yet")}], self._prefixes(lang)
             )
@@ -2376,6 +2356,10 @@ class NluUnderstanding:
             pieces.append(text[kept_from : match.start()])
             kept_from = stop
         return "".join(pieces) + text[kept_from:] if pieces else text
+
+    def _word_set(self, lang: str, name: str) -> frozenset[str]:
+        """A lookup table of the language and of French, folded, as a set of words."""
+        return frozenset(fold(word) for word in self._lookup_merged(lang, name))
 
     def _lookup_merged(self, lang: str, name: str) -> list[str]:
         """A lookup table of the language and of French; a language may lack one."""

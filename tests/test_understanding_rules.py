@@ -2486,3 +2486,19 @@ def test_the_ninth_reviews_readings(
 )
 def test_and_me_is_not_me_too(brain: Brain, lang: str, text: str, expected: str) -> None:
     assert value(read(brain, text, lang, "custody"), "custody") == expected
+
+
+@pytest.mark.parametrize(
+    ("asked", "text"),
+    [
+        # "à la maison d'arrêt" holds "je suis à la maison" (free): the longer place is the prison.
+        ("custody", "je suis à la maison d'arrêt de Fresnes"),
+        ("custody", "libérable en janvier, je suis à la maison d'arrêt de Fresnes"),
+        ("custody", "sortie prévue le 15 décembre, je suis à la maison d'arrêt"),
+        ("custody", "je suis à la maison centrale de Poissy"),
+        ("custody", "je suis au centre de détention de Muret"),
+        (None, "bonjour je suis à la maison d'arrêt de Fresnes et ma carte expire le 3 janvier"),
+    ],
+)
+def test_a_prison_named_maison_is_not_home(brain: Brain, asked: str | None, text: str) -> None:
+    assert value(read(brain, text, "fr", asked), "custody") == "prison"

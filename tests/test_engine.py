@@ -1168,3 +1168,16 @@ async def test_a_mere_no_at_a_choice_of_places_gets_the_help(convo: Conversation
     state = await convo.state()
     assert state is not None and state.slots.prefecture is None and state.pending is None
     assert convo.asking == "prefecture" and "Bobigny" in convo.text  # the help's examples
+
+
+@pytest.mark.parametrize(
+    "answer", ["ce n'est pas ma première OQTF", "c'est pas la première OQTF que je reçois"]
+)
+async def test_not_my_first_order_is_an_order(convo: Conversation, answer: str) -> None:
+    """The negation denies the rank: the order is had, and its date is asked next."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await answer_until_slot(convo, FULL_FRENCH, "removal_order")
+    await convo.say(answer)
+    state = await convo.state()
+    assert state is not None and state.slots.removal_order is True
+    assert convo.asking == "removal_order_date"

@@ -2502,3 +2502,23 @@ def test_and_me_is_not_me_too(brain: Brain, lang: str, text: str, expected: str)
 )
 def test_a_prison_named_maison_is_not_home(brain: Brain, asked: str | None, text: str) -> None:
     assert value(read(brain, text, "fr", asked), "custody") == "prison"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # A negation of the rank is not a negation of the order...
+        ("fr", "ce n'est pas ma première OQTF", True),
+        ("fr", "ce n'est pas la première fois qu'on me donne une OQTF", True),
+        ("en", "it's not my first OQTF", True),
+        ("es", "no es mi primera OQTF", True),
+        ("ar", "ماشي أول OQTF ديالي", True),
+        # ...but "pas une seule", "jamais de première" and a plain no are none.
+        ("fr", "je n'ai pas une seule OQTF", False),
+        ("fr", "je n'ai jamais eu de première OQTF", False),
+        ("fr", "c'est pas mon OQTF", False),
+        ("es", "no tengo OQTF", False),
+    ],
+)
+def test_not_the_first_order_is_an_order(brain: Brain, lang: str, text: str, expected: bool) -> None:
+    assert value(read(brain, text, lang, "removal_order"), "removal_order") is expected

@@ -400,6 +400,7 @@ class NluUnderstanding:
         self._unreal_verbs: dict[str, frozenset[str]] = {}
         self._someone_else_links: dict[str, frozenset[str]] = {}
         self._receive_verbs: dict[str, frozenset[str]] = {}
+        self._ordinals: dict[str, frozenset[str]] = {}
         self._unreal_connectors: dict[str, tuple[str, ...]] = {}
         self._mine_after: dict[str, frozenset[str]] = {}
         self._birth_ends: dict[str, frozenset[str]] = {}
@@ -530,6 +531,7 @@ class NluUnderstanding:
             self._mine_after[lang] = self._word_set(lang, "mine_after")
             self._someone_else_links[lang] = self._word_set(lang, "someone_else_link")
             self._receive_verbs[lang] = self._word_set(lang, "receive_verb")
+            self._ordinals[lang] = self._word_set(lang, "ordinal")
             self._unreal_verbs[lang] = self._word_set(lang, "unreal_verb")
             self._unreal_connectors[lang] = tuple(sorted(self._word_set(lang, "unreal_connector")))
             self._lexicons[(lang, "not_yet")] = Lexicon.build(
@@ -1111,11 +1113,24 @@ class NluUnderstanding:
             if kind == "evidence" and not said and self._nothing_deleted(norm[span.start :], lang):
                 return span.expression, True  # "j'ai rien effacé": all was kept
             if said and self._negated(norm, span, lang):
-                said = False
+                # "ce n'est pas ma première OQTF", "not my first OQTF": the negation denies the
+                # rank, and the order is had.
+                said = real and self._denies_a_rank(norm, span, lang)
             elif real and said and self._unreal(norm, span, lang):
                 continue
             return span.expression, said
         return None
+
+    def _denies_a_rank(self, norm: str, span: Span, lang: str) -> bool:
+        """A negation bearing on an ordinal right before the expression (`ordinal`: "pas ma
+        première OQTF", "not the first OQTF I get", "no es mi primera OQTF")."""
+        words = norm[: span.start].split()[-3:]
+        ranked = [i for i, word in enumerate(words) if word in self._ordinals[lang]]
+        # Not after a "de" of the negation: "je n'ai jamais eu de première OQTF" is none.
+        if not ranked or words[ranked[0] - 1 : ranked[0]] in (["de"], ["d'"], ["any"], ["ninguna"]):
+            return False
+        negations = self._negations(norm, lang, before=span.start)
+        return any(self._reaches(norm, negation, span, lang) for negation in negations)
 
     def _removal_order(self, norm: str, lang: str) -> Finding | None:
         if _ORDER_SAID_NO.search(norm):

@@ -32,6 +32,12 @@ CASES: dict[str, list[Case]] = {
         ("elle se termine en janvier", "expiry", "2027-01-15"),
         ("fin du mois", "expiry", "2026-11-30"),
         ("ce matin", "event", "2026-11-26"),
+        # "sept" in a number word is seven, not September; written alone after digits, September.
+        ("il y a dix sept jours", "event", "2026-11-09"),
+        ("le dix-sept novembre", "event", "2026-11-17"),
+        ("le vingt sept octobre", "event", "2026-10-27"),
+        ("le dix sept", "event", None),
+        ("le 10 sept", "event", "2026-09-10"),
         ("15/03/2027", "expiry", "2027-03-15"),
         ("15 03 2027", "expiry", "2027-03-15"),
         # The month and year a card prints: the middle of that month, not 1 July.

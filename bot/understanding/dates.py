@@ -201,6 +201,17 @@ class DateParser:
     def __init__(self, lexicon: DateLexicon) -> None:
         self.lex = lexicon
         p = lexicon.patterns
+        # Number words that hold a month's name ("dix sept" is 17, not "dix" and September) are
+        # read as digits before anything else: "il y a dix sept jours", "le dix-sept".
+        months = set(lexicon.months)
+        parts = {words: set(re.split(r"[\s\-]", words)) for words in lexicon.numbers}
+        holding_a_month = sorted(
+            (words for words, inside in parts.items() if len(inside) > 1 and inside & months),
+            key=len,
+            reverse=True,
+        )
+        alternation = "|".join(map(re.escape, holding_a_month))
+        self._month_in_number = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)") if holding_a_month else None
         num = rf"(?:\d{{1,3}}|{p['number']})"
         units = "|".join(
             p[f"{kind}_{unit}"] for kind in ("unit", "dual") for unit in ("day", "week", "month", "year")
@@ -268,6 +279,8 @@ class DateParser:
         folded = fold(text)
         if not folded:
             return None
+        if self._month_in_number is not None:
+            folded = self._month_in_number.sub(lambda number: str(self.lex.numbers[number[0]]), folded)
         tense = self.tense(text if tense_text is None else tense_text)
         if kind != "expiry":
             tense = "past"

@@ -2522,3 +2522,32 @@ def test_a_prison_named_maison_is_not_home(brain: Brain, asked: str | None, text
 )
 def test_not_the_first_order_is_an_order(brain: Brain, lang: str, text: str, expected: bool) -> None:
     assert value(read(brain, text, lang, "removal_order"), "removal_order") is expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "order", "date"),
+    [
+        # "One" of what was asked is an order, and a bare "depuis" then dates it, not the attempts.
+        ("fr", "ah ok oui j'en ai une depuis le 10 novembre", True, dt.date(2026, 11, 10)),
+        ("fr", "j'en ai une", True, None),
+        ("fr", "oui depuis le 10 novembre", True, dt.date(2026, 11, 10)),
+        ("en", "yes I have one since 10 November", True, dt.date(2026, 11, 10)),
+        ("es", "sí tengo una desde el 10 de noviembre", True, dt.date(2026, 11, 10)),
+        # A no, or attempts said, keep the date for the attempts.
+        ("fr", "non, depuis septembre je cherche un rdv", False, None),
+        ("fr", "non mais j'essaie depuis septembre", False, None),
+        ("fr", "je n'en ai pas", False, None),
+        # A yes about someone else's order is asked again; counted in, it stays a yes.
+        ("fr", "oui mais c'est celle de mon mari", None, None),
+        ("en", "yes but it's my husband's", None, None),
+        ("es", "sí pero es la de mi esposo", None, None),
+        ("fr", "oui moi et mon mari", True, None),
+        ("en", "yes I did, my husband too", True, None),
+    ],
+)
+def test_one_of_what_was_asked_and_someone_elses_yes(
+    brain: Brain, lang: str, text: str, order: bool | None, date: dt.date | None
+) -> None:
+    reading = read(brain, text, lang, "removal_order")
+    assert value(reading, "removal_order") == order
+    assert value(reading, "removal_order_date") == date

@@ -182,6 +182,10 @@ _FIRST_PERSON = frozenset(
 )
 
 
+# The person as the subject, beside `_FIRST_PERSON`: "je", "I", "yo", "ana" start most answers.
+_SPEAKER = frozenset({"je", "j", "i", "yo", "ana", "انا", "أنا"})
+
+
 def _starts_with_any(words: Sequence[str], starts: Sequence[str]) -> bool:
     """Whether the first of ``words`` is one of ``starts`` or, for an elided one ("qu'", "d'"),
     begins with it ("qu'ils", "d'être")."""
@@ -521,6 +525,7 @@ class NluUnderstanding:
                 "nothing_of",
                 "unreal_if",
                 "unreal",
+                "have_one",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
@@ -927,6 +932,9 @@ class NluUnderstanding:
         ):
             # "je l'ai reçue le 3 octobre": the date of the order says there is one.
             findings.append(_certain("removal_order", {"removal_order": True}, "oui"))
+        elif removal is None and asked == "removal_order" and not is_question and self._has_one(norm, lang):
+            # "ah ok oui j'en ai une": the one asked about (`have_one`, only as an answer).
+            findings.append(_certain("removal_order", {"removal_order": True}, "oui"))
 
         custody = self._custody(norm, lang, asked == "custody")
         if custody is not None:
@@ -980,6 +988,8 @@ class NluUnderstanding:
                 answer = False if after_question == "no" else None
             if asked == "removal_order" and self._order_not_real(norm, lang, norm):
                 answer = None  # "i might get an oqtf": the model's yes is about the order feared
+            if asked == "removal_order" and answer and self._only_someone_else(norm, lang):
+                answer = None  # "oui mais c'est celle de mon mari": someone else's order
             if asked == "consent" and answer is not None and not self._plain_consent(text, lang, answer):
                 answer = None  # asked again: consent is never guessed
             # A correction at the confirmation ("non, la date c'est le 5 avril") is not a plain "no";
@@ -1131,6 +1141,21 @@ class NluUnderstanding:
             return False
         negations = self._negations(norm, lang, before=span.start)
         return any(self._reaches(norm, negation, span, lang) for negation in negations)
+
+    def _only_someone_else(self, norm: str, lang: str) -> bool:
+        """The message names someone else (`someone_else`: "mon mari") and never the person
+        ("j'ai", "moi", "I", `me_too`): a yes in it may be theirs."""
+        if not self._lexicons[(lang, "someone_else")].spans(norm):
+            return False
+        words = norm.split()
+        speaks_of_self = any(
+            word in _FIRST_PERSON or word in _SPEAKER or word.startswith(("j'", "i'")) for word in words
+        )
+        return not speaks_of_self and not self._lexicons[(lang, "me_too")].spans(norm)
+
+    def _has_one(self, norm: str, lang: str) -> bool:
+        """Having one of what was asked, not denied ("j'en ai une", `have_one`)."""
+        return bool(self._lexicons[(lang, "have_one")].spans(norm)) and not self._negations(norm, lang)
 
     def _removal_order(self, norm: str, lang: str) -> Finding | None:
         if _ORDER_SAID_NO.search(norm):
@@ -2285,6 +2310,20 @@ class NluUnderstanding:
             return "removal_order_date", True
         attempts = [c for c in cues[(lang, "date_cue_attempts")] if contains_phrase(folded, c)]
         expires = any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_expiry")])
+        words = folded.split()
+        said_yes = bool(words) and words[0] in self._bare_yes.get(lang, ())
+        answered_yes = asked == "removal_order" and (said_yes or self._has_one(folded, lang))
+        if (
+            (asked == "removal_order_date" or answered_yes)
+            and attempts
+            and not expires
+            and self._attempt_cues_of_time[lang].issuperset(attempts)
+            and not self._negations(folded, lang)
+            and not self._doubts(folded, lang)
+        ):
+            # "oui, j'en ai une depuis le 10 novembre" to the order's question: a bare "depuis"
+            # dates the order asked about, not the attempts.
+            return "removal_order_date", False
         # "انتهت صلاحيتها منذ سنتين", "expirée depuis deux ans": expired two years ago.
         if attempts and not (expires and self._attempt_cues_of_time[lang].issuperset(attempts)):
             return "attempts_since", True

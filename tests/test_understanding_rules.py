@@ -2551,3 +2551,47 @@ def test_one_of_what_was_asked_and_someone_elses_yes(
     reading = read(brain, text, lang, "removal_order")
     assert value(reading, "removal_order") == order
     assert value(reading, "removal_order_date") == date
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # Found by a tenth review (250 new cases at 07e9ea4): a prison written without its apostrophe...
+        ("fr", "custody", "je suis a la maison darret de villepinte depuis 2 mois", "custody", "prison"),
+        ("fr", "custody", "tjr en detention a la maison d arret, je sors en mars", "custody", "prison"),
+        # ...out again, in the past, or time served there...
+        (
+            "fr",
+            "custody",
+            "je suis ressorti du CRA au bout de 90 jours, ils ont pas pu m expulser",
+            "custody",
+            "free",
+        ),
+        ("ar", "custody", "5rjt mn l7bs lbar7", "custody", "free"),
+        ("ar", "custody", "ana 7or", "custody", "free"),
+        ("fr", "custody", "j'ai fait 3 mois au cra l'année dernière", "custody", None),
+        ("fr", "custody", "je suis au cra depuis 2 semaines", "custody", "detained"),
+        # ...a risk, a fear with its verb, an order one was going to receive...
+        ("fr", None, "je risque d etre placé au cra si je vais pas pointer au commissariat", "custody", None),
+        ("fr", "custody", "j'ai peur d'être enfermé au CRA", "custody", None),
+        ("fr", "custody", "ils m'ont placé au CRA de Vincennes", "custody", "detained"),
+        (
+            "fr",
+            "removal_order",
+            "la prefecture m'a dit au telephone que j allais recevoir une oqtf",
+            "removal_order",
+            None,
+        ),
+        # ...the order glued to its article, and numbers in words.
+        ("fr", None, "jai recu loqtf le vingt deux novembre", "removal_order", True),
+        ("en", "removal_order_date", "seventeen days ago", "removal_order_date", dt.date(2026, 11, 9)),
+        ("es", "removal_order_date", "hace diecisiete dias", "removal_order_date", dt.date(2026, 11, 9)),
+        ("es", "expiry_date", "el treinta y uno de diciembre", "expiry_date", dt.date(2026, 12, 31)),
+        ("ar", "expiry_date", "tsala 15 mars", "expiry_date", dt.date(2026, 3, 15)),
+        ("ar", "removal_order_date", "f lekher dyal octobre", "removal_order_date", dt.date(2026, 10, 31)),
+    ],
+)
+def test_the_tenth_reviews_readings(
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected

@@ -1253,8 +1253,13 @@ class NluUnderstanding:
                 continue  # "I will get out of detention next month": where one is now
             elif span.value == "received" and _definite_before(norm, span):
                 continue  # "je vais vous envoyer l'OQTF en photo": it exists
-            elif not self._placing_before(between, lang) and not (
-                kind == "fear" and self._only_indefinite(between, lang)
+            elif (
+                not self._placing_before(between, lang)
+                and not (
+                    # "peur d'être enfermé au CRA": the verb may open the expression itself
+                    self._placing_before([*between, *span.expression.split()[:1]], lang)
+                )
+                and not (kind == "fear" and self._only_indefinite(between, lang))
             ):
                 # "demain ça fait un mois au CRA", "je vais faire un recours contre l'OQTF", "peur de
                 # la police, OQTF reçue hier", "peur que l'OQTF soit exécutée" (it exists)
@@ -1707,9 +1712,14 @@ class NluUnderstanding:
         et j'y suis toujours" says it in another clause)."""
         if _STILL.intersection(norm.split()):
             return False  # "j'étais au CRA, j'y suis encore"
+        lex = self._dates[lang].lex
         for cue in self._lexicons[(lang, "custody_was")].spans(norm[: span.start]):
             between = norm[cue.end : span.start].split()
-            if all(word in _PLACE_LINKS for word in between):  # "j'étais au", not "j'étais chez moi quand"
+            # "j'étais au", "j'ai fait 2 ans à la", not "j'étais chez moi quand"
+            if all(
+                word in _PLACE_LINKS or word.isdigit() or word in lex.numbers or lex.unit_of(word)
+                for word in between
+            ):
                 return True
         return False
 

@@ -2595,3 +2595,35 @@ def test_the_tenth_reviews_readings(
     brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "slot", "expected"),
+    [
+        # "il", "elle", "he", "she" as the subject are someone else, as "mon frère" is...
+        (
+            "fr",
+            "mon frere est en prison et il a recu une oqtf en detention, moi jai une carte",
+            "removal_order",
+            None,
+        ),
+        ("fr", "ma femme est au cra de rennes, elle a une oqtf, on a 2 enfants", "removal_order", None),
+        ("en", "my cousin is detained in the CRA, he has an OQTF from september", "removal_order", None),
+        ("fr", "il est au cra", "custody", None),
+        # ...not when the person is the object, nor the Spanish article "el" (folded "él").
+        ("fr", "il m'a donné une OQTF", "removal_order", True),
+        ("en", "he gave me an OQTF", "removal_order", True),
+        ("es", "estoy en el centro de retencion", "custody", "detained"),
+        (
+            "es",
+            "me notificaron la oqtf hace tres semanas y ahora estoy en el centro de retencion",
+            "custody",
+            "detained",
+        ),
+    ],
+)
+def test_a_third_person_subject_is_someone_else(
+    brain: Brain, lang: str, text: str, slot: str, expected: object
+) -> None:
+    asked = slot if slot == "custody" and expected is not None else None
+    assert value(read(brain, text, lang, asked), slot) == expected

@@ -2627,3 +2627,25 @@ def test_a_third_person_subject_is_someone_else(
 ) -> None:
     asked = slot if slot == "custody" and expected is not None else None
     assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # The person's own no after someone else's yes...
+        ("fr", "mon mari oui, moi non", False),
+        ("ar", "khti jatha oqtf, ana la", False),
+        ("en", "my wife got one, not me", False),
+        ("es", "mi esposo sí, yo no", False),
+        ("fr", "mon frère en a une, pas moi", False),
+        # ...and not knowing whether one has an order: asked again, never an order.
+        ("fr", "je sais pas si j'ai une OQTF", None),
+        ("en", "I don't know if I have an OQTF", None),
+        ("es", "no sé si tengo una OQTF", None),
+        ("es", "yo no sé si tengo OQTF", None),
+        ("fr", "je ne sais pas quoi faire, j'ai reçu une OQTF le 3 novembre", True),
+        ("fr", "oui moi", True),
+    ],
+)
+def test_my_own_no_and_not_knowing_whether(brain: Brain, lang: str, text: str, expected: bool | None) -> None:
+    assert value(read(brain, text, lang, "removal_order"), "removal_order") == expected

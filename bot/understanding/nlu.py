@@ -526,6 +526,8 @@ class NluUnderstanding:
                 "unreal_if",
                 "unreal",
                 "have_one",
+                "me_not",
+                "doubt_if",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
@@ -909,6 +911,9 @@ class NluUnderstanding:
         # "c quoi une oqtf, non j'en ai pas": the order of the question is not one received.
         after_question = self._answer_after_order_question(norm, lang)
         removal = None if after_question else self._removal_order(norm, lang)
+        if asked == "removal_order" and self._says_not_me(text, lang):
+            # "mon mari oui, moi non", "khti jatha oqtf, ana la": the yes was someone else's.
+            removal = _certain("removal_order", {"removal_order": False}, "non")
         # "c'est quoi une OQTF ?", "c quoi une oqtf" say nothing about having one.
         is_question = text.rstrip().endswith(("?", "؟")) or self._asks(text, lang)
         order_dated = any(f.slot == "removal_order_date" for f in findings)
@@ -1153,9 +1158,19 @@ class NluUnderstanding:
         )
         return not speaks_of_self and not self._lexicons[(lang, "me_too")].spans(norm)
 
+    def _says_not_me(self, text: str, lang: str) -> bool:
+        """A clause that ends on the person's own no (`me_not`: "moi non", "not me", "ana la"),
+        not "yo no sé"."""
+        clauses = self.normalize(fold(text, clauses=True), lang)
+        return any(
+            clauses[span.end :].strip().startswith("|") or not clauses[span.end :].strip()
+            for span in self._lexicons[(lang, "me_not")].spans(clauses)
+        )
+
     def _has_one(self, norm: str, lang: str) -> bool:
-        """Having one of what was asked, not denied ("j'en ai une", `have_one`)."""
-        return bool(self._lexicons[(lang, "have_one")].spans(norm)) and not self._negations(norm, lang)
+        """Having one of what was asked, not denied nor doubted ("j'en ai une", `have_one`; not "no
+        sé si tengo una")."""
+        return bool(self._lexicons[(lang, "have_one")].spans(norm)) and not self._doubts(norm, lang)
 
     def _removal_order(self, norm: str, lang: str) -> Finding | None:
         if _ORDER_SAID_NO.search(norm):
@@ -1215,6 +1230,14 @@ class NluUnderstanding:
         clause_start = max((m.end() for m in _folded_clause_break(lang).finditer(head)), default=0)
         clause_end = _folded_clause_break(lang).search(norm, span.end)
         clause = norm[clause_start : clause_end.start() if clause_end else len(norm)].split()
+        for doubt in [] if only_others else self._lexicons[(lang, "doubt_if")].spans(head):
+            between = norm[doubt.end : span.start].split()
+            if (
+                "|" not in between
+                and len(between) <= UNREAL_REACH
+                and not _folded_clause_break(lang).search(f" {' '.join(between)} ")
+            ):
+                return True  # "je sais pas si j'ai une OQTF", "no sé si tengo OQTF": a doubt
         cues: list[tuple[Span, str]] = (
             []
             if only_others

@@ -2649,3 +2649,16 @@ def test_a_third_person_subject_is_someone_else(
 )
 def test_my_own_no_and_not_knowing_whether(brain: Brain, lang: str, text: str, expected: bool | None) -> None:
     assert value(read(brain, text, lang, "removal_order"), "removal_order") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "attempts"),
+    [
+        # At the custody question a bare "depuis" says how long one is held, not since when one tries.
+        ("je suis en conditionnelle depuis septembre", None),
+        ("je suis bloqué en zone d attente a roissy depuis 3 jours", None),
+        ("libre, mais j'essaie depuis septembre", dt.date(2026, 9, 15)),
+    ],
+)
+def test_since_when_held_is_no_attempt(brain: Brain, text: str, attempts: dt.date | None) -> None:
+    assert value(read(brain, text, "fr", "custody"), "attempts_since") == attempts

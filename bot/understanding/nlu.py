@@ -2357,6 +2357,8 @@ class NluUnderstanding:
             # "oui, j'en ai une depuis le 10 novembre" to the order's question: a bare "depuis"
             # dates the order asked about, not the attempts.
             return "removal_order_date", False
+        if asked == "custody" and attempts and self._attempt_cues_of_time[lang].issuperset(attempts):
+            return None, False  # "je suis en conditionnelle depuis septembre": how long held, not tried
         # "انتهت صلاحيتها منذ سنتين", "expirée depuis deux ans": expired two years ago.
         if attempts and not (expires and self._attempt_cues_of_time[lang].issuperset(attempts)):
             return "attempts_since", True

@@ -1113,7 +1113,6 @@ def test_a_job_in_danger_is_work_without_a_check(brain: Brain, text: str) -> Non
 @pytest.mark.parametrize(
     ("text", "certain"),
     [
-        ("ma carte expire le 18", False),
         ("le 15 décembre non le 18", False),
         ("le 93", True),
         ("dans le 18", True),
@@ -2662,3 +2661,25 @@ def test_my_own_no_and_not_knowing_whether(brain: Brain, lang: str, text: str, e
 )
 def test_since_when_held_is_no_attempt(brain: Brain, text: str, attempts: dt.date | None) -> None:
     assert value(read(brain, text, "fr", "custody"), "attempts_since") == attempts
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # The day after a word of expiry is no département number ("expire le 30" was the Gard)...
+        ("fr", "ma carte expire le 30", None),
+        ("fr", "ma carte expire le 18", None),  # was confirmed as the Cher at the place question
+        ("fr", "je suis en prison a meaux et mon titre expire le 30", "77"),
+        ("fr", "j'habite dans le 93 et ma carte expire le 12", "93"),
+        ("en", "my card expires on the 12, I live in the 93", "93"),
+        # ...but a number said of where one lives still is.
+        ("fr", "j'habite dans le 30", "30"),
+    ],
+)
+def test_the_day_of_an_expiry_is_no_departement(
+    brain: Brain, lang: str, text: str, expected: str | None
+) -> None:
+    for asked in (None, "prefecture"):
+        reading = read(brain, text, lang, asked)
+        assert value(reading, "prefecture") == expected
+        assert expected is not None or reading.finding("prefecture") is None

@@ -428,6 +428,26 @@ class NluUnderstanding:
                 "date_word_at_summary",
             )
         }
+        # A day of one or two digits right after a word of expiry and its article ("expire le 30",
+        # "valable jusqu'au 12", "expires on the 3rd"): never a département number.
+        self._expiry_days = {
+            lang: re.compile(
+                r"(?i)(?<!\w)(?:"
+                + "|".join(
+                    re.escape(cue)
+                    for cue in sorted(
+                        {
+                            *self._lookup_merged(lang, "date_cue_expiry"),
+                            *self._date_cues[(lang, "date_cue_expiry")],
+                        },
+                        key=len,
+                        reverse=True,
+                    )
+                )
+                + r")\s+(?:(?:le|au|du|the|on the|on|el|al)\s+)?(\d{1,2})(?!\d)(?!\s*[/.\-]\s*\d)"
+            )
+            for lang in data.languages
+        }
         self._none_answers = {
             lang: frozenset(fold(entry) for entry in self._lookup_merged(lang, "none_answer"))
             for lang in data.languages
@@ -1310,8 +1330,10 @@ class NluUnderstanding:
 
     def _place(self, text: str, asked: bool, lang: str) -> tuple[Finding | None, bool]:
         """The place the text names, and whether only a bare département number named it."""
-        # "expire le 12/1, je suis à Bobigny": the 12 of a date is no département number.
+        # "expire le 12/1, je suis à Bobigny": the 12 of a date is no département number, nor is
+        # the day right after a word of expiry ("ma carte expire le 30, j'habite à Meaux").
         text = _NUMERIC_DATE.sub(" ", text)
+        text = self._expiry_days[lang].sub(lambda day: day[0][: day.start(1) - day.start(0)] + " ", text)
         ordinary = self._ordinary_words
         matches = self.gazetteer.resolve(text, asked=asked, ordinary=ordinary)
         if len(matches) > 1:

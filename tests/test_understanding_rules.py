@@ -2495,7 +2495,6 @@ def test_and_me_is_not_me_too(brain: Brain, lang: str, text: str, expected: str)
         ("custody", "libérable en janvier, je suis à la maison d'arrêt de Fresnes"),
         ("custody", "sortie prévue le 15 décembre, je suis à la maison d'arrêt"),
         ("custody", "je suis à la maison centrale de Poissy"),
-        ("custody", "je suis au centre de détention de Muret"),
         (None, "bonjour je suis à la maison d'arrêt de Fresnes et ma carte expire le 3 janvier"),
     ],
 )
@@ -2568,7 +2567,17 @@ def test_one_of_what_was_asked_and_someone_elses_yes(
         ),
         ("ar", "custody", "5rjt mn l7bs lbar7", "custody", "free"),
         ("ar", "custody", "ana 7or", "custody", "free"),
-        ("fr", "custody", "j'ai fait 3 mois au cra l'année dernière", "custody", None),
+        # A time served counts beside a release or a freedom said, not alone ("j'ai fait 15 jours
+        # au cra pour l'instant" is still there).
+        (
+            "fr",
+            "custody",
+            "j'ai fait 2 ans à la maison d'arrêt, je suis sorti le 20 novembre",
+            "custody",
+            None,
+        ),
+        ("fr", "custody", "jai fait 15 jours au cra pour l instant", "custody", "detained"),
+        ("en", None, "I spent 3 weeks in the CRA so far", "custody", "detained"),
         ("fr", "custody", "je suis au cra depuis 2 semaines", "custody", "detained"),
         # ...a risk, a fear with its verb, an order one was going to receive...
         ("fr", None, "je risque d etre placé au cra si je vais pas pointer au commissariat", "custody", None),
@@ -2683,3 +2692,37 @@ def test_the_day_of_an_expiry_is_no_departement(
         reading = read(brain, text, lang, asked)
         assert value(reading, "prefecture") == expected
         assert expected is not None or reading.finding("prefecture") is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # Found by an eleventh review (300 cases against fec7d55, regressions of the day's rules):
+        # a participle of placing is a fear or a future only after "être"...
+        ("fr", None, "je vais voir le juge demain placé au CRA depuis 2 jours", "custody", "detained"),
+        ("fr", None, "svp aidez moi je vais craquer enfermé au cra", "custody", "detained"),
+        ("fr", None, "j'ai peur d rester enfermé au CRA encore 30 jours", "custody", "detained"),
+        # ..."one" is the order only with nothing else named after it...
+        ("fr", "removal_order", "j'en ai une autre question svp", "removal_order", None),
+        ("en", "removal_order", "i have one appointment tomorrow", "removal_order", None),
+        ("es", "removal_order", "tengo una tarjeta de residencia caducada", "removal_order", None),
+        ("fr", "removal_order", "non mais j'en ai une pour mon mari", "removal_order", False),
+        # ...a rank denied is no order had when it is someone else's or still to come...
+        ("fr", None, "ce n'est pas la première OQTF de mon frère", "removal_order", False),
+        ("fr", None, "je n'ai pas encore ma première OQTF mais ça va venir", "removal_order", False),
+        # ...a pronoun holding the order with a definite article holds the person's paper...
+        ("fr", None, "mon avocat il a l'OQTF, je peux vous l'envoyer", "removal_order", True),
+        ("en", None, "my lawyer has my papers, he has the OQTF", "removal_order", True),
+        ("fr", "removal_order", "oui elle a expiré le délai de 30 jours", "removal_order", True),
+        ("ar", "removal_order", "ah 3ndi wahda w rajli 7ta howa", "removal_order", True),
+        ("fr", None, "loqtf ces pour ma femme pas pour moi", "removal_order", None),
+        # ...Arabizi "mn" (from) is no "since", and "vingt sept. 2026" is 20 September.
+        ("ar", None, "ana mn dzayer w 5dmt f fransa 10 snin", "attempts_since", None),
+        ("ar", "custody", "khrjt mn lcra lbar7", "custody", "free"),
+        ("fr", "expiry_date", "elle a expiré le vingt sept. 2026", "expiry_date", dt.date(2026, 9, 20)),
+    ],
+)
+def test_the_eleventh_reviews_readings(
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected

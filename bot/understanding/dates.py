@@ -211,7 +211,10 @@ class DateParser:
             reverse=True,
         )
         alternation = "|".join(map(re.escape, holding_a_month))
-        self._month_in_number = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)") if holding_a_month else None
+        # Not before a year: "le vingt sept. 2026" is 20 September.
+        self._month_in_number = (
+            re.compile(rf"(?<!\w)(?:{alternation})(?!\w)(?!\.?\s*\d{{4}})") if holding_a_month else None
+        )
         num = rf"(?:\d{{1,3}}|{p['number']})"
         units = "|".join(
             p[f"{kind}_{unit}"] for kind in ("unit", "dual") for unit in ("day", "week", "month", "year")

@@ -183,7 +183,7 @@ _FIRST_PERSON = frozenset(
 
 
 # The person as the subject, beside `_FIRST_PERSON`: "je", "I", "yo", "ana" start most answers.
-_SPEAKER = frozenset({"je", "j", "i", "yo", "ana", "انا", "أنا"})
+_SPEAKER = frozenset({"je", "j", "i", "yo", "ana", "انا", "أنا", "عندي", "3ndi", "3andi"})
 
 
 def _starts_with_any(words: Sequence[str], starts: Sequence[str]) -> bool:
@@ -207,6 +207,15 @@ def _definite_before(norm: str, span: Span) -> bool:
         ["this"],
         ["esta"],
     )
+
+
+# What may follow "j'en ai une" when it answers the order's question: its date, or nothing.
+_AFTER_ONE = frozenset(
+    {"|", "depuis", "since", "desde", "le", "du", "en", "on", "el", "de", "from", "منذ", "oui", "yes", "si"}
+    | {"aussi", "too", "tambien", "et", "and", "y", "il", "ago", "hace", "ya"}
+)
+# "être" before a participle of placing ("d'être enfermé"): a placing to come or feared.
+_TO_BE = frozenset({"etre", "être", "be", "being", "ser"})
 
 
 def _unelided(word: str) -> str:
@@ -404,6 +413,7 @@ class NluUnderstanding:
         self._unreal_verbs: dict[str, frozenset[str]] = {}
         self._someone_else_links: dict[str, frozenset[str]] = {}
         self._receive_verbs: dict[str, frozenset[str]] = {}
+        self._unreal_participles: dict[str, frozenset[str]] = {}
         self._ordinals: dict[str, frozenset[str]] = {}
         self._unreal_connectors: dict[str, tuple[str, ...]] = {}
         self._mine_after: dict[str, frozenset[str]] = {}
@@ -548,6 +558,7 @@ class NluUnderstanding:
                 "have_one",
                 "me_not",
                 "doubt_if",
+                "someone_else_pronoun",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
@@ -560,6 +571,7 @@ class NluUnderstanding:
             self._receive_verbs[lang] = self._word_set(lang, "receive_verb")
             self._ordinals[lang] = self._word_set(lang, "ordinal")
             self._unreal_verbs[lang] = self._word_set(lang, "unreal_verb")
+            self._unreal_participles[lang] = self._word_set(lang, "unreal_participle")
             self._unreal_connectors[lang] = tuple(sorted(self._word_set(lang, "unreal_connector")))
             self._lexicons[(lang, "not_yet")] = Lexicon.build(
                 [{"not_yet": self._lookup_merged(lang, "not_yet")}], self._prefixes(lang)
@@ -931,8 +943,15 @@ class NluUnderstanding:
         # "c quoi une oqtf, non j'en ai pas": the order of the question is not one received.
         after_question = self._answer_after_order_question(norm, lang)
         removal = None if after_question else self._removal_order(norm, lang)
-        if asked == "removal_order" and self._says_not_me(text, lang):
-            # "mon mari oui, moi non", "khti jatha oqtf, ana la": the yes was someone else's.
+        if removal is not None and self._says_not_me(text, lang):
+            # "mon mari oui, moi non", "khti jatha oqtf, ana la": the yes was someone else's; in
+            # passing ("loqtf c'est pour ma femme pas pour moi") nothing is said of the person's.
+            removal = (
+                _certain("removal_order", {"removal_order": False}, "non")
+                if asked == "removal_order"
+                else None
+            )
+        elif asked == "removal_order" and self._says_not_me(text, lang):
             removal = _certain("removal_order", {"removal_order": False}, "non")
         # "c'est quoi une OQTF ?", "c quoi une oqtf" say nothing about having one.
         is_question = text.rstrip().endswith(("?", "؟")) or self._asks(text, lang)
@@ -1158,7 +1177,13 @@ class NluUnderstanding:
 
     def _denies_a_rank(self, norm: str, span: Span, lang: str) -> bool:
         """A negation bearing on an ordinal right before the expression (`ordinal`: "pas ma
-        première OQTF", "not the first OQTF I get", "no es mi primera OQTF")."""
+        première OQTF", "not the first OQTF I get", "no es mi primera OQTF"); not when someone
+        else is named ("la première OQTF de mon frère") or the order is still to come ("pas
+        encore ma première")."""
+        if self._lexicons[(lang, "someone_else")].spans(norm) or self._lexicons[(lang, "not_yet")].spans(
+            norm
+        ):
+            return False
         words = norm[: span.start].split()[-3:]
         ranked = [i for i, word in enumerate(words) if word in self._ordinals[lang]]
         # Not after a "de" of the negation: "je n'ai jamais eu de première OQTF" is none.
@@ -1189,8 +1214,14 @@ class NluUnderstanding:
 
     def _has_one(self, norm: str, lang: str) -> bool:
         """Having one of what was asked, not denied nor doubted ("j'en ai une", `have_one`; not "no
-        sé si tengo una")."""
-        return bool(self._lexicons[(lang, "have_one")].spans(norm)) and not self._doubts(norm, lang)
+        sé si tengo una"), and nothing else named right after it ("j'en ai une depuis le 10", not
+        "j'en ai une autre question", "I have one appointment tomorrow")."""
+        if self._doubts(norm, lang):
+            return False
+        return any(
+            norm[span.end :].split()[:1] in ([], *([word] for word in _AFTER_ONE))
+            for span in self._lexicons[(lang, "have_one")].spans(norm)
+        )
 
     def _removal_order(self, norm: str, lang: str) -> Finding | None:
         if _ORDER_SAID_NO.search(norm):
@@ -1278,6 +1309,11 @@ class NluUnderstanding:
                 # "chez mon cousin, assigné à résidence": where one lives, not who.
                 if norm[: cue.start].split()[-1:] not in (["chez"], ["with"], ["avec"], ["con"])
             )
+            if not (span.value == "received" and _definite_before(norm, span)):
+                # "elle a une OQTF", "il est au CRA"; not "mon avocat il a l'OQTF" (the person's).
+                cues.extend(
+                    (cue, "other") for cue in self._lexicons[(lang, "someone_else_pronoun")].spans(head)
+                )
         for cue, kind in cues:
             between = norm[cue.end : span.start].split()
             if (
@@ -1314,12 +1350,16 @@ class NluUnderstanding:
         """A verb of placing or giving among the last words before the expression ("ils vont
         m'enfermer au", "if I get an"), not a past one ("ça va faire 2 semaines qu'ils m'ont
         enfermé au", "est-ce que c'est grave, la préf m'a donné une")."""
-        verbs = self._unreal_verbs[lang]
+        verbs, participles = self._unreal_verbs[lang], self._unreal_participles[lang]
         near = list(between[-UNREAL_VERB_REACH:])
         offset = len(between) - len(near)
+
+        def said_before(index: int) -> str:
+            return _unelided(between[offset + index - 1]) if offset + index > 0 else ""
+
         return any(
-            _unelided(word) in verbs
-            and not (offset + index > 0 and _unelided(between[offset + index - 1]) in _AUXILIARIES)
+            (_unelided(word) in verbs and said_before(index) not in _AUXILIARIES)
+            or (word in participles and said_before(index) in _TO_BE)
             for index, word in enumerate(near)
         )
 
@@ -1758,11 +1798,17 @@ class NluUnderstanding:
         if _STILL.intersection(norm.split()):
             return False  # "j'étais au CRA, j'y suis encore"
         lex = self._dates[lang].lex
+        # A time served counts only beside a release said ("j'ai fait 2 ans à la maison d'arrêt, je
+        # suis sorti le 20 novembre"): "j'ai fait 15 jours au CRA pour l'instant" is still there.
+        served = bool(self._lexicons[(lang, "release_past")].spans(norm)) or any(
+            place.value == "free" for place in self._lexicons[(lang, "custody")].spans(norm)
+        )
         for cue in self._lexicons[(lang, "custody_was")].spans(norm[: span.start]):
             between = norm[cue.end : span.start].split()
             # "j'étais au", "j'ai fait 2 ans à la", not "j'étais chez moi quand"
             if all(
-                word in _PLACE_LINKS or word.isdigit() or word in lex.numbers or lex.unit_of(word)
+                word in _PLACE_LINKS
+                or (served and (word.isdigit() or word in lex.numbers or lex.unit_of(word)))
                 for word in between
             ):
                 return True

@@ -2726,3 +2726,17 @@ def test_the_eleventh_reviews_readings(
     brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A question after the order said is about something else: the order stays...
+        ("la prefecture m a refusé le titre et m a mis une oqtf lundi dernier, j ai 30 jours ?", True),
+        # ...a question about the order itself says nothing of having one.
+        ("c'est quoi une OQTF ?", None),
+        ("j'ai reçu un papier, c'est une OQTF ?", None),
+    ],
+)
+def test_a_question_after_the_order_keeps_it(brain: Brain, text: str, expected: bool | None) -> None:
+    assert value(read(brain, text, "fr", None), "removal_order") == expected

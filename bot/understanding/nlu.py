@@ -953,8 +953,13 @@ class NluUnderstanding:
             )
         elif asked == "removal_order" and self._says_not_me(text, lang):
             removal = _certain("removal_order", {"removal_order": False}, "non")
-        # "c'est quoi une OQTF ?", "c quoi une oqtf" say nothing about having one.
-        is_question = text.rstrip().endswith(("?", "؟")) or self._asks(text, lang)
+        # "c'est quoi une OQTF ?", "c quoi une oqtf" say nothing about having one; a question after
+        # an order said is about something else ("ils m'ont mis une oqtf lundi, j'ai 30 jours ?").
+        asked_last = _clause_break(lang).split(text.rstrip().rstrip("?؟ "))[-1]
+        is_question = (
+            text.rstrip().endswith(("?", "؟"))
+            and bool(self._lexicons[(lang, "removal_order")].spans(self.normalize(asked_last, lang)))
+        ) or self._asks(text, lang)
         order_dated = any(f.slot == "removal_order_date" for f in findings)
         if (
             removal is None

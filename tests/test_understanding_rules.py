@@ -2740,3 +2740,17 @@ def test_the_eleventh_reviews_readings(
 )
 def test_a_question_after_the_order_keeps_it(brain: Brain, text: str, expected: bool | None) -> None:
     assert value(read(brain, text, "fr", None), "removal_order") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # Fears with their verb, in Spanish and in SMS French ("detre" for "d'être")...
+        ("es", "tengo miedo de que me pongan en el CRA", None),
+        ("fr", "bjr jai peur detre placé au cra mon ami a été placé", None),
+        # ...and the facts beside them.
+        ("es", "me pusieron en el CRA ayer", "detained"),
+    ],
+)
+def test_fears_of_being_placed(brain: Brain, lang: str, text: str, expected: str | None) -> None:
+    assert value(read(brain, text, lang, None), "custody") == expected

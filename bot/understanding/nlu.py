@@ -215,7 +215,7 @@ _AFTER_ONE = frozenset(
     | {"aussi", "too", "tambien", "et", "and", "y", "il", "ago", "hace", "ya"}
 )
 # "être" before a participle of placing ("d'être enfermé"): a placing to come or feared.
-_TO_BE = frozenset({"etre", "être", "be", "being", "ser"})
+_TO_BE = frozenset({"etre", "être", "detre", "be", "being", "ser"})
 
 
 def _unelided(word: str) -> str:

@@ -28,7 +28,9 @@ def _free_ports(count: int) -> list[int]:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = int(sock.getsockname()[1])
-        if port + 10000 > 65535 or port in ports:
+        # One node's bus port may not be another node's port (seen once: "bind: Address already in use").
+        taken = {*ports, *(other + 10000 for other in ports)}
+        if port + 10000 > 65535 or port in taken or port + 10000 in taken:
             continue
         with socket.socket() as bus:
             try:

@@ -2754,3 +2754,21 @@ def test_a_question_after_the_order_keeps_it(brain: Brain, text: str, expected: 
 )
 def test_fears_of_being_placed(brain: Brain, lang: str, text: str, expected: str | None) -> None:
     assert value(read(brain, text, lang, None), "custody") == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "order", "date"),
+    [
+        # Someone else's order and its date at the order's question: asked again, no date kept.
+        ("en", "yes she got it last week, my wife", None, None),
+        ("fr", "ma femme l'a reçue le 3 octobre", None, None),
+        # The person's: the date says there is one.
+        ("fr", "je l'ai reçue le 3 octobre", True, dt.date(2026, 10, 3)),
+    ],
+)
+def test_someone_elses_dated_order(
+    brain: Brain, lang: str, text: str, order: bool | None, date: dt.date | None
+) -> None:
+    reading = read(brain, text, lang, "removal_order")
+    assert value(reading, "removal_order") == order
+    assert value(reading, "removal_order_date") == date

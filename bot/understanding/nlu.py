@@ -979,8 +979,12 @@ class NluUnderstanding:
             and asked == "removal_order"
             and any(f.slot == "removal_order_date" for f in findings)
         ):
-            # "je l'ai reçue le 3 octobre": the date of the order says there is one.
-            findings.append(_certain("removal_order", {"removal_order": True}, "oui"))
+            if self._only_someone_else(norm, lang):
+                # "yes she got it last week, my wife": someone else's order and its date.
+                findings = [f for f in findings if f.slot != "removal_order_date"]
+            else:
+                # "je l'ai reçue le 3 octobre": the date of the order says there is one.
+                findings.append(_certain("removal_order", {"removal_order": True}, "oui"))
         elif removal is None and asked == "removal_order" and not is_question and self._has_one(norm, lang):
             # "ah ok oui j'en ai une": the one asked about (`have_one`, only as an answer).
             findings.append(_certain("removal_order", {"removal_order": True}, "oui"))

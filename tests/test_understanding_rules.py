@@ -2772,3 +2772,53 @@ def test_someone_elses_dated_order(
     reading = read(brain, text, lang, "removal_order")
     assert value(reading, "removal_order") == order
     assert value(reading, "removal_order_date") == date
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # Found by a twelfth review (90 whole conversations: 41 passed at fec7d55, 66 at 507d5b5):
+        # an order annulled is asked again, with no date, unless an appointment was what was annulled...
+        ("fr", None, "j'ai été au CRA en 2024 mais le tribunal a annulé l'OQTF", "removal_order", None),
+        (
+            "fr",
+            "removal_order",
+            "oui mais le tribunal administratif a annulé l oqtf en octobre",
+            "removal_order",
+            None,
+        ),
+        (
+            "fr",
+            "removal_order",
+            "oui mais le tribunal administratif a annulé l oqtf en octobre",
+            "removal_order_date",
+            None,
+        ),
+        ("en", "removal_order", "yes but the court cancelled it", "removal_order", None),
+        (
+            "fr",
+            "removal_order",
+            "non plus maintenant, elle a été annulée par le tribunal en 2024",
+            "removal_order",
+            False,
+        ),
+        ("fr", None, "mon rdv a été annulé, j'ai une OQTF depuis le 3 novembre", "removal_order", True),
+        # ...a past stay ("j'ai été au CRA"; "I was held ... but they released me") is no detention...
+        ("fr", None, "j'ai été au CRA en 2024 mais le tribunal a annulé l'OQTF", "custody", None),
+        ("en", None, "I was held in the CRA last year but they released me", "custody", None),
+        ("fr", "custody", "j'ai été placé au CRA hier", "custody", "detained"),
+        # ...someone else by "c'est ma mère qui", Spanish "tiene", Darija "jatha", "عندو"...
+        ("fr", None, "aujourd'hui c'est ma mère qui a une oqtf", "removal_order", None),
+        ("es", None, "mi hermano esta en el CRA, tiene una OQTF", "removal_order", None),
+        ("ar", None, "khti jatha oqtf o hiya f cra", "removal_order", None),
+        ("ar", None, "راجلي في مركز الاحتجاز وعندو OQTF", "removal_order", None),
+        ("es", "removal_order", "tengo una OQTF", "removal_order", True),
+        # ...an order one was told one would get, and Arabizi "walo".
+        ("fr", "removal_order", "ils m'ont dit que j'allais avoir une OQTF", "removal_order", None),
+        ("ar", "document", "ma3ndi walo", "document", "NONE"),
+    ],
+)
+def test_the_twelfth_reviews_readings(
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected

@@ -236,6 +236,8 @@ URGENT_FACTS = frozenset({"custody", "removal_order"})
 NEGATION_REACH = 4
 # A fear or a future bears on what follows it a little further: "j'ai peur qu'ils me donnent une OQTF".
 UNREAL_REACH = 6
+# Words between "I was" and a place of detention when a release is said in the message.
+WAS_THERE_REACH = 3
 # Clitics glued to Arabic words ("و" and, "ف" in), read through by the lexicons.
 ARABIC_PREFIXES = ("و", "ف")
 # Concepts of an answer about the application (lookups of `application_status.yml`).
@@ -559,6 +561,8 @@ class NluUnderstanding:
                 "me_not",
                 "doubt_if",
                 "someone_else_pronoun",
+                "order_annulled",
+                "appointment_word",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
@@ -979,8 +983,9 @@ class NluUnderstanding:
             and asked == "removal_order"
             and any(f.slot == "removal_order_date" for f in findings)
         ):
-            if self._only_someone_else(norm, lang):
-                # "yes she got it last week, my wife": someone else's order and its date.
+            if self._only_someone_else(norm, lang) or self._annulled_answer(norm, lang):
+                # "yes she got it last week, my wife": someone else's order and its date; "oui mais le
+                # tribunal a annulé l'OQTF en octobre": the date of the annulment.
                 findings = [f for f in findings if f.slot != "removal_order_date"]
             else:
                 # "je l'ai reçue le 3 octobre": the date of the order says there is one.
@@ -1043,6 +1048,8 @@ class NluUnderstanding:
                 answer = None  # "i might get an oqtf": the model's yes is about the order feared
             if asked == "removal_order" and answer and self._only_someone_else(norm, lang):
                 answer = None  # "oui mais c'est celle de mon mari": someone else's order
+            if asked == "removal_order" and answer and self._annulled_answer(norm, lang):
+                answer = None  # "yes but the court cancelled it": asked again
             if asked == "consent" and answer is not None and not self._plain_consent(text, lang, answer):
                 answer = None  # asked again: consent is never guessed
             # A correction at the confirmation ("non, la date c'est le 5 avril") is not a plain "no";
@@ -1239,7 +1246,25 @@ class NluUnderstanding:
         found = self._polar(norm, lang, "removal_order", "received", real=True)
         if found is None:
             return None
+        if found[1] and self._order_annulled(norm, lang):
+            return None  # "le tribunal a annulé l'OQTF": not in force, nor surely none; asked again
         return _certain("removal_order", {"removal_order": found[1]}, found[0])
+
+    def _annulled_answer(self, norm: str, lang: str) -> bool:
+        """At the order's question, an annulment said of it ("yes but the court cancelled it",
+        "elle a été annulée par le tribunal en 2024"), not of an appointment."""
+        return bool(self._lexicons[(lang, "order_annulled")].spans(norm)) and not self._lexicons[
+            (lang, "appointment_word")
+        ].spans(norm)
+
+    def _order_annulled(self, norm: str, lang: str) -> bool:
+        """A clause that names the order and says it was annulled (`order_annulled`: "le tribunal
+        a annulé l'OQTF", "the court cancelled the OQTF"); not "mon rdv a été annulé, j'ai une OQTF"."""
+        return any(
+            self._lexicons[(lang, "order_annulled")].spans(clause)
+            and self._lexicons[(lang, "removal_order")].spans(clause)
+            for clause in _folded_clause_break(lang).split(norm)
+        )
 
     def _order_not_real(self, clause: str, lang: str, whole: str) -> bool:
         """The clause names an order only as someone else's, feared or to come (``whole``: the
@@ -1814,12 +1839,13 @@ class NluUnderstanding:
         )
         for cue in self._lexicons[(lang, "custody_was")].spans(norm[: span.start]):
             between = norm[cue.end : span.start].split()
-            # "j'étais au", "j'ai fait 2 ans à la", not "j'étais chez moi quand"
+            # "j'étais au", "j'ai fait 2 ans à la", not "j'étais chez moi quand"; beside a release
+            # said, a few words ("I was held in the CRA last year but they released me").
             if all(
                 word in _PLACE_LINKS
                 or (served and (word.isdigit() or word in lex.numbers or lex.unit_of(word)))
                 for word in between
-            ):
+            ) or (served and len(between) <= WAS_THERE_REACH):
                 return True
         return False
 

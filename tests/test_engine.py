@@ -1181,3 +1181,14 @@ async def test_not_my_first_order_is_an_order(convo: Conversation, answer: str) 
     state = await convo.state()
     assert state is not None and state.slots.removal_order is True
     assert convo.asking == "removal_order_date"
+
+
+async def test_a_day_alone_at_the_order_date_is_confirmed_then_kept(convo: Conversation) -> None:
+    """Found by a twelfth review: "le vingt deux" was asked again, then skipped (P1, not P0)."""
+    await convo.say("Bonjour, j'ai une OQTF et je suis assigné à résidence")
+    await answer_until_slot(convo, {**FULL_FRENCH, "removal_order": "oui"}, "removal_order_date")
+    await convo.say("le vingt deux")
+    assert convo.asking == "removal_order_date" and "22/11/2026" in convo.text
+    await convo.say("oui")
+    state = await convo.state()
+    assert state is not None and state.slots.removal_order_date == dt.date(2026, 11, 22)

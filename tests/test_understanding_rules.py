@@ -2822,3 +2822,35 @@ def test_the_twelfth_reviews_readings(
     brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "offered"),
+    [
+        # Asked a date, a day alone is offered to be confirmed (the nearest in the tense said)...
+        ("fr", "removal_order_date", "le vingt deux", [dt.date(2026, 11, 22)]),
+        ("en", "removal_order_date", "the twenty-second", [dt.date(2026, 11, 22)]),
+        ("ar", "removal_order_date", "نهار 22", [dt.date(2026, 11, 22)]),
+        ("fr", "removal_order_date", "on me l'a donnée le 22", [dt.date(2026, 11, 22)]),
+        ("fr", "expiry_date", "elle a expiré le 20", [dt.date(2026, 11, 20)]),
+        ("fr", "expiry_date", "elle expire le 30", [dt.date(2026, 11, 30)]),
+        (
+            "fr",
+            "expiry_date",
+            "le 30",
+            [dt.date(2026, 11, 30), dt.date(2026, 10, 30)],
+        ),  # no tense: both, nearest first
+        # ...never a notification to come, nor two days at once.
+        ("fr", "removal_order_date", "le 28", [dt.date(2026, 10, 28)]),
+        ("fr", "removal_order_date", "le 3 et le 22", []),
+    ],
+)
+def test_a_day_alone_at_a_date_question_is_offered(
+    brain: Brain, lang: str, asked: str, text: str, offered: list[dt.date]
+) -> None:
+    finding = read(brain, text, lang, asked).finding(asked)
+    if not offered:
+        assert finding is None
+        return
+    assert finding is not None and not finding.certain
+    assert [candidate.values[asked] for candidate in finding.candidates] == offered

@@ -1966,7 +1966,8 @@ class NluUnderstanding:
                 parser.parse(text, today=today, kind=kind), text, norm, lang, today, kind, document
             )
             if reading is None:
-                return []
+                alone = self._bare_day(text, lang, today, kind) if corrected_from < 0 else []
+                return [_date_choice(asked, alone)] if alone else []
             return [self._expiry_or_choice(asked, reading, text, lang, today)]
         # In passing, a date is taken only with a word saying what it is the date of, from the
         # clause of that word: "en France depuis 5 ans, j'essaie depuis mars" is March. A date
@@ -2271,6 +2272,44 @@ class NluUnderstanding:
         if kind != "expiry" and other.value > today:
             return None  # "reçue le 2 décembre, non le 9", on the 6th: not a notification to come
         return reading, other
+
+    def _bare_day(self, text: str, lang: str, today: dt.date, kind: DateKind) -> list[dt.date]:
+        """Asked a date, a day alone ("le 22", "the twenty-second", "el 30", "نهار 22"): the date it
+        is nearest in the tense said, offered to be confirmed, never taken. A notification is
+        never to come; an expiry without a tense may be either side of today (both offered)."""
+        fillers = self._retraction_no_fillers.get(lang, frozenset()) | _DAY_WORDS
+        tokens = _DATE_TOKENS.findall(fold(text))
+        # "elle a expiré le 30", "on me l'a donnée le 22": the words after the last article, when
+        # nothing before them is a number.
+        articles = [index for index, token in enumerate(tokens) if token in _DAY_WORDS]
+        if articles and not any(any(ch.isdigit() for ch in token) for token in tokens[: articles[-1]]):
+            tokens = tokens[articles[-1] :]
+        words = _strip_fillers(tokens, fillers)
+        numbers = self._dates[lang].lex.numbers
+        if len(words) == 1 and _is_day(words[0]):
+            day = _day_of(words[0])
+        elif words and " ".join(words) in numbers:
+            day = numbers[" ".join(words)]  # "vingt deux", "twenty second"
+        else:
+            return []
+        if not 1 <= day <= 31:
+            return []
+        before = _day_in_month(today.year, today.month, day)
+        if before is None or before > today:
+            month_back = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+            before = _day_in_month(month_back.year, month_back.month, day)
+        after = _day_in_month(today.year, today.month, day)
+        if after is None or after < today:
+            month_on = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            after = _day_in_month(month_on.year, month_on.month, day)
+        if kind != "expiry":
+            return [before] if before else []
+        tense = self._dates[lang].tense(text)
+        if tense == "past":
+            return [before] if before else []
+        if tense == "future":
+            return [after] if after else []
+        return sorted((d for d in {before, after} if d), key=lambda d: abs((d - today).days))
 
     def _day_after_retraction(
         self, text: str, rest: str, lang: str, today: dt.date, kind: DateKind
@@ -2856,6 +2895,17 @@ def _strip_fillers(
     while end and words and words[-1] in fillers:
         words.pop()
     return words
+
+
+# Words said around a day alone: "nhar 22" (the day 22), "on the 30th", "el 22".
+_DAY_WORDS = frozenset({"le", "the", "on", "el", "nhar", "نهار", "يوم", "jour", "day", "dia", "of", "lhad"})
+
+
+def _day_in_month(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _is_day(token: str) -> bool:

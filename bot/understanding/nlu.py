@@ -416,6 +416,7 @@ class NluUnderstanding:
         self._someone_else_links: dict[str, frozenset[str]] = {}
         self._receive_verbs: dict[str, frozenset[str]] = {}
         self._unreal_participles: dict[str, frozenset[str]] = {}
+        self._taken_to: dict[str, frozenset[str]] = {}
         self._ordinals: dict[str, frozenset[str]] = {}
         self._unreal_connectors: dict[str, tuple[str, ...]] = {}
         self._mine_after: dict[str, frozenset[str]] = {}
@@ -561,8 +562,10 @@ class NluUnderstanding:
                 "me_not",
                 "doubt_if",
                 "someone_else_pronoun",
+                "someone_else_after_named",
                 "order_annulled",
-                "appointment_word",
+                "annulled_other",
+                "wish_word",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
@@ -576,6 +579,7 @@ class NluUnderstanding:
             self._ordinals[lang] = self._word_set(lang, "ordinal")
             self._unreal_verbs[lang] = self._word_set(lang, "unreal_verb")
             self._unreal_participles[lang] = self._word_set(lang, "unreal_participle")
+            self._taken_to[lang] = self._word_set(lang, "taken_to")
             self._unreal_connectors[lang] = tuple(sorted(self._word_set(lang, "unreal_connector")))
             self._lexicons[(lang, "not_yet")] = Lexicon.build(
                 [{"not_yet": self._lookup_merged(lang, "not_yet")}], self._prefixes(lang)
@@ -1185,11 +1189,24 @@ class NluUnderstanding:
             if said and self._negated(norm, span, lang):
                 # "ce n'est pas ma première OQTF", "not my first OQTF": the negation denies the
                 # rank, and the order is had.
-                said = real and self._denies_a_rank(norm, span, lang)
+                said = real and (
+                    self._denies_a_rank(norm, span, lang) or self._denies_an_annulment(norm, span, lang)
+                )
             elif real and said and self._unreal(norm, span, lang):
                 continue
             return span.expression, said
         return None
+
+    def _denies_an_annulment(self, norm: str, span: Span, lang: str) -> bool:
+        """A negation bearing on an annulment right before the order ("le tribunal n'a pas annulé
+        l'OQTF", "no anularon la OQTF"): the order stands."""
+        for negation in self._negations(norm, lang, before=span.start):
+            between = norm[negation.end : span.start]
+            if self._reaches(norm, negation, span, lang) and self._lexicons[(lang, "order_annulled")].spans(
+                between
+            ):
+                return True
+        return False
 
     def _denies_a_rank(self, norm: str, span: Span, lang: str) -> bool:
         """A negation bearing on an ordinal right before the expression (`ordinal`: "pas ma
@@ -1253,17 +1270,32 @@ class NluUnderstanding:
     def _annulled_answer(self, norm: str, lang: str) -> bool:
         """At the order's question, an annulment said of it ("yes but the court cancelled it",
         "elle a été annulée par le tribunal en 2024"), not of an appointment."""
-        return bool(self._lexicons[(lang, "order_annulled")].spans(norm)) and not self._lexicons[
-            (lang, "appointment_word")
-        ].spans(norm)
+        return any(
+            self._annulment_of_the_order(clause, lang) for clause in _folded_clause_break(lang).split(norm)
+        )
 
     def _order_annulled(self, norm: str, lang: str) -> bool:
         """A clause that names the order and says it was annulled (`order_annulled`: "le tribunal
         a annulé l'OQTF", "the court cancelled the OQTF"); not "mon rdv a été annulé, j'ai une OQTF"."""
         return any(
-            self._lexicons[(lang, "order_annulled")].spans(clause)
+            self._annulment_of_the_order(clause, lang)
             and self._lexicons[(lang, "removal_order")].spans(clause)
             for clause in _folded_clause_break(lang).split(norm)
+        )
+
+    def _annulment_of_the_order(self, clause: str, lang: str) -> bool:
+        """An annulment said in the clause, not denied, not wished, and of nothing else named
+        (`annulled_other`: "mon rdv a été annulé", "ils m'ont retiré ma carte"; `wish_word`: "je
+        veux que l'OQTF soit annulée"; "le tribunal n'a pas annulé l'OQTF")."""
+        annulled = [
+            span
+            for span in self._lexicons[(lang, "order_annulled")].spans(clause)
+            if not self._negated(clause, span, lang)
+        ]
+        return (
+            bool(annulled)
+            and not self._lexicons[(lang, "annulled_other")].spans(clause)
+            and not self._lexicons[(lang, "wish_word")].spans(clause)
         )
 
     def _order_not_real(self, clause: str, lang: str, whole: str) -> bool:
@@ -1344,9 +1376,18 @@ class NluUnderstanding:
                 if norm[: cue.start].split()[-1:] not in (["chez"], ["with"], ["avec"], ["con"])
             )
             if not (span.value == "received" and _definite_before(norm, span)):
-                # "elle a une OQTF", "il est au CRA"; not "mon avocat il a l'OQTF" (the person's).
+                # "elle a une OQTF", "il est au CRA"; not "mon avocat il a l'OQTF" (the person's
+                # paper in someone's hands). Words that may also have a thing as their subject
+                # count only after someone named ("mi hermano esta en el CRA, tiene una OQTF"; not
+                # "mi caso tiene una OQTF", "hiya oqtf li jatni").
+                named = self._lexicons[(lang, "someone_else")].spans(whole or norm)
+                kinds = (
+                    ("someone_else_pronoun", "someone_else_after_named")
+                    if named
+                    else ("someone_else_pronoun",)
+                )
                 cues.extend(
-                    (cue, "other") for cue in self._lexicons[(lang, "someone_else_pronoun")].spans(head)
+                    (cue, "other") for kind in kinds for cue in self._lexicons[(lang, kind)].spans(head)
                 )
         for cue, kind in cues:
             between = norm[cue.end : span.start].split()
@@ -1834,9 +1875,7 @@ class NluUnderstanding:
         lex = self._dates[lang].lex
         # A time served counts only beside a release said ("j'ai fait 2 ans à la maison d'arrêt, je
         # suis sorti le 20 novembre"): "j'ai fait 15 jours au CRA pour l'instant" is still there.
-        served = bool(self._lexicons[(lang, "release_past")].spans(norm)) or any(
-            place.value == "free" for place in self._lexicons[(lang, "custody")].spans(norm)
-        )
+        served = self._released_self(norm, lang)
         for cue in self._lexicons[(lang, "custody_was")].spans(norm[: span.start]):
             between = norm[cue.end : span.start].split()
             # "j'étais au", "j'ai fait 2 ans à la", not "j'étais chez moi quand"; beside a release
@@ -1845,9 +1884,34 @@ class NluUnderstanding:
                 word in _PLACE_LINKS
                 or (served and (word.isdigit() or word in lex.numbers or lex.unit_of(word)))
                 for word in between
-            ) or (served and len(between) <= WAS_THERE_REACH):
+            ) or (
+                served
+                and len(between) <= WAS_THERE_REACH
+                and not self._word_set_hit(between, self._taken_to[lang])
+            ):
                 return True
         return False
+
+    def _released_self(self, norm: str, lang: str) -> bool:
+        """The person says they were released or are free now: a release in the past, or "je suis
+        libre", "now I'm out"; not someone else's ("ils ont libéré mon cousin"), nor one to come
+        ("je serai libéré bientôt")."""
+        if (
+            self._lexicons[(lang, "someone_else")].spans(norm)
+            or self._lexicons[(lang, "unreal_if")].spans(norm)
+            or self._lexicons[(lang, "release_to_come")].spans(norm)
+        ):
+            return False
+        if self._lexicons[(lang, "release_past")].spans(norm):
+            return True
+        return any(
+            place.value == "free" and _FREE_SELF.intersection(place.expression.split())
+            for place in self._lexicons[(lang, "custody")].spans(norm)
+        )
+
+    @staticmethod
+    def _word_set_hit(words: Sequence[str], wanted: frozenset[str]) -> bool:
+        return any(_unelided(word) in wanted for word in words)
 
     def _left(self, norm: str, span: Span, lang: str) -> bool:
         """A place of detention named as the one left: a word of release right before it ("sorti
@@ -1942,6 +2006,12 @@ class NluUnderstanding:
             kind = DATE_SLOTS[asked]
             if asked == "removal_order_date" and self._lexicons[(lang, "removal_order")].spans(norm):
                 kind = "order"  # "they gave me 30 days to leave": its time to leave, not its date
+            elif (
+                asked == "removal_order_date"
+                and _LEGAL_DELAYS.intersection(folded.split())
+                and parser.parse(text, today=today, kind="order") is None
+            ):
+                kind = "order"  # "30 jours", "j'ai 30 jour pour partir": the time to leave, asked again
             reading = None
             if corrected_from >= 0:
                 rest = folded[corrected_from:]
@@ -2281,6 +2351,8 @@ class NluUnderstanding:
         tokens = _DATE_TOKENS.findall(fold(text))
         # "elle a expiré le 30", "on me l'a donnée le 22": the words after the last article, when
         # nothing before them is a number.
+        if any(token in _PLACE_BEFORE_NUMBER for token in tokens):
+            return []  # "dans le 13", "in the 93": a place, not a day
         articles = [index for index, token in enumerate(tokens) if token in _DAY_WORDS]
         if articles and not any(any(ch.isdigit() for ch in token) for token in tokens[: articles[-1]]):
             tokens = tokens[articles[-1] :]
@@ -2897,8 +2969,14 @@ def _strip_fillers(
     return words
 
 
+# The delays an OQTF gives (30 days, 48 hours): said bare at its date's question, the time to leave.
+_LEGAL_DELAYS = frozenset({"30", "48", "trente", "thirty", "treinta", "quarante-huit", "forty-eight"})
+# The person saying where they are now: "je suis libre", "now I'm out", "ahora estoy libre".
+_FREE_SELF = frozenset({"je", "suis", "i", "i'm", "im", "am", "yo", "estoy", "ana", "انا"})
+# "dans le 13", "in the 93", "en el 93": a number after these is a place.
+_PLACE_BEFORE_NUMBER = frozenset({"dans", "in", "en", "habite", "live"})
 # Words said around a day alone: "nhar 22" (the day 22), "on the 30th", "el 22".
-_DAY_WORDS = frozenset({"le", "the", "on", "el", "nhar", "نهار", "يوم", "jour", "day", "dia", "of", "lhad"})
+_DAY_WORDS = frozenset({"le", "the", "on", "el", "nhar", "نهار", "of"})
 
 
 def _day_in_month(year: int, month: int, day: int) -> dt.date | None:

@@ -638,6 +638,7 @@ class NluUnderstanding:
             self._mainland[lang] = frozenset(fold(word) for word in own.get("choice_mainland", ()))
             self._bare_no[lang] = frozenset(fold(word) for word in own.get("bare_no", ()) if " " not in word)
             self._bare_yes[lang] = frozenset(fold(word) for word in own.get("bare_yes", ()))
+        self._any_bare_yes = frozenset().union(*self._bare_yes.values())
         # The small words of every language: never what tells one option's label from another's.
         self._all_fillers = frozenset().union(*self._choice_fillers.values(), _LABEL_FUNCTION_WORDS)
         # The cues of the attempts that are only a word of time ("depuis", "hace", "منذ"): they say
@@ -901,7 +902,9 @@ class NluUnderstanding:
         if place is not None:
             findings.append(place)
 
-        document = self._document(norm, lang, asked == "document")
+        # "c'est quoi un récépissé ?": a paper asked about is not a paper had.
+        unasked = self._without_short_questions(text, norm, lang)
+        document = self._document(unasked, lang, asked == "document")
         if document is None and asked == "document" and _plain(norm) in self._bare_noes.get(lang, ()):
             # "non" to "Quel papier avez-vous ?" most likely means none, but it may also say that the
             # answer noted just before is wrong: confirmed, not taken.
@@ -1003,7 +1006,7 @@ class NluUnderstanding:
             findings.append(custody)
 
         if asked == "application_status":
-            status = self._application_status(norm, lang, intent)
+            status = self._application_status(unasked, lang, intent)
             # The latest date a proof may be valid until ("qui expire le 25 novembre" may be the
             # coming one: asked, and meanwhile the proof is not read as expired).
             proof_valid_until = [
@@ -1046,6 +1049,9 @@ class NluUnderstanding:
             answer = self._yes_no(intent)
             if answer is None:
                 answer = self._yes_no(self._first_clause_intent(text, lang))
+            if answer is None and _plain(norm) in self._any_bare_yes:
+                # "sí", "wakha", "yes" alone to a question asked in French (an SMS starts in French).
+                answer = True
             if asked == "removal_order" and after_question:
                 answer = False if after_question == "no" else None
             if asked == "removal_order" and self._order_not_real(norm, lang, norm):
@@ -1149,6 +1155,11 @@ class NluUnderstanding:
     def _reaches(self, norm: str, cue: Span, span: Span, lang: str) -> bool:
         """Whether a word before the expression bears on it: in the same clause, a few words away."""
         between = norm[cue.end : span.start].split()
+        if cue.expression in _WITHOUT and (
+            len(between) > WITHOUT_REACH
+            or any(word in _AND or (word.startswith("و") and len(word) > 3) for word in between[1:])
+        ):
+            return False  # "بدون أوراق وتلقيت OQTF": "without" denies the words right after it only
         if (
             "|" in between
             or len(between) > NEGATION_REACH
@@ -2493,6 +2504,18 @@ class NluUnderstanding:
         )
         return "unknown" if about_knowing else "no"
 
+    def _without_short_questions(self, text: str, norm: str, lang: str) -> str:
+        """The text without its short questions about a word ("c'est quoi un récépissé ?", "what
+        is a récépissé?"): a question cue, a few words and a question mark."""
+        kept = norm
+        for sentence in _QUESTION_SENTENCE.findall(text):
+            folded = self.normalize(sentence, lang).strip(" |")
+            for cue in self._question_cues.get(lang, ()):
+                if folded.startswith(cue + " ") and len(folded[len(cue) :].split()) <= _WORDS_OF_A_QUESTION:
+                    kept = kept.replace(folded, " ", 1)
+                    break
+        return kept
+
     def _asks(self, text: str, lang: str) -> bool:
         """A message that only asks: one short sentence starting with "c quoi", "what is"... ("c
         quoi une oqtf"); not "c quoi une oqtf jen ai une", "qu'est-ce que je dois faire, j'ai une
@@ -2950,6 +2973,8 @@ _DATE_TOKENS = re.compile(r"\d{1,4}(?:[/.\-]\d{1,4})+|[^\W_]+")
 # A bare day corrects the day of the date before only near it: "31 décembre non le 2" is the
 # 2nd of which month?
 _NEAR_DAYS = 10
+# A sentence ending with a question mark (the text before it back to the previous sentence end).
+_QUESTION_SENTENCE = re.compile(r"[^.!?؟\n]+[?؟]")
 # "c quoi une oqtf", "what is an OQTF": a question names its subject in a few words.
 _WORDS_OF_A_QUESTION = 4
 _DAY_TOKEN = re.compile(r"(?:[12]?\d|3[01])(?:er|st|nd|rd|th|º)?")
@@ -2969,6 +2994,11 @@ def _strip_fillers(
     return words
 
 
+# "Without" denies what follows it closely ("sans aucun récépissé", "بدون أوراق"), not a later
+# statement glued by an Arabic "و" ("بدون أوراق وتلقيت OQTF": without papers, and I received an OQTF).
+_WITHOUT = frozenset({"sans", "without", "sin", "بدون", "بلا", "bla", "bidoun", "bdoun"})
+WITHOUT_REACH = 2
+_AND = frozenset({"w", "و", "et", "and", "y"})
 # The delays an OQTF gives (30 days, 48 hours): said bare at its date's question, the time to leave.
 _LEGAL_DELAYS = frozenset({"30", "48", "trente", "thirty", "treinta", "quarante-huit", "forty-eight"})
 # The person saying where they are now: "je suis libre", "now I'm out", "ahora estoy libre".

@@ -1192,3 +1192,20 @@ async def test_a_day_alone_at_the_order_date_is_confirmed_then_kept(convo: Conve
     await convo.say("oui")
     state = await convo.state()
     assert state is not None and state.slots.removal_order_date == dt.date(2026, 11, 22)
+
+
+@pytest.mark.parametrize(
+    ("yes", "lang"), [("yes", "en"), ("sí", "es"), ("wakha", "ar"), ("oui", "fr"), ("ok", "fr")]
+)
+async def test_a_yes_of_one_language_to_the_sms_welcome_chooses_it(
+    brain: Brain, store: SqliteStore, clock: FixedClock, yes: str, lang: str
+) -> None:
+    """Found by a fourteenth review: over SMS the welcome is in French ("EN/AR/ES: reply EN/AR/ES")
+    and asks the consent; "yes" kept French, and every English answer after it was misread."""
+    convo = Conversation(brain.engine(store, clock), store, conversation_id="sms:1", channel="sms")
+    await convo.say("hello")
+    assert convo.asking == "consent"
+    await convo.say(yes)
+    state = await convo.state()
+    assert state is not None and state.slots.consent is True and state.slots.language == lang
+    assert convo.asking == "prefecture"

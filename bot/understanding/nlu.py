@@ -639,6 +639,15 @@ class NluUnderstanding:
             self._bare_no[lang] = frozenset(fold(word) for word in own.get("bare_no", ()) if " " not in word)
             self._bare_yes[lang] = frozenset(fold(word) for word in own.get("bare_yes", ()))
         self._any_bare_yes = frozenset().union(*self._bare_yes.values())
+        # The yes words as written, that say a language: not two letters ("si" is French too).
+        self._own_yes = {
+            lang: frozenset(
+                word.lower()
+                for word in data.by_language[lang].lookups.get("bare_yes", ())
+                if len(word) > 2 or not word.isascii()
+            )
+            for lang in data.languages
+        }
         # The small words of every language: never what tells one option's label from another's.
         self._all_fillers = frozenset().union(*self._choice_fillers.values(), _LABEL_FUNCTION_WORDS)
         # The cues of the attempts that are only a word of time ("depuis", "hace", "منذ"): they say
@@ -655,7 +664,16 @@ class NluUnderstanding:
     # -- the port ------------------------------------------------------------------------------
 
     def detect_language(self, text: str) -> str | None:
-        return self.languages.detect(text)
+        detected = self.languages.detect(text)
+        if detected is None:
+            # One word is a guess, except a yes that only one language says ("yes", "sí", "wakha"):
+            # over SMS the welcome is in French and offers the other languages; answering it with
+            # "yes" chooses English.
+            said = text.strip().lower().rstrip("!. ")
+            owners = [lang for lang, words in self._own_yes.items() if said in words]
+            if len(owners) == 1 and owners[0] != "fr":
+                return owners[0]
+        return detected
 
     def pick(self, text: str, *, lang: str, options: Sequence[str], ranks_only: bool = False) -> int | None:
         """Which of several options shown (their labels) a short answer picks without naming it:

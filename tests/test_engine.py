@@ -1209,3 +1209,18 @@ async def test_a_yes_of_one_language_to_the_sms_welcome_chooses_it(
     state = await convo.state()
     assert state is not None and state.slots.consent is True and state.slots.language == lang
     assert convo.asking == "prefecture"
+
+
+async def test_a_language_taken_from_one_word_gives_way_to_a_longer_message(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """A French person typing "yes" to the SMS welcome, then writing French: back to French."""
+    convo = Conversation(brain.engine(store, clock), store, conversation_id="sms:2", channel="sms")
+    await convo.say("hello")
+    await convo.say("yes")
+    state = await convo.state()
+    assert state is not None and state.slots.language == "en"
+    await convo.say("je parle français, j'habite à Nantes")
+    state = await convo.state()
+    assert state is not None and state.slots.language == "fr" and state.slots.prefecture == "44"
+    assert convo.asking == "document"

@@ -2955,3 +2955,48 @@ def test_the_fourteenth_reviews_readings(
     brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # Found by a fifteenth review (257 cases, 0cd3f5e vs a6d9b79): "without" reaches as far as
+        # before, past a verb ("sans avoir reçu d'OQTF"), only not past an "and"...
+        ("fr", None, "sans avoir reçu d'OQTF", "removal_order", False),
+        ("en", None, "I've been here 3 years without ever getting an OQTF", "removal_order", False),
+        ("es", None, "sin haber recibido una OQTF", "removal_order", False),
+        (
+            "fr",
+            "application_status",
+            "oui mais sans avoir eu de récépissé",
+            "application_status",
+            "filed_without_proof",
+        ),
+        # ...and a question about one's own paper, or followed by "I have one", keeps the paper.
+        ("fr", "document", "c'est quoi mon récépissé ?", "document", "RECEPISSE"),
+        ("fr", "document", "c quoi un recepisse? jen ai un", "document", "RECEPISSE"),
+        ("en", "document", "what is a récépissé? I have one", "document", "RECEPISSE"),
+        ("fr", "document", "c koi ça jai un recepisse?", "document", "RECEPISSE"),
+    ],
+)
+def test_the_fifteenth_reviews_readings(
+    brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("yes", "en"),
+        ("Yes!!", "en"),
+        ("yes ok", "en"),
+        ("Sí claro", "es"),
+        ("wakha", "ar"),
+        ("ok", None),
+        ("si", None),
+        ("oui ok", None),
+    ],
+)
+def test_a_yes_only_one_language_says_names_it(brain: Brain, text: str, lang: str | None) -> None:
+    assert brain.understanding.detect_language(text) == lang

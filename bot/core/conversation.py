@@ -55,6 +55,9 @@ class ConversationState(BaseModel):
     # off with what is known (as the fast track does); the other questions may follow.
     hand_off_now: bool = False
     greeted: bool = False
+    # The language was taken from one word ("yes" to the SMS welcome): a longer message plainly in
+    # another language takes it back ("je parle français, j'habite à Nantes").
+    language_guessed: bool = False
     urgency: UrgencyDecision | None = None
     # The urgency level the person was told at the hand-off: answers given after an early
     # hand-off that make it more urgent are told too.

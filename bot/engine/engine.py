@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 PROCESSED_IDS_KEPT = 32
 # Longer messages are cut: nobody answers a triage question in more, and it bounds the work.
 MAX_TEXT_CHARS = 2000
+# A language taken from one word is checked against the next message of at least this many words.
+GUESS_CHECK_WORDS = 3
 # Steps whose options are shown with the question; the others show them after two misses.
 KINDS_WITH_BUTTONS = frozenset({"language", "bool", "choice", "confirm"})
 COMMANDS = frozenset({"erase", "restart", "help", "human", "back", "skip", "change_language"})
@@ -228,6 +230,14 @@ class Engine:
             detected = self.understanding.detect_language(text)
             if detected in self.texts.languages:
                 state.slots = state.slots.model_copy(update={"language": detected})
+                state.language_guessed = len(text.split()) == 1
+        elif state.language_guessed and len(text.split()) >= GUESS_CHECK_WORDS:
+            detected = self.understanding.detect_language(text)
+            if detected in self.texts.languages and detected != state.slots.language:
+                state.slots = state.slots.model_copy(update={"language": detected})
+                turn.replies.append(self._say(turn, "language_switched"))
+            if detected is not None:
+                state.language_guessed = False
         if not state.greeted:
             state.greeted = True
             turn.replies.append(self._say(turn, "welcome"))

@@ -669,10 +669,11 @@ class NluUnderstanding:
             # One word is a guess, except a yes that only one language says ("yes", "sí", "wakha"):
             # over SMS the welcome is in French and offers the other languages; answering it with
             # "yes" chooses English.
-            said = text.strip().lower().rstrip("!. ")
-            owners = [lang for lang, words in self._own_yes.items() if said in words]
-            if len(owners) == 1 and owners[0] != "fr":
-                return owners[0]
+            said = re.sub(r"[,!.]", " ", text.lower()).split()
+            owners = {lang for lang, words in self._own_yes.items() for word in said if word in words}
+            anyone = frozenset().union(*self._own_yes.values()) | _SHARED_OK
+            if said and len(owners) == 1 and "fr" not in owners and all(word in anyone for word in said):
+                return owners.pop()  # "yes", "yes ok", "Sí!", "wakha"
         return detected
 
     def pick(self, text: str, *, lang: str, options: Sequence[str], ranks_only: bool = False) -> int | None:
@@ -1173,11 +1174,10 @@ class NluUnderstanding:
     def _reaches(self, norm: str, cue: Span, span: Span, lang: str) -> bool:
         """Whether a word before the expression bears on it: in the same clause, a few words away."""
         between = norm[cue.end : span.start].split()
-        if cue.expression in _WITHOUT and (
-            len(between) > WITHOUT_REACH
-            or any(word in _AND or (word.startswith("و") and len(word) > 3) for word in between[1:])
+        if cue.expression in _WITHOUT and any(
+            word in _AND or (word.startswith("و") and len(word) > 3) for word in between[1:]
         ):
-            return False  # "بدون أوراق وتلقيت OQTF": "without" denies the words right after it only
+            return False  # "بدون أوراق وتلقيت OQTF": "without" does not reach past an "and"
         if (
             "|" in between
             or len(between) > NEGATION_REACH
@@ -2525,9 +2525,13 @@ class NluUnderstanding:
     def _without_short_questions(self, text: str, norm: str, lang: str) -> str:
         """The text without its short questions about a word ("c'est quoi un récépissé ?", "what
         is a récépissé?"): a question cue, a few words and a question mark."""
+        if self._lexicons[(lang, "have_one")].spans(norm):
+            return norm  # "c quoi un recepisse? jen ai un": asked about, and had
         kept = norm
         for sentence in _QUESTION_SENTENCE.findall(text):
             folded = self.normalize(sentence, lang).strip(" |")
+            if self._mine_before[lang].intersection(folded.split()) or _HAVING.intersection(folded.split()):
+                continue  # "c'est quoi mon récépissé ?", "c koi ça jai un recepisse?": one's own
             for cue in self._question_cues.get(lang, ()):
                 if folded.startswith(cue + " ") and len(folded[len(cue) :].split()) <= _WORDS_OF_A_QUESTION:
                     kept = kept.replace(folded, " ", 1)
@@ -3012,13 +3016,16 @@ def _strip_fillers(
     return words
 
 
-# "Without" denies what follows it closely ("sans aucun récépissé", "بدون أوراق"), not a later
-# statement glued by an Arabic "و" ("بدون أوراق وتلقيت OQTF": without papers, and I received an OQTF).
+# "Without" denies what follows it ("sans avoir reçu d'OQTF"), not past an "and", which an Arabic
+# "و" glues to the next word ("بدون أوراق وتلقيت OQTF": without papers, and I received an OQTF).
 _WITHOUT = frozenset({"sans", "without", "sin", "بدون", "بلا", "bla", "bidoun", "bdoun"})
-WITHOUT_REACH = 2
 _AND = frozenset({"w", "و", "et", "and", "y"})
 # The delays an OQTF gives (30 days, 48 hours): said bare at its date's question, the time to leave.
 _LEGAL_DELAYS = frozenset({"30", "48", "trente", "thirty", "treinta", "quarante-huit", "forty-eight"})
+# "I have" in a question about a paper: the paper is had ("c koi ça jai un recepisse?").
+_HAVING = frozenset({"j'ai", "have", "tengo", "عندي", "3andi", "3ndi"})
+# "ok" is said in every language: it names none ("yes ok" is English by its "yes").
+_SHARED_OK = frozenset({"ok", "okay", "oki", "okey"})
 # The person saying where they are now: "je suis libre", "now I'm out", "ahora estoy libre".
 _FREE_SELF = frozenset({"je", "suis", "i", "i'm", "im", "am", "yo", "estoy", "ana", "انا"})
 # "dans le 13", "in the 93", "en el 93": a number after these is a place.

@@ -3012,6 +3012,7 @@ def test_a_yes_only_one_language_says_names_it(brain: Brain, text: str, lang: st
         ("en", "document", "without", "document", "NONE"),
         ("es", "document", "sin", "document", "NONE"),
         ("ar", "document", "بدون", "document", "NONE"),
+        ("ar", "document", "بطاقة الإقامة 10 سنوات", "document", "CR_10"),
     ],
 )
 def test_the_sixteenth_reviews_readings(

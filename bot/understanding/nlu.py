@@ -648,6 +648,7 @@ class NluUnderstanding:
             )
             for lang in data.languages
         }
+        self._yes_words = frozenset().union(*self._own_yes.values(), _SHARED_OK)
         # The small words of every language: never what tells one option's label from another's.
         self._all_fillers = frozenset().union(*self._choice_fillers.values(), _LABEL_FUNCTION_WORDS)
         # The cues of the attempts that are only a word of time ("depuis", "hace", "منذ"): they say
@@ -671,8 +672,7 @@ class NluUnderstanding:
             # "yes" chooses English.
             said = re.sub(r"[,!.]", " ", text.lower()).split()
             owners = {lang for lang, words in self._own_yes.items() for word in said if word in words}
-            anyone = frozenset().union(*self._own_yes.values()) | _SHARED_OK
-            if said and len(owners) == 1 and "fr" not in owners and all(word in anyone for word in said):
+            if said and len(owners) == 1 and "fr" not in owners and self._yes_words.issuperset(said):
                 return owners.pop()  # "yes", "yes ok", "Sí!", "wakha"
         return detected
 
@@ -973,7 +973,7 @@ class NluUnderstanding:
         # "c quoi une oqtf, non j'en ai pas": the order of the question is not one received.
         after_question = self._answer_after_order_question(norm, lang)
         removal = None if after_question else self._removal_order(norm, lang)
-        if removal is not None and self._says_not_me(text, lang):
+        if (removal is not None or asked == "removal_order") and self._says_not_me(text, lang):
             # "mon mari oui, moi non", "khti jatha oqtf, ana la": the yes was someone else's; in
             # passing ("loqtf c'est pour ma femme pas pour moi") nothing is said of the person's.
             removal = (
@@ -981,14 +981,10 @@ class NluUnderstanding:
                 if asked == "removal_order"
                 else None
             )
-        elif asked == "removal_order" and self._says_not_me(text, lang):
-            removal = _certain("removal_order", {"removal_order": False}, "non")
         # "c'est quoi une OQTF ?", "c quoi une oqtf" say nothing about having one; a question after
         # an order said is about something else ("ils m'ont mis une oqtf lundi, j'ai 30 jours ?").
-        asked_last = _clause_break(lang).split(text.rstrip().rstrip("?؟ "))[-1]
         is_question = (
-            text.rstrip().endswith(("?", "؟"))
-            and bool(self._lexicons[(lang, "removal_order")].spans(self.normalize(asked_last, lang)))
+            text.rstrip().endswith(("?", "؟")) and self._order_in_last_clause(text, lang)
         ) or self._asks(text, lang)
         order_dated = any(f.slot == "removal_order_date" for f in findings)
         if (
@@ -1009,7 +1005,7 @@ class NluUnderstanding:
             and asked == "removal_order"
             and any(f.slot == "removal_order_date" for f in findings)
         ):
-            if self._only_someone_else(norm, lang) or self._annulled_answer(norm, lang):
+            if self._only_someone_else(norm, lang) or self._order_annulled(norm, lang, named=False):
                 # "yes she got it last week, my wife": someone else's order and its date; "oui mais le
                 # tribunal a annulé l'OQTF en octobre": the date of the annulment.
                 findings = [f for f in findings if f.slot != "removal_order_date"]
@@ -1077,7 +1073,7 @@ class NluUnderstanding:
                 answer = None  # "i might get an oqtf": the model's yes is about the order feared
             if asked == "removal_order" and answer and self._only_someone_else(norm, lang):
                 answer = None  # "oui mais c'est celle de mon mari": someone else's order
-            if asked == "removal_order" and answer and self._annulled_answer(norm, lang):
+            if asked == "removal_order" and answer and self._order_annulled(norm, lang, named=False):
                 answer = None  # "yes but the court cancelled it": asked again
             if asked == "consent" and answer is not None and not self._plain_consent(text, lang, answer):
                 answer = None  # asked again: consent is never guessed
@@ -1265,6 +1261,12 @@ class NluUnderstanding:
         )
         return not speaks_of_self and not self._lexicons[(lang, "me_too")].spans(norm)
 
+    def _order_in_last_clause(self, text: str, lang: str) -> bool:
+        """Whether the last clause names the order ("c'est une OQTF ?"; not "ils m'ont mis une oqtf
+        lundi, j'ai 30 jours ?")."""
+        last = _clause_break(lang).split(text.rstrip().rstrip("?؟ "))[-1]
+        return bool(self._lexicons[(lang, "removal_order")].spans(self.normalize(last, lang)))
+
     def _says_not_me(self, text: str, lang: str) -> bool:
         """A clause that ends on the person's own no (`me_not`: "moi non", "not me", "ana la"),
         not "yo no sé"."""
@@ -1296,19 +1298,14 @@ class NluUnderstanding:
             return None  # "le tribunal a annulé l'OQTF": not in force, nor surely none; asked again
         return _certain("removal_order", {"removal_order": found[1]}, found[0])
 
-    def _annulled_answer(self, norm: str, lang: str) -> bool:
-        """At the order's question, an annulment said of it ("yes but the court cancelled it",
-        "elle a été annulée par le tribunal en 2024"), not of an appointment."""
-        return any(
-            self._annulment_of_the_order(clause, lang) for clause in _folded_clause_break(lang).split(norm)
-        )
-
-    def _order_annulled(self, norm: str, lang: str) -> bool:
-        """A clause that names the order and says it was annulled (`order_annulled`: "le tribunal
-        a annulé l'OQTF", "the court cancelled the OQTF"); not "mon rdv a été annulé, j'ai une OQTF"."""
+    def _order_annulled(self, norm: str, lang: str, *, named: bool = True) -> bool:
+        """A clause that says the order was annulled (`order_annulled`: "le tribunal a annulé
+        l'OQTF", "the court cancelled the OQTF"; not "mon rdv a été annulé, j'ai une OQTF"), naming
+        it; or, at the order's question (`named=False`), of the order asked about: "yes but the
+        court cancelled it", "elle a été annulée par le tribunal en 2024"."""
         return any(
             self._annulment_of_the_order(clause, lang)
-            and self._lexicons[(lang, "removal_order")].spans(clause)
+            and (not named or self._lexicons[(lang, "removal_order")].spans(clause))
             for clause in _folded_clause_break(lang).split(norm)
         )
 
@@ -1376,18 +1373,11 @@ class NluUnderstanding:
         clause_start = max((m.end() for m in _folded_clause_break(lang).finditer(head)), default=0)
         clause_end = _folded_clause_break(lang).search(norm, span.end)
         clause = norm[clause_start : clause_end.start() if clause_end else len(norm)].split()
-        for doubt in [] if only_others else self._lexicons[(lang, "doubt_if")].spans(head):
-            between = norm[doubt.end : span.start].split()
-            if (
-                "|" not in between
-                and len(between) <= UNREAL_REACH
-                and not _folded_clause_break(lang).search(f" {' '.join(between)} ")
-            ):
-                return True  # "je sais pas si j'ai une OQTF", "no sé si tengo OQTF": a doubt
         cues: list[tuple[Span, str]] = (
             []
             if only_others
             else [
+                *((cue, "doubt") for cue in self._lexicons[(lang, "doubt_if")].spans(head)),
                 *(
                     (cue, "fear")
                     for cue in self._lexicons[(lang, "unreal")].spans(head)
@@ -1426,6 +1416,8 @@ class NluUnderstanding:
                 or _folded_clause_break(lang).search(f" {' '.join(between)} ")
             ):
                 continue
+            if kind == "doubt":
+                return True  # "je sais pas si j'ai une OQTF", "no sé si tengo OQTF": a doubt
             if (_SUBJECT_PRONOUNS | _OTHER_SUBJECTS).intersection([*between, *span.expression.split()[:1]]):
                 continue  # "ils vont m'expulser on m'a donné une OQTF": a statement of its own
             if kind == "other":
@@ -1916,7 +1908,7 @@ class NluUnderstanding:
             ) or (
                 served
                 and len(between) <= WAS_THERE_REACH
-                and not self._word_set_hit(between, self._taken_to[lang])
+                and not any(_unelided(word) in self._taken_to[lang] for word in between)
             ):
                 return True
         return False
@@ -1937,10 +1929,6 @@ class NluUnderstanding:
             place.value == "free" and _FREE_SELF.intersection(place.expression.split())
             for place in self._lexicons[(lang, "custody")].spans(norm)
         )
-
-    @staticmethod
-    def _word_set_hit(words: Sequence[str], wanted: frozenset[str]) -> bool:
-        return any(_unelided(word) in wanted for word in words)
 
     def _left(self, norm: str, span: Span, lang: str) -> bool:
         """A place of detention named as the one left: a word of release right before it ("sorti
@@ -2395,14 +2383,17 @@ class NluUnderstanding:
             return []
         if not 1 <= day <= 31:
             return []
-        before = _day_in_month(today.year, today.month, day)
-        if before is None or before > today:
-            month_back = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-            before = _day_in_month(month_back.year, month_back.month, day)
-        after = _day_in_month(today.year, today.month, day)
-        if after is None or after < today:
-            month_on = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-            after = _day_in_month(month_on.year, month_on.month, day)
+
+        def this_or(months: int) -> list[dt.date]:
+            """The day in this month, then in the month `months` away (those that have it)."""
+            days = []
+            for shift in (0, months):
+                with contextlib.suppress(ValueError):  # "le 31" of a 30-day month
+                    days.append((today + relativedelta(months=shift)).replace(day=day))
+            return days
+
+        before = next((date for date in this_or(-1) if date <= today), None)
+        after = next((date for date in this_or(1) if date >= today), None)
         if kind != "expiry":
             return [before] if before else []
         tense = self._dates[lang].tense(text)
@@ -3032,13 +3023,6 @@ _FREE_SELF = frozenset({"je", "suis", "i", "i'm", "im", "am", "yo", "estoy", "an
 _PLACE_BEFORE_NUMBER = frozenset({"dans", "in", "en", "habite", "live"})
 # Words said around a day alone: "nhar 22" (the day 22), "on the 30th", "el 22".
 _DAY_WORDS = frozenset({"le", "the", "on", "el", "nhar", "نهار", "of"})
-
-
-def _day_in_month(year: int, month: int, day: int) -> dt.date | None:
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
 
 
 def _is_day(token: str) -> bool:

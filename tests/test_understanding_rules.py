@@ -2951,6 +2951,32 @@ SIXTEENTH_REVIEW = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # Going to a place of detention to see someone held there: not the person's detention.
+        ("fr", "custody", "je vais à la maison d'arrêt voir mon frère", "custody", None),
+        ("fr", "custody", "je vais au CRA rendre visite à mon mari", "custody", None),
+        ("en", "custody", "I go to the prison to visit my husband", "custody", None),
+        ("es", "custody", "voy a la cárcel a ver a mi hermano", "custody", None),
+        # Being there, whoever one wants to see: the person's detention.
+        ("fr", "custody", "je suis au CRA et je veux voir mon frère", "custody", "detained"),
+        ("fr", "custody", "je suis à la maison d'arrêt, je veux voir mon fils", "custody", "prison"),
+        ("en", "custody", "I'm in the CRA and want to see my wife", "custody", "detained"),
+        # The "me" of a relative describing someone else does not count the person in.
+        ("fr", "removal_order", "ma soeur qui vit avec moi a une OQTF", "removal_order", None),
+        ("en", "removal_order", "my sister who lives with me has an OQTF", "removal_order", None),
+        ("ar", "removal_order", "اختي اللي ساكنة معايا عندها OQTF", "removal_order", None),
+        ("fr", "removal_order", "ma soeur qui vit avec moi a une OQTF, moi aussi", "removal_order", True),
+        ("fr", "removal_order", "ma soeur qui vit avec moi a une OQTF, pas moi", "removal_order", False),
+    ],
+)
+def test_someone_elses_detention_or_order_is_not_the_persons(
+    brain: Brain, lang: str, asked: str, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected
+
+
 # Each review's readings as (lang, asked, text, slot, expected), one table per review above.
 @pytest.mark.parametrize(
     ("lang", "asked", "text", "slot", "expected"),

@@ -417,6 +417,7 @@ class NluUnderstanding:
         self._receive_verbs: dict[str, frozenset[str]] = {}
         self._unreal_participles: dict[str, frozenset[str]] = {}
         self._taken_to: dict[str, frozenset[str]] = {}
+        self._being_there: dict[str, frozenset[str]] = {}
         self._ordinals: dict[str, frozenset[str]] = {}
         self._unreal_connectors: dict[str, tuple[str, ...]] = {}
         self._mine_after: dict[str, frozenset[str]] = {}
@@ -566,6 +567,8 @@ class NluUnderstanding:
                 "order_annulled",
                 "annulled_other",
                 "wish_word",
+                "someone_else_relative",
+                "visit",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
@@ -580,6 +583,7 @@ class NluUnderstanding:
             self._unreal_verbs[lang] = self._word_set(lang, "unreal_verb")
             self._unreal_participles[lang] = self._word_set(lang, "unreal_participle")
             self._taken_to[lang] = self._word_set(lang, "taken_to")
+            self._being_there[lang] = self._word_set(lang, "being_there")
             self._unreal_connectors[lang] = tuple(sorted(self._word_set(lang, "unreal_connector")))
             self._lexicons[(lang, "not_yet")] = Lexicon.build(
                 [{"not_yet": self._lookup_merged(lang, "not_yet")}], self._prefixes(lang)
@@ -1255,11 +1259,31 @@ class NluUnderstanding:
         ("j'ai", "moi", "I", `me_too`): a yes in it may be theirs."""
         if not self._lexicons[(lang, "someone_else")].spans(norm):
             return False
+        norm = self._without_relatives(norm, lang)
         words = norm.split()
         speaks_of_self = any(
             word in _FIRST_PERSON or word in _SPEAKER or word.startswith(("j'", "i'")) for word in words
         )
         return not speaks_of_self and not self._lexicons[(lang, "me_too")].spans(norm)
+
+    def _without_relatives(self, norm: str, lang: str) -> str:
+        """``norm`` with the relatives that describe someone named blanked (`someone_else_relative`:
+        "qui vit avec moi", "who lives with me"), keeping every other word at its place."""
+        for span in self._lexicons[(lang, "someone_else_relative")].spans(norm):
+            norm = norm[: span.start] + " " * (span.end - span.start) + norm[span.end :]
+        return norm
+
+    def _visiting(self, norm: str, span: Span, lang: str) -> bool:
+        """A place of detention the person goes to see someone held there (`visit` right before
+        someone named, later in the clause: "je vais à la maison d'arrêt voir mon frère", "I go to
+        the prison to visit my husband"); not where they are ("je suis au CRA, je veux voir mon
+        fils" says it with a being: kept)."""
+        clause_end = _folded_clause_break(lang).search(norm, span.end)
+        after = norm[span.end : clause_end.start() if clause_end else len(norm)]
+        named = {cue.start for cue in self._lexicons[(lang, "someone_else")].spans(after)}
+        if not any(cue.end + 1 in named for cue in self._lexicons[(lang, "visit")].spans(after)):
+            return False
+        return not self._being_there[lang].intersection(norm[: span.start].split()[-WAS_THERE_REACH:])
 
     def _order_in_last_clause(self, text: str, lang: str) -> bool:
         """Whether the last clause names the order ("c'est une OQTF ?"; not "ils m'ont mis une oqtf
@@ -1372,7 +1396,10 @@ class NluUnderstanding:
         head = norm[: span.start]
         clause_start = max((m.end() for m in _folded_clause_break(lang).finditer(head)), default=0)
         clause_end = _folded_clause_break(lang).search(norm, span.end)
-        clause = norm[clause_start : clause_end.start() if clause_end else len(norm)].split()
+        # "ma soeur qui vit avec moi a une OQTF": the "moi" of a relative is not the person counting
+        # themselves in. Blanked with spaces: the places of the spans stay the same.
+        own = self._without_relatives(norm, lang)
+        clause = own[clause_start : clause_end.start() if clause_end else len(norm)].split()
         cues: list[tuple[Span, str]] = (
             []
             if only_others
@@ -1387,7 +1414,9 @@ class NluUnderstanding:
             ]
         )
         counted_in = bool(_FIRST_PERSON.intersection(clause)) or any(word.startswith("m'") for word in clause)
-        if not counted_in and not self._lexicons[(lang, "me_too")].spans(whole or norm):
+        if not counted_in and not self._lexicons[(lang, "me_too")].spans(
+            self._without_relatives(whole, lang) if whole else own
+        ):
             cues.extend(
                 (cue, "other")
                 for cue in self._lexicons[(lang, "someone_else")].spans(head)
@@ -1409,7 +1438,7 @@ class NluUnderstanding:
                     (cue, "other") for kind in kinds for cue in self._lexicons[(lang, kind)].spans(head)
                 )
         for cue, kind in cues:
-            between = norm[cue.end : span.start].split()
+            between = own[cue.end : span.start].split()
             if (
                 "|" in between
                 or len(between) > UNREAL_REACH
@@ -1641,7 +1670,11 @@ class NluUnderstanding:
             # "ils vont m'enfermer au CRA", "mon frère (n'est pas encore sorti du) est au CRA",
             # "j'étais au CRA en 2023": asked again; but a place the person denies is theirs to
             # deny, even feared ("j'ai peur qu'ils ne m'enferment au CRA": free).
-            set_aside = self._unreal(norm, span, lang) or self._was_there(norm, span, lang)
+            set_aside = (
+                self._unreal(norm, span, lang)
+                or self._was_there(norm, span, lang)
+                or self._visiting(norm, span, lang)
+            )
             if negated and not left and not self._unreal(norm, span, lang, only_others=True):
                 set_aside = False
             if set_aside:

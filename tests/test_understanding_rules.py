@@ -2977,6 +2977,26 @@ def test_someone_elses_detention_or_order_is_not_the_persons(
     assert value(read(brain, text, lang, asked), slot) == expected
 
 
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # Freedom still to come: the person is held now, asked again rather than "free".
+        ("fr", "je serai libre le mois prochain", None),
+        ("fr", "je serai libre", None),
+        ("en", "I will be free next month", None),
+        ("es", "voy a estar libre la semana que viene", None),
+        # A release on parole said in the past: free now.
+        ("en", "I was released on parole", "free"),
+        ("en", "im on parole", "free"),
+        # Something to come in another clause says nothing of the freedom.
+        ("fr", "je suis libre, demain j'ai rdv", "free"),
+        ("en", "im free, next week i have an appointment", "free"),
+    ],
+)
+def test_freedom_to_come_is_not_freedom_now(brain: Brain, lang: str, text: str, expected: str | None) -> None:
+    assert value(read(brain, text, lang, "custody"), "custody") == expected
+
+
 # Each review's readings as (lang, asked, text, slot, expected), one table per review above.
 @pytest.mark.parametrize(
     ("lang", "asked", "text", "slot", "expected"),

@@ -1672,8 +1672,13 @@ class NluUnderstanding:
             # deny, even feared ("j'ai peur qu'ils ne m'enferment au CRA": free).
             set_aside = (
                 self._unreal(norm, span, lang)
-                or self._was_there(norm, span, lang)
                 or self._visiting(norm, span, lang)
+                or (
+                    # "I was released on parole" is free now; "j'étais libre avant" is not.
+                    self._was_there(norm, span, lang)
+                    and not (span.value == "free" and self._released_self(norm, lang))
+                )
+                or (span.value == "free" and not negated and self._free_to_come(norm, span, lang))
             )
             if negated and not left and not self._unreal(norm, span, lang, only_others=True):
                 set_aside = False
@@ -1945,6 +1950,19 @@ class NluUnderstanding:
             ):
                 return True
         return False
+
+    def _free_to_come(self, norm: str, span: Span, lang: str) -> bool:
+        """Freedom still to come in its clause ("je serai libre le mois prochain", "I will be
+        released on parole next month", `unreal_if` before it or `release_to_come`; not "je suis
+        libre, demain j'ai rdv"): still held, asked again."""
+        breaks = _folded_clause_break(lang)
+        start = max((found.end() for found in breaks.finditer(norm[: span.start])), default=0)
+        end = breaks.search(norm, span.end)
+        clause = norm[start : end.start() if end else len(norm)]
+        return bool(
+            self._lexicons[(lang, "unreal_if")].spans(norm[start : span.start])
+            or self._lexicons[(lang, "release_to_come")].spans(clause)
+        )
 
     def _released_self(self, norm: str, lang: str) -> bool:
         """The person says they were released or are free now: a release in the past, or "je suis

@@ -2997,6 +2997,77 @@ def test_freedom_to_come_is_not_freedom_now(brain: Brain, lang: str, text: str, 
     assert value(read(brain, text, lang, "custody"), "custody") == expected
 
 
+SEVENTEENTH_REVIEW = [
+    # Found by a review of 153 messages on whose situation a detention or an order is (115 read
+    # as expected at a9e47fc). Someone else beyond the closest family, or with a word between:
+    (
+        "fr",
+        "removal_order",
+        "mon fils majeur a eu une obligation de quitter le territoire",
+        "removal_order",
+        None,
+    ),
+    ("fr", "removal_order", "ma femme vient de recevoir une OQTF", "removal_order", None),
+    (
+        "fr",
+        "removal_order",
+        "mon colocataire a reçu une OQTF hier, j'ai peur pour moi",
+        "removal_order",
+        None,
+    ),
+    ("fr", "custody", "mon mari est malheureusement au CRA", "custody", None),
+    ("fr", "custody", "mon beau-frère est au CRA", "custody", None),
+    ("fr", "custody", "mon oncle est mort au CRA", "custody", None),
+    ("en", "custody", "my older brother is in the CRA", "custody", None),
+    ("en", "custody", "my friend was taken to the detention centre", "custody", None),
+    ("en", "removal_order", "my husband just received an OQTF", "removal_order", None),
+    ("es", "removal_order", "a mi hermano le dieron una OQTF", "removal_order", None),
+    ("es", "custody", "a mi marido lo llevaron al CRA", "custody", None),
+    ("ar", "removal_order", "khoya 3tawh oqtf", "removal_order", None),
+    ("ar", "custody", "خويا الكبير فالحبس", "custody", None),
+    # ... while the person counting themselves in is still theirs.
+    ("en", "removal_order", "my wife and I have an OQTF", "removal_order", True),
+    ("es", "removal_order", "mi hermano y yo tenemos OQTF", "removal_order", True),
+    # Working there, or knowing what an order is: neither held nor ordered.
+    ("fr", "custody", "je travaille comme interprète au CRA de Lyon", "custody", None),
+    ("en", "custody", "I work at the detention centre as a cleaner", "custody", None),
+    ("fr", "custody", "je suis au CRA, je travaillais avant", "custody", "detained"),
+    ("fr", "removal_order", "mon avocat m'a expliqué ce qu'est une OQTF, j'en ai pas", "removal_order", None),
+    ("en", "removal_order", "I know what an OQTF is, I don't have one", "removal_order", None),
+    ("es", "removal_order", "sé lo que es una OQTF, no tengo", "removal_order", None),
+    # Orders and detentions said in ordinary words.
+    ("fr", "removal_order", "la police m'a donné un papier pour quitter la France", "removal_order", True),
+    (
+        "fr",
+        "removal_order",
+        "ils ont refusé mon titre et m'ont demandé de partir du territoire",
+        "removal_order",
+        True,
+    ),
+    (
+        "en",
+        "removal_order",
+        "I got a letter telling me to leave France within 30 days",
+        "removal_order",
+        True,
+    ),
+    ("es", "removal_order", "la policía me dio un papel para irme de Francia", "removal_order", True),
+    ("ar", "removal_order", "3tawni war9a bach nkhrej mn fransa", "removal_order", True),
+    ("fr", "custody", "on m'a mis un bracelet", "custody", "house_arrest"),
+    ("en", "custody", "they put an electronic tag on my ankle", "custody", "house_arrest"),
+    ("es", "custody", "me pusieron una pulsera electrónica", "custody", "house_arrest"),
+    (
+        "fr",
+        "custody",
+        "je dors chez moi, je dois juste pointer le lundi et le jeudi",
+        "custody",
+        "house_arrest",
+    ),
+    ("en", "custody", "I've been locked up for 3 days", "custody", "detained"),
+    ("es", "custody", "estoy encerrado desde hace 3 días", "custody", "detained"),
+]
+
+
 # Each review's readings as (lang, asked, text, slot, expected), one table per review above.
 @pytest.mark.parametrize(
     ("lang", "asked", "text", "slot", "expected"),
@@ -3011,6 +3082,7 @@ def test_freedom_to_come_is_not_freedom_now(brain: Brain, lang: str, text: str, 
         *FOURTEENTH_REVIEW,
         *FIFTEENTH_REVIEW,
         *SIXTEENTH_REVIEW,
+        *SEVENTEENTH_REVIEW,
     ],
 )
 def test_readings_found_by_the_reviews(

@@ -418,6 +418,7 @@ class NluUnderstanding:
         self._unreal_participles: dict[str, frozenset[str]] = {}
         self._taken_to: dict[str, frozenset[str]] = {}
         self._being_there: dict[str, frozenset[str]] = {}
+        self._works_there: dict[str, frozenset[str]] = {}
         self._ordinals: dict[str, frozenset[str]] = {}
         self._unreal_connectors: dict[str, tuple[str, ...]] = {}
         self._mine_after: dict[str, frozenset[str]] = {}
@@ -569,6 +570,7 @@ class NluUnderstanding:
                 "wish_word",
                 "someone_else_relative",
                 "visit",
+                "what_it_is",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
@@ -584,6 +586,7 @@ class NluUnderstanding:
             self._unreal_participles[lang] = self._word_set(lang, "unreal_participle")
             self._taken_to[lang] = self._word_set(lang, "taken_to")
             self._being_there[lang] = self._word_set(lang, "being_there")
+            self._works_there[lang] = self._word_set(lang, "works_there")
             self._unreal_connectors[lang] = tuple(sorted(self._word_set(lang, "unreal_connector")))
             self._lexicons[(lang, "not_yet")] = Lexicon.build(
                 [{"not_yet": self._lookup_merged(lang, "not_yet")}], self._prefixes(lang)
@@ -1274,16 +1277,20 @@ class NluUnderstanding:
         return norm
 
     def _visiting(self, norm: str, span: Span, lang: str) -> bool:
-        """A place of detention the person goes to see someone held there (`visit` right before
-        someone named, later in the clause: "je vais à la maison d'arrêt voir mon frère", "I go to
-        the prison to visit my husband"); not where they are ("je suis au CRA, je veux voir mon
-        fils" says it with a being: kept)."""
+        """A place of detention the person works at (`works_there` among the words right before
+        it: "je travaille comme interprète au CRA") or goes to see someone held there (`visit`
+        right before someone named, later in the clause: "je vais à la maison d'arrêt voir mon
+        frère", "I go to the prison to visit my husband"); not where they are ("je suis au CRA, je
+        veux voir mon fils" says it with a being: kept)."""
         clause_end = _folded_clause_break(lang).search(norm, span.end)
         after = norm[span.end : clause_end.start() if clause_end else len(norm)]
         named = {cue.start for cue in self._lexicons[(lang, "someone_else")].spans(after)}
+        before = norm[: span.start].split()[-WAS_THERE_REACH:]
+        if self._works_there[lang].intersection(before):
+            return True  # "je travaille comme interprète au CRA", "I work at the detention centre"
         if not any(cue.end + 1 in named for cue in self._lexicons[(lang, "visit")].spans(after)):
             return False
-        return not self._being_there[lang].intersection(norm[: span.start].split()[-WAS_THERE_REACH:])
+        return not self._being_there[lang].intersection(before)
 
     def _order_in_last_clause(self, text: str, lang: str) -> bool:
         """Whether the last clause names the order ("c'est une OQTF ?"; not "ils m'ont mis une oqtf
@@ -1405,6 +1412,8 @@ class NluUnderstanding:
             if only_others
             else [
                 *((cue, "doubt") for cue in self._lexicons[(lang, "doubt_if")].spans(head)),
+                # "je sais ce qu'est une OQTF", "I know what an OQTF is": what it is, not having one
+                *((cue, "doubt") for cue in self._lexicons[(lang, "what_it_is")].spans(head)),
                 *(
                     (cue, "fear")
                     for cue in self._lexicons[(lang, "unreal")].spans(head)

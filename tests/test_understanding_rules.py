@@ -3065,6 +3065,33 @@ SEVENTEENTH_REVIEW = [
     ),
     ("en", "custody", "I've been locked up for 3 days", "custody", "detained"),
     ("es", "custody", "estoy encerrado desde hace 3 días", "custody", "detained"),
+    # A place misspelt, said of someone else: no guess either.
+    ("ar", "custody", "خويا فالسونطر ديال الريتونسيون", "custody", None),
+    ("es", "custody", "mi hermano esta en el zentro de retension", "custody", None),
+    ("en", "custody", "im in the detension center", "custody", "detained"),
+    ("ar", "custody", "أنا حر، ولدي هو اللي فالحبس", "custody", "free"),
+    # An order annulled, said with a pronoun of it; a time served years ago.
+    ("fr", "removal_order", "j'avais une OQTF mais le tribunal l'a annulée", "removal_order", None),
+    ("en", "removal_order", "I had an OQTF but the court cancelled it", "removal_order", None),
+    ("fr", "removal_order", "oui j'ai une OQTF, le tribunal ne l'a pas annulée", "removal_order", True),
+    ("fr", "custody", "j'ai fait 6 mois de prison il y a 3 ans", "custody", None),
+    ("en", "custody", "I used to be in a CRA years ago", "custody", None),
+    ("fr", "custody", "ça fait 2 ans que je suis en prison", "custody", "prison"),
+    ("fr", "custody", "j'ai été placé au CRA il y a 3 jours", "custody", "detained"),
+    # Someone outside the household, as the subject: not the person's vulnerability.
+    ("fr", "vulnerabilities", "ma voisine a perdu son travail", "vulnerabilities", None),
+    ("fr", "vulnerabilities", "mon frère au pays est malade", "vulnerabilities", None),
+    ("en", "vulnerabilities", "my neighbour lost his job", "vulnerabilities", None),
+    ("es", "vulnerabilities", "mi vecino perdió su trabajo", "vulnerabilities", None),
+    ("fr", "vulnerabilities", "ma femme est enceinte", "vulnerabilities", frozenset({"health"})),
+    ("es", "vulnerabilities", "duermo en casa de un amigo", "vulnerabilities", frozenset({"housing"})),
+    (
+        "ar",
+        "vulnerabilities",
+        "مشات ليا الخدمة وكنبات فالزنقة",
+        "vulnerabilities",
+        frozenset({"work", "housing"}),
+    ),
 ]
 
 

@@ -571,6 +571,9 @@ class NluUnderstanding:
                 "someone_else_relative",
                 "visit",
                 "what_it_is",
+                "annulled_it",
+                "long_ago",
+                "someone_outside",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
@@ -1332,11 +1335,17 @@ class NluUnderstanding:
     def _order_annulled(self, norm: str, lang: str, *, named: bool = True) -> bool:
         """A clause that says the order was annulled (`order_annulled`: "le tribunal a annulé
         l'OQTF", "the court cancelled the OQTF"; not "mon rdv a été annulé, j'ai une OQTF"), naming
-        it; or, at the order's question (`named=False`), of the order asked about: "yes but the
-        court cancelled it", "elle a été annulée par le tribunal en 2024"."""
+        it or with a pronoun of it (`annulled_it`: "le tribunal l'a annulée"); or, at the order's
+        question (`named=False`), of the order asked about: "yes but the court cancelled it", "elle
+        a été annulée par le tribunal en 2024"."""
         return any(
             self._annulment_of_the_order(clause, lang)
-            and (not named or self._lexicons[(lang, "removal_order")].spans(clause))
+            and (
+                not named
+                or self._lexicons[(lang, "removal_order")].spans(clause)
+                # "j'avais une OQTF mais le tribunal l'a annulée": the order named just before
+                or self._lexicons[(lang, "annulled_it")].spans(clause)
+            )
             for clause in _folded_clause_break(lang).split(norm)
         )
 
@@ -1713,7 +1722,10 @@ class NluUnderstanding:
             # again (free by a guess could hide a detention).
             # Nor a guess through a fear or a future: "je serai libéré demain" is still held.
             future = self._lexicons[(lang, "unreal_if")].spans(norm)
-            return None if guess and (self._negations(norm, lang) or future) else guess
+            # Nor a guess in a message about someone else only: "خويا فالسونطر ديال الريتونسيون"
+            # (a place misspelt, so no span that the checks above could set aside).
+            doubtful = self._negations(norm, lang) or future or self._only_someone_else(norm, lang)
+            return None if guess and doubtful else guess
         # A place of detention named beats "free" said in the same answer; the place one was
         # taken to beats the one one left ("ils m'ont sorti de prison pour m'envoyer au CRA").
         restrained = [span for span in kept if span.value != "free"]
@@ -1854,6 +1866,7 @@ class NluUnderstanding:
         return Finding(slot, (candidate,), certain=guess.probability >= MODEL_SURE, echo=True)
 
     def _vulnerabilities(self, norm: str, lang: str, asked: bool, intent: str | None) -> Finding | None:
+        norm = self._without_outsiders(norm, lang)
         every = self._lexicons[(lang, "vulnerabilities")].spans(norm)
         spans = [
             span
@@ -1893,6 +1906,33 @@ class NluUnderstanding:
             # pass), is given to the model, whose guess would win over them.
             return None
         return self._model_finding(plain, lang, "vulnerabilities")
+
+    def _without_outsiders(self, norm: str, lang: str) -> str:
+        """``norm`` with the clauses about someone outside the household blanked (`someone_outside`
+        opening the clause, or in the words of someone named who opens it: "ma voisine a perdu son
+        travail", "mon frère au pays est malade"): their situation is not the person's. The
+        household's is ("ma femme est enceinte"). Not a clause where the person counts themselves
+        in ("mon ami et moi on a perdu notre travail")."""
+        outsiders = self._lexicons[(lang, "someone_outside")].spans(norm)
+        if not outsiders:
+            return norm
+        # Only as the subject, opening the clause: "je dors chez un ami" is the person's housing.
+        subjects = {span.start for span in outsiders} | {
+            span.start for span in self._lexicons[(lang, "someone_else")].spans(norm)
+        }
+        kept, start = [], 0
+        for found in [*_folded_clause_break(lang).finditer(norm), None]:
+            end = found.start() if found else len(norm)
+            clause = norm[start:end]
+            words = clause.split()
+            opening = start + len(clause) - len(clause.lstrip())
+            about_them = opening in subjects and any(start <= span.start < end for span in outsiders)
+            counted_in = bool(_FIRST_PERSON.intersection(words) or _SPEAKER.intersection(words))
+            kept.append(" " * len(clause) if about_them and not counted_in else clause)
+            if found:
+                kept.append(found.group())
+                start = found.end()
+        return "".join(kept)
 
     def _confirms_nothing_to_change(self, norm: str, lang: str) -> bool:
         """At the recap, "oui, rien à changer" / "yes nothing to add" / "rien à corriger": the
@@ -1943,7 +1983,7 @@ class NluUnderstanding:
         lex = self._dates[lang].lex
         # A time served counts only beside a release said ("j'ai fait 2 ans à la maison d'arrêt, je
         # suis sorti le 20 novembre"): "j'ai fait 15 jours au CRA pour l'instant" is still there.
-        served = self._released_self(norm, lang)
+        served = self._released_self(norm, lang) or self._years_ago(norm, span, lang)
         for cue in self._lexicons[(lang, "custody_was")].spans(norm[: span.start]):
             between = norm[cue.end : span.start].split()
             # "j'étais au", "j'ai fait 2 ans à la", not "j'étais chez moi quand"; beside a release
@@ -1959,6 +1999,16 @@ class NluUnderstanding:
             ):
                 return True
         return False
+
+    def _years_ago(self, norm: str, span: Span, lang: str) -> bool:
+        """A time years back said after the place, in its clause (`long_ago` and a unit of years:
+        "j'ai fait 6 mois de prison il y a 3 ans", "I did 2 years in prison 5 years ago"): a
+        time served then, not now."""
+        end = _folded_clause_break(lang).search(norm, span.end)
+        after = norm[span.end : end.start() if end else len(norm)]
+        lex = self._dates[lang].lex
+        years = any((lex.unit_of(word) or ("", 0))[0] == "year" for word in after.split())
+        return years and bool(self._lexicons[(lang, "long_ago")].spans(after))
 
     def _free_to_come(self, norm: str, span: Span, lang: str) -> bool:
         """Freedom still to come in its clause ("je serai libre le mois prochain", "I will be

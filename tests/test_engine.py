@@ -1224,3 +1224,33 @@ async def test_a_language_taken_from_one_word_gives_way_to_a_longer_message(
     state = await convo.state()
     assert state is not None and state.slots.language == "fr" and state.slots.prefecture == "44"
     assert convo.asking == "document"
+
+
+async def test_an_answer_understood_only_in_the_language_it_is_written_in_switches_to_it(
+    convo: Conversation,
+) -> None:
+    """A first message in French, then English answers: "student residence card" means nothing in
+    French and was asked again and again; read in English it answers, and English it is."""
+    await convo.say("Bonjour, j'ai besoin d'aide pour mon titre de séjour")
+    await convo.say("yes")
+    await convo.say("I live in Lyon")  # understood in French too (the town): still French
+    state = await convo.state()
+    assert state is not None and state.slots.language == "fr" and convo.asking == "document"
+    await convo.say("student residence card")
+    state = await convo.state()
+    assert state is not None and state.slots.language == "en" and state.slots.document == "CST_ETU"
+    assert "continue in English" in convo.text
+    assert convo.asking == "expiry_date"
+
+
+async def test_french_words_in_another_language_do_not_switch_it(convo: Conversation) -> None:
+    """The lexicons of every language know the French words of papers: an Arabic conversation
+    naming "carte de séjour étudiant" in French stays Arabic."""
+    await convo.say("السلام عليكم")
+    await convo.say(option="ar")
+    await convo.say(option="yes")
+    await convo.say("ساكن ف ليون")
+    assert convo.asking == "document"
+    await convo.say("carte de séjour étudiant")
+    state = await convo.state()
+    assert state is not None and state.slots.language == "ar" and state.slots.document == "CST_ETU"

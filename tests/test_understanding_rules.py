@@ -3095,6 +3095,26 @@ SEVENTEENTH_REVIEW = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("en", "student residence card", "CST_ETU"),
+        ("en", "employee residence card", "CST_SAL"),
+        ("en", "worker residence permit", "CST_SAL"),
+        ("ar", "بطاقة الإقامة طالب", "CST_ETU"),
+        ("es", "tarjeta de residencia de trabajador", "CST_SAL"),
+        # Nothing of a kind beside it: the usual kinds are offered (no single value).
+        ("en", "residence card", None),
+        ("en", "old residence card", None),
+        ("fr", "carte de séjour expirée", None),
+    ],
+)
+def test_the_kind_beside_a_card_named_without_it(
+    brain: Brain, lang: str, text: str, expected: str | None
+) -> None:
+    assert value(read(brain, text, lang, "document"), "document") == expected
+
+
 # Each review's readings as (lang, asked, text, slot, expected), one table per review above.
 @pytest.mark.parametrize(
     ("lang", "asked", "text", "slot", "expected"),

@@ -255,6 +255,32 @@ class Engine:
 
     # -- reading the message -----------------------------------------------------------------
 
+    def _in_the_language_written(self, turn: Turn, text: str, reading: Reading, now: dt.datetime) -> Reading:
+        """A message plainly in another of our languages that answers the question only when read
+        in it ("student residence card" to the French question, after a first message in French):
+        the person writes that language, so it is read in it and the conversation goes on in it.
+        Only when the question found no answer in the conversation's language: the French words
+        every language's lexicons know ("récépissé", "Lyon") never switch anything."""
+        asked = turn.state.asking
+        if (
+            asked is None
+            or asked == "language"
+            or reading.finding(asked) is not None
+            or reading.intent in COMMANDS
+            or len(text.split()) < GUESS_CHECK_WORDS
+        ):
+            return reading
+        written = self.understanding.detect_language(text)
+        if written is None or written == turn.lang or written not in self.texts.languages:
+            return reading
+        other = self.understanding.read(text, lang=written, asked=asked, now=now)
+        if other.finding(asked) is None:
+            return reading
+        turn.state.slots = turn.state.slots.model_copy(update={"language": written})
+        turn.state.language_guessed = False
+        turn.replies.append(self._say(turn, "language_switched"))
+        return other
+
     async def _interpret(self, turn: Turn, message: InboundMessage, text: str, now: dt.datetime) -> bool:
         """Apply what the message says to the state. Returns True when the conversation was erased."""
         state = turn.state
@@ -277,6 +303,7 @@ class Engine:
         reading = self.understanding.read(
             text, lang=turn.lang, asked=asked, now=now, location=message.location
         )
+        reading = self._in_the_language_written(turn, text, reading, now)
         # The understanding keeps a command beside an answer only when it is one ("supprimez mes
         # données" beside "je les ai supprimés"; a guess of the model is no answer).
         if reading.intent in COMMANDS:

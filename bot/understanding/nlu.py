@@ -263,6 +263,8 @@ BARE_ANSWER_WORDS = 2
 # Places within this score of the best are offered with it when the bot must ask.
 PLACE_MARGIN = 0.1
 FUZZY_DOCUMENT_MIN = 86
+# Words beside a card named without its kind that may say the kind ("student residence card").
+KIND_BESIDE_WORDS = 2
 _MONTH_LOOKUP = re.compile(r"(?:month|season)_\d\d")
 # The value models: sure above the first, worth a confirmation above the second.
 MODEL_SURE = 0.85
@@ -1547,6 +1549,18 @@ class NluUnderstanding:
             return []
         return [Finding("prefecture", (_place_candidate(match),), certain=True, echo=True)]
 
+    def _kind_beside(self, norm: str, card: Span, lang: str) -> Finding | None:
+        """The kind said in the few words beside a card named without it ("student residence card",
+        "residence card student": the card is the student one), read as the answer alone would be."""
+        rest = f"{norm[: card.start]} {norm[card.end :]}"
+        if not 1 <= len(_plain(rest).split()) <= KIND_BESIDE_WORDS:
+            return None
+        kind = self._document(" ".join(rest.split()), lang, asked=True)
+        if kind is None or len(kind.candidates) != 1:
+            return None
+        code = kind.candidates[0].values.get("document")
+        return kind if code not in (None, "NONE", "OTHER") else None
+
     def _document(self, norm: str, lang: str, asked: bool) -> Finding | None:
         lexicon = self._lexicons[(lang, "document")]
         plain = _plain(norm)
@@ -1603,6 +1617,9 @@ class NluUnderstanding:
                 return Finding("document", candidates, certain=False)
             unnamed = self._lexicons[(lang, "document_unnamed_kind")].spans(norm)
             if found is None and unnamed and not self._negated(norm, unnamed[0], lang):
+                kind = self._kind_beside(norm, unnamed[0], lang)
+                if kind is not None:
+                    return kind
                 # "carte de séjour", "my residence permit": a card, but which? The usual kinds to
                 # choose from (or "none of these"), rather than the same question again.
                 candidates = tuple(

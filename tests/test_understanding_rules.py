@@ -3115,6 +3115,50 @@ def test_the_kind_beside_a_card_named_without_it(
     assert value(read(brain, text, lang, "document"), "document") == expected
 
 
+EIGHTEENTH_REVIEW = [
+    # Found by an eighteenth review (40 whole conversations typed as on a phone, 31 ending as a
+    # caseworker would at 802276d, 33 after; 96 messages, 87 then 90).
+    # No longer there, said without "ne": free, not detained (a P0 fast track).
+    ("fr", "custody", "je suis plus au cra", "custody", "free"),
+    ("fr", "custody", "jsuis plus au cra", "custody", "free"),
+    ("ar", "custody", "ma bqitch f cra", "custody", "free"),
+    # Fears and possibilities, apostrophes left out, in every language: not a detention.
+    ("fr", "custody", "ils vont menvoyer au cra", "custody", None),
+    ("fr", "custody", "jai peur quils menvoient au cra", "custody", None),
+    ("fr", "removal_order", "jai peur davoir une oqtf", "removal_order", None),
+    ("en", "custody", "maybe they send me to the CRA", "custody", None),
+    ("en", "custody", "they might send me to the CRA", "custody", None),
+    ("en", "custody", "i could end up in detention", "custody", None),
+    ("en", "custody", "they sent me to the CRA", "custody", "detained"),
+    ("es", "custody", "me pueden mandar al CRA", "custody", None),
+    ("es", "custody", "a lo mejor me llevan al centro de retención", "custody", None),
+    ("ar", "custody", "ymkn ydiwni l cra", "custody", None),
+    ("ar", "custody", "خايف يديوني للاحتجاز", "custody", None),
+    # House arrest beside a word of home: house arrest (its 7-day delay), not free.
+    ("fr", "custody", "assigné a la maison", "custody", "house_arrest"),
+    ("ar", "custody", "f dar walakin assigné", "custody", "house_arrest"),
+    ("es", "custody", "estoy en casa pero tengo que firmar en la comisaria", "custody", "house_arrest"),
+    ("fr", "custody", "un avocat m'a été assigné, je suis libre", "custody", "free"),
+    # An order given to someone else, or the person's own no before a "but".
+    ("fr", "removal_order", "ils ont donné une OQTF à mon mari", "removal_order", None),
+    ("en", "removal_order", "they gave an OQTF to my husband", "removal_order", None),
+    ("fr", "removal_order", "moi non mais mon mari a recu une oqtf", "removal_order", False),
+    ("en", "removal_order", "not me but my husband got an OQTF", "removal_order", False),
+    ("fr", "removal_order", "jai recu un papier qui dit de quitter la france", "removal_order", True),
+    # The spouse's card is not the person's paper.
+    ("fr", "document", "ma femme a une carte de 10 ans, moi un titre vie privee", "document", "CST_VPF"),
+    ("fr", "document", "mon mari a une carte de resident et moi rien", "document", "NONE"),
+    ("en", "document", "my wife has a 10 year card, i have a student card", "document", "CST_ETU"),
+    ("ar", "document", "mrati 3andha carte 10 ans w ana 3andi recepisse", "document", "RECEPISSE"),
+    ("fr", "document", "mon mari est français, j'ai une carte vie privée", "document", "CST_VPF"),
+    # Darija days.
+    ("ar", "expiry_date", "ykamel ghedwa", "expiry_date", dt.date(2026, 11, 27)),
+    ("ar", "removal_order_date", "awel lbareh", "removal_order_date", dt.date(2026, 11, 24)),
+    ("ar", "removal_order_date", "قبل البارح", "removal_order_date", dt.date(2026, 11, 24)),
+    ("ar", "expiry_date", "5 يناير، لا سمح لي 25 يناير", "expiry_date", dt.date(2027, 1, 25)),
+]
+
+
 # Each review's readings as (lang, asked, text, slot, expected), one table per review above.
 @pytest.mark.parametrize(
     ("lang", "asked", "text", "slot", "expected"),
@@ -3130,6 +3174,7 @@ def test_the_kind_beside_a_card_named_without_it(
         *FIFTEENTH_REVIEW,
         *SIXTEENTH_REVIEW,
         *SEVENTEENTH_REVIEW,
+        *EIGHTEENTH_REVIEW,
     ],
 )
 def test_readings_found_by_the_reviews(

@@ -57,7 +57,7 @@ RANKS = ("1", "2", "3", "4", "5", "6")
 # Words that join clauses. "y" is the Spanish "and" only: in French it is the "y" of "il y a"
 # ("OQTF il y a 3 semaines" is one clause, the date goes with the order).
 _JOINERS = ("et", "mais", "and", "but", "pero", "aunque", "لكن", "ولكن", "بس", "و")
-_JOINERS_OF_LANGUAGE: Mapping[str, tuple[str, ...]] = {"es": ("y",)}
+_JOINERS_OF_LANGUAGE: Mapping[str, tuple[str, ...]] = {"es": ("y",), "ar": ("w", "walakin", "walakine")}
 
 
 @functools.cache
@@ -150,6 +150,10 @@ _STILL = frozenset(
 _PLACE_LINKS = frozenset(
     {"au", "en", "a", "dans", "in", "at", "the", "el", "la", "le", "un", "une", "في", "ف"}
 )
+# The word between an order or a place and the one it was given to or is of ("une OQTF à mon mari").
+_TO_SOMEONE = frozenset({"a", "to", "pour", "for", "de", "of", "para", "del", "ل"})
+# Little words between a verb of placing and the place ("send me to the", "llevarme al").
+_TO_A_PLACE = frozenset({"to", "the", "al", "el", "la", "le", "au", "l'", "l", "into"})
 # The word between a release and the place left ("sorti de prison", "released from the CRA").
 _FROM = frozenset({"de", "du", "des", "from", "of", "the", "del", "la", "من", "mn", "men"})
 # Indefinite articles and the pronouns between a fear and what it fears ("peur qu'ils me donnent une").
@@ -1274,6 +1278,14 @@ class NluUnderstanding:
         )
         return not speaks_of_self and not self._lexicons[(lang, "me_too")].spans(norm)
 
+    def _to_someone_else(self, norm: str, span: Span, lang: str) -> bool:
+        """Someone named right after the expression, given it or owning it ("ils ont donné une
+        OQTF à mon mari", "l'OQTF de ma femme", "they gave an OQTF to my husband")."""
+        for cue in self._lexicons[(lang, "someone_else")].spans(norm[span.end :]):
+            between = norm[span.end : span.end + cue.start].split()
+            return len(between) == 1 and between[0] in _TO_SOMEONE
+        return False
+
     def _without_relatives(self, norm: str, lang: str) -> str:
         """``norm`` with the relatives that describe someone named blanked (`someone_else_relative`:
         "qui vit avec moi", "who lives with me"), keeping every other word at its place."""
@@ -1304,11 +1316,14 @@ class NluUnderstanding:
         return bool(self._lexicons[(lang, "removal_order")].spans(self.normalize(last, lang)))
 
     def _says_not_me(self, text: str, lang: str) -> bool:
-        """A clause that ends on the person's own no (`me_not`: "moi non", "not me", "ana la"),
-        not "yo no sé"."""
+        """A clause that ends on the person's own no (`me_not`: "moi non", "not me", "ana la"; also
+        before a joining word: "moi non mais mon mari a reçu une OQTF"), not "yo no sé"."""
         clauses = self.normalize(fold(text, clauses=True), lang)
+        joiners = {*_JOINERS, *_JOINERS_OF_LANGUAGE.get(lang, ())}
         return any(
-            clauses[span.end :].strip().startswith("|") or not clauses[span.end :].strip()
+            clauses[span.end :].strip().startswith("|")
+            or not clauses[span.end :].strip()
+            or clauses[span.end :].split()[0] in joiners
             for span in self._lexicons[(lang, "me_not")].spans(clauses)
         )
 
@@ -1437,6 +1452,8 @@ class NluUnderstanding:
         if not counted_in and not self._lexicons[(lang, "me_too")].spans(
             self._without_relatives(whole, lang) if whole else own
         ):
+            if self._to_someone_else(own, span, lang):
+                return True
             cues.extend(
                 (cue, "other")
                 for cue in self._lexicons[(lang, "someone_else")].spans(head)
@@ -1496,6 +1513,9 @@ class NluUnderstanding:
         m'enfermer au", "if I get an"), not a past one ("ça va faire 2 semaines qu'ils m'ont
         enfermé au", "est-ce que c'est grave, la préf m'a donné une")."""
         verbs, participles = self._unreal_verbs[lang], self._unreal_participles[lang]
+        # The little words before a place do not count ("they might send me to the CRA").
+        while between and between[-1] in _TO_A_PLACE:
+            between = between[:-1]
         near = list(between[-UNREAL_VERB_REACH:])
         offset = len(between) - len(near)
 
@@ -1562,6 +1582,10 @@ class NluUnderstanding:
         return kind if code not in (None, "NONE", "OTHER") else None
 
     def _document(self, norm: str, lang: str, asked: bool) -> Finding | None:
+        if asked:
+            # "ma femme a une carte de 10 ans, moi un titre vie privée": the spouse's card is not
+            # the person's paper.
+            norm = self._without_clauses_of(norm, lang, "someone_else")
         lexicon = self._lexicons[(lang, "document")]
         plain = _plain(norm)
         found = _most_precise(lexicon.find_all(norm))
@@ -1738,7 +1762,9 @@ class NluUnderstanding:
             # du CRA", "je ne suis pas détenu" like "détenu". A guess through a negation is asked
             # again (free by a guess could hide a detention).
             # Nor a guess through a fear or a future: "je serai libéré demain" is still held.
-            future = self._lexicons[(lang, "unreal_if")].spans(norm)
+            future = self._lexicons[(lang, "unreal_if")].spans(norm) or self._lexicons[
+                (lang, "unreal")
+            ].spans(norm)
             # Nor a guess in a message about someone else only: "خويا فالسونطر ديال الريتونسيون"
             # (a place misspelt, so no span that the checks above could set aside).
             doubtful = self._negations(norm, lang) or future or self._only_someone_else(norm, lang)
@@ -1930,7 +1956,13 @@ class NluUnderstanding:
         travail", "mon frère au pays est malade"): their situation is not the person's. The
         household's is ("ma femme est enceinte"). Not a clause where the person counts themselves
         in ("mon ami et moi on a perdu notre travail")."""
-        outsiders = self._lexicons[(lang, "someone_outside")].spans(norm)
+        return self._without_clauses_of(norm, lang, "someone_outside")
+
+    def _without_clauses_of(self, norm: str, lang: str, who: str) -> str:
+        """``norm`` with the clauses about the people of lookup ``who`` blanked (named opening the
+        clause, or in the words of someone named who opens it), keeping the places of the rest;
+        not a clause where the person counts themselves in."""
+        outsiders = self._lexicons[(lang, who)].spans(norm)
         if not outsiders:
             return norm
         # Only as the subject, opening the clause: "je dors chez un ami" is the person's housing.

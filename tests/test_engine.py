@@ -1254,3 +1254,38 @@ async def test_french_words_in_another_language_do_not_switch_it(convo: Conversa
     await convo.say("carte de séjour étudiant")
     state = await convo.state()
     assert state is not None and state.slots.language == "ar" and state.slots.document == "CST_ETU"
+
+
+@pytest.mark.parametrize(
+    ("lang", "answers", "correction", "expected"),
+    [
+        (
+            "fr",
+            ["Toulouse", "APS", "le 5 décembre"],
+            "non pardon c le 15 decembre pas le 5",
+            dt.date(2026, 12, 15),
+        ),
+        (
+            "en",
+            ["Lyon", "student card", "5 january"],
+            "sorry the date is wrong, its the 15th of january",
+            dt.date(2027, 1, 15),
+        ),
+    ],
+)
+async def test_a_date_taken_back_at_the_next_question_corrects_it(
+    convo: Conversation, lang: str, answers: list[str], correction: str, expected: dt.date
+) -> None:
+    """Found by an eighteenth review: the correction of the expiry said at the filing question was
+    lost, and its "non" recorded "not filed"."""
+    await convo.say("bonjour")
+    await convo.say(option=lang)
+    await convo.say(option="yes")
+    for answer in answers:
+        await convo.say(answer)
+    assert convo.asking == "application_status"
+    await convo.say(correction)
+    state = await convo.state()
+    assert state is not None and state.slots.expiry_date == expected
+    assert state.slots.application_status is None
+    assert convo.asking == "application_status"

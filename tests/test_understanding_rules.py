@@ -3156,6 +3156,26 @@ EIGHTEENTH_REVIEW = [
     ("ar", "removal_order_date", "awel lbareh", "removal_order_date", dt.date(2026, 11, 24)),
     ("ar", "removal_order_date", "قبل البارح", "removal_order_date", dt.date(2026, 11, 24)),
     ("ar", "expiry_date", "5 يناير، لا سمح لي 25 يناير", "expiry_date", dt.date(2027, 1, 25)),
+    # A paper's expiry said at another date's question is the expiry, not that date.
+    (
+        "fr",
+        "attempts_since",
+        "pardon ma carte expire le 15 decembre pas le 5",
+        "expiry_date",
+        dt.date(2026, 12, 15),
+    ),
+    ("en", "attempts_since", "my card expires on 15 december", "expiry_date", dt.date(2026, 12, 15)),
+    ("fr", "removal_order_date", "ma carte expire le 15 décembre", "removal_order_date", None),
+    (
+        "fr",
+        "attempts_since",
+        "depuis que ma carte a expiré le 3 octobre",
+        "attempts_since",
+        dt.date(2026, 10, 3),
+    ),
+    # ... and at the filing question, its "expire" is no proof expired.
+    ("fr", "application_status", "ah non pardon elle expire le 15 decembre", "application_status", None),
+    ("fr", "application_status", "mon récépissé a expiré", "application_status", "filed_without_proof"),
 ]
 
 

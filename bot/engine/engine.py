@@ -255,6 +255,43 @@ class Engine:
 
     # -- reading the message -----------------------------------------------------------------
 
+    def _date_taken_back(self, turn: Turn, text: str, reading: Reading, now: dt.datetime) -> Reading:
+        """A correction of the date answered last, said at the next question without naming it
+        ("non pardon c'est le 15 décembre pas le 5" asked whether the application was filed): the
+        date corrects that answer, and its "non" answers nothing (it said "not filed")."""
+        asked = turn.state.asking
+        steps = {step.slot: step for step in self.flow.steps}
+        if (
+            not reading.correcting
+            or asked is None
+            or asked not in steps
+            or steps[asked].kind == "date"
+            or any(
+                steps.get(finding.slot) and steps[finding.slot].kind == "date" for finding in reading.findings
+            )
+        ):
+            return reading
+        answered = [
+            step.slot
+            for step in self.flow.steps[: self.flow.steps.index(steps[asked])]
+            if step.kind == "date" and getattr(turn.state.slots, step.slot, None) is not None
+        ]
+        if not answered:
+            return reading
+        dated = self.understanding.read(text, lang=turn.lang, asked=answered[-1], now=now).finding(
+            answered[-1]
+        )
+        if dated is None:
+            return reading
+        others = tuple(finding for finding in reading.findings if finding.slot != asked)
+        return Reading(
+            intent=None,
+            findings=(dated, *others),
+            named_language=reading.named_language,
+            correcting=True,
+            restricting=reading.restricting,
+        )
+
     def _in_the_language_written(self, turn: Turn, text: str, reading: Reading, now: dt.datetime) -> Reading:
         """A message plainly in another of our languages that answers the question only when read
         in it ("student residence card" to the French question, after a first message in French):
@@ -304,6 +341,7 @@ class Engine:
             text, lang=turn.lang, asked=asked, now=now, location=message.location
         )
         reading = self._in_the_language_written(turn, text, reading, now)
+        reading = self._date_taken_back(turn, text, reading, now)
         # The understanding keeps a command beside an answer only when it is one ("supprimez mes
         # données" beside "je les ai supprimés"; a guess of the model is no answer).
         if reading.intent in COMMANDS:

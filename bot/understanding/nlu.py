@@ -1059,6 +1059,18 @@ class NluUnderstanding:
                 status = _certain(
                     "application_status", {"application_status": "filed_with_proof"}, "récépissé"
                 )
+            elif (
+                status is not None
+                and not said_expired
+                and document is None
+                and proof_valid_until
+                and proof_valid_until[0] >= today
+                and {span.value for span in self._lexicons[(lang, "status_concepts")].spans(unasked)}
+                == {"status_proof_expired"}
+            ):
+                # "ah non pardon elle expire le 15 décembre": the card's expiry to come, said again
+                # at this question; nothing about filing (it was read "filed, proof expired").
+                status = None
             if status is not None:
                 findings.append(status)
 
@@ -2178,7 +2190,11 @@ class NluUnderstanding:
             ),
             default=-1,
         )
-        if asked is not None and asked in DATE_SLOTS:
+        if (
+            asked is not None
+            and asked in DATE_SLOTS
+            and not self._expiry_of_a_paper_instead(folded, lang, asked)
+        ):
             kind = DATE_SLOTS[asked]
             if asked == "removal_order_date" and self._lexicons[(lang, "removal_order")].spans(norm):
                 kind = "order"  # "they gave me 30 days to leave": its time to leave, not its date
@@ -2726,6 +2742,22 @@ class NluUnderstanding:
         months = self._dates[lang].lex.months
         return any(word in months for word in re.findall(r"[^\W_]+", folded)) or self._has_date_cue(
             folded, lang
+        )
+
+    def _expiry_of_a_paper_instead(self, folded: str, lang: str, asked: str) -> bool:
+        """Asked another date, the message gives a paper's expiry and nothing of what was asked
+        ("pardon ma carte expire le 15 décembre pas le 5" at the attempts question): read as in
+        passing, where its expiry words make it the expiry's date."""
+        cues = self._date_cues
+        return (
+            asked != "expiry_date"
+            and any(contains_phrase(folded, cue) for cue in cues[(lang, "date_cue_expiry")])
+            and not any(
+                contains_phrase(folded, cue)
+                for kind in ("date_cue_removal_order", "date_cue_attempts")
+                for cue in cues[(lang, kind)]
+            )
+            and self._names_a_paper(folded, lang)
         )
 
     def _has_date_cue(self, folded: str, lang: str) -> bool:

@@ -1974,11 +1974,11 @@ class NluUnderstanding:
         """``norm`` with the clauses about the people of lookup ``who`` blanked (named opening the
         clause, or in the words of someone named who opens it), keeping the places of the rest;
         not a clause where the person counts themselves in."""
-        outsiders = self._lexicons[(lang, who)].spans(norm)
-        if not outsiders:
+        named = self._lexicons[(lang, who)].spans(norm)
+        if not named:
             return norm
         # Only as the subject, opening the clause: "je dors chez un ami" is the person's housing.
-        subjects = {span.start for span in outsiders} | {
+        subjects = {span.start for span in named} | {
             span.start for span in self._lexicons[(lang, "someone_else")].spans(norm)
         }
         kept, start = [], 0
@@ -1987,7 +1987,7 @@ class NluUnderstanding:
             clause = norm[start:end]
             words = clause.split()
             opening = start + len(clause) - len(clause.lstrip())
-            about_them = opening in subjects and any(start <= span.start < end for span in outsiders)
+            about_them = opening in subjects and any(start <= span.start < end for span in named)
             counted_in = bool(_FIRST_PERSON.intersection(words) or _SPEAKER.intersection(words))
             kept.append(" " * len(clause) if about_them and not counted_in else clause)
             if found:

@@ -1289,3 +1289,66 @@ async def test_a_date_taken_back_at_the_next_question_corrects_it(
     assert state is not None and state.slots.expiry_date == expected
     assert state.slots.application_status is None
     assert convo.asking == "application_status"
+
+
+async def _answer_up_to_attempts(convo: Conversation, order: str) -> None:
+    await convo.say("hello")
+    await convo.say(option="en")
+    await convo.say(option="yes")
+    for answer in ("Paris", "student card", "10 march 2027"):
+        await convo.say(answer)
+    await convo.say(option="not_filed")
+    await convo.say(option=order)
+
+
+async def test_a_detention_said_after_free_is_recorded_without_a_word_of_correction(
+    convo: Conversation,
+) -> None:
+    """Found by a nineteenth review: "free" answered, then "they just took me to the CRA" at a later
+    question was dropped (a filled slot changed only with a correction word): P2 instead of P0."""
+    await _answer_up_to_attempts(convo, "yes")
+    await convo.say("20 november")
+    await convo.say("I'm free, at home")
+    state = await convo.state()
+    assert state is not None and state.slots.custody == "free"
+    await convo.say("since september")
+    await convo.say("they just took me to the CRA, I'm there now")
+    state = await convo.state()
+    assert state is not None and state.slots.custody == "detained"
+    case = await convo.case()
+    assert case is not None and case.urgency.level == "P0"
+
+
+async def test_an_order_said_after_no_is_recorded_with_its_date(convo: Conversation) -> None:
+    """ "ah si attendez, j'ai reçu une OQTF le 20 novembre" at the attempts question: the order and
+    its date, not the date of the attempts."""
+    await _answer_up_to_attempts(convo, "no")
+    assert convo.asking == "attempts_since"
+    await convo.say("wait, I did receive an OQTF on 20 november")
+    state = await convo.state()
+    assert state is not None and state.slots.removal_order is True
+    assert state.slots.removal_order_date == dt.date(2026, 11, 20)
+    assert state.slots.attempts_since is None
+
+
+async def test_a_language_typed_at_the_menu_is_chosen_not_guessed(convo: Conversation) -> None:
+    """ "العربية" typed (one word) was taken as a guess, and a card named in French then switched
+    the conversation to French, where "la" and "ah" were not understood."""
+    await convo.say("salam")
+    await convo.say("العربية")
+    await convo.say("نعم")
+    await convo.say("ليون")
+    await convo.say("carte de séjour vie privée")
+    state = await convo.state()
+    assert state is not None and state.slots.language == "ar" and state.slots.document == "CST_VPF"
+
+
+async def test_a_date_taken_back_at_the_consent_question_is_no_refusal(convo: Conversation) -> None:
+    """The opening gave the date; "non pardon c'est le 15 décembre pas le 5" at the consent
+    question refused it and erased everything."""
+    await convo.say("bonjour, ma carte de séjour étudiant expire le 5 décembre, j'habite à Lyon")
+    assert convo.asking == "consent"
+    await convo.say("non pardon c'est le 15 décembre pas le 5")
+    state = await convo.state()
+    assert state is not None and state.slots.expiry_date == dt.date(2026, 12, 15)
+    assert state.slots.consent is None and convo.asking == "consent"

@@ -3176,6 +3176,33 @@ EIGHTEENTH_REVIEW = [
     # ... and at the filing question, its "expire" is no proof expired.
     ("fr", "application_status", "ah non pardon elle expire le 15 decembre", "application_status", None),
     ("fr", "application_status", "mon récépissé a expiré", "application_status", "filed_without_proof"),
+    # Found by a nineteenth review (40 conversations of corrections and answers given together).
+    ("en", "vulnerabilities", "they took me to the CRA", "custody", "detained"),
+    ("ar", "vulnerabilities", "daba hbsoni f cra dyal vincennes", "custody", "detained"),
+    ("en", "custody", "I was taken to the CRA", "custody", "detained"),
+    ("fr", "custody", "j'ai peur qu'ils m'emmènent au CRA", "custody", None),
+    (
+        "fr",
+        "attempts_since",
+        "ah si attendez, j'ai reçu une OQTF le 20 novembre",
+        "removal_order_date",
+        dt.date(2026, 11, 20),
+    ),
+    ("es", "attempts_since", "espera, sí recibí una OQTF el 20 de noviembre", "attempts_since", None),
+    (
+        "fr",
+        "attempts_since",
+        "j'essaie depuis le 3 octobre, j'ai une OQTF",
+        "attempts_since",
+        dt.date(2026, 10, 3),
+    ),
+    (
+        "en",
+        "application_status",
+        "actually it's not a student card, it's a salarié card",
+        "document",
+        "CST_SAL",
+    ),
 ]
 
 

@@ -172,6 +172,7 @@ class Engine:
         self.store = store
         self.clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
+        self._news_replaces = {step.slot: step.news_replaces for step in flow.steps if step.news_replaces}
 
     # -- entry point -------------------------------------------------------------------------
 
@@ -256,7 +257,7 @@ class Engine:
     # -- reading the message -----------------------------------------------------------------
 
     def _date_taken_back(self, turn: Turn, text: str, reading: Reading, now: dt.datetime) -> Reading:
-        """A correction of the date answered last, said at the next question without naming it
+        """A correction of the date answered last, said at a later question without naming it
         ("non pardon c'est le 15 décembre pas le 5" asked whether the application was filed): the
         date corrects that answer, and its "non" answers nothing (it said "not filed")."""
         asked = turn.state.asking
@@ -271,22 +272,28 @@ class Engine:
             )
         ):
             return reading
-        answered = [
-            step.slot
-            for step in self.flow.steps[: self.flow.steps.index(steps[asked])]
+        filled = [
+            step
+            for step in self.flow.steps
             if step.kind == "date" and getattr(turn.state.slots, step.slot, None) is not None
         ]
+        # The last one asked before this question; else one said in the opening message ("non
+        # pardon c'est le 15 pas le 5" at the consent: its "non" refused the consent and erased all).
+        before = [
+            step.slot for step in filled if self.flow.steps.index(step) < self.flow.steps.index(steps[asked])
+        ]
+        answered = before or [step.slot for step in filled]
         if not answered:
             return reading
-        dated = self.understanding.read(text, lang=turn.lang, asked=answered[-1], now=now).finding(
+        correction = self.understanding.read(text, lang=turn.lang, asked=answered[-1], now=now).finding(
             answered[-1]
         )
-        if dated is None:
+        if correction is None:
             return reading
         others = tuple(finding for finding in reading.findings if finding.slot != asked)
         return Reading(
             intent=None,
-            findings=(dated, *others),
+            findings=(correction, *others),
             named_language=reading.named_language,
             correcting=True,
             restricting=reading.restricting,
@@ -488,10 +495,11 @@ class Engine:
             adds_a_situation = finding.slot == "vulnerabilities" and not (
                 frozenset(candidate.values.get("vulnerabilities") or ()) <= frozenset(current or ())
             )
+            news = candidate.values.get(finding.slot) in self._news_replaces.get(finding.slot, ())
             if (
                 not asked
                 and current is not None
-                and not (is_correction and may_correct)
+                and not (is_correction and (may_correct or news))
                 and not adds_a_situation
             ):
                 # (A situation said later, in the note or at the summary, is added: _set.)
@@ -526,6 +534,10 @@ class Engine:
         # Validated, not model_copy'd: candidate values saved in a pending question come back from
         # the store as JSON (a list for a set, a string for a date) and must become typed again.
         state.slots = Slots.model_validate({**state.slots.model_dump(), **values})
+        if "language" in values:
+            # Chosen or named ("العربية" typed at the menu), not guessed from a word: a card
+            # named in French later does not switch it.
+            state.language_guessed = False
         for slot in values:
             if slot in state.skipped:
                 state.skipped.remove(slot)

@@ -46,6 +46,10 @@ class Step(BaseModel):
     # A plain "no" skips the step, as "I don't know" does: "Depuis quand essayez-vous d'avoir un
     # rendez-vous ?" "non, jamais" (asked again, it looped).
     no_skips: bool = False
+    # Values that replace an earlier answer when said later in passing, without a word of
+    # correction: "je suis au CRA maintenant" after "libre" (taken since, or said wrong). The more
+    # urgent fact is kept for the volunteer to check rather than dropped.
+    news_replaces: tuple[str | bool, ...] = ()
 
     @model_validator(mode="after")
     def _slot_is_known(self) -> Step:

@@ -1600,7 +1600,14 @@ class NluUnderstanding:
             norm = self._without_clauses_of(norm, lang, "someone_else")
         lexicon = self._lexicons[(lang, "document")]
         plain = _plain(norm)
-        found = _most_precise(lexicon.find_all(norm))
+        # In passing, a paper denied is not the one held: "not a student card, a salarié card".
+        found = _most_precise(
+            [
+                (expression, code)
+                for expression, code in lexicon.find_all(norm)
+                if not self._denied(norm, expression, lang)
+            ]
+        )
         only_denied = False
         if asked:
             found, only_denied = self._document_held(norm, lang)
@@ -2193,7 +2200,7 @@ class NluUnderstanding:
         if (
             asked is not None
             and asked in DATE_SLOTS
-            and not self._expiry_of_a_paper_instead(folded, lang, asked)
+            and not self._date_of_another_kind(folded, norm, lang, asked)
         ):
             kind = DATE_SLOTS[asked]
             if asked == "removal_order_date" and self._lexicons[(lang, "removal_order")].spans(norm):
@@ -2744,21 +2751,28 @@ class NluUnderstanding:
             folded, lang
         )
 
-    def _expiry_of_a_paper_instead(self, folded: str, lang: str, asked: str) -> bool:
-        """Asked another date, the message gives a paper's expiry and nothing of what was asked
-        ("pardon ma carte expire le 15 décembre pas le 5" at the attempts question): read as in
-        passing, where its expiry words make it the expiry's date."""
+    def _date_of_another_kind(self, folded: str, norm: str, lang: str, asked: str) -> bool:
+        """Asked one date, the message gives another kind of date and nothing of what was asked: a
+        paper's expiry ("pardon ma carte expire le 15 décembre pas le 5" at the attempts question)
+        or, at the attempts question, an order received ("ah si attendez, j'ai reçu une OQTF le 20
+        novembre"). Read as in passing, where its words make it that date."""
         cues = self._date_cues
-        return (
+
+        def said(*kinds: str) -> bool:
+            return any(contains_phrase(folded, cue) for kind in kinds for cue in cues[(lang, kind)])
+
+        expiry = (
             asked != "expiry_date"
-            and any(contains_phrase(folded, cue) for cue in cues[(lang, "date_cue_expiry")])
-            and not any(
-                contains_phrase(folded, cue)
-                for kind in ("date_cue_removal_order", "date_cue_attempts")
-                for cue in cues[(lang, kind)]
-            )
+            and said("date_cue_expiry")
+            and not said("date_cue_removal_order", "date_cue_attempts")
             and self._names_a_paper(folded, lang)
         )
+        order = (
+            asked == "attempts_since"
+            and not said("date_cue_attempts")
+            and any(span.value == "received" for span in self._lexicons[(lang, "removal_order")].spans(norm))
+        )
+        return expiry or order
 
     def _has_date_cue(self, folded: str, lang: str) -> bool:
         """Whether the clause says what a date in it is about (expiry, attempts, an order)."""

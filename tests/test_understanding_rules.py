@@ -3206,6 +3206,20 @@ EIGHTEENTH_REVIEW = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("lang", "asked", "text"),
+    [
+        ("fr", "removal_order_date", "attendez, ma carte expire le 15 décembre pas le 5"),
+        ("en", "prefecture", "wait, Lyon"),
+        ("es", "prefecture", "espera, Lyon"),
+    ],
+)
+def test_wait_is_a_word_of_correction(brain: Brain, lang: str, asked: str, text: str) -> None:
+    """ "attendez, ma carte expire le 15 décembre pas le 5" at a later question: a correction, so
+    the date replaces the one answered (it was dropped: in passing a value only fills a gap)."""
+    assert read(brain, text, lang, asked).correcting
+
+
 # Each review's readings as (lang, asked, text, slot, expected), one table per review above.
 @pytest.mark.parametrize(
     ("lang", "asked", "text", "slot", "expected"),

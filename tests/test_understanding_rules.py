@@ -3207,6 +3207,39 @@ EIGHTEENTH_REVIEW = [
 
 
 @pytest.mark.parametrize(
+    ("lang", "asked", "text", "slot", "expected"),
+    [
+        # An Arabic clitic glued to a month.
+        ("ar", "expiry_date", "ما عرفتش بالضبط، تقريبا فمارس", "expiry_date", dt.date(2027, 3, 15)),
+        ("ar", "expiry_date", "فمارس", "expiry_date", dt.date(2027, 3, 15)),
+        # A place denied, in Darija too, and never the only one found.
+        ("ar", "document", "smhli ana f Lille machi Lyon", "prefecture", "59"),
+        ("ar", "document", "انا ف ليل ماشي ليون", "prefecture", None),
+        ("fr", "document", "j'habite à Lille, pas à Lyon", "prefecture", "59"),
+        ("fr", "prefecture", "pas loin de Lyon", "prefecture", "69"),
+        # "pas" after a paper goes with the next one.
+        ("fr", "expiry_date", "ah non j'ai un récépissé pas une carte", "document", "RECEPISSE"),
+        ("fr", "document", "déposé pas de récépissé", "document", "NONE"),
+    ],
+)
+def test_found_by_the_nineteenth_review(
+    brain: Brain, lang: str, asked: str, text: str, slot: str, expected: object
+) -> None:
+    assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "asked", "text"),
+    [
+        ("ar", "document", "smhli ana f Lille machi Lyon"),
+        ("fr", "expiry_date", "ah non j'ai un récépissé pas une carte"),
+    ],
+)
+def test_sorry_and_ah_no_are_words_of_correction(brain: Brain, lang: str, asked: str, text: str) -> None:
+    assert read(brain, text, lang, asked).correcting
+
+
+@pytest.mark.parametrize(
     ("lang", "asked", "text"),
     [
         ("fr", "removal_order_date", "attendez, ma carte expire le 15 décembre pas le 5"),

@@ -233,6 +233,8 @@ class DateParser:
             rf"(?P<unit>{units})(?!\w){not_a_month}"
             rf"(?:\s+(?P<dir_after>{p['ago']}|{p['remaining']})(?!\w))?(?:\s+(?P<half_after>{p['half']}))?"
         )
+        # An Arabic clitic glued to a month ("فمارس", in March; "لمارس"): read apart, as "ف مارس".
+        self._glued_to_a_month = re.compile(rf"(?<!\w)([فوبل])(?=(?:{p['month']})(?!\w))")
         self._day_month = re.compile(
             rf"(?<![\d/])(\d{{1,2}}|{p['number']}){_ORDINAL_SUFFIX}\s+{link}"
             rf"(?P<month>{p['month']})(?:\s*,?\s+{link}(?P<year>\d{{4,}}|\d{{2}})|\s+{named_year})?(?!\w)"
@@ -284,6 +286,7 @@ class DateParser:
             return None
         if self._month_in_number is not None:
             folded = self._month_in_number.sub(lambda number: str(self.lex.numbers[number[0]]), folded)
+        folded = self._glued_to_a_month.sub(r"\1 ", folded)
         tense = self.tense(text if tense_text is None else tense_text)
         if kind != "expiry":
             tense = "past"

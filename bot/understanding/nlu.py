@@ -152,6 +152,11 @@ _PLACE_LINKS = frozenset(
 )
 # The word between an order or a place and the one it was given to or is of ("une OQTF à mon mari").
 _TO_SOMEONE = frozenset({"a", "to", "pour", "for", "de", "of", "para", "del", "ل"})
+# After a "pas" that follows a paper, what the "pas" goes with instead ("pas de récépissé", "pas une
+# carte", "not a student card", "no una tarjeta").
+_ARTICLES_AFTER_NOT = frozenset(
+    {"de", "du", "des", "un", "une", "le", "la", "les", "a", "an", "the", "una", "el"}
+)
 # Little words between a verb of placing and the place ("send me to the", "llevarme al").
 _TO_A_PLACE = frozenset({"to", "the", "al", "el", "la", "le", "au", "l'", "l", "into"})
 # The word between a release and the place left ("sorti de prison", "released from the CRA").
@@ -1192,8 +1197,8 @@ class NluUnderstanding:
         after = norm[span.end :].split()[:2]
         if not after or not self._lexicons[(lang, "negation_after")].spans(after[0]):
             return False
-        # "déposé pas de récépissé": the "pas" goes with what follows it.
-        return len(after) == 1 or not (after[1] in ("de", "du", "des") or after[1].startswith("d'"))
+        # "déposé pas de récépissé", "un récépissé pas une carte": the "pas" goes with what follows it.
+        return len(after) == 1 or not (after[1] in _ARTICLES_AFTER_NOT or after[1].startswith("d'"))
 
     def _reaches(self, norm: str, cue: Span, span: Span, lang: str) -> bool:
         """Whether a word before the expression bears on it: in the same clause, a few words away."""
@@ -1553,11 +1558,14 @@ class NluUnderstanding:
         text = self._expiry_days[lang].sub(lambda day: day[0][: day.start(1) - day.start(0)] + " ", text)
         ordinary = self._ordinary_words
         matches = self.gazetteer.resolve(text, asked=asked, ordinary=ordinary)
-        if len(matches) > 1:
-            # "c'est Bobigny pas Lille", "Lyon, not Paris": the place denied is not a candidate.
-            affirmed = _NEGATED_WORD.sub(" ", text)
-            if affirmed != text:
-                matches = self.gazetteer.resolve(affirmed, asked=asked, ordinary=ordinary) or matches
+        affirmed = _NEGATED_WORD.sub(" ", text) if matches else text
+        if affirmed != text:
+            # "c'est Bobigny pas Lille", "Lyon, not Paris": the place denied is not a candidate;
+            # nor the only one found ("انا ف ليل ماشي ليون" in passing, where "ليل" alone may be
+            # the night and is not taken: Lyon was).
+            matches = self.gazetteer.resolve(affirmed, asked=asked, ordinary=ordinary) or (
+                matches if len(matches) > 1 else []
+            )
         if not matches:
             return None, False
         best = matches[0]
@@ -3178,7 +3186,8 @@ _OVERSEAS = re.compile(r"\b97\d\b")
 # A question mark: "isn't it 93?" asks, it does not pick.
 _ASKING = re.compile(r"[?؟¿]")
 _NEGATED_WORD = re.compile(
-    r"\b(?:pas|plus|not|no|ni)\s+(?:(?:à|a|au|en|in|de|du|le|la|les|the)\s+)?(?:l['’])?[^\s,.;:!?]+",
+    r"\b(?:pas|plus|not|no|ni|machi|mashi|ماشي)\s+(?:(?:à|a|au|en|in|de|du|le|la|les|the|f|fi|ف|في)\s+)?"
+    r"(?:l['’])?[^\s,.;:!?]+",
     re.IGNORECASE,
 )
 # Also the absurd ones the date parser refuses ("01/01/10000", "999999/1/1"): their numbers are

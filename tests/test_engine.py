@@ -1352,3 +1352,24 @@ async def test_a_date_taken_back_at_the_consent_question_is_no_refusal(convo: Co
     state = await convo.state()
     assert state is not None and state.slots.expiry_date == dt.date(2026, 12, 15)
     assert state.slots.consent is None and convo.asking == "consent"
+
+
+async def test_darija_in_latin_letters_is_understood_without_switching_to_arabic_script(
+    convo: Conversation,
+) -> None:
+    """Found by a twentieth review: one answer in Darija ("3andi 2 drari w mrati mrida") switched a
+    French conversation to Arabic script, summary included."""
+    await convo.say("bonjour")
+    await convo.say(option="fr")
+    await convo.say(option="yes")
+    for answer in ("Lyon", "carte étudiant", "10 mars 2027"):
+        await convo.say(answer)
+    await convo.say(option="not_filed")
+    await convo.say(option="no")
+    await convo.say("depuis octobre")
+    await convo.say(option="yes")
+    assert convo.asking == "vulnerabilities"
+    await convo.say("3andi 2 drari w mrati mrida")
+    state = await convo.state()
+    assert state is not None and state.slots.language == "fr"
+    assert state.slots.vulnerabilities == frozenset({"children", "health"})

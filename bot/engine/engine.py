@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 PROCESSED_IDS_KEPT = 32
 # Longer messages are cut: nobody answers a triage question in more, and it bounds the work.
 MAX_TEXT_CHARS = 2000
+# Arabic script: a message in it can be answered in it.
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 # A language taken from one word is checked against the next message of at least this many words.
 GUESS_CHECK_WORDS = 3
 # Steps whose options are shown with the question; the others show them after two misses.
@@ -320,6 +322,10 @@ class Engine:
         other = self.understanding.read(text, lang=written, asked=asked, now=now)
         if other.finding(asked) is None:
             return reading
+        if written == "ar" and not _ARABIC_LETTER.search(text):
+            # Darija in Latin letters ("3andi 2 drari w mrati mrida") from someone reading the
+            # French questions: understood, but the questions stay in the letters they read.
+            return other
         turn.state.slots = turn.state.slots.model_copy(update={"language": written})
         turn.state.language_guessed = False
         turn.replies.append(self._say(turn, "language_switched"))

@@ -233,8 +233,9 @@ class DateParser:
             rf"(?P<unit>{units})(?!\w){not_a_month}"
             rf"(?:\s+(?P<dir_after>{p['ago']}|{p['remaining']})(?!\w))?(?:\s+(?P<half_after>{p['half']}))?"
         )
-        # An Arabic clitic glued to a month ("فمارس", in March; "لمارس"): read apart, as "ف مارس".
-        self._glued_to_a_month = re.compile(rf"(?<!\w)([فوبل])(?=(?:{p['month']})(?!\w))")
+        # An Arabic clitic glued to a month ("فمارس", in March; "لمارس"), or a French "d'" without
+        # its apostrophe ("depuis doctobre"): read apart, as "ف مارس", "d octobre".
+        self._glued_to_a_month = re.compile(rf"(?<!\w)([فوبل]|d)(?=(?:{p['month']})(?!\w))")
         self._day_month = re.compile(
             rf"(?<![\d/])(\d{{1,2}}|{p['number']}){_ORDINAL_SUFFIX}\s+{link}"
             rf"(?P<month>{p['month']})(?:\s*,?\s+{link}(?P<year>\d{{4,}}|\d{{2}})|\s+{named_year})?(?!\w)"

@@ -272,6 +272,8 @@ BARE_ANSWER_WORDS = 2
 # Places within this score of the best are offered with it when the bot must ask.
 PLACE_MARGIN = 0.1
 FUZZY_DOCUMENT_MIN = 86
+# More words than this beside a "help" at the free note: a plea, kept as the note.
+PLEA_WORDS = 3
 # Words beside a card named without its kind that may say the kind ("student residence card").
 KIND_BESIDE_WORDS = 2
 _MONTH_LOOKUP = re.compile(r"(?:month|season)_\d\d")
@@ -850,6 +852,8 @@ class NluUnderstanding:
         # A phone number is contact data (actions.contacts keeps it), never a date, a postal code
         # or a département: "06 12 34 56 78" would read as 06/12 or as the 06.
         text = _without_phone_numbers(text)
+        # "le 5 du 12", "el 5 del 12": a day and a month number, as "5/12" (the 12 was Aveyron).
+        text = _DAY_OF_MONTH_NUMBER.sub(_as_numeric_date, text)
         # A date of birth is no date of a paper, an order or an attempt: "je suis né le 3 mars
         # 1990" at the OQTF question is no OQTF of 1990.
         said = text
@@ -857,6 +861,10 @@ class NluUnderstanding:
         folded = fold(text)
         norm = self.normalize(text, lang) if folded else ""
         intent = self._intent(said, lang) if said else None
+        if asked == "note" and intent == "help" and len(said.split()) > PLEA_WORDS:
+            # "svp aidez-moi je vais perdre mon stage": a plea, the note itself, not the HELP command
+            # (which listed the commands and lost the note). A bare "aide" is the command.
+            intent = None
         if asked == "confirm" and intent != "affirm" and self._confirms_nothing_to_change(norm, lang):
             intent = "affirm"
         findings: list[Finding] = []
@@ -2003,7 +2011,11 @@ class NluUnderstanding:
             words = clause.split()
             opening = start + len(clause) - len(clause.lstrip())
             about_them = opening in subjects and any(start <= span.start < end for span in named)
-            counted_in = bool(_FIRST_PERSON.intersection(words) or _SPEAKER.intersection(words))
+            counted_in = bool(
+                _FIRST_PERSON.intersection(words)
+                or _SPEAKER.intersection(words)
+                or any(word.startswith("m'") for word in words)  # "mon ami m'héberge"
+            )
             kept.append(" " * len(clause) if about_them and not counted_in else clause)
             if found:
                 kept.append(found.group())
@@ -2705,11 +2717,13 @@ class NluUnderstanding:
 
     def _without_short_questions(self, text: str, norm: str, lang: str) -> str:
         """The text without its short questions about a word ("c'est quoi un récépissé ?", "what
-        is a récépissé?"): a question cue, a few words and a question mark."""
+        is a récépissé?"): a question cue, a few words and a question mark, or the whole message."""
         if self._lexicons[(lang, "have_one")].spans(norm):
             return norm  # "c quoi un recepisse? jen ai un": asked about, and had
         kept = norm
-        for sentence in _QUESTION_SENTENCE.findall(text):
+        # A whole message that only asks, question mark or not ("c koi un recepisse").
+        sentences = _QUESTION_SENTENCE.findall(text) or ([text] if self._asks(text, lang) else [])
+        for sentence in sentences:
             folded = self.normalize(sentence, lang).strip(" |")
             if self._mine_before[lang].intersection(folded.split()) or _HAVING.intersection(folded.split()):
                 continue  # "c'est quoi mon récépissé ?", "c koi ça jai un recepisse?": one's own
@@ -3281,6 +3295,19 @@ def _day_month_year(tokens: Sequence[str], months: Mapping[str, int]) -> tuple[i
     if len(words) == 2 and words[0] in months and _is_day(words[1]):
         return _day_of(words[1]), months[words[0]], year
     return None
+
+
+_DAY_OF_MONTH_NUMBER = re.compile(
+    r"(?<![\d/.\-])(\d{1,2})\s+(?:du|del|de)\s+(\d{1,2})(?:\s+(\d{4}))?(?![\d/.\-])", re.IGNORECASE
+)
+
+
+def _as_numeric_date(match: re.Match[str]) -> str:
+    """ "5 du 12" as "5/12", "5 du 12 2026" as "5/12/2026"; left as said when no day and month."""
+    day, month, year = int(match[1]), int(match[2]), match[3]
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return match[0]
+    return f"{day}/{month}" + (f"/{year}" if year else "")
 
 
 _NUMERIC_DATE = re.compile(

@@ -66,6 +66,7 @@ RECORD_ADDRESS = "volunteer_address"  # keyed hash of an address -> volunteer id
 RECORD_CONTACT = "volunteer_contact"  # volunteer id -> addresses the volunteer registered
 RECORD_INVITATION = "invitation"  # hash of an invitation code -> volunteer id, expiry
 RECORD_SECRET = "secret"
+RECORD_MENU = "volunteer_menu"  # volunteer id -> the option ids of the last menu sent to them
 RECORD_ROSTER_VERSION = "roster_version"  # "current" -> a token changed whenever roster or contacts change
 # Sets (RecordStore.add_to_set) by volunteer id, kept beside the pending offers and assignments so
 # that a hand-off counts loads without reading every record (see `HandoffDesk.reconcile`).
@@ -93,6 +94,8 @@ _CODE = re.compile(r"[2-9A-HJ-NP-Z]{4}-?[2-9A-HJ-NP-Z]{4}")
 _REGISTER_WORDS = frozenset({"start", "inscription", "register"})
 _ACCEPT_WORDS = frozenset({"oui", "yes", "accepte", "accepter", "accept", "ok"})
 _DECLINE_WORDS = frozenset({"non", "no", "refuse", "refuser", "decline"})
+# The first word of a sentence that may answer an offer ("oui je prends", "non désolée...").
+_ANSWER_WORDS = _ACCEPT_WORDS | _DECLINE_WORDS | {"j'accepte", "jaccepte", "desolee", "desole", "pas"}
 _CLOSE_WORDS = frozenset({"fin", "clore", "close"})
 _MESSAGE_WORDS = frozenset({"msg", "message"})
 _HELP_WORDS = frozenset({"aide", "help", "?"})
@@ -1170,7 +1173,11 @@ class HandoffDesk:
     async def volunteer_message(self, sender: Address, text: str | None, option: str | None) -> list[Reply]:
         """Handle what a volunteer (or someone registering) sent; returns the replies to them."""
         try:
-            return await self._volunteer_message(sender, text, option)
+            replies = await self._volunteer_message(sender, text, option)
+            volunteer = await self.volunteer_for(sender)
+            if volunteer is not None:
+                await self._remember_menu(volunteer, replies)
+            return replies
         except CaseErased as erased:
             await self._forget(erased.case_id)
             return [
@@ -1192,6 +1199,8 @@ class HandoffDesk:
                     "Pour vous inscrire, envoyez INSCRIPTION suivi du code reçu de votre coordination."
                 )
             ]
+        if command.verb == "text" and option is None:
+            command = await self._numbered_choice(volunteer, command)
         if command.verb == "help":
             return [Reply(text=HELP_TEXT)]
         if command.verb == "list":
@@ -1209,10 +1218,42 @@ class HandoffDesk:
                 return [Reply(text="Précisez le dossier : FIN CODE RESULTAT (voir DOSSIERS).")]
             return await self._close(volunteer, case_id, command.argument, now)
         body = (command.argument or "").strip()
+        pending = await self._pending_for(volunteer) if command.verb == "text" else []
+        first = _fold(body.split()[0]).strip(",.;:!") if body else ""
+        if pending and first in _ANSWER_WORDS:
+            # "Non désolée, je ne peux pas prendre celui-là" with an offer waiting: meant for the
+            # desk, not for the person whose case they hold (it was relayed to them).
+            codes = ", ".join(pending)
+            return [
+                Reply(
+                    text=f"Est-ce votre réponse à la proposition {codes} ? Répondez OUI {pending[0]} ou "
+                    f"NON {pending[0]}. Pour écrire à une personne : MSG CODE votre texte."
+                )
+            ]
         case_id = command.case_id or await self._only_open(volunteer)
         if case_id is None or not body:
             return [Reply(text="Pour écrire à une personne : MSG CODE votre texte.\n\n" + HELP_TEXT)]
         return await self._relay_to_person(volunteer, case_id, body)
+
+    async def _numbered_choice(self, volunteer: Volunteer, command: _Command) -> _Command:
+        """A bare number answers the numbered menu an SMS shows in place of buttons ("1 Accepter /
+        2 Refuser", "1 Clore le dossier", the outcomes): the option of that rank in the last menu
+        sent to this volunteer (it was relayed to the person as "Démo A (bénévole) : 1")."""
+        number = (command.argument or "").strip()
+        if not number.isdigit() or len(number) > 1:
+            return command
+        menu = await self.store.get_record(RECORD_MENU, volunteer.id) or {}
+        options = [str(option) for option in menu.get("options", [])]
+        chosen = (
+            parse_volunteer_option(options[int(number) - 1]) if 1 <= int(number) <= len(options) else None
+        )
+        return chosen or _Command("help")
+
+    async def _remember_menu(self, volunteer: Volunteer, replies: Sequence[Reply]) -> None:
+        """The options of the last reply that has some: what a bare number answers."""
+        menus = [reply.options for reply in replies if reply.options]
+        if menus:
+            await self.store.put_record(RECORD_MENU, volunteer.id, {"options": [o.id for o in menus[-1]]})
 
     async def _pending_for(self, volunteer: Volunteer) -> list[str]:
         offered = await self.store.set_members(SET_OFFERED, volunteer.id)
@@ -1463,6 +1504,7 @@ class HandoffDesk:
         sent = False
         for address in await self.addresses(volunteer):
             sent = await self._send(address, replies) or sent
+        await self._remember_menu(volunteer, replies)
         if not sent:
             logger.warning("volunteer %s could not be reached", volunteer.id)
         return sent

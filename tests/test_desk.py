@@ -866,3 +866,53 @@ async def test_an_answer_while_the_desk_holds_the_offer_a_moment_is_taken_when_i
     answer, _ = await asyncio.gather(d.say("a", f"oui {case.id}"), let_go())
     assert "plus valable" not in answer
     assert (await d.case(case.id)).status == "accepted"
+
+
+async def test_a_bare_number_answers_the_numbered_menu_of_an_sms(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """Found by a review of the volunteers' side: by SMS the offer ends with "1 Accepter / 2
+    Refuser" and the summary with "1 Clore le dossier"; a "1" got the help text, or was relayed
+    to the person as "Démo A (bénévole) : 1"."""
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    d.outbox.clear()
+    await d.say("a", "1")
+    accepted = await store.get_case(case.id)
+    assert accepted is not None and accepted.status == "accepted" and accepted.volunteer_id == "a"
+    assert "(bénévole) : 1" not in d.outbox.texts(PERSON)
+    outcomes = await d.say("a", "1")
+    assert "Quel résultat" in outcomes
+    await d.say("a", "1")  # the first outcome of the menu just shown
+    closed = await store.get_case(case.id)
+    assert closed is not None and closed.status == "closed"
+    assert "(bénévole) : 1" not in d.outbox.texts(PERSON)
+
+
+async def test_a_bare_two_declines_the_one_offer_waiting(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    await d.say("a", "2")
+    moved = await store.get_case(case.id)
+    assert moved is not None and moved.offers[0].result == "declined" and moved.offers[-1].volunteer_id != "a"
+
+
+async def test_a_sentence_answering_an_offer_is_not_relayed_to_the_person_held(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """ "Non désolée, je ne peux pas prendre celui-là" with an offer waiting and one case held was
+    sent to that case's person; the volunteer is asked what they meant instead."""
+    d = await make_desk(brain, store, clock, ROSTER)
+    first = await new_case(d)
+    await d.say("a", "oui")
+    second = first.model_copy(update={"id": "M2N3P4", "offers": [], "status": "ready_for_handoff"})
+    await store.save_case(second)
+    await d.desk.submit(second)
+    offered = await store.get_case("M2N3P4")
+    assert offered is not None and offered.offers[-1].volunteer_id == "a"
+    d.outbox.clear()
+    answer = await d.say("a", "Non désolée, je ne peux pas prendre celui-là")
+    assert "M2N3P4" in answer and "NON M2N3P4" in answer
+    assert d.outbox.texts(PERSON) == ""

@@ -84,6 +84,7 @@ COORDINATION_SKILL = "coordination"
 RECONCILE_EVERY = dt.timedelta(minutes=10)
 INVITATION_LIFETIME = dt.timedelta(days=7)
 NATIONAL_REMINDER = dt.timedelta(hours=24)
+REMINDER_AT_LEAST = dt.timedelta(hours=1)
 # A claimed timer is set again this far ahead while it is processed: if the process dies in the
 # middle, the work is picked up again from the case's saved state.
 LEASE = dt.timedelta(minutes=5)
@@ -1086,17 +1087,22 @@ class HandoffDesk:
         await self._send_volunteer(volunteer, [Reply(text=text, options=options)])
 
     async def _coordinators(self, department: str | None) -> tuple[list[Volunteer], list[Volunteer]]:
-        """Active coordinators of ``department``, and the national ones."""
-        roster = [v for v in (await self.roster()).volunteers if v.active and COORDINATION_SKILL in v.skills]
+        """Active coordinators of ``department``, and the national ones. A roster with neither for
+        this case: every reachable volunteer stands as the national level (the first to take it
+        has it), rather than an escalation to nobody, reminded to nobody, the case stuck."""
+        view = await self.roster()
+        roster = [v for v in view.volunteers if v.active and COORDINATION_SKILL in v.skills]
         local = [v for v in roster if department is not None and department in v.departments]
         national = [v for v in roster if not v.departments]
+        if not local and not national:
+            national = [v for v in view.reachable if v.active]
         return local, national
 
     async def _escalate(self, case: Case, now: dt.datetime, *, failed: int) -> None:
         local, national = await self._coordinators(case.slots.prefecture)
         stage = "department" if local else "national"
         targets = local or national
-        due = now + (self.handoff_rules.offer_lifetime(case.urgency.level) if local else NATIONAL_REMINDER)
+        due = now + (self.handoff_rules.offer_lifetime(case.urgency.level) if local else self._reminder(case))
         case = case.model_copy(
             update={
                 "status": "escalated",
@@ -1141,6 +1147,13 @@ class HandoffDesk:
                 coordinator, [Reply(text=text, options=(Option(id=f"accept:{case.id}", label="Prendre"),))]
             )
 
+    def _reminder(self, case: Case) -> dt.timedelta:
+        """How long the national level waits before being reminded: the level's answer time, at
+        least an hour and at most a day (a detained person's 48 hours got one reminder a day)."""
+        return min(
+            NATIONAL_REMINDER, max(REMINDER_AT_LEAST, self.handoff_rules.offer_lifetime(case.urgency.level))
+        )
+
     async def _escalation_due(self, case_id: str, now: dt.datetime) -> None:
         case = await self.store.get_case(case_id)
         if case is None:
@@ -1159,7 +1172,7 @@ class HandoffDesk:
             }
         )
         case = await self._save(case)
-        await self._set_escalation(case, now + NATIONAL_REMINDER)
+        await self._set_escalation(case, now + self._reminder(case))
         reason = (
             "personne ne l'a pris au niveau du département"
             if first_time

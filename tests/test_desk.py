@@ -916,3 +916,39 @@ async def test_a_sentence_answering_an_offer_is_not_relayed_to_the_person_held(
     answer = await d.say("a", "Non désolée, je ne peux pas prendre celui-là")
     assert "M2N3P4" in answer and "NON M2N3P4" in answer
     assert d.outbox.texts(PERSON) == ""
+
+
+async def test_a_roster_without_coordinators_escalates_to_every_volunteer_not_to_nobody(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """Found by a review of the volunteers' side: with no coordinator in the roster, a case every
+    candidate declined was escalated to nobody, reminded to nobody, and never offered again."""
+    roster = [v for v in ROSTER if v.id in ("a", "b", "d")]
+    d = await make_desk(brain, store, clock, roster)
+    case = await new_case(d)
+    for _ in range(3):
+        pending = (await d.case(case.id)).offers[-1]
+        await d.say(pending.volunteer_id, "non")
+    final = await d.case(case.id)
+    assert final.status == "escalated"
+    assert sorted(final.escalated_to) == ["a", "b", "d"]
+    assert "ESCALADE" in d.outbox.texts(ADDRESS["b"])
+    await d.say("b", f"OUI {case.id}")
+    taken = await d.case(case.id)
+    assert taken.status == "accepted" and taken.volunteer_id == "b"
+
+
+async def test_the_national_level_is_reminded_at_the_pace_of_the_urgency(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """A P0 case (detained) escalated nationally was reminded once a day against 48 hours to
+    appeal; now at its level's answer time, at least an hour."""
+    roster = [v for v in ROSTER if v.id == "national"]
+    d = await make_desk(brain, store, clock, roster)
+    case = await new_case(d, removal_order=True, removal_order_date=dt.date(2026, 11, 25), custody="detained")
+    escalated = await d.case(case.id)
+    assert escalated.urgency.level == "P0" and escalated.escalation_stage == "national"
+    d.outbox.clear()
+    clock.advance(dt.timedelta(hours=1))
+    assert await d.desk.tick() == 1
+    assert "rappel" in d.outbox.texts(ADDRESS["national"])

@@ -1373,3 +1373,29 @@ async def test_darija_in_latin_letters_is_understood_without_switching_to_arabic
     state = await convo.state()
     assert state is not None and state.slots.language == "fr"
     assert state.slots.vulnerabilities == frozenset({"children", "health"})
+
+
+async def test_an_order_said_after_the_hand_off_brings_the_case_up_to_date(convo: Conversation) -> None:
+    """Found by a review of the volunteers' side: "j'ai oublié de dire : j'ai reçu une OQTF le 20
+    novembre" once the case was handed off got "already transmitted", and the case kept "no OQTF"
+    (and its volunteer without the qualification an order needs)."""
+    await convo.say("bonjour")
+    await convo.say(option="fr")
+    await convo.say(option="yes")
+    for answer in ("Lyon", "carte étudiant", "10 mars 2027"):
+        await convo.say(answer)
+    await convo.say(option="not_filed")
+    await convo.say(option="no")
+    await convo.say("depuis octobre")
+    await convo.say(option="yes")
+    await convo.say("non")
+    await convo.say("non")
+    await convo.say(option="yes")
+    before = await convo.case()
+    assert before is not None and before.slots.removal_order is False
+    await convo.say("j'ai oublié de dire : j'ai reçu une OQTF le 20 novembre")
+    after = await convo.case()
+    assert after is not None and after.slots.removal_order is True
+    assert after.slots.removal_order_date == dt.date(2026, 11, 20)
+    assert after.urgency.level < before.urgency.level  # "P2" < "P4": more urgent
+    assert convo.asking == "custody"

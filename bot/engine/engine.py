@@ -258,6 +258,19 @@ class Engine:
 
     # -- reading the message -----------------------------------------------------------------
 
+    def _news(self, turn: Turn, reading: Reading) -> bool:
+        """A more urgent fact than the one recorded (`news_replaces`: "j'ai oublié de dire, j'ai reçu
+        une OQTF le 20 novembre" once the case is handed off): applied and the case brought up to
+        date, not answered "already transmitted" and dropped."""
+        return any(
+            finding.certain
+            and len(finding.candidates) == 1
+            and (value := finding.candidates[0].values.get(finding.slot))
+            in self._news_replaces.get(finding.slot, ())
+            and getattr(turn.state.slots, finding.slot, None) != value
+            for finding in reading.findings
+        )
+
     def _date_taken_back(self, turn: Turn, text: str, reading: Reading, now: dt.datetime) -> Reading:
         """A correction of the date answered last, said at a later question without naming it
         ("non pardon c'est le 15 décembre pas le 5" asked whether the application was filed): the
@@ -359,7 +372,12 @@ class Engine:
         # données" beside "je les ai supprimés"; a guess of the model is no answer).
         if reading.intent in COMMANDS:
             return await self._command(turn, reading, now)
-        if state.status == "handed_off" and asked is None and not reading.correcting:
+        if (
+            state.status == "handed_off"
+            and asked is None
+            and not reading.correcting
+            and not self._news(turn, reading)
+        ):
             await self._after_handoff(turn, text, now)
             return False
 

@@ -775,6 +775,10 @@ class HandoffDesk:
             if previous is not None and case.urgency.level < previous:  # "P1" < "P4"
                 await self._escalation_more_urgent(case, now)
             return
+        if case.status == "accepted":
+            if previous is not None and case.urgency.level < previous and case.volunteer_id:
+                await self._tell_holder_more_urgent(case, now)
+            return
         pending = _pending_offer(case)
         if case.status != "offered" or pending is None or not await self._needs_hurry(case, pending, now):
             return
@@ -790,6 +794,20 @@ class HandoffDesk:
             await self._hurry(fresh, current, now)
         except CaseErased:
             await self._forget(case.id)
+
+    async def _tell_holder_more_urgent(self, case: Case, now: dt.datetime) -> None:
+        """The volunteer who took an early hand-off learns that the case became more urgent (an
+        OQTF and a house arrest answered after the acceptance), with the summary as it is now:
+        they had only the first one, and no command to read it again."""
+        volunteer = await self.volunteer(case.volunteer_id or "")
+        if volunteer is None:
+            return
+        text = (
+            f"Le dossier {case.id} est devenu plus urgent ({case.urgency.level}) avec les dernières "
+            f"réponses de la personne. Résumé à jour :\n\n{render_summary(case, self._context(case, now))}"
+        )
+        await self._send_volunteer(volunteer, [Reply(text=text)])
+        logger.info("case %s more urgent: its volunteer %s told", case.id, volunteer.id)
 
     async def _claim_and_read(self, timer: Timer, now: dt.datetime) -> Case | None:
         """Claim ``timer`` and read its case afresh, as it is now that no other desk actor can

@@ -223,3 +223,47 @@ async def test_an_escalated_case_that_becomes_urgent_is_sent_again_to_its_coordi
     _, outbox, case_id = await early_hand_off_then_an_oqtf(brain, store, clock, [coordinator], escalated=True)
     told = [reply.text for reply in outbox.to(tg("2001"))]
     assert len(told) == 2 and "plus urgent" in told[1] and case_id in told[1]
+
+
+async def test_the_volunteer_holding_an_early_hand_off_is_told_when_it_becomes_more_urgent(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """Found by a review of the volunteers' side: A took the case when it was "information only";
+    the person then answered an OQTF received yesterday (P0/P1), and A was told nothing, with no
+    command to read the summary again."""
+    outbox = RecordingOutbox()
+    desk = await build_desk(brain, store, outbox, clock, address_key=b"e" * 32, demo_roster=None)
+    qualified = [v.model_copy(update={"skills": ["oqtf"]}) for v in (A, B)]
+    await desk.import_roster(qualified)
+    engine = brain.engine(store, clock, desk)
+
+    async def say(text: str) -> list[Reply]:
+        message = InboundMessage(
+            conversation_id=f"{PERSON.channel}:{PERSON.recipient}",
+            channel=PERSON.channel,
+            text=text,
+            sender=PERSON,
+        )
+        return await engine.handle(message)
+
+    for text in ("Bonjour, je n'ai pas de rendez-vous", "oui", "je veux parler à un humain", "un humain svp"):
+        await say(text)
+    person_saw = await say("Bobigny")
+    (case,) = await store.cases_for_conversation("telegram:5550001234")
+    assert case.status == "offered" and case.offers[-1].volunteer_id == "a"
+    await desk.volunteer_message(A_AT, "oui", None)
+    taken = await store.get_case(case.id)
+    assert taken is not None and taken.status == "accepted" and taken.urgency.level in ("P3", "P4")
+    outbox.clear()
+
+    later = {**ANSWERS, "removal_order": "oui", "removal_order_date": "hier"}
+    for _ in range(30):
+        question = next((r for r in reversed(person_saw[-3:]) if r.asking), None)
+        if question is None or question.asking is None:
+            break
+        person_saw = await say(later.get(question.asking, "/skip"))
+    urgent = await store.get_case(case.id)
+    assert urgent is not None and urgent.status == "accepted" and urgent.urgency.level in ("P0", "P1")
+    told = outbox.texts(A_AT)
+    assert "devenu plus urgent" in told and case.id in told and "OQTF" in told
+    assert PERSON.recipient not in told

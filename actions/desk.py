@@ -85,6 +85,9 @@ RECONCILE_EVERY = dt.timedelta(minutes=10)
 INVITATION_LIFETIME = dt.timedelta(days=7)
 NATIONAL_REMINDER = dt.timedelta(hours=24)
 REMINDER_AT_LEAST = dt.timedelta(hours=1)
+# What the person writes while their case waits for a volunteer: the last few, each cut.
+WAITING_MESSAGES_KEPT = 5
+WAITING_MESSAGE_CHARS = 500
 # A claimed timer is set again this far ahead while it is processed: if the process dies in the
 # middle, the work is picked up again from the case's saved state.
 LEASE = dt.timedelta(minutes=5)
@@ -1359,8 +1362,15 @@ class HandoffDesk:
                 result="accepted",
             )
             case = case.model_copy(update={"offers": [*case.offers, taken]})
+        waiting = case.waiting_messages
         case = case.model_copy(
-            update={"status": "accepted", "volunteer_id": volunteer.id, "accepted_at": now, "updated_at": now}
+            update={
+                "status": "accepted",
+                "volunteer_id": volunteer.id,
+                "accepted_at": now,
+                "updated_at": now,
+                "waiting_messages": [],
+            }
         )
         case = await self._save(case)
         await self._set_assignment(case_id, volunteer.id, now)
@@ -1380,8 +1390,14 @@ class HandoffDesk:
             f"dossier). Vos numéros ne sont pas échangés.\nPour clore : FIN {case_id} RESULTAT "
             "(RDV, REFERE, ORIENTATION, INJOIGNABLE, RESOLU, AUTRE)."
         )
+        written = (
+            [Reply(text="Écrit par la personne en attendant :\n" + "\n".join(f"- {m}" for m in waiting))]
+            if waiting
+            else []
+        )
         return [
             Reply(text=summary),
+            *written,
             Reply(text=instructions, options=(Option(id=f"close:{case_id}", label="Clore le dossier"),)),
         ]
 
@@ -1475,8 +1491,16 @@ class HandoffDesk:
 
     async def relay_from_person(self, case_id: str, text: str) -> str | None:
         """Pass a person's message to their volunteer. Returns the text key to answer the person
-        with, or None when no volunteer holds the case yet (the message is not taken)."""
+        with, or None when the case is not handed off (the message is not taken). While the case
+        waits for a volunteer, the message is kept for the one who takes it."""
         case = await self.store.get_case(case_id)
+        if case is not None and case.status in ("offered", "escalated"):
+            # Nobody holds it yet: kept for whoever takes it (it reached nobody).
+            def keep(fresh: Case) -> Case:
+                waiting = [*fresh.waiting_messages, text[:WAITING_MESSAGE_CHARS]][-WAITING_MESSAGES_KEPT:]
+                return fresh.model_copy(update={"waiting_messages": waiting})
+
+            return "relay_waiting" if await self.store.update_case(case_id, keep) is not None else None
         if case is None or case.status != "accepted" or case.volunteer_id is None:
             return None
         volunteer = await self.volunteer(case.volunteer_id)

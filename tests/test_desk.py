@@ -444,9 +444,15 @@ async def test_relay_both_ways_without_addresses(brain: Brain, store: SqliteStor
     assert PERSON.recipient not in to_volunteer
     assert "+3360000" not in d.outbox.texts(PERSON)
 
-    # Before any acceptance the person's messages are not taken (the engine answers as before).
+    # Before any acceptance the person's messages are kept for whoever takes the case.
     await store.save_case(case.model_copy(update={"id": "M2N3P4", "status": "offered"}))
-    assert not (await relay(dataclasses.replace(context, case_id="M2N3P4"))).consumed
+    waiting = await relay(dataclasses.replace(context, case_id="M2N3P4"))
+    assert waiting.consumed and waiting.reply == "relay_waiting"
+    kept = await store.get_case("M2N3P4")
+    assert kept is not None and kept.waiting_messages == ["Oui, merci !"]
+    # A case not handed off takes nothing (the engine answers as before).
+    await store.save_case(case.model_copy(update={"id": "Q5R6S7", "status": "ready_for_handoff"}))
+    assert not (await relay(dataclasses.replace(context, case_id="Q5R6S7"))).consumed
     # Without a desk, nothing is relayed.
     assert not (await build_actions(brain.rules)["relay_to_volunteer"](context)).consumed
 
@@ -952,3 +958,17 @@ async def test_the_national_level_is_reminded_at_the_pace_of_the_urgency(
     clock.advance(dt.timedelta(hours=1))
     assert await d.desk.tick() == 1
     assert "rappel" in d.outbox.texts(ADDRESS["national"])
+
+
+async def test_what_the_person_writes_while_waiting_reaches_the_volunteer_who_takes_the_case(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """Found by a review of the volunteers' side: "toujours au CRA, aidez-moi" written while the
+    case waited for a volunteer got "already transmitted" and reached nobody."""
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    assert await d.desk.relay_from_person(case.id, "toujours au CRA, aidez-moi") == "relay_waiting"
+    taken = await d.say("a", "oui")
+    assert "Écrit par la personne en attendant" in taken and "toujours au CRA, aidez-moi" in taken
+    held = await store.get_case(case.id)
+    assert held is not None and held.status == "accepted" and held.waiting_messages == []

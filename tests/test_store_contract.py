@@ -693,7 +693,8 @@ async def test_update_case_never_moves_a_case_to_another_conversation(backend: B
     clock = FixedClock(TODAY)
     store = backend.open(retention=Retention(closed_after=dt.timedelta(days=1)))
     await store.save_conversation(state())
-    await store.save_case(case("case-1", status="closed"))
+    written = case("case-1", status="closed").model_copy(update={"waiting_messages": ["toujours au CRA"]})
+    await store.save_case(written)
     assert (await store.purge(clock.now() + dt.timedelta(days=2))).cases_anonymised == 1
     with pytest.raises(ValueError):
         await store.update_case(
@@ -701,6 +702,7 @@ async def test_update_case_never_moves_a_case_to_another_conversation(backend: B
         )
     anonymous = await store.get_case("case-1")
     assert anonymous is not None and anonymous.conversation_id == "" and anonymous.slots.note is None
+    assert anonymous.waiting_messages == []  # what the person wrote goes with the rest
     assert await store.cases_for_conversation(CONVERSATION) == []
     # Changing what it holds in place is allowed (the desk's part).
     updated = await store.update_case(

@@ -197,6 +197,9 @@ class Case(BaseModel):
     # How messages nobody was waiting for reached the person (bot/fallback.py): one entry per
     # attempt with "channel", "at" (ISO 8601), "ok", "reason", and "fallback_for" when SMS stood in.
     deliveries: list[dict[str, str | int | bool | None]] = Field(default_factory=list)
+    # What the person wrote after the hand-off while nobody held the case yet: given to the
+    # volunteer who takes it, then dropped (they reached nobody: "toujours au CRA, aidez-moi").
+    waiting_messages: list[str] = Field(default_factory=list)
 
     def with_deliveries(self, attempts: Sequence[DeliveryAttempt], now: dt.datetime) -> Case:
         """This case with delivery attempts recorded (the fallback's part: see DESK_PART)."""
@@ -247,4 +250,5 @@ DESK_PART = (
     "escalation_stage",
     "closed_at",
     "outcome",
+    "waiting_messages",
 )

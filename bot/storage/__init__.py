@@ -96,7 +96,9 @@ def anonymised(case: Case) -> Case:
             "reason": case.urgency.rule,
         }
     )
-    return case.model_copy(update={"slots": slots, "urgency": urgency, "conversation_id": ""})
+    return case.model_copy(
+        update={"slots": slots, "urgency": urgency, "conversation_id": "", "waiting_messages": []}
+    )
 
 
 class Store(ConversationStore, ConcurrencyControl, Protocol):

@@ -1338,7 +1338,13 @@ class HandoffDesk:
         case = await self.store.get_case(case_id)
         if case is None:
             await self._forget(case_id)
-            return [Reply(text=f"Le dossier {case_id} n'existe plus (la personne a pu effacer ses données).")]
+            # A code mistyped looks the same as a case erased (nothing is kept of erased ones).
+            return [
+                Reply(
+                    text=f"Aucun dossier {case_id} : vérifiez le code (DOSSIERS donne les vôtres). "
+                    "La personne a aussi pu effacer ses données."
+                )
+            ]
         if case.status == "accepted" and case.volunteer_id == volunteer.id:
             return [Reply(text=f"Vous avez déjà le dossier {case_id}.")]
         too_late = Reply(
@@ -1437,6 +1443,10 @@ class HandoffDesk:
             logger.info("case %s declined by volunteer %s", case_id, volunteer.id)
         await self._clear_pending(case_id)
         await self._offer_next(case, now)
+        moved = await self.store.get_case(case_id)
+        if moved is not None and moved.status == "escalated":
+            # The third refusal, or nobody left: it went to the coordination, not to someone else.
+            return [Reply(text=f"C'est noté, merci. Le dossier {case_id} passe à la coordination.")]
         return [Reply(text=f"C'est noté, merci. Le dossier {case_id} est proposé à quelqu'un d'autre.")]
 
     async def _held(self, volunteer: Volunteer, case_id: str) -> Case | None:

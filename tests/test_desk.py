@@ -517,7 +517,7 @@ async def test_an_erased_case_is_forgotten(brain: Brain, store: SqliteStore, clo
     assert await d.desk.tick() == 1
     assert await store.list_records("pending_offer") == []
     assert await store.due_timers(clock.now() + dt.timedelta(days=30)) == []
-    assert "n'existe plus" in await d.say("a", "OUI K7QF9Z")
+    assert "effacer ses données" in await d.say("a", "OUI K7QF9Z")
 
 
 async def test_an_erased_accepted_case_frees_its_volunteer(
@@ -972,3 +972,20 @@ async def test_what_the_person_writes_while_waiting_reaches_the_volunteer_who_ta
     assert "Écrit par la personne en attendant" in taken and "toujours au CRA, aidez-moi" in taken
     held = await store.get_case(case.id)
     assert held is not None and held.status == "accepted" and held.waiting_messages == []
+
+
+async def test_the_refusal_that_escalates_says_so_and_a_mistyped_code_is_named(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """The third volunteer to decline was told "proposé à quelqu'un d'autre" although the case
+    went to the coordination; "OUI ABCDEF" (a typo) was told the person may have erased their data."""
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    replies = []
+    for _ in range(3):
+        pending = (await d.case(case.id)).offers[-1]
+        replies.append(await d.say(pending.volunteer_id, "non"))
+    assert (await d.case(case.id)).status == "escalated"
+    assert "proposé à quelqu'un d'autre" in replies[0] and "passe à la coordination" in replies[-1]
+    typo = await d.say("d", "OUI ABCDEF")
+    assert "vérifiez le code" in typo

@@ -3268,6 +3268,15 @@ TWENTIETH_REVIEW = [
     ("ar", "vulnerabilities", "mrati mrida", "vulnerabilities", frozenset({"health"})),
     # A plea at the note is the note, not the HELP command.
     ("fr", "note", "svp aidé moi je vai perdre mon stage", "note", "svp aidé moi je vai perdre mon stage"),
+    # A blocked file was filed: asked with or without a proof, never "not filed".
+    ("fr", "application_status", "la préfecture a bloqué mon dossier", "application_status", None),
+    (
+        "fr",
+        "application_status",
+        "mon dossier est en cours mais pas de récépissé",
+        "application_status",
+        "filed_without_proof",
+    ),
 ]
 
 

@@ -1511,6 +1511,8 @@ class HandoffDesk:
                 return fresh.model_copy(update={"waiting_messages": waiting})
 
             return "relay_waiting" if await self.store.update_case(case_id, keep) is not None else None
+        if case is not None and case.status == "closed":
+            return "handoff_closed"  # not "a volunteer will contact you": theirs closed it
         if case is None or case.status != "accepted" or case.volunteer_id is None:
             return None
         volunteer = await self.volunteer(case.volunteer_id)

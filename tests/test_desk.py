@@ -450,6 +450,10 @@ async def test_relay_both_ways_without_addresses(brain: Brain, store: SqliteStor
     assert waiting.consumed and waiting.reply == "relay_waiting"
     kept = await store.get_case("M2N3P4")
     assert kept is not None and kept.waiting_messages == ["Oui, merci !"]
+    # A closed case: the person is reminded it was closed, not promised a volunteer.
+    await store.save_case(case.model_copy(update={"id": "T8V9W2", "status": "closed"}))
+    closed = await relay(dataclasses.replace(context, case_id="T8V9W2"))
+    assert closed.consumed and closed.reply == "handoff_closed"
     # A case not handed off takes nothing (the engine answers as before).
     await store.save_case(case.model_copy(update={"id": "Q5R6S7", "status": "ready_for_handoff"}))
     assert not (await relay(dataclasses.replace(context, case_id="Q5R6S7"))).consumed

@@ -3268,6 +3268,10 @@ TWENTIETH_REVIEW = [
     ("ar", "vulnerabilities", "mrati mrida", "vulnerabilities", frozenset({"health"})),
     # A plea at the note is the note, not the HELP command.
     ("fr", "note", "svp aidé moi je vai perdre mon stage", "note", "svp aidé moi je vai perdre mon stage"),
+    # A no of any of our languages is a no, alone, in a conversation held in French; not to the consent.
+    ("fr", "removal_order", "la", "removal_order", False),
+    ("fr", "application_status", "la", "application_status", "not_filed"),
+    ("fr", "evidence", "lla", "evidence", False),
     # A blocked file was filed: asked with or without a proof, never "not filed".
     ("fr", "application_status", "la préfecture a bloqué mon dossier", "application_status", None),
     (

@@ -662,6 +662,7 @@ class NluUnderstanding:
             self._bare_no[lang] = frozenset(fold(word) for word in own.get("bare_no", ()) if " " not in word)
             self._bare_yes[lang] = frozenset(fold(word) for word in own.get("bare_yes", ()))
         self._any_bare_yes = frozenset().union(*self._bare_yes.values())
+        self._any_bare_no = frozenset().union(*self._bare_no.values())
         # The yes words as written, that say a language: not two letters ("si" is French too).
         self._own_yes = {
             lang: frozenset(
@@ -861,6 +862,11 @@ class NluUnderstanding:
         folded = fold(text)
         norm = self.normalize(text, lang) if folded else ""
         intent = self._intent(said, lang) if said else None
+        if intent is None and asked != "consent" and folded and _plain(folded) in self._any_bare_no:
+            # "la" (Darija) or "no" alone in a conversation held in French: a no of any of our
+            # languages is a no, as a yes of any of them answers a yes/no question. Not to the
+            # consent, whose no erases everything: never taken from a word of another language.
+            intent = "deny"
         if asked == "note" and intent == "help" and len(said.split()) > PLEA_WORDS:
             # "svp aidez-moi je vais perdre mon stage": a plea, the note itself, not the HELP command
             # (which listed the commands and lost the note). A bare "aide" is the command.

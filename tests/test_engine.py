@@ -1399,3 +1399,22 @@ async def test_an_order_said_after_the_hand_off_brings_the_case_up_to_date(convo
     assert after.slots.removal_order_date == dt.date(2026, 11, 20)
     assert after.urgency.level < before.urgency.level  # "P2" < "P4": more urgent
     assert convo.asking == "custody"
+
+
+async def test_two_words_only_spanish_understands_switch_an_sms_conversation_to_spanish(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """Found by a twentieth review: over SMS, "hola" then "si" kept the French of the welcome, and
+    "desde octubre" was asked again and again."""
+    convo = Conversation(brain.engine(store, clock), store, conversation_id="sms:3", channel="sms")
+    await convo.say("hola")
+    await convo.say("si")
+    for answer in ("Lyon", "carte de séjour salarié", "el 5 del 12"):
+        await convo.say(answer)
+    await convo.say(option="not_filed")
+    await convo.say(option="no")
+    assert convo.asking == "attempts_since"
+    await convo.say("desde octubre")
+    state = await convo.state()
+    assert state is not None and state.slots.language == "es"
+    assert state.slots.attempts_since == dt.date(2026, 10, 15)

@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 PROCESSED_IDS_KEPT = 32
 # Longer messages are cut: nobody answers a triage question in more, and it bounds the work.
 MAX_TEXT_CHARS = 2000
+# An answer of at least this many words that only another language understands switches to it
+# ("desde octubre" after an SMS welcome in French): the answer found is the evidence, not the length.
+WRITTEN_IN_WORDS = 2
 # Arabic script: a message in it can be answered in it.
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 # A language taken from one word is checked against the next message of at least this many words.
@@ -316,7 +319,8 @@ class Engine:
 
     def _in_the_language_written(self, turn: Turn, text: str, reading: Reading, now: dt.datetime) -> Reading:
         """A message plainly in another of our languages that answers the question only when read
-        in it ("student residence card" to the French question, after a first message in French):
+        in it ("student residence card" to the French question after a first message in French,
+        "desde octubre" after the French SMS welcome):
         the person writes that language, so it is read in it and the conversation goes on in it.
         Only when the question found no answer in the conversation's language: the French words
         every language's lexicons know ("récépissé", "Lyon") never switch anything."""
@@ -326,7 +330,7 @@ class Engine:
             or asked == "language"
             or reading.finding(asked) is not None
             or reading.intent in COMMANDS
-            or len(text.split()) < GUESS_CHECK_WORDS
+            or len(text.split()) < WRITTEN_IN_WORDS
         ):
             return reading
         written = self.understanding.detect_language(text)

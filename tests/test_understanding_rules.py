@@ -2545,13 +2545,14 @@ TENTH_REVIEW = [
     ("ar", "custody", "5rjt mn l7bs lbar7", "custody", "free"),
     ("ar", "custody", "ana 7or", "custody", "free"),
     # A time served counts beside a release or a freedom said, not alone ("j'ai fait 15 jours
-    # au cra pour l'instant" is still there).
+    # au cra pour l'instant" is still there); beside the person's release it is free now, as
+    # "je suis ressorti du CRA" above (it was asked again).
     (
         "fr",
         "custody",
         "j'ai fait 2 ans à la maison d'arrêt, je suis sorti le 20 novembre",
         "custody",
-        None,
+        "free",
     ),
     ("fr", "custody", "jai fait 15 jours au cra pour l instant", "custody", "detained"),
     ("en", None, "I spent 3 weeks in the CRA so far", "custody", "detained"),
@@ -3272,6 +3273,11 @@ TWENTIETH_REVIEW = [
     ("fr", "removal_order", "la", "removal_order", False),
     ("fr", "application_status", "la", "application_status", "not_filed"),
     ("fr", "evidence", "lla", "evidence", False),
+    # Where one was, then released: free now; not someone else's release.
+    ("en", "custody", "I was in detention in 2021 but they released me", "custody", "free"),
+    ("es", "custody", "estuve en el CRA en 2022 pero ya salí", "custody", "free"),
+    ("fr", "custody", "j'étais au CRA en 2023", "custody", None),
+    ("en", "custody", "I was in the CRA, they released my cousin", "custody", None),
     # A blocked file was filed: asked with or without a proof, never "not filed".
     ("fr", "application_status", "la préfecture a bloqué mon dossier", "application_status", None),
     (

@@ -1764,6 +1764,7 @@ class NluUnderstanding:
         kept: list[Span] = []
         unreal = False
         not_left = False  # "pas encore sorti du CRA": still there
+        stayed_before = False  # a place where the person was, and only that
         for span in spans:
             negated = self._negated(norm, span, lang)
             left = negated and self._left(norm, span, lang)
@@ -1784,6 +1785,7 @@ class NluUnderstanding:
                 set_aside = False
             if set_aside:
                 unreal = True
+                stayed_before = stayed_before or self._was_there(norm, span, lang)
                 continue
             if left:
                 not_left = True
@@ -1795,6 +1797,10 @@ class NluUnderstanding:
                     kept.append(Span(span.start, span.end, span.expression, "free"))
                 continue
             kept.append(span)
+        if not kept and asked and stayed_before and self._released_self(norm, lang):
+            # "I was in detention in 2021 but they released me", "estuve en el CRA en 2022 pero ya
+            # salí": where one was, then released: free now (it was asked again).
+            return _certain("custody", {"custody": "free"}, "libre")
         if not kept:
             # Nor guessed from what was set aside: "mon frère est sorti du CRA mais moi je suis
             # toujours dedans" is not free.

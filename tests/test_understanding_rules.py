@@ -3278,6 +3278,18 @@ TWENTIETH_REVIEW = [
     ("es", "custody", "estuve en el CRA en 2022 pero ya salí", "custody", "free"),
     ("fr", "custody", "j'étais au CRA en 2023", "custody", None),
     ("en", "custody", "I was in the CRA, they released my cousin", "custody", None),
+    # Found by a twenty-second review (urgent cases end to end): the card's expiry before the
+    # order named in Arabic or Darija was the order's date (a false P0, the real date never asked).
+    ("ar", "document", "بطاقتي انتهت يوم 28 أكتوبر وعطاوني OQTF", "expiry_date", dt.date(2026, 10, 28)),
+    ("ar", "document", "بطاقتي انتهت يوم 28 أكتوبر وعطاوني OQTF", "removal_order_date", None),
+    ("ar", "document", "lkarta dyali salat nhar 28 octobre o 3tawni oqtf", "removal_order_date", None),
+    ("ar", "document", "عطاوني OQTF يوم 20 نونبر", "removal_order_date", dt.date(2026, 11, 20)),
+    # ... and being without work or a home, said with "no tengo".
+    ("es", "vulnerabilities", "no tengo vivienda", "vulnerabilities", frozenset({"housing"})),
+    ("es", "vulnerabilities", "no tengo trabajo", "vulnerabilities", frozenset({"work"})),
+    ("ar", "vulnerabilities", "ma3ndich lkhedma", "vulnerabilities", frozenset({"work"})),
+    ("es", "vulnerabilities", "me echaron de mi piso", "vulnerabilities", frozenset({"housing"})),
+    ("es", "vulnerabilities", "no tengo hijos", "vulnerabilities", frozenset()),
     # A blocked file was filed: asked with or without a proof, never "not filed".
     ("fr", "application_status", "la préfecture a bloqué mon dossier", "application_status", None),
     (

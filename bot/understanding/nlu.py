@@ -57,7 +57,7 @@ RANKS = ("1", "2", "3", "4", "5", "6")
 # Words that join clauses. "y" is the Spanish "and" only: in French it is the "y" of "il y a"
 # ("OQTF il y a 3 semaines" is one clause, the date goes with the order).
 _JOINERS = ("et", "mais", "and", "but", "pero", "aunque", "لكن", "ولكن", "بس", "و")
-_JOINERS_OF_LANGUAGE: Mapping[str, tuple[str, ...]] = {"es": ("y",), "ar": ("w", "walakin", "walakine")}
+_JOINERS_OF_LANGUAGE: Mapping[str, tuple[str, ...]] = {"es": ("y",), "ar": ("w", "o", "walakin", "walakine")}
 
 
 @functools.cache
@@ -2818,17 +2818,31 @@ class NluUnderstanding:
             if cue not in plain_time
         )
 
+    def _expiry_dated_before_the_order(self, folded: str, lang: str) -> bool:
+        """An expiry word, then a date, then the order named: the date is the expiry's."""
+        orders = [span.start for span in self._lexicons[(lang, "removal_order")].spans(folded)]
+        digit = re.search(r"\d", folded)
+        if not orders or digit is None or digit.start() > min(orders):
+            return False
+        before = folded[: digit.start()]
+        return any(contains_phrase(before, cue) for cue in self._date_cues[(lang, "date_cue_expiry")])
+
     def _date_slot_from_cues(
         self, folded: str, lang: str, asked: str | None, document: Finding | None
     ) -> tuple[str | None, bool]:
         """The slot a clause's date belongs to, and whether the clause says it (by a cue word)
         rather than the rest of the message or the question on screen."""
         cues = self._date_cues
-        if any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_removal_order")]):
+        expiry_first = self._expiry_dated_before_the_order(folded, lang)
+        if not expiry_first and any(
+            contains_phrase(folded, c) for c in cues[(lang, "date_cue_removal_order")]
+        ):
             return "removal_order_date", True
-        # "they ordered me to leave France on 10 November": the clause says an order was received.
+        # "they ordered me to leave France on 10 November": the clause says an order was received;
+        # unless the date comes first, right after an expiry ("بطاقتي انتهت يوم 28 أكتوبر وعطاوني
+        # OQTF": the glued "و" joins no clause here, and the 28th is the card's).
         said = self._polar(folded, lang, "removal_order", "received")
-        if said is not None and said[1]:
+        if said is not None and said[1] and not expiry_first:
             return "removal_order_date", True
         attempts = [c for c in cues[(lang, "date_cue_attempts")] if contains_phrase(folded, c)]
         expires = any(contains_phrase(folded, c) for c in cues[(lang, "date_cue_expiry")])

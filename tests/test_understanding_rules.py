@@ -3284,6 +3284,10 @@ TWENTIETH_REVIEW = [
     ("ar", "document", "بطاقتي انتهت يوم 28 أكتوبر وعطاوني OQTF", "removal_order_date", None),
     ("ar", "document", "lkarta dyali salat nhar 28 octobre o 3tawni oqtf", "removal_order_date", None),
     ("ar", "document", "عطاوني OQTF يوم 20 نونبر", "removal_order_date", dt.date(2026, 11, 20)),
+    # A lone place word right after being there counts in passing (the first message).
+    ("ar", None, "ana f l7abs", "custody", "prison"),
+    ("ar", None, "ana f rétention", "custody", "detained"),
+    ("fr", None, "cra", "custody", None),
     # ... and being without work or a home, said with "no tengo".
     ("es", "vulnerabilities", "no tengo vivienda", "vulnerabilities", frozenset({"housing"})),
     ("es", "vulnerabilities", "no tengo trabajo", "vulnerabilities", frozenset({"work"})),

@@ -148,7 +148,26 @@ _STILL = frozenset(
 )
 # The words between being and a place ("j'étais au CRA", "I was in detention", "كنت في الحبس").
 _PLACE_LINKS = frozenset(
-    {"au", "en", "a", "dans", "in", "at", "the", "el", "la", "le", "un", "une", "في", "ف"}
+    {
+        "au",
+        "en",
+        "a",
+        "dans",
+        "in",
+        "at",
+        "the",
+        "el",
+        "la",
+        "le",
+        "un",
+        "une",
+        "في",
+        "ف",
+        "f",
+        "fi",
+        "fl",
+        "fel",
+    }
 )
 # The word between an order or a place and the one it was given to or is of ("une OQTF à mon mari").
 _TO_SOMEONE = frozenset({"a", "to", "pour", "for", "de", "of", "para", "del", "ل"})
@@ -1837,8 +1856,11 @@ class NluUnderstanding:
             ]
         restrained = stayed or restrained
         best = max(restrained or kept, key=lambda span: len(span.expression))
-        # In passing only clear phrases count ("je suis au CRA"), never a lone "cra" or "libre".
-        if not asked and (" " not in best.expression or best.value == "free"):
+        # In passing only clear phrases count ("je suis au CRA"), never a lone "cra" or "libre";
+        # a lone word right after being there is one ("ana f l7abs", read "ana f الحبس").
+        if not asked and (
+            best.value == "free" or (" " not in best.expression and not self._said_to_be_in(norm, best, lang))
+        ):
             return None
         return _certain("custody", {"custody": best.value}, best.expression)
 
@@ -2109,6 +2131,12 @@ class NluUnderstanding:
         lex = self._dates[lang].lex
         years = any((lex.unit_of(word) or ("", 0))[0] == "year" for word in after.split())
         return years and bool(self._lexicons[(lang, "long_ago")].spans(after))
+
+    def _said_to_be_in(self, norm: str, span: Span, lang: str) -> bool:
+        """The person says they are in the place: a word of being there, then at most a word of
+        place, right before it ("ana f الحبس", "rani fel cra", "estoy en el CRA")."""
+        before = [word for word in norm[: span.start].split()[-3:] if word not in _PLACE_LINKS]
+        return bool(before) and before[-1] in self._being_there[lang]
 
     def _free_to_come(self, norm: str, span: Span, lang: str) -> bool:
         """Freedom still to come in its clause ("je serai libre le mois prochain", "I will be

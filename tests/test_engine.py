@@ -1418,3 +1418,23 @@ async def test_two_words_only_spanish_understands_switch_an_sms_conversation_to_
     state = await convo.state()
     assert state is not None and state.slots.language == "es"
     assert state.slots.attempts_since == dt.date(2026, 10, 15)
+
+
+async def test_the_hand_off_tells_the_person_why_it_is_urgent_in_their_language(convo: Conversation) -> None:
+    """Found by a twenty-second review: the rules' `reason`, written for the person ("montrée à la
+    personne dans sa langue"), reached only the volunteer's summary."""
+    await convo.say("hello")
+    await convo.say(option="en")
+    await convo.say(option="yes")
+    for answer in ("Lyon", "student card", "5 december"):
+        await convo.say(answer)
+    await convo.say(option="not_filed")
+    await convo.say(option="no")
+    await convo.say("since october")
+    await convo.say(option="yes")
+    await convo.say("no")
+    await convo.say("no")
+    await convo.say(option="yes")
+    case = await convo.case()
+    assert case is not None and case.urgency.level in ("P0", "P1", "P2", "P3")
+    assert case.urgency.reason in convo.text and "permit" in case.urgency.reason

@@ -38,6 +38,9 @@ MAX_TEXT_CHARS = 2000
 # An answer of at least this many words that only another language understands switches to it
 # ("desde octubre" after an SMS welcome in French): the answer found is the evidence, not the length.
 WRITTEN_IN_WORDS = 2
+# The levels whose rule's reason is told to the person at the hand-off (P4 has nothing to explain).
+LEVELS_EXPLAINED = frozenset({"P0", "P1", "P2", "P3"})
+SMS_CHANNEL = "sms"
 # Arabic script: a message in it can be answered in it.
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 # A language taken from one word is checked against the next message of at least this many words.
@@ -908,6 +911,12 @@ class Engine:
         state.hand_off_now = False
         level = state.urgency.level if state.urgency else "P4"
         state.told_level = level
+        reason = state.urgency.reason if state.urgency else None
+        if reason and level in LEVELS_EXPLAINED and turn.channel != SMS_CHANNEL:
+            # Why it is urgent, in their language ("Le délai pour contester votre OQTF... se termine
+            # dans moins de 3 jours"): what the rules' `reason` is written for. Not by SMS, where
+            # every segment counts and the summary of answers already went.
+            turn.replies.append(Reply(text=reason))
         if state.fast_track:
             turn.replies.append(self._say(turn, "handoff_done_fast"))
             state.fast_track = False  # the other questions may follow, to complete the case

@@ -1438,3 +1438,11 @@ async def test_the_hand_off_tells_the_person_why_it_is_urgent_in_their_language(
     case = await convo.case()
     assert case is not None and case.urgency.level in ("P0", "P1", "P2", "P3")
     assert case.urgency.reason in convo.text and "permit" in case.urgency.reason
+
+
+async def test_a_note_declined_reads_nothing_at_the_summary(convo: Conversation) -> None:
+    """Found trying the demo as a newcomer: "non merci" to "anything to add?" showed "Message :
+    pas de réponse" at the summary, as if the answer had been missed."""
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await answer_until_slot(convo, {**FULL_FRENCH, "note": "non merci"}, "confirm")
+    assert "Message : rien" in convo.text and "pas de réponse" not in convo.text

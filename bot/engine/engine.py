@@ -1008,6 +1008,9 @@ class Engine:
 
     def _describe(self, turn: Turn, slot: str, value: Any) -> str:
         lang = turn.lang
+        if value is None and slot in turn.state.skipped and self.flow.step(slot).kind == "text":
+            # "non merci" to "anything to add?": nothing, not "no answer" (it looked missed).
+            return self.texts.get("recap_nothing", lang, channel=turn.channel)
         if value is None:
             return self.texts.get("recap_unknown", lang, channel=turn.channel)
         if isinstance(value, bool):

@@ -1207,11 +1207,7 @@ class HandoffDesk:
     async def volunteer_message(self, sender: Address, text: str | None, option: str | None) -> list[Reply]:
         """Handle what a volunteer (or someone registering) sent; returns the replies to them."""
         try:
-            replies = await self._volunteer_message(sender, text, option)
-            volunteer = await self.volunteer_for(sender)
-            if volunteer is not None:
-                await self._remember_menu(volunteer, replies)
-            return replies
+            return await self._volunteer_message(sender, text, option)
         except CaseErased as erased:
             await self._forget(erased.case_id)
             return [
@@ -1235,6 +1231,13 @@ class HandoffDesk:
             ]
         if command.verb == "text" and option is None:
             command = await self._numbered_choice(volunteer, command)
+        replies = await self._answer_volunteer(volunteer, command, now)
+        await self._remember_menu(volunteer, replies)
+        return replies
+
+    async def _answer_volunteer(
+        self, volunteer: Volunteer, command: _Command, now: dt.datetime
+    ) -> list[Reply]:
         if command.verb == "help":
             return [Reply(text=HELP_TEXT)]
         if command.verb == "list":
@@ -1252,9 +1255,10 @@ class HandoffDesk:
                 return [Reply(text="Précisez le dossier : FIN CODE RESULTAT (voir DOSSIERS).")]
             return await self._close(volunteer, case_id, command.argument, now)
         body = (command.argument or "").strip()
-        pending = await self._pending_for(volunteer) if command.verb == "text" else []
         first = _fold(body.split()[0]).strip(",.;:!") if body else ""
-        if pending and first in _ANSWER_WORDS:
+        answering = command.verb == "text" and first in _ANSWER_WORDS
+        pending = await self._pending_for(volunteer) if answering else []
+        if pending:
             # "Non désolée, je ne peux pas prendre celui-là" with an offer waiting: meant for the
             # desk, not for the person whose case they hold (it was relayed to them).
             codes = ", ".join(pending)

@@ -25,11 +25,10 @@ from actions.contacts import (
     remember_phone,
 )
 from bot.channels.base import ChannelSendError
-from bot.channels.sms import SMS_CHANNEL
 from bot.core.case import Case, DeliveryAttempt
 from bot.core.clock import Clock, SystemClock
 from bot.core.conversation import ConversationState
-from bot.core.messages import Address, Reply
+from bot.core.messages import SMS_CHANNEL, Address, Reply
 from bot.core.ports import CaseErased, RecordStore
 from bot.engine.engine import conversation_key
 

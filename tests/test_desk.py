@@ -156,6 +156,22 @@ async def new_case(d: Desk, *, note: str = "mon patron s'appelle Dupont", **slot
     return case
 
 
+async def submit_another_case(d: Desk, first: Case) -> None:
+    """A second case of the same person, M2N3P4, handed off after the first."""
+    second = first.model_copy(update={"id": "M2N3P4", "offers": [], "status": "ready_for_handoff"})
+    await d.store.save_case(second)
+    await d.desk.submit(second)
+
+
+async def decline_each_offer(d: Desk, case_id: str, *, times: int) -> list[str]:
+    """Whoever the case is offered to says "non", ``times`` times; their replies."""
+    replies = []
+    for _ in range(times):
+        pending = (await d.case(case_id)).offers[-1]
+        replies.append(await d.say(pending.volunteer_id, "non"))
+    return replies
+
+
 def action_context(d: Desk, case: Case, *, message_text: str | None = None) -> ActionContext:
     """What the engine gives an action of the person's conversation after the hand-off."""
     return ActionContext(
@@ -419,9 +435,7 @@ async def test_capacity_counts_open_cases_and_pending_offers(
     d = await make_desk(brain, store, clock, roster)
     first = await new_case(d)
     await d.say("a", "oui")
-    second = first.model_copy(update={"id": "M2N3P4", "offers": [], "status": "ready_for_handoff"})
-    await store.save_case(second)
-    await d.desk.submit(second)
+    await submit_another_case(d, first)
     assert offered_to(await d.case("M2N3P4")) == [("b", "pending")]
 
 
@@ -917,9 +931,7 @@ async def test_a_sentence_answering_an_offer_is_not_relayed_to_the_person_held(
     d = await make_desk(brain, store, clock, ROSTER)
     first = await new_case(d)
     await d.say("a", "oui")
-    second = first.model_copy(update={"id": "M2N3P4", "offers": [], "status": "ready_for_handoff"})
-    await store.save_case(second)
-    await d.desk.submit(second)
+    await submit_another_case(d, first)
     offered = await store.get_case("M2N3P4")
     assert offered is not None and offered.offers[-1].volunteer_id == "a"
     d.outbox.clear()
@@ -936,9 +948,7 @@ async def test_a_roster_without_coordinators_escalates_to_every_volunteer_not_to
     roster = [v for v in ROSTER if v.id in ("a", "b", "d")]
     d = await make_desk(brain, store, clock, roster)
     case = await new_case(d)
-    for _ in range(3):
-        pending = (await d.case(case.id)).offers[-1]
-        await d.say(pending.volunteer_id, "non")
+    await decline_each_offer(d, case.id, times=3)
     final = await d.case(case.id)
     assert final.status == "escalated"
     assert sorted(final.escalated_to) == ["a", "b", "d"]
@@ -985,10 +995,7 @@ async def test_the_refusal_that_escalates_says_so_and_a_mistyped_code_is_named(
     went to the coordination; "OUI ABCDEF" (a typo) was told the person may have erased their data."""
     d = await make_desk(brain, store, clock, ROSTER)
     case = await new_case(d)
-    replies = []
-    for _ in range(3):
-        pending = (await d.case(case.id)).offers[-1]
-        replies.append(await d.say(pending.volunteer_id, "non"))
+    replies = await decline_each_offer(d, case.id, times=3)
     assert (await d.case(case.id)).status == "escalated"
     assert "proposé à quelqu'un d'autre" in replies[0] and "passe à la coordination" in replies[-1]
     typo = await d.say("d", "OUI ABCDEF")

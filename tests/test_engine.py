@@ -1354,21 +1354,54 @@ async def test_a_date_taken_back_at_the_consent_question_is_no_refusal(convo: Co
     assert state.slots.consent is None and convo.asking == "consent"
 
 
+# A student in Lyon, by language: no OQTF, trying since October, proofs kept, nothing else to say.
+STUDENT_IN_LYON = {
+    "fr": {
+        "consent": "oui",
+        "prefecture": "Lyon",
+        "document": "carte étudiant",
+        "expiry_date": "10 mars 2027",
+        "application_status": "pas encore",
+        "removal_order": "non",
+        "attempts_since": "depuis octobre",
+        "evidence": "oui",
+        "vulnerabilities": "non",
+        "note": "non",
+        "confirm": "oui",
+    },
+    "en": {
+        "consent": "yes",
+        "prefecture": "Lyon",
+        "document": "student card",
+        "expiry_date": "5 december",
+        "application_status": "not yet",
+        "removal_order": "no",
+        "attempts_since": "since october",
+        "evidence": "yes",
+        "vulnerabilities": "no",
+        "note": "no",
+        "confirm": "yes",
+    },
+}
+
+
+async def a_student_in_lyon(convo: Conversation, lang: str, *, until: str | None = None) -> None:
+    """Choose ``lang`` at the menu, then answer as the student in Lyon until ``until`` is asked, or
+    to the end of the triage."""
+    await convo.say("bonjour")
+    await convo.say(option=lang)
+    if until is None:
+        await answer_until(convo, STUDENT_IN_LYON[lang])
+    else:
+        await answer_until_slot(convo, STUDENT_IN_LYON[lang], until)
+
+
 async def test_darija_in_latin_letters_is_understood_without_switching_to_arabic_script(
     convo: Conversation,
 ) -> None:
     """Found by a twentieth review: one answer in Darija ("3andi 2 drari w mrati mrida") switched a
     French conversation to Arabic script, summary included."""
-    await convo.say("bonjour")
-    await convo.say(option="fr")
-    await convo.say(option="yes")
-    for answer in ("Lyon", "carte étudiant", "10 mars 2027"):
-        await convo.say(answer)
-    await convo.say(option="not_filed")
-    await convo.say(option="no")
-    await convo.say("depuis octobre")
-    await convo.say(option="yes")
-    assert convo.asking == "vulnerabilities"
+    await a_student_in_lyon(convo, "fr", until="vulnerabilities")
     await convo.say("3andi 2 drari w mrati mrida")
     state = await convo.state()
     assert state is not None and state.slots.language == "fr"
@@ -1379,18 +1412,7 @@ async def test_an_order_said_after_the_hand_off_brings_the_case_up_to_date(convo
     """Found by a review of the volunteers' side: "j'ai oublié de dire : j'ai reçu une OQTF le 20
     novembre" once the case was handed off got "already transmitted", and the case kept "no OQTF"
     (and its volunteer without the qualification an order needs)."""
-    await convo.say("bonjour")
-    await convo.say(option="fr")
-    await convo.say(option="yes")
-    for answer in ("Lyon", "carte étudiant", "10 mars 2027"):
-        await convo.say(answer)
-    await convo.say(option="not_filed")
-    await convo.say(option="no")
-    await convo.say("depuis octobre")
-    await convo.say(option="yes")
-    await convo.say("non")
-    await convo.say("non")
-    await convo.say(option="yes")
+    await a_student_in_lyon(convo, "fr")
     before = await convo.case()
     assert before is not None and before.slots.removal_order is False
     await convo.say("j'ai oublié de dire : j'ai reçu une OQTF le 20 novembre")
@@ -1423,18 +1445,7 @@ async def test_two_words_only_spanish_understands_switch_an_sms_conversation_to_
 async def test_the_hand_off_tells_the_person_why_it_is_urgent_in_their_language(convo: Conversation) -> None:
     """Found by a twenty-second review: the rules' `reason`, written for the person ("montrée à la
     personne dans sa langue"), reached only the volunteer's summary."""
-    await convo.say("hello")
-    await convo.say(option="en")
-    await convo.say(option="yes")
-    for answer in ("Lyon", "student card", "5 december"):
-        await convo.say(answer)
-    await convo.say(option="not_filed")
-    await convo.say(option="no")
-    await convo.say("since october")
-    await convo.say(option="yes")
-    await convo.say("no")
-    await convo.say("no")
-    await convo.say(option="yes")
+    await a_student_in_lyon(convo, "en")
     case = await convo.case()
     assert case is not None and case.urgency.level in ("P0", "P1", "P2", "P3")
     assert case.urgency.reason in convo.text and "permit" in case.urgency.reason

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import Brain
-from bot.channels.sms import SMS_CHANNEL, TRIAGE_MAX_SEGMENTS, outgoing_sms
+from bot.channels.sms import TRIAGE_MAX_SEGMENTS, outgoing_sms
 from bot.core.clock import FixedClock
+from bot.core.messages import SMS_CHANNEL
 from bot.evaluation import ConversationFile, ConversationSpec, load_eval_file, run_conversation
 
 FRENCH = load_eval_file(Path(__file__).parent / "eval" / "fr_conversations.yml")

@@ -49,7 +49,6 @@ from bot.channels.base import (
 )
 from bot.channels.sms import (
     REPORT_PARAM,
-    SMS_CHANNEL,
     SentSms,
     SmsLedger,
     encoding_of,
@@ -57,7 +56,7 @@ from bot.channels.sms import (
     sms_conversation_id,
 )
 from bot.core.clock import Clock
-from bot.core.messages import Address, InboundMessage, Reply
+from bot.core.messages import SMS_CHANNEL, Address, InboundMessage, Reply
 from bot.core.ports import RecordStore
 from bot.settings import Settings
 

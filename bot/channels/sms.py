@@ -25,7 +25,7 @@ from typing import Literal
 from bot.channels.base import DeliveryReport
 from bot.channels.render import numbered_menu
 from bot.core.clock import Clock, SystemClock
-from bot.core.messages import Reply
+from bot.core.messages import SMS_CHANNEL, Reply
 from bot.core.ports import RecordStore
 
 logger = logging.getLogger(__name__)
@@ -400,8 +400,6 @@ class SmsLedger:
 
 
 # -- inbound ---------------------------------------------------------------------------------
-
-SMS_CHANNEL = "sms"  # what the engine sees: SMS texts (`<key>.sms`) whatever the provider
 
 
 def normalize_phone(raw: str) -> str:

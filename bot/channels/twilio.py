@@ -37,9 +37,9 @@ from bot.channels.base import (
     Unauthorized,
     same_secret,
 )
-from bot.channels.sms import REPORT_PARAM, SMS_CHANNEL, SentSms, SmsLedger, render_sms, sms_conversation_id
+from bot.channels.sms import REPORT_PARAM, SentSms, SmsLedger, render_sms, sms_conversation_id
 from bot.core.clock import Clock
-from bot.core.messages import Address, InboundMessage, Reply
+from bot.core.messages import SMS_CHANNEL, Address, InboundMessage, Reply
 from bot.core.ports import RecordStore
 from bot.settings import Settings
 

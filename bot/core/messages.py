@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict
 
+SMS_CHANNEL = "sms"  # what the engine sees of SMS, whatever the provider (texts `<key>.sms`)
+
 
 class Location(BaseModel):
     model_config = ConfigDict(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 from bot.core.case import SLOT_NAMES, Slots
 from bot.core.clock import Clock
 from bot.core.conversation import Candidate, ConversationState, Pending
-from bot.core.messages import InboundMessage, Option, Reply
+from bot.core.messages import SMS_CHANNEL, InboundMessage, Option, Reply
 from bot.core.ports import Action, ActionContext, ConversationStore, Finding, Reading, Understanding
 from bot.engine.conditions import holds
 from bot.engine.schema import Flow, Step
@@ -40,7 +40,6 @@ MAX_TEXT_CHARS = 2000
 WRITTEN_IN_WORDS = 2
 # The levels whose rule's reason is told to the person at the hand-off (P4 has nothing to explain).
 LEVELS_EXPLAINED = frozenset({"P0", "P1", "P2", "P3"})
-SMS_CHANNEL = "sms"
 # Arabic script: a message in it can be answered in it.
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 # A language taken from one word is checked against the next message of at least this many words.
@@ -181,6 +180,9 @@ class Engine:
         self.clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
         self._news_replaces = {step.slot: step.news_replaces for step in flow.steps if step.news_replaces}
+        # The date steps in the flow's order (a date taken back goes to the one answered last).
+        self._date_steps = [step.slot for step in flow.steps if step.kind == "date"]
+        self._step_rank = {step.slot: rank for rank, step in enumerate(flow.steps)}
 
     # -- entry point -------------------------------------------------------------------------
 
@@ -271,39 +273,33 @@ class Engine:
         return any(
             finding.certain
             and len(finding.candidates) == 1
-            and (value := finding.candidates[0].values.get(finding.slot))
-            in self._news_replaces.get(finding.slot, ())
+            and self._is_news(finding.slot, value := finding.candidates[0].values.get(finding.slot))
             and getattr(turn.state.slots, finding.slot, None) != value
             for finding in reading.findings
         )
+
+    def _is_news(self, slot: str, value: object) -> bool:
+        """A value its step lists in `news_replaces` (a detention, an order): it replaces an
+        earlier answer without a word of correction."""
+        return value in self._news_replaces.get(slot, ())
 
     def _date_taken_back(self, turn: Turn, text: str, reading: Reading, now: dt.datetime) -> Reading:
         """A correction of the date answered last, said at a later question without naming it
         ("non pardon c'est le 15 décembre pas le 5" asked whether the application was filed): the
         date corrects that answer, and its "non" answers nothing (it said "not filed")."""
         asked = turn.state.asking
-        steps = {step.slot: step for step in self.flow.steps}
         if (
             not reading.correcting
-            or asked is None
-            or asked not in steps
-            or steps[asked].kind == "date"
-            or any(
-                steps.get(finding.slot) and steps[finding.slot].kind == "date" for finding in reading.findings
-            )
+            or asked not in self._step_rank
+            or asked in self._date_steps
+            or any(finding.slot in self._date_steps for finding in reading.findings)
         ):
             return reading
-        filled = [
-            step
-            for step in self.flow.steps
-            if step.kind == "date" and getattr(turn.state.slots, step.slot, None) is not None
-        ]
+        filled = [slot for slot in self._date_steps if getattr(turn.state.slots, slot, None) is not None]
         # The last one asked before this question; else one said in the opening message ("non
         # pardon c'est le 15 pas le 5" at the consent: its "non" refused the consent and erased all).
-        before = [
-            step.slot for step in filled if self.flow.steps.index(step) < self.flow.steps.index(steps[asked])
-        ]
-        answered = before or [step.slot for step in filled]
+        before = [slot for slot in filled if self._step_rank[slot] < self._step_rank[asked]]
+        answered = before or filled
         if not answered:
             return reading
         correction = self.understanding.read(text, lang=turn.lang, asked=answered[-1], now=now).finding(
@@ -526,7 +522,7 @@ class Engine:
             adds_a_situation = finding.slot == "vulnerabilities" and not (
                 frozenset(candidate.values.get("vulnerabilities") or ()) <= frozenset(current or ())
             )
-            news = candidate.values.get(finding.slot) in self._news_replaces.get(finding.slot, ())
+            news = self._is_news(finding.slot, candidate.values.get(finding.slot))
             if (
                 not asked
                 and current is not None

@@ -68,6 +68,19 @@ def _clause_break(lang: str) -> re.Pattern[str]:
 
 
 @functools.cache
+def _clause_bounds(norm: str, span: Span, lang: str) -> tuple[int, int]:
+    """Where the clause holding ``span`` starts and ends in folded text."""
+    breaks = _folded_clause_break(lang)
+    start = max((found.end() for found in breaks.finditer(norm[: span.start])), default=0)
+    end = breaks.search(norm, span.end)
+    return start, end.start() if end else len(norm)
+
+
+def _blanked(text: str, start: int, end: int) -> str:
+    """``text`` with ``start:end`` replaced by spaces: every other word keeps its place."""
+    return text[:start] + " " * (end - start) + text[end:]
+
+
 def _folded_clause_break(lang: str) -> re.Pattern[str]:
     """Clause ends in text folded with `fold(..., clauses=True)`: "|" and the joining words."""
     joiners = "|".join((*_JOINERS, *_JOINERS_OF_LANGUAGE.get(lang, ())))
@@ -1340,7 +1353,7 @@ class NluUnderstanding:
         """``norm`` with the relatives that describe someone named blanked (`someone_else_relative`:
         "qui vit avec moi", "who lives with me"), keeping every other word at its place."""
         for span in self._lexicons[(lang, "someone_else_relative")].spans(norm):
-            norm = norm[: span.start] + " " * (span.end - span.start) + norm[span.end :]
+            norm = _blanked(norm, span.start, span.end)
         return norm
 
     def _visiting(self, norm: str, span: Span, lang: str) -> bool:
@@ -1349,8 +1362,7 @@ class NluUnderstanding:
         right before someone named, later in the clause: "je vais à la maison d'arrêt voir mon
         frère", "I go to the prison to visit my husband"); not where they are ("je suis au CRA, je
         veux voir mon fils" says it with a being: kept)."""
-        clause_end = _folded_clause_break(lang).search(norm, span.end)
-        after = norm[span.end : clause_end.start() if clause_end else len(norm)]
+        after = norm[span.end : _clause_bounds(norm, span, lang)[1]]
         named = {cue.start for cue in self._lexicons[(lang, "someone_else")].spans(after)}
         before = norm[: span.start].split()[-WAS_THERE_REACH:]
         if self._works_there[lang].intersection(before):
@@ -1477,12 +1489,11 @@ class NluUnderstanding:
         peur je suis au CRA", "ils vont m'expulser, on m'a donné une OQTF") or the person counts
         themselves in ("moi et ma femme on a une OQTF", "yo y mi esposo tenemos OQTF")."""
         head = norm[: span.start]
-        clause_start = max((m.end() for m in _folded_clause_break(lang).finditer(head)), default=0)
-        clause_end = _folded_clause_break(lang).search(norm, span.end)
+        clause_start, clause_end = _clause_bounds(norm, span, lang)
         # "ma soeur qui vit avec moi a une OQTF": the "moi" of a relative is not the person counting
         # themselves in. Blanked with spaces: the places of the spans stay the same.
         own = self._without_relatives(norm, lang)
-        clause = own[clause_start : clause_end.start() if clause_end else len(norm)].split()
+        clause = own[clause_start:clause_end].split()
         cues: list[tuple[Span, str]] = (
             []
             if only_others
@@ -2050,7 +2061,7 @@ class NluUnderstanding:
                 or _SPEAKER.intersection(words)
                 or any(word.startswith("m'") for word in words)  # "mon ami m'héberge"
             )
-            kept.append(" " * len(clause) if about_them and not counted_in else clause)
+            kept.append(_blanked(clause, 0, len(clause)) if about_them and not counted_in else clause)
             if found:
                 kept.append(found.group())
                 start = found.end()
@@ -2126,8 +2137,7 @@ class NluUnderstanding:
         """A time years back said after the place, in its clause (`long_ago` and a unit of years:
         "j'ai fait 6 mois de prison il y a 3 ans", "I did 2 years in prison 5 years ago"): a
         time served then, not now."""
-        end = _folded_clause_break(lang).search(norm, span.end)
-        after = norm[span.end : end.start() if end else len(norm)]
+        after = norm[span.end : _clause_bounds(norm, span, lang)[1]]
         lex = self._dates[lang].lex
         years = any((lex.unit_of(word) or ("", 0))[0] == "year" for word in after.split())
         return years and bool(self._lexicons[(lang, "long_ago")].spans(after))
@@ -2142,13 +2152,10 @@ class NluUnderstanding:
         """Freedom still to come in its clause ("je serai libre le mois prochain", "I will be
         released on parole next month", `unreal_if` before it or `release_to_come`; not "je suis
         libre, demain j'ai rdv"): still held, asked again."""
-        breaks = _folded_clause_break(lang)
-        start = max((found.end() for found in breaks.finditer(norm[: span.start])), default=0)
-        end = breaks.search(norm, span.end)
-        clause = norm[start : end.start() if end else len(norm)]
+        start, end = _clause_bounds(norm, span, lang)
         return bool(
             self._lexicons[(lang, "unreal_if")].spans(norm[start : span.start])
-            or self._lexicons[(lang, "release_to_come")].spans(clause)
+            or self._lexicons[(lang, "release_to_come")].spans(norm[start:end])
         )
 
     def _released_self(self, norm: str, lang: str) -> bool:

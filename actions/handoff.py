@@ -31,6 +31,7 @@ async def hand_off(ctx: ActionContext) -> ActionResult:
             "urgency": ctx.urgency,
             "unanswered": ctx.unanswered,
             "human_requested": ctx.human_requested,
+            "for_someone_else": ctx.for_someone_else,
         }
 
         before: list[UrgencyDecision] = []
@@ -58,6 +59,7 @@ async def hand_off(ctx: ActionContext) -> ActionResult:
         told_person=ctx.told_person,
         fast_track=ctx.fast_track,
         human_requested=ctx.human_requested,
+        for_someone_else=ctx.for_someone_else,
     )
     await ctx.cases.save_case(case)
     logger.info("case %s ready for hand-off at %s (%s)", case.id, case.urgency.level, case.urgency.rule)

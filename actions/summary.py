@@ -65,6 +65,7 @@ class _View:
     pseudonym: str
     language: str | None
     interpreter_needed: bool
+    for_someone_else: bool
     department: str | None
     prefecture_city: str | None
     commune_name: str | None
@@ -182,6 +183,7 @@ def _view(case: Case, context: SummaryContext, distance_km: float | None = None)
         pseudonym=_clip(context.pseudonym, 24) or pseudonym_for(case.id),
         language=_clip(context.language_name or slots.language, 30),
         interpreter_needed=context.interpreter_needed,
+        for_someone_else=case.for_someone_else,
         department=_clip(department, _CLIP_PLACE),
         prefecture_city=_clip(context.prefecture_city, _CLIP_PLACE),
         commune_name=_clip(context.commune_name, _CLIP_PLACE),

@@ -1457,3 +1457,69 @@ async def test_a_note_declined_reads_nothing_at_the_summary(convo: Conversation)
     await convo.say("Bonjour, je n'ai pas de rendez-vous")
     await answer_until_slot(convo, {**FULL_FRENCH, "note": "non merci"}, "confirm")
     assert "Message : rien" in convo.text and "pas de réponse" not in convo.text
+
+
+async def test_a_relative_writing_for_someone_detained_is_asked_for_whom_and_the_case_is_theirs(
+    convo: Conversation,
+) -> None:
+    """A wife writes that her husband is held in a CRA: once she says she writes for him, his
+    detention is the case's (P0, fast track), and the case says a relative wrote it. Before, the
+    detention was set aside as someone else's and her own situation was triaged (P3 or P4)."""
+    await convo.say("Bonjour, mon mari est au CRA de Vincennes depuis hier")
+    assert [option.id for option in convo.last.options] == ["yes", "no"]
+    assert "proche" in convo.last.text
+    state = await convo.state()
+    assert state is not None and state.slots.custody is None
+    await convo.say(option="yes")
+    assert convo.asking == "consent"
+    state = await convo.state()
+    assert state is not None and state.slots.custody == "detained" and state.fast_track
+    await convo.say("oui")
+    await convo.say("Créteil")
+    case = await convo.case()
+    assert case is not None
+    assert (case.urgency.level, case.urgency.rule) == ("P0", "detained")
+    assert case.for_someone_else
+    # Why it is urgent is said of the person concerned, and introduced as such.
+    assert "Pour la personne concernée : Vous êtes en centre de rétention" in convo.text
+
+
+@pytest.mark.parametrize("answer", ["pour mon mari", "oui c'est pour lui", "2", "non c'est pour moi"])
+async def test_for_whom_is_answered_in_words_or_by_number(convo: Conversation, answer: str) -> None:
+    await convo.say("Bonjour, mon mari a reçu une OQTF")
+    await convo.say(answer)
+    state = await convo.state()
+    assert state is not None
+    theirs = answer in ("pour mon mari", "oui c'est pour lui")
+    assert state.for_someone_else is theirs
+    assert state.slots.removal_order is (True if theirs else None)
+    assert state.pending is None and convo.asking == "consent"
+
+
+async def test_writing_for_oneself_is_asked_once_and_someone_elses_facts_stay_theirs(
+    convo: Conversation,
+) -> None:
+    await convo.say("Bonjour, mon frère est au CRA, moi j'habite à Lyon")
+    await convo.say(option="no")
+    await convo.say("oui")  # consent
+    await convo.say("il est au CRA depuis lundi")  # at the document question: not asked again
+    state = await convo.state()
+    assert state is not None
+    assert state.for_someone_else is False and state.slots.custody is None
+    assert not any(option.id == "yes" and "proche" in convo.text for option in convo.last.options)
+    assert convo.asking == "document"
+
+
+async def test_what_is_said_of_the_relative_later_is_the_cases(convo: Conversation) -> None:
+    await convo.say("my brother is in prison")
+    await convo.say(option="yes")
+    await convo.say("yes")  # consent
+    await convo.say("Marseille")
+    await convo.say("he has no papers")
+    await convo.say("no")  # application status
+    await convo.say("he got an OQTF on 20 November")
+    state = await convo.state()
+    assert state is not None
+    assert state.slots.custody == "prison" and state.slots.removal_order is True
+    assert state.urgency is not None and state.urgency.rule == "oqtf_custody"
+    assert convo.asking == "removal_order_date"

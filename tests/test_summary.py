@@ -353,3 +353,15 @@ def test_offer_distance_wording(book: RuleBook, documents: DocumentCatalogue) ->
     )
     assert "Distance : moins de 1 km" in render_offer(case, context(documents), 0.3)
     assert "Titre expiré depuis 12 jours" in render_offer(case, context(documents), 0.3)
+
+
+def test_a_case_written_by_someone_close_says_so_in_the_summary_and_the_offer(
+    book: RuleBook, documents: DocumentCatalogue
+) -> None:
+    case = make_case(book, language="fr", prefecture="94", custody="detained")
+    said = "Écrit par un proche de la personne concernée"
+    assert said not in render_essentials(case, context(documents))
+    assert "Demande d'un proche" not in render_offer(case, context(documents), None)
+    theirs = case.model_copy(update={"for_someone_else": True})
+    assert said in render_essentials(theirs, context(documents))
+    assert "Demande d'un proche" in render_offer(theirs, context(documents), None)

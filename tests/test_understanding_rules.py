@@ -3354,3 +3354,44 @@ def test_readings_found_by_the_reviews(
     brain: Brain, lang: str, asked: str | None, text: str, slot: str, expected: object
 ) -> None:
     assert value(read(brain, text, lang, asked), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # Said of someone close: set aside from the person's answers, kept as theirs.
+        ("fr", "Bonjour, mon mari est au CRA de Vincennes depuis hier", {"custody": "detained"}),
+        ("fr", "mon mari a été arrêté, il est au CRA du Mesnil-Amelot", {"custody": "detained"}),
+        ("fr", "mon fils est en prison depuis 3 mois", {"custody": "prison"}),
+        ("fr", "mon mari est assigné à résidence", {"custody": "house_arrest"}),
+        ("fr", "ils ont donné une OQTF à mon fils", {"removal_order": True}),
+        ("fr", "l'OQTF de mon mari", {"removal_order": True}),
+        ("en", "my husband is in the detention centre", {"custody": "detained"}),
+        ("en", "my brother got an OQTF", {"removal_order": True}),
+        ("es", "mi hermano está en el CRA", {"custody": "detained"}),
+        ("es", "mi esposo tiene una OQTF", {"removal_order": True}),
+        ("ar", "زوجي في مركز الاحتجاز", {"custody": "detained"}),
+        ("ar", "راجلي عندو OQTF", {"removal_order": True}),
+        # Left, past, denied, annulled, feared: nothing urgent now.
+        ("fr", "mon frère est sorti du CRA hier", {}),
+        ("fr", "mon frère était au CRA en 2023", {}),
+        ("fr", "mon père a fait 2 ans de prison", {}),
+        ("en", "my brother was in detention last year", {}),
+        ("fr", "mon frère n'a pas d'OQTF", {}),
+        ("fr", "le tribunal a annulé l'OQTF de mon frère", {}),
+        # Still there, said of the past first.
+        ("fr", "mon frère était au CRA et il y est toujours", {"custody": "detained"}),
+        # The person's own: not set aside.
+        ("fr", "mon mari est au CRA et moi je suis au CRA aussi", {}),
+        ("fr", "moi et ma femme on a une OQTF", {}),
+        ("fr", "je suis au CRA, je veux voir mon fils", {}),
+    ],
+)
+def test_urgent_facts_of_someone_close_are_kept_aside(
+    brain: Brain, lang: str, text: str, expected: dict[str, object]
+) -> None:
+    reading = read(brain, text, lang, None)
+    theirs = {f.slot: f.candidates[0].values[f.slot] for f in reading.about_someone_else}
+    assert theirs == expected
+    # Never the person's answers at the same time.
+    assert not any(value(reading, slot) == theirs[slot] for slot in theirs)

@@ -183,6 +183,9 @@ class Case(BaseModel):
     told_person: str = ""
     fast_track: bool = False
     human_requested: bool = False
+    # Written by someone close to the person concerned ("mon mari est au CRA"): the volunteer
+    # talks with the relative, who may not know every paper or date.
+    for_someone_else: bool = False
     # The hand-off desk's part (actions/desk.py): who holds the case and how it went.
     volunteer_id: str | None = None
     interpreter_needed: bool = False
@@ -238,6 +241,7 @@ TRIAGE_PART = (
     "unanswered",
     "fast_track",
     "human_requested",
+    "for_someone_else",
 )
 DESK_PART = (
     "status",

@@ -25,7 +25,7 @@ class Pending(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["value", "erase", "restart"]
+    kind: Literal["value", "erase", "restart", "for_someone_else"]
     slot: str | None = None
     candidates: tuple[Candidate, ...] = ()
 
@@ -54,6 +54,10 @@ class ConversationState(BaseModel):
     # Asked a second time for a human: only what routing needs is asked, then the case is handed
     # off with what is known (as the fast track does); the other questions may follow.
     hand_off_now: bool = False
+    # Whether the person writes for someone close who is detained or has an order ("mon mari est
+    # au CRA"): asked once, when a message first says so; None until then. When True, what the
+    # messages say of that person is the case's.
+    for_someone_else: bool | None = None
     greeted: bool = False
     # The language was taken from one word ("yes" to the SMS welcome): a longer message plainly in
     # another language takes it back ("je parle français, j'habite à Nantes").

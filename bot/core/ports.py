@@ -154,6 +154,12 @@ class Reading:
     # The person says what alone is true ("seulement", "only"): the situations named replace
     # those noted instead of being added to them.
     restricting: bool = False
+    # An urgent fact said of someone else, not of the person ("mon mari est au CRA", "my brother
+    # got an OQTF"): set aside; the engine asks whether the person writes for them.
+    about_someone_else: tuple[Finding, ...] = ()
+    # The message names someone else and not the person ("pour mon mari"): how "for whom?" is
+    # answered in words.
+    only_someone_else: bool = False
 
     def finding(self, slot: str) -> Finding | None:
         return next((f for f in self.findings if f.slot == slot), None)
@@ -194,6 +200,8 @@ class ActionContext:
     unanswered: list[str] = field(default_factory=list)
     fast_track: bool = False
     human_requested: bool = False
+    # Written by someone close to the person concerned (a relative of a detained person).
+    for_someone_else: bool = False
     told_person: str = ""
     case_id: str | None = None
     # Where the person can be reached (None in the terminal), and what they just wrote after the

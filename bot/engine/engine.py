@@ -9,6 +9,7 @@ loses nothing.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -384,6 +385,7 @@ class Engine:
             await self._after_handoff(turn, text, now)
             return False
 
+        reading, ask_for_whom = self._for_someone_else(turn, reading)
         applied_asked = False
         # "Non c'est Lille pas le Cantal", "no, it's Lyon not Grenoble" at the consent or the OQTF
         # question: the "no" is about an answer already given, which the message changes; not the
@@ -446,7 +448,30 @@ class Engine:
                 state.misses += 1
                 if state.misses == 1:
                     turn.replies.append(self._say(turn, step.help))
+        if ask_for_whom is not None and state.pending is None:
+            state.pending = ask_for_whom
         return False
+
+    def _for_someone_else(self, turn: Turn, reading: Reading) -> tuple[Reading, Pending | None]:
+        """What a message says of someone close who is detained or has an order ("mon mari est au
+        CRA de Vincennes"): the understanding sets it aside as not the person's. The first time,
+        the person is asked whether they write for that person (a relative often writes for one
+        held in a CRA, whose case is the most urgent of all); if they do, it is the case's, then
+        and in later messages ("il est au CRA depuis lundi")."""
+        state = turn.state
+        if not reading.about_someone_else or state.for_someone_else is False:
+            return reading, None
+        if state.for_someone_else:
+            theirs = tuple(f for f in reading.about_someone_else if reading.finding(f.slot) is None)
+            return dataclasses.replace(reading, findings=(*reading.findings, *theirs)), None
+        if state.status != "active":
+            return reading, None
+        values: dict[str, Any] = {}
+        for finding in reading.about_someone_else:
+            values.update(finding.candidates[0].values)
+        first = reading.about_someone_else[0]
+        candidate = Candidate(values=values, label=first.candidates[0].label)
+        return reading, Pending(kind="for_someone_else", slot=first.slot, candidates=(candidate,))
 
     def _chosen_option(self, turn: Turn, option_id: str | None, text: str) -> str | None:
         """The option the person picked: by id (buttons), by number or by label (SMS, typing)."""
@@ -611,6 +636,19 @@ class Engine:
                 return True
             turn.replies.append(self._say(turn, "erase_cancelled"))
             return False
+        if pending.kind == "for_someone_else":
+            # "pour mon mari" says who as well as a yes.
+            yes = yes or (chosen is None and not no and reading.only_someone_else)
+            if yes or no:
+                state.for_someone_else = yes
+                if yes:
+                    self._set(turn, pending.candidates[0].values, label=pending.candidates[0].label)
+                turn.replies.append(self._say(turn, "for_someone_else_noted" if yes else "for_myself_noted"))
+                return False
+            # Something else: the questions stay about the person, as before the question, and
+            # the message is read as an answer.
+            state.for_someone_else = False
+            return await self._interpret(turn, InboundMessage(conversation_id=state.id, text=text), text, now)
         if pending.kind == "restart":
             if yes:
                 language = state.slots.language
@@ -854,6 +892,7 @@ class Engine:
             unanswered=self._unanswered(state),
             fast_track=state.fast_track,
             human_requested=state.human_requested,
+            for_someone_else=state.for_someone_else is True,
             told_person=self._told_person(turn),
             case_id=state.case_id,
             sender=state.sender,
@@ -912,6 +951,10 @@ class Engine:
             # Why it is urgent, in their language ("Le délai pour contester votre OQTF... se termine
             # dans moins de 3 jours"): what the rules' `reason` is written for. Not by SMS, where
             # every segment counts and the summary of answers already went.
+            if state.for_someone_else:
+                # The rules' reasons speak to the person concerned ("Vous êtes en centre de
+                # rétention"); a relative reads whom they speak to.
+                reason = self.texts.get("reason_for_them", turn.lang, channel=turn.channel, reason=reason)
             turn.replies.append(Reply(text=reason))
         if state.fast_track:
             turn.replies.append(self._say(turn, "handoff_done_fast"))
@@ -962,6 +1005,11 @@ class Engine:
         return Reply(text=text, options=options, asking=step.slot)
 
     def _pending_options(self, turn: Turn, pending: Pending) -> tuple[Option, ...]:
+        if pending.kind == "for_someone_else":
+            return (
+                Option(id="yes", label=self.texts.get("opt_for_them", turn.lang, channel=turn.channel)),
+                Option(id="no", label=self.texts.get("opt_for_me", turn.lang, channel=turn.channel)),
+            )
         if pending.kind in ("erase", "restart") or len(pending.candidates) == 1:
             return (
                 Option(id="yes", label=self.texts.get("opt_yes", turn.lang, channel=turn.channel)),
@@ -981,12 +1029,15 @@ class Engine:
             text = self.texts.get("erase_confirm", turn.lang, channel=turn.channel)
         elif pending.kind == "restart":
             text = self.texts.get("restart_confirm", turn.lang, channel=turn.channel)
+        elif pending.kind == "for_someone_else":
+            text = self.texts.get("ask_for_someone_else", turn.lang, channel=turn.channel)
         elif len(pending.candidates) == 1:
             label = self._label(turn, pending.slot or "", pending.candidates[0])
             text = self.texts.get("confirm_value", turn.lang, channel=turn.channel, value=label)
         else:
             text = self.texts.get("choose_value", turn.lang, channel=turn.channel)
-        return Reply(text=text, options=options, asking=pending.slot, confirming=pending.kind == "value")
+        confirming = pending.kind in ("value", "for_someone_else")
+        return Reply(text=text, options=options, asking=pending.slot, confirming=confirming)
 
     def _recap(self, turn: Turn) -> str:
         state = turn.state

@@ -619,6 +619,7 @@ class NluUnderstanding:
                 "annulled_it",
                 "long_ago",
                 "someone_outside",
+                "someone_was",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
@@ -965,7 +966,49 @@ class NluUnderstanding:
             named_language=named,
             correcting=correcting,
             restricting=restricting,
+            about_someone_else=self._about_someone_else(norm, lang, findings) if folded else (),
+            only_someone_else=bool(folded) and self._only_someone_else(norm, lang),
         )
+
+    def _about_someone_else(self, norm: str, lang: str, own: Sequence[Finding]) -> tuple[Finding, ...]:
+        """The urgent facts (a detention, an order received) said of someone named and set aside
+        as not the person's ("mon mari est au CRA de Vincennes", "l'OQTF de mon frère", "my son
+        got an OQTF"); not feared, denied, left, visited or past ("mon frère est sorti du CRA", "je
+        vais voir mon frère au CRA", "peur que mon mari aille au CRA"), nor when the message says
+        the same fact of the person. Also after a pronoun alone ("il est au CRA depuis lundi"):
+        who it is may have been said before."""
+        if not (
+            self._lexicons[(lang, "someone_else")].spans(norm)
+            or self._lexicons[(lang, "someone_else_pronoun")].spans(norm)
+        ):
+            return ()
+        said = {finding.slot for finding in own if finding.certain}
+        facts: list[Finding] = []
+        if "custody" not in said:
+            held = [
+                span
+                for span in self._lexicons[(lang, "custody")].spans(norm)
+                if span.value != "free"
+                and not self._negated(norm, span, lang)
+                and self._unreal(norm, span, lang, only_others=True)
+                and not self._visiting(norm, span, lang)
+                and not self._left(norm, span, lang)
+                and not self._someone_was_there(norm, span, lang)
+            ]
+            if held:
+                best = max(held, key=lambda span: len(span.expression))
+                facts.append(_certain("custody", {"custody": best.value}, best.expression))
+        if "removal_order" not in said and not self._order_annulled(norm, lang):
+            ordered = [
+                span
+                for span in self._lexicons[(lang, "removal_order")].spans(norm)
+                if span.value == "received"
+                and not self._negated(norm, span, lang)
+                and self._unreal(norm, span, lang, only_others=True)
+            ]
+            if ordered:
+                facts.append(_certain("removal_order", {"removal_order": True}, ordered[0].expression))
+        return tuple(facts)
 
     def normalize(self, text: str, lang: str) -> str:
         """The text as the lexicons read it: folded with clause marks ("|"), SMS spellings and
@@ -2132,6 +2175,22 @@ class NluUnderstanding:
             ):
                 return True
         return False
+
+    def _someone_was_there(self, norm: str, span: Span, lang: str) -> bool:
+        """A place of detention where someone was, right after a past of being (`someone_was`:
+        "mon frère était au CRA", "my father spent two years in prison"; not "il était au CRA et
+        il y est toujours"), or a time served years ago."""
+        cues = self._lexicons[(lang, "someone_was")].spans(norm[: span.start])
+        if not cues or _STILL.intersection(norm.split()):
+            return False
+        lex = self._dates[lang].lex
+        return self._years_ago(norm, span, lang) or any(
+            all(
+                word in _PLACE_LINKS or word.isdigit() or word in lex.numbers or lex.unit_of(word)
+                for word in norm[cue.end : span.start].split()
+            )
+            for cue in cues
+        )
 
     def _years_ago(self, norm: str, span: Span, lang: str) -> bool:
         """A time years back said after the place, in its clause (`long_ago` and a unit of years:

@@ -1523,3 +1523,16 @@ async def test_what_is_said_of_the_relative_later_is_the_cases(convo: Conversati
     assert state.slots.custody == "prison" and state.slots.removal_order is True
     assert state.urgency is not None and state.urgency.rule == "oqtf_custody"
     assert convo.asking == "removal_order_date"
+
+
+@pytest.mark.parametrize("town", ["Lyon", "Laval"])
+async def test_a_town_typed_at_the_consent_question_refuses_nothing(convo: Conversation, town: str) -> None:
+    """Found trying the demo: "Lyon" in an Arabic conversation, at the consent question, was read
+    as a no by the Arabic model (the "la" of "no" in it) and erased everything the person had said."""
+    await convo.say("السلام عليكم، ما لقيتش موعد")
+    assert convo.asking == "consent"
+    await convo.say(town)
+    assert not any(reply.erased for reply in convo.replies)
+    assert convo.asking == "consent"
+    state = await convo.state()
+    assert state is not None and state.slots.consent is None and state.slots.language == "ar"

@@ -3395,3 +3395,28 @@ def test_urgent_facts_of_someone_close_are_kept_aside(
     assert theirs == expected
     # Never the person's answers at the same time.
     assert not any(value(reading, slot) == theirs[slot] for slot in theirs)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        # A refusal in words refuses (it erases everything: the person is told so).
+        ("fr", "non", False),
+        ("fr", "je refuse", False),
+        ("fr", "pas d'accord", False),
+        ("en", "nope", False),
+        ("en", "I do not agree", False),
+        ("es", "no estoy de acuerdo", False),
+        ("ar", "لا", False),
+        ("ar", "ma bghitch", False),
+        ("ar", "لا أوافق", False),
+        ("es", "No, no acepto. Vivo en Lyon", False),
+        # A model's "no" in a town name is asked again.
+        ("ar", "Lyon", None),
+        ("ar", "Laval", None),
+    ],
+)
+def test_the_consent_is_refused_only_in_words(
+    brain: Brain, lang: str, text: str, expected: bool | None
+) -> None:
+    assert value(read(brain, text, lang, "consent"), "consent") is expected

@@ -522,6 +522,16 @@ class NluUnderstanding:
             lang: frozenset(fold(example) for example in data.intent_examples(lang).get("affirm", ()))
             for lang in data.languages
         }
+        # The words of the examples of "no" ("non", "refuse", "jamais", "nope", "لا"): a refusal
+        # of the consent says one of them, or a negation.
+        self._deny_words = {
+            lang: frozenset(
+                word
+                for example in data.intent_examples(lang).get("deny", ())
+                for word in _plain(split_arabic_negation(fold(example))).split()
+            )
+            for lang in data.languages
+        }
         self._ordinary_words = self._conversation_words(data, gazetteer)
         self._correction_cues = self._folded_lookup(data.languages, "correction_cue")
         self._only_cues = self._folded_lookup(data.languages, "only_cue")
@@ -1199,6 +1209,10 @@ class NluUnderstanding:
                 answer = None  # "yes but the court cancelled it": asked again
             if asked == "consent" and answer is not None and not self._plain_consent(text, lang, answer):
                 answer = None  # asked again: consent is never guessed
+            if asked == "consent" and answer is False and not self._says_no(norm, lang):
+                # "Lyon" (the Arabic model heard the "la" of "no" in it, 0.54), "Laval": a refusal
+                # erases everything the person said, so it is never read from a guess.
+                answer = None
             # A correction at the confirmation ("non, la date c'est le 5 avril") is not a plain "no";
             # "c quoi une oqtf" is no yes.
             if answer is not None and not (asked == "confirm" and findings) and not self._asks(text, lang):
@@ -2285,6 +2299,16 @@ class NluUnderstanding:
         if said_first is None:
             return self._yes_no(self.intents.classify(text, lang).intent) == answer
         return said_first == answer and self._yes_no(self._intent(text, lang)) in (None, answer)
+
+    def _says_no(self, norm: str, lang: str) -> bool:
+        """A no in words: a negation, or a word of the examples of "no" of the language or a
+        bare no of any ("No, no acepto. Vivo en Lyon" refuses; "Lyon" does not)."""
+        words = _plain(norm).split()
+        return bool(
+            self._negations(norm, lang)
+            or self._deny_words[lang].intersection(words)
+            or self._any_bare_no.intersection(words)
+        )
 
     def _limits_sharing(self, norm: str, lang: str) -> bool:
         """A no about sharing ("ne donnez pas mon numéro", "ما تعطيوش الرقم") or data kept out

@@ -1484,16 +1484,51 @@ async def test_a_relative_writing_for_someone_detained_is_asked_for_whom_and_the
     assert "Pour la personne concernée : Vous êtes en centre de rétention" in convo.text
 
 
-@pytest.mark.parametrize("answer", ["pour mon mari", "oui c'est pour lui", "2", "non c'est pour moi"])
+async def test_the_relative_is_told_their_relatives_situation_is_urgent(convo: Conversation) -> None:
+    await convo.say("Bonjour, mon mari est au CRA de Vincennes depuis hier")
+    await convo.say("pour lui")
+    assert "La situation de votre proche est très urgente" in convo.text
+    assert "Votre situation est très urgente" not in convo.text
+
+
+async def test_where_the_relative_is_answered_in_the_third_person(convo: Conversation) -> None:
+    """A relative with an order, free: "il est libre, il est chez lui" answers where they are."""
+    await convo.say("Bonjour, mon mari a reçu une OQTF")
+    await convo.say("pour lui")
+    for answer in ("oui", "Lyon", "il n'a pas de papiers", "non", "le 20 novembre"):
+        await convo.say(answer)
+    assert convo.asking == "custody"
+    await convo.say("il est libre, il est chez lui")
+    state = await convo.state()
+    assert state is not None and state.slots.custody == "free"
+    assert convo.asking == "attempts_since"
+
+
+async def test_a_relative_feared_in_detention_is_not_asked_for_whom(convo: Conversation) -> None:
+    await convo.say("Bonjour, j'ai peur qu'ils envoient mon mari au CRA")
+    state = await convo.state()
+    assert state is not None and state.pending is None and state.slots.custody is None
+    assert convo.asking == "consent"
+
+
+FOR_THEM = ("pour mon mari", "oui c'est pour lui", "pour lui", "c pour lui", "je suis sa femme", "for him")
+FOR_ME = ("2", "non c'est pour moi", "pour moi", "c moi", "moi")
+
+
+@pytest.mark.parametrize("answer", [*FOR_THEM, *FOR_ME])
 async def test_for_whom_is_answered_in_words_or_by_number(convo: Conversation, answer: str) -> None:
+    """Found by a review: "pour lui", "je suis sa femme" were no yes (the husband's CRA was lost
+    and the custody help shown), "pour moi" was re-read as an answer to the custody question."""
     await convo.say("Bonjour, mon mari a reçu une OQTF")
     await convo.say(answer)
     state = await convo.state()
     assert state is not None
-    theirs = answer in ("pour mon mari", "oui c'est pour lui")
+    theirs = answer in FOR_THEM
     assert state.for_someone_else is theirs
     assert state.slots.removal_order is (True if theirs else None)
     assert state.pending is None and convo.asking == "consent"
+    noted = "portent sur votre proche" if theirs else "portent sur votre propre situation"
+    assert noted in convo.text
 
 
 async def test_writing_for_oneself_is_asked_once_and_someone_elses_facts_stay_theirs(

@@ -3381,6 +3381,23 @@ def test_readings_found_by_the_reviews(
         ("fr", "le tribunal a annulé l'OQTF de mon frère", {}),
         # Still there, said of the past first.
         ("fr", "mon frère était au CRA et il y est toujours", {"custody": "detained"}),
+        # Feared, supposed, asked, to come, released (found by a review: "oui" to "for them?"
+        # then made them P0).
+        ("fr", "j'ai peur qu'ils envoient mon mari au CRA", {}),
+        ("fr", "ils vont mettre mon frère au CRA", {}),
+        ("fr", "si mon frère est envoyé au CRA", {}),
+        ("fr", "ils peuvent mettre mon mari en rétention ?", {}),
+        ("en", "will they send my brother to the CRA?", {}),
+        ("es", "tengo miedo que manden a mi marido al CRA", {}),
+        ("fr", "ils ont libéré mon mari du cra ce matin", {}),
+        ("fr", "ma femme a été au CRA l'an dernier", {}),
+        # Placed there: there now. A question after it asks something else.
+        ("fr", "mon frere a été placé en rétention", {"custody": "detained"}),
+        ("en", "my brother got an OQTF, what should we do?", {"removal_order": True}),
+        # Darija spellings of prison and of the detention centre.
+        ("ar", "khouya f lhabs", {"custody": "prison"}),
+        ("ar", "خويا دخلوه للحبس", {"custody": "prison"}),
+        ("ar", "خويا دخلوه للسونطر دو روتونسيون", {"custody": "detained"}),
         # The person's own: not set aside.
         ("fr", "mon mari est au CRA et moi je suis au CRA aussi", {}),
         ("fr", "moi et ma femme on a une OQTF", {}),
@@ -3420,3 +3437,18 @@ def test_the_consent_is_refused_only_in_words(
     brain: Brain, lang: str, text: str, expected: bool | None
 ) -> None:
     assert value(read(brain, text, lang, "consent"), "consent") is expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "si mon mari va au CRA"),
+        ("fr", "peur que mon mari aille au CRA"),
+        ("es", "mi hermano estuvo en el CRA"),
+    ],
+)
+def test_someone_elses_detention_feared_supposed_or_past_is_not_the_persons(
+    brain: Brain, lang: str, text: str
+) -> None:
+    """Found by a review: these made the writer's own detention, P0."""
+    assert value(read(brain, text, lang, None), "custody") is None

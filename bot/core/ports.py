@@ -160,6 +160,9 @@ class Reading:
     # The message names someone else and not the person ("pour mon mari"): how "for whom?" is
     # answered in words.
     only_someone_else: bool = False
+    # Who the person says they write for, read when no question is asked (the answer to "for
+    # them?"): "them" ("pour lui", "for her", "son mari") or "me" ("pour moi", "c moi", "أنا").
+    for_whom: str | None = None
 
     def finding(self, slot: str) -> Finding | None:
         return next((f for f in self.findings if f.slot == slot), None)

@@ -464,7 +464,11 @@ class Engine:
         if state.for_someone_else:
             theirs = tuple(f for f in reading.about_someone_else if reading.finding(f.slot) is None)
             return dataclasses.replace(reading, findings=(*reading.findings, *theirs)), None
-        if state.status != "active":
+        urgent = any(
+            f.candidates[0].values.get(f.slot) not in (None, False, "free")
+            for f in reading.about_someone_else
+        )
+        if state.status != "active" or not urgent:
             return reading, None
         values: dict[str, Any] = {}
         for finding in reading.about_someone_else:
@@ -637,6 +641,9 @@ class Engine:
             turn.replies.append(self._say(turn, "erase_cancelled"))
             return False
         if pending.kind == "for_someone_else":
+            if chosen is None and reading.for_whom is not None:
+                # "pour lui", "je suis sa femme", "c pour moi": who, whatever yes or no came with it.
+                yes, no = reading.for_whom == "them", reading.for_whom == "me"
             # "pour mon mari" says who as well as a yes.
             yes = yes or (chosen is None and not no and reading.only_someone_else)
             if yes or no:
@@ -858,7 +865,9 @@ class Engine:
         fast_track = await self._run_actions(turn, self.flow.on_update, now)
         if fast_track and not state.fast_track and state.status == "active":
             state.fast_track = True
-            turn.replies.append(self._say(turn, "fast_track"))
+            turn.replies.append(
+                self._say(turn, "fast_track_for_them" if state.for_someone_else else "fast_track")
+            )
 
     async def _erase(self, turn: Turn) -> None:
         """Everything the person gave goes: what the actions keep, then the conversation and cases."""

@@ -459,6 +459,7 @@ class NluUnderstanding:
         self._deletion_words: dict[str, frozenset[str]] = {}
         self._unreal_verbs: dict[str, frozenset[str]] = {}
         self._someone_else_links: dict[str, frozenset[str]] = {}
+        self._if_words: dict[str, frozenset[str]] = {}
         self._receive_verbs: dict[str, frozenset[str]] = {}
         self._unreal_participles: dict[str, frozenset[str]] = {}
         self._taken_to: dict[str, frozenset[str]] = {}
@@ -630,6 +631,8 @@ class NluUnderstanding:
                 "long_ago",
                 "someone_outside",
                 "someone_was",
+                "for_them",
+                "for_me",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
@@ -639,6 +642,7 @@ class NluUnderstanding:
             self._mine_before[lang] = self._word_set(lang, "mine_before")
             self._mine_after[lang] = self._word_set(lang, "mine_after")
             self._someone_else_links[lang] = self._word_set(lang, "someone_else_link")
+            self._if_words[lang] = self._word_set(lang, "if_word")
             self._receive_verbs[lang] = self._word_set(lang, "receive_verb")
             self._ordinals[lang] = self._word_set(lang, "ordinal")
             self._unreal_verbs[lang] = self._word_set(lang, "unreal_verb")
@@ -976,11 +980,27 @@ class NluUnderstanding:
             named_language=named,
             correcting=correcting,
             restricting=restricting,
-            about_someone_else=self._about_someone_else(norm, lang, findings) if folded else (),
+            about_someone_else=self._about_someone_else(text, norm, lang, findings, asked) if folded else (),
             only_someone_else=bool(folded) and self._only_someone_else(norm, lang),
+            for_whom=self._for_whom(norm, lang) if folded and asked is None else None,
         )
 
-    def _about_someone_else(self, norm: str, lang: str, own: Sequence[Finding]) -> tuple[Finding, ...]:
+    def _for_whom(self, norm: str, lang: str) -> str | None:
+        """Who the person writes for: someone else (`for_them`: "pour lui", "je suis sa femme",
+        "for him") before themselves (`for_me`: "pour moi", "c moi", "l rasi")."""
+        if self._lexicons[(lang, "for_them")].spans(norm):
+            return "them"
+        if self._lexicons[(lang, "for_me")].spans(norm):
+            return "me"
+        # "for him", "para él" in a conversation held in French: as a yes of any language answers.
+        others = (other for other in self.data.languages if other != lang)
+        if any(self._lexicons[(other, "for_them")].spans(norm) for other in others):
+            return "them"
+        return None
+
+    def _about_someone_else(
+        self, text: str, norm: str, lang: str, own: Sequence[Finding], asked: str | None
+    ) -> tuple[Finding, ...]:
         """The urgent facts (a detention, an order received) said of someone named and set aside
         as not the person's ("mon mari est au CRA de Vincennes", "l'OQTF de mon frère", "my son
         got an OQTF"); not feared, denied, left, visited or past ("mon frère est sorti du CRA", "je
@@ -998,15 +1018,18 @@ class NluUnderstanding:
             held = [
                 span
                 for span in self._lexicons[(lang, "custody")].spans(norm)
-                if span.value != "free"
+                # Free only as the answer to where they are ("il est libre, il est chez lui").
+                if (span.value != "free" or asked == "custody")
                 and not self._negated(norm, span, lang)
                 and self._unreal(norm, span, lang, only_others=True)
                 and not self._visiting(norm, span, lang)
                 and not self._left(norm, span, lang)
                 and not self._someone_was_there(norm, span, lang)
+                and self._a_fact_now(text, norm, span, lang)
             ]
             if held:
-                best = max(held, key=lambda span: len(span.expression))
+                restrained = [span for span in held if span.value != "free"]
+                best = max(restrained or held, key=lambda span: len(span.expression))
                 facts.append(_certain("custody", {"custody": best.value}, best.expression))
         if "removal_order" not in said and not self._order_annulled(norm, lang):
             ordered = [
@@ -1015,6 +1038,7 @@ class NluUnderstanding:
                 if span.value == "received"
                 and not self._negated(norm, span, lang)
                 and self._unreal(norm, span, lang, only_others=True)
+                and self._a_fact_now(text, norm, span, lang)
             ]
             if ordered:
                 facts.append(_certain("removal_order", {"removal_order": True}, ordered[0].expression))
@@ -1867,6 +1891,7 @@ class NluUnderstanding:
                     and not (span.value == "free" and self._released_self(norm, lang))
                 )
                 or (span.value == "free" and not negated and self._free_to_come(norm, span, lang))
+                or (span.value != "free" and not negated and self._of_someone_named_not_now(norm, span, lang))
             )
             if negated and not left and not self._unreal(norm, span, lang, only_others=True):
                 set_aside = False
@@ -2190,6 +2215,42 @@ class NluUnderstanding:
                 return True
         return False
 
+    def _of_someone_named_not_now(self, norm: str, span: Span, lang: str) -> bool:
+        """Someone named before the place in its clause, and the place supposed, feared or past
+        ("si mon mari va au CRA", "peur que mon mari aille au CRA", "mi hermano estuvo en el CRA"):
+        neither the person's detention nor theirs now (it made the person's P0)."""
+        start = _clause_bounds(norm, span, lang)[0]
+        if not self._lexicons[(lang, "someone_else")].spans(norm[start : span.start]):
+            return False
+        return not self._a_fact_now(None, norm, span, lang) or self._someone_was_there(norm, span, lang)
+
+    def _a_fact_now(self, text: str | None, norm: str, span: Span, lang: str) -> bool:
+        """The expression says what is, not what is feared, doubted, supposed, asked or over: no
+        fear or doubt before it in its clause ("j'ai peur qu'ils envoient mon mari au CRA"), no
+        "if" ("si mon frère est envoyé au CRA", `if_word`), no future or possibility with a verb
+        of placing ("ils vont mettre mon frère au CRA"; not "ils ont mis mon frère au CRA"), no
+        release in its clause ("ils ont libéré mon mari du CRA"), not in a question ("ils peuvent
+        mettre mon mari en rétention ?")."""
+        start, end = _clause_bounds(norm, span, lang)
+        head = norm[start : span.start]
+        if any(self._lexicons[(lang, kind)].spans(head) for kind in ("unreal", "doubt_if", "what_it_is")):
+            return False
+        if self._if_words[lang].intersection(head.split()):
+            return False
+        for cue in self._lexicons[(lang, "unreal_if")].spans(head):
+            between = [word for word in norm[cue.end : span.start].split() if word not in _PLACE_LINKS]
+            if self._placing_before(between, lang) or any(
+                _unelided(w) in self._unreal_verbs[lang] for w in between
+            ):
+                return False
+        if self._lexicons[(lang, "release_past")].spans(norm[start:end]):
+            return False
+        if text is None:
+            return True
+        # "ils peuvent mettre mon mari en rétention ?"; not "my brother got an OQTF, what should we do?"
+        asked = [part for part in re.split(r"(?<=[?؟,;.!])", text) if part.rstrip().endswith(("?", "؟"))]
+        return not any(span.expression in self.normalize(part, lang) for part in asked)
+
     def _someone_was_there(self, norm: str, span: Span, lang: str) -> bool:
         """A place of detention where someone was, right after a past of being (`someone_was`:
         "mon frère était au CRA", "my father spent two years in prison"; not "il était au CRA et
@@ -2197,6 +2258,9 @@ class NluUnderstanding:
         cues = self._lexicons[(lang, "someone_was")].spans(norm[: span.start])
         if not cues or _STILL.intersection(norm.split()):
             return False
+        first = _unelided(span.expression.split()[0])
+        if first in self._unreal_participles[lang] or first in self._unreal_verbs[lang]:
+            return False  # "mon frère a été placé en rétention": the expression says where he is
         lex = self._dates[lang].lex
         return self._years_ago(norm, span, lang) or any(
             all(

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from actions.contacts import purge_contacts
 from bot.channels.sms import SmsLedger
+from bot.channels.webchat import purge_web_messages
 from bot.channels.whatsapp import SENT_KIND as WHATSAPP_SENT_KIND
 from bot.core.clock import Clock
 from bot.storage import PurgeReport, Store
@@ -40,6 +41,7 @@ class RetentionReport:
     contacts_deleted: int
     delivery_records_deleted: int
     failed: tuple[str, ...] = ()  # the steps that raised (logged); the others ran all the same
+    web_messages_deleted: int = 0
 
     def summary(self) -> str:
         """Counts only: what went, never whose."""
@@ -49,7 +51,8 @@ class RetentionReport:
             f"{self.purged.cases_anonymised} closed case(s) anonymised, "
             f"{self.purged.dead_letters_deleted} dead letter(s) deleted, "
             f"{self.contacts_deleted} phone number(s) of conversations gone deleted, "
-            f"{self.delivery_records_deleted} delivery record(s) deleted"
+            f"{self.delivery_records_deleted} delivery record(s) deleted, "
+            f"{self.web_messages_deleted} web chat message(s) deleted"
         )
         if self.purged.unreadable:
             counts += f"; {self.purged.unreadable} unreadable state(s) or case(s) left (see the log)"
@@ -79,7 +82,10 @@ async def apply_retention(
     purged = await step("store purge", store.purge(now), PurgeReport())
     contacts = await step("phone numbers", purge_contacts(store), 0)
     records = await step("delivery records", purge_delivery_records(store, now, keep_delivery_records), 0)
-    return RetentionReport(purged, contacts, records, tuple(failed))
+    # Messages waiting for a web-chat page: gone with their conversation, and as old as a
+    # delivery record at most.
+    web = await step("web chat messages", purge_web_messages(store, now, keep_delivery_records), 0)
+    return RetentionReport(purged, contacts, records, tuple(failed), web)
 
 
 async def purge_delivery_records(store: Store, now: dt.datetime, keep: dt.timedelta) -> int:

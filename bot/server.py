@@ -23,8 +23,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.app import Brain
 from bot.channels.base import Channel, DeliveryReport, Ignored, ReportsDelivery, Unauthorized
+from bot.channels.webchat import MESSAGE_ID, WEB_CHANNEL, WebChatMailbox
 from bot.core.clock import Clock
-from bot.core.messages import InboundMessage, Reply
+from bot.core.messages import Address, InboundMessage, Reply
 from bot.core.ports import ConversationStore, Outbox
 from bot.engine.engine import Engine
 from bot.eventloop import running_loop_name
@@ -123,6 +124,7 @@ class Runtime:
     outbox: Outbox
     metrics: Metrics
     handler: Callable[[InboundMessage], Awaitable[list[Reply]]]
+    web_mailbox: WebChatMailbox | None = None
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -163,7 +165,9 @@ def create_app(
         prepare = getattr(inbox, "prepare", None)
         if prepare is not None:
             await prepare()
-        app[RUNTIME] = Runtime(service.engine, enabled, inbox, service.outbox, metrics, handle)
+        app[RUNTIME] = Runtime(
+            service.engine, enabled, inbox, service.outbox, metrics, handle, service.web_mailbox
+        )
         stop = asyncio.Event()
         background: list[asyncio.Task[None]] = []
         if not isinstance(inbox, Inbox) or process_inline:
@@ -194,6 +198,7 @@ def create_app(
     app.router.add_get("/webhooks/{channel}", webhook_handshake)
     if settings.web_chat:
         app.router.add_post("/api/chat/{conversation_id}", web_chat_api)
+        app.router.add_get("/api/chat/{conversation_id}", web_chat_waiting)
         _add_web_chat_page(app)
     return app
 
@@ -270,20 +275,41 @@ async def webhook_handshake(request: web.Request) -> web.Response:
 
 # -- the web chat -------------------------------------------------------------------------------
 
-WEB_CHANNEL = "web"
 MAX_WEB_CONVERSATION_ID = 64
 
 
-async def web_chat_api(request: web.Request) -> web.Response:
-    """`POST /api/chat/{id}` with `{"text": ...}` or `{"option": "<id>"}`; answers the replies.
-
-    The web chat has no provider in between, so the reply comes back in the response."""
+def _web_conversation_id(request: web.Request) -> str | None:
     conversation_id = request.match_info["conversation_id"]
     if (
         not 8 <= len(conversation_id) <= MAX_WEB_CONVERSATION_ID
         or not conversation_id.isascii()  # "²²²²²²²²" and "éééééééé" are alphanumeric too
         or not conversation_id.replace("-", "").isalnum()
     ):
+        return None
+    return conversation_id
+
+
+async def web_chat_waiting(request: web.Request) -> web.Response:
+    """`GET /api/chat/{id}[?seen=ID]`: what was written to the person outside their turns (the
+    volunteer who accepted, the volunteer's messages), as `{"replies": [{"id", "text", "options"}]}`,
+    until the page acknowledges them with `seen` (the id of the last one it showed)."""
+    conversation_id = _web_conversation_id(request)
+    if conversation_id is None:
+        return web.json_response({"error": "conversation id: 8 to 64 letters, digits or dashes"}, status=400)
+    seen = request.query.get("seen") or None
+    if seen is not None and not MESSAGE_ID.match(seen):
+        return web.json_response({"error": "seen: the id of a message given before"}, status=400)
+    mailbox = request.app[RUNTIME].web_mailbox
+    replies = await mailbox.waiting(f"{WEB_CHANNEL}:{conversation_id}", seen) if mailbox is not None else []
+    return web.json_response({"replies": replies})
+
+
+async def web_chat_api(request: web.Request) -> web.Response:
+    """`POST /api/chat/{id}` with `{"text": ...}` or `{"option": "<id>"}`; answers the replies.
+
+    The web chat has no provider in between, so the reply comes back in the response."""
+    conversation_id = _web_conversation_id(request)
+    if conversation_id is None:
         return web.json_response({"error": "conversation id: 8 to 64 letters, digits or dashes"}, status=400)
     try:
         payload = await request.json()
@@ -295,8 +321,11 @@ async def web_chat_api(request: web.Request) -> web.Response:
     if (text is None) == (option is None) or not isinstance(text or option, str):
         return web.json_response({"error": 'send {"text": "..."} or {"option": "<id>"}'}, status=400)
     runtime = request.app[RUNTIME]
+    web_id = f"{WEB_CHANNEL}:{conversation_id}"
+    # The sender: where the desk writes later (the mailbox the page reads with GET).
+    sender = Address(channel=WEB_CHANNEL, recipient=web_id)
     message = InboundMessage(
-        conversation_id=f"{WEB_CHANNEL}:{conversation_id}", channel=WEB_CHANNEL, text=text, option=option
+        conversation_id=web_id, channel=WEB_CHANNEL, text=text, option=option, sender=sender
     )
     runtime.metrics.received.labels(WEB_CHANNEL).inc()
     store = request.app[STORE]

@@ -20,12 +20,13 @@ from actions.desk import HandoffDesk
 from bot.app import Brain, build_desk, desk_address_key
 from bot.channels.base import Channel
 from bot.channels.sms import normalize_phone
+from bot.channels.webchat import WEB_CHANNEL, WebChatMailbox
 from bot.core.clock import Clock
 from bot.core.messages import SMS_CHANNEL, Address, InboundMessage, Reply
 from bot.core.ports import ConversationStore, Outbox
 from bot.engine.engine import Engine
 from bot.fallback import FallbackOutbox
-from bot.inbox import ChannelOutbox
+from bot.inbox import ChannelOutbox, Sender
 from bot.retention import RetentionSchedule
 from bot.settings import Settings
 from bot.storage import Store
@@ -44,6 +45,8 @@ class Service:
     outbox: Outbox
     channels: dict[str, Channel]
     retention: RetentionSchedule | None = None
+    # What waits for web-chat people (the web chat has no provider to push through).
+    web_mailbox: WebChatMailbox | None = None
 
     async def handle(self, message: InboundMessage) -> list[Reply]:
         sender = desk_address(message.sender) if message.sender is not None else None
@@ -109,7 +112,10 @@ async def assemble(
 ) -> Service:
     enabled = dict(channels)
     sms = next((name for name in SMS_CHANNELS if name in enabled), None)
-    outbox: Outbox = FallbackOutbox(enabled, sms, store, clock=clock) if sms else ChannelOutbox(enabled)
+    # The web chat is no webhook channel, but the desk writes to its people all the same.
+    mailbox = WebChatMailbox(store, clock) if settings.web_chat else None
+    senders: dict[str, Sender] = {**enabled, WEB_CHANNEL: mailbox} if mailbox is not None else dict(enabled)
+    outbox: Outbox = FallbackOutbox(senders, sms, store, clock=clock) if sms else ChannelOutbox(senders)
     desk = await build_desk(
         brain,
         store,
@@ -127,7 +133,7 @@ async def assemble(
             reporter.on_undelivered = desk.undelivered
 
     async def forget_address(address: Address) -> None:
-        channel = enabled.get(address.channel)
+        channel = senders.get(address.channel)
         forget = getattr(channel, "forget", None)
         if forget is not None:
             await forget(address)
@@ -141,4 +147,4 @@ async def assemble(
             keep_delivery_records=dt.timedelta(days=settings.retention_delivery_days),
         )
     engine = brain.engine(store, clock, desk, forget_address)
-    return Service(engine, desk, outbox, enabled, retention)
+    return Service(engine, desk, outbox, enabled, retention, mailbox)

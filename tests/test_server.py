@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
 import socket
@@ -18,7 +19,8 @@ from aiohttp.test_utils import TestClient
 from bot.app import Brain
 from bot.core.clock import FixedClock
 from bot.core.conversation import ConversationState
-from bot.server import create_app
+from bot.core.messages import Address, InboundMessage
+from bot.server import RUNTIME, create_app
 from bot.service import assemble
 from bot.settings import Settings
 from bot.storage import Retention
@@ -182,3 +184,47 @@ async def test_the_retention_job_can_be_switched_off(
     assert off.retention is None
     daily = await assemble(Settings(), brain, store, clock, {})
     assert daily.retention is not None and daily.retention.every == dt.timedelta(hours=24)
+
+
+def _demo_phone(volunteer_id: str) -> str:
+    with (Path(__file__).resolve().parents[1] / "data" / "demo" / "volunteers.csv").open() as roster:
+        return next(row["phone"] for row in csv.DictReader(roster) if row["id"] == volunteer_id)
+
+
+async def test_a_web_chat_person_reads_what_the_volunteer_writes(
+    aiohttp_client: ClientFactory, brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """The web chat has no provider to push through: the volunteer's acceptance and messages wait
+    until the page asks (GET), given again until it says it showed them. Before, they were dropped
+    ("no enabled channel web to send to") and a web-chat person never learnt who would help."""
+    settings = Settings(store_url="sqlite:///:memory:", reorder_window_seconds=0)
+    app = create_app(settings, brain=brain, clock=clock, store=store, channels={}, process_inline=True)
+    client = await aiohttp_client(app)
+    chat = "/api/chat/abcd-1234-efgh"
+    for text in ("Bonjour, je suis au CRA de Vincennes depuis hier", "oui", "Paris"):
+        assert (await client.post(chat, json={"text": text})).status == 200
+    assert (await (await client.get(chat)).json()) == {"replies": []}
+    case = (await store.cases_for_conversation("web:abcd-1234-efgh"))[-1]
+    phone = _demo_phone(case.offers[-1].volunteer_id)
+    volunteer = Address(channel="sms", recipient=phone)
+    handler = app[RUNTIME].handler
+
+    async def volunteer_says(text: str) -> None:
+        await handler(
+            InboundMessage(conversation_id=f"sms:{phone}", channel="sms", text=text, sender=volunteer)
+        )
+
+    await volunteer_says(f"OUI {case.id}")
+    waiting = (await (await client.get(chat)).json())["replies"]
+    assert len(waiting) == 1 and "Démo" in waiting[0]["text"]
+    assert (await (await client.get(chat)).json())["replies"] == waiting  # not shown yet: again
+    await volunteer_says(f"MSG {case.id} Je vous appelle à 14h")
+    after = (await (await client.get(f"{chat}?seen={waiting[0]['id']}")).json())["replies"]
+    assert [reply["text"] for reply in after] == ["Démo Bilal (bénévole) : Je vous appelle à 14h"]
+    assert (await client.get(f"{chat}?seen=not-an-id")).status == 400
+    assert (await client.get("/api/chat/short")).status == 400
+    # Erased with the rest.
+    await volunteer_says(f"MSG {case.id} Rappel")
+    await client.post(chat, json={"text": "SUPPRIMER"})
+    await client.post(chat, json={"text": "oui"})
+    assert (await (await client.get(chat)).json()) == {"replies": []}

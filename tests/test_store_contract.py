@@ -22,9 +22,11 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.channels.sms import SmsLedger
+from bot.channels.webchat import WebChatMailbox, mailbox_key, purge_web_messages
 from bot.core.case import DESK_PART, TRIAGE_PART, Case, Slots, UrgencyDecision
 from bot.core.clock import PARIS, FixedClock
 from bot.core.conversation import ConversationState
+from bot.core.messages import Address, Option, Reply
 from bot.core.ports import CaseErased, Timer
 from bot.retention import RetentionReport, RetentionSchedule, apply_retention
 from bot.storage import Retention, Store, open_store
@@ -1076,3 +1078,45 @@ async def test_open_store_chooses_by_url(tmp_path: Path) -> None:
     await redis.close()
     with pytest.raises(ValueError, match="unsupported STORE_URL"):
         open_store("mongodb://localhost")
+
+
+WEB = Address(channel="web", recipient="web:abcd-1234-efgh")
+
+
+async def test_web_chat_mailbox_gives_each_message_until_seen_and_forgets(backend: Backend) -> None:
+    """What the desk writes to a web-chat person waits until the page says it showed it: a poll
+    lost on a bad connection loses nothing; another process (another replica) gives the same."""
+    store = backend.open()
+    mailbox = WebChatMailbox(store, FixedClock(TODAY))
+    other = Address(channel="web", recipient="web:wxyz-9876-ijkl")
+    await mailbox.send(WEB, [Reply(text=NOTE, options=(Option(id="yes", label="Oui"),)), Reply(text="deux")])
+    await mailbox.send(other, [Reply(text="autre")])
+    first = await mailbox.waiting(WEB.recipient)
+    assert [message["text"] for message in first] == [NOTE, "deux"]
+    assert first[0]["options"] == [{"id": "yes", "label": "Oui"}]
+    assert await WebChatMailbox(backend.open()).waiting(WEB.recipient) == first
+    # Encrypted like every record; the index names neither the conversation nor the text.
+    assert NOTE.encode() not in await backend.raw_bytes()
+    assert not any("abcd-1234-efgh" in name for name in await backend.key_names())
+    seen = await mailbox.waiting(WEB.recipient, seen=first[0]["id"])
+    assert [message["text"] for message in seen] == ["deux"]
+    assert await mailbox.waiting(WEB.recipient, seen=seen[-1]["id"]) == []
+    await mailbox.send(WEB, [Reply(text="trois")])
+    await mailbox.forget(WEB)  # the person erased their data
+    assert await mailbox.waiting(WEB.recipient) == []
+    assert await store.set_members("web_mailbox", mailbox_key(WEB.recipient)) == set()
+    assert [message["text"] for message in await mailbox.waiting(other.recipient)] == ["autre"]
+
+
+async def test_retention_deletes_web_chat_messages_of_conversations_gone_or_too_old(backend: Backend) -> None:
+    store = backend.open()
+    living = Address(channel="web", recipient="web:living-conversation")
+    await store.save_conversation(state(living.recipient))
+    await WebChatMailbox(store, FixedClock(TODAY)).send(WEB, [Reply(text=NOTE)])  # no conversation
+    await WebChatMailbox(store, FixedClock(TODAY)).send(living, [Reply(text="à lire")])
+    later = TODAY + dt.timedelta(days=1)
+    assert await purge_web_messages(store, later, keep=dt.timedelta(days=7)) == 1
+    assert await WebChatMailbox(store).waiting(WEB.recipient) == []
+    assert [m["text"] for m in await WebChatMailbox(store).waiting(living.recipient)] == ["à lire"]
+    assert await purge_web_messages(store, TODAY + dt.timedelta(days=8), keep=dt.timedelta(days=7)) == 1
+    assert await WebChatMailbox(store).waiting(living.recipient) == []

@@ -87,6 +87,8 @@
   if (!validId(conversation)) { conversation = newId(); storage.set(ID_KEY, conversation); }
   var transcriptKey = function () { return "triage.chat.log." + conversation; };
   var langKey = function () { return "triage.chat.lang." + conversation; };
+  // The id of the last message from a volunteer shown here: the server gives each until then.
+  var seenKey = function () { return "triage.chat.seen." + conversation; };
 
   function loadTranscript() {
     try {
@@ -276,6 +278,35 @@
     });
   }
 
+  // -- what is written later (the volunteer who takes the case, their messages) ----------------
+
+  // The server keeps them until the page says it has shown them (`seen`): a poll lost on a bad
+  // connection loses nothing. Only while the page is visible, and once a conversation exists.
+  var POLL_MS = 15000, polling = false;
+
+  function poll() {
+    if (polling || busy || document.hidden || !transcript.length) return;
+    polling = true;
+    var seen = storage.get(seenKey());
+    var url = "/api/chat/" + encodeURIComponent(conversation) + (seen ? "?seen=" + encodeURIComponent(seen) : "");
+    var asked = conversation;
+    fetch(url, { method: "GET", headers: { "Accept": "application/json" }, credentials: "omit", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        polling = false;
+        if (asked !== conversation || busy) return; // erased or restarted meanwhile; or asked again soon
+        var replies = body && Array.isArray(body.replies) ? body.replies : [];
+        if (!replies.length) return;
+        showReplies(replies);
+        var last = replies[replies.length - 1];
+        if (last && typeof last.id === "string") storage.set(seenKey(), last.id);
+      })
+      .catch(function () { polling = false; });
+  }
+
+  setInterval(poll, POLL_MS);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); });
+
   function say(text) {
     clearChoices();
     var mine = bubble("me", text);
@@ -312,6 +343,7 @@
   function forgetHere() {
     storage.remove(transcriptKey());
     storage.remove(langKey());
+    storage.remove(seenKey());
     conversation = newId();
     storage.set(ID_KEY, conversation);
     transcript = [];
@@ -321,6 +353,7 @@
     if (transcript.length && !window.confirm(UI[lang].confirmRestart)) return;
     storage.remove(transcriptKey());
     storage.remove(langKey());
+    storage.remove(seenKey());
     conversation = newId();
     storage.set(ID_KEY, conversation);
     transcript = [];
@@ -331,6 +364,7 @@
   });
 
   restore();
+  poll(); // a reload shows at once what a volunteer wrote meanwhile
   // A first visit (or a transcript lost with the storage) opens the conversation: the bot greets.
   if (!transcript.length) post({ text: "/start" }, null, null);
 })();

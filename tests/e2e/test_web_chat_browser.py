@@ -9,6 +9,7 @@ in a thread of its own with aiohttp's AppRunner, since Selenium's calls block.
 from __future__ import annotations
 
 import asyncio
+import csv
 import os
 import struct
 import threading
@@ -28,7 +29,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bot.app import Brain
 from bot.core.clock import FixedClock
-from bot.server import create_app
+from bot.core.messages import Address, InboundMessage
+from bot.server import RUNTIME, create_app
 from bot.settings import Settings
 from bot.storage.sqlite import SqliteStore
 from tests.conftest import TODAY
@@ -457,3 +459,40 @@ def test_erasing_forgets_the_transcript_in_the_browser_too(
     page.refresh()
     _wait_for_reply(page, 0)
     assert "Bobigny" not in page.find_element(By.ID, "log").text
+
+
+def test_the_volunteers_acceptance_and_messages_appear_on_the_page(
+    page: WebDriver, live: tuple[LiveServer, SqliteStore]
+) -> None:
+    """What the desk writes later is fetched by the page (GET /api/chat/{id}): at once when the page
+    becomes visible or is reloaded, else every 15 s; shown once, even after a reload."""
+    server, store = live
+    _click(page, "Français")
+    _click(page, "Oui, d'accord")
+    _type(page, "j'habite à Paris")
+    _type(page, "je suis au CRA depuis hier")  # at the paper question: P0, handed off at once
+    case = server.run(store.cases_for_conversation("web:" + _conversation_id(page)))[-1]
+    volunteer_id = case.offers[-1].volunteer_id
+    with (Path(__file__).resolve().parents[2] / "data" / "demo" / "volunteers.csv").open() as roster:
+        phone = next(row["phone"] for row in csv.DictReader(roster) if row["id"] == volunteer_id)
+    handler = server.app[RUNTIME].handler
+    sender = Address(channel="sms", recipient=phone)
+    for text in (f"OUI {case.id}", f"MSG {case.id} Je vous appelle à 14h"):
+        server.run(
+            handler(InboundMessage(conversation_id=f"sms:{phone}", channel="sms", text=text, sender=sender))
+        )
+
+    page.execute_script("document.dispatchEvent(new Event('visibilitychange'))")
+    _wait(page, lambda d: "Je vous appelle à 14h" in _bots(d)[-1].text, "the volunteer's message")
+    texts = [b.text for b in _bots(page)]
+    assert "Démo" in texts[-2] and "Association Démo Paris" in texts[-2], "who will help, then their message"
+    page.refresh()
+    _wait(page, lambda d: len(_bots(d)) == len(texts), "the transcript to be shown again")
+    page.execute_script("document.dispatchEvent(new Event('visibilitychange'))")
+    # The poll acknowledges what was shown: nothing is given again, nothing shown twice.
+    _wait(
+        page,
+        lambda d: server.run(server.app[RUNTIME].web_mailbox.waiting("web:" + _conversation_id(d))) == [],  # type: ignore[union-attr]
+        "the messages shown to be acknowledged",
+    )
+    assert [b.text for b in _bots(page)] == texts, "each message shown once"

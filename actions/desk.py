@@ -73,6 +73,10 @@ RECORD_ROSTER_VERSION = "roster_version"  # "current" -> a token changed wheneve
 SET_OFFERED = "volunteer_offers"  # case ids offered to the volunteer, waiting for an answer
 SET_ESCALATED = "volunteer_escalations"  # escalated case ids the coordinator may take (not a load)
 SET_HELD = "volunteer_cases"  # case ids the volunteer accepted and has not closed
+# Volunteers who paused (PAUSE): offered nothing until REPRISE. Beside the roster, not in it: an
+# import of the association's file does not end a pause.
+SET_PAUSED = "volunteers_paused"
+PAUSED_KEY = "all"
 TIMER_OFFER = "offer"  # case id: (re)route the case, or expire its pending offer
 TIMER_ESCALATION = "escalation"  # case id: escalate further, or remind the national coordinators
 TIMER_INVITATION = "invitation"  # code hash: the invitation expires (also its single-use lock)
@@ -104,6 +108,9 @@ _CLOSE_WORDS = frozenset({"fin", "clore", "close"})
 _MESSAGE_WORDS = frozenset({"msg", "message"})
 _HELP_WORDS = frozenset({"aide", "help", "?"})
 _LIST_WORDS = frozenset({"dossiers", "cas", "cases"})
+_SHOW_WORDS = frozenset({"voir", "fiche", "show"})
+_PAUSE_WORDS = frozenset({"pause", "absent", "absente"})
+_RESUME_WORDS = frozenset({"reprise", "reprendre", "dispo", "disponible"})
 
 # How a volunteer names an outcome in "FIN CASEID <word>" (accents and case ignored), and how it
 # is shown. The codes themselves are accepted too.
@@ -134,7 +141,9 @@ HELP_TEXT = (
     "vous n'avez qu'une proposition en attente)\n"
     "MSG CODE votre texte : écrire à la personne (ou votre texte seul si vous n'avez qu'un dossier)\n"
     "FIN CODE RESULTAT : clore (RDV, REFERE, ORIENTATION, INJOIGNABLE, RESOLU, AUTRE)\n"
-    "DOSSIERS : vos dossiers et propositions en cours"
+    "VOIR CODE : relire la fiche d'un de vos dossiers\n"
+    "DOSSIERS : vos dossiers et propositions en cours\n"
+    "PAUSE / REPRISE : ne plus recevoir de propositions, puis en recevoir de nouveau"
 )
 
 
@@ -450,7 +459,7 @@ def _fold(word: str) -> str:
 
 @dataclass(frozen=True)
 class _Command:
-    verb: str  # register | accept | decline | close | message | help | list | text
+    verb: str  # register | accept | decline | close | message | help | list | show | pause | resume | text
     case_id: str | None = None
     argument: str | None = None  # the code, the outcome word, or the message text
 
@@ -479,6 +488,12 @@ def parse_volunteer_text(text: str) -> _Command:
         return _Command("help")
     if head in _LIST_WORDS and not rest:
         return _Command("list")
+    if head in _SHOW_WORDS and (not rest or (case_id and len(rest) == 1)):
+        return _Command("show", case_id)
+    if head in _PAUSE_WORDS and not rest:
+        return _Command("pause")
+    if head in _RESUME_WORDS and not rest:
+        return _Command("resume")
     return _Command("text", argument=" ".join(words))
 
 
@@ -1067,7 +1082,9 @@ class HandoffDesk:
             reachable,
             self.places,
             open_cases=loads,
-            excluded_ids={offer.volunteer_id for offer in case.offers},
+            # Those asked already, and those who paused.
+            excluded_ids={offer.volunteer_id for offer in case.offers}
+            | await self.store.set_members(SET_PAUSED, PAUSED_KEY),
             rules=self.handoff_rules,
             limit=1,
         )
@@ -1242,6 +1259,24 @@ class HandoffDesk:
             return [Reply(text=HELP_TEXT)]
         if command.verb == "list":
             return [Reply(text=await self._listing(volunteer))]
+        if command.verb == "show":
+            case_id = command.case_id or await self._only_open(volunteer)
+            if case_id is None:
+                return [Reply(text="Précisez le dossier : VOIR CODE (voir DOSSIERS).")]
+            return [await self._summary_again(volunteer, case_id, now)]
+        if command.verb == "pause":
+            await self.store.add_to_set(SET_PAUSED, PAUSED_KEY, volunteer.id)
+            logger.info("volunteer %s paused", volunteer.id)
+            return [
+                Reply(
+                    text="Pause : vous ne recevrez plus de proposition jusqu'à ce que vous écriviez "
+                    "REPRISE. Vos dossiers en cours et les propositions déjà reçues continuent."
+                )
+            ]
+        if command.verb == "resume":
+            await self.store.remove_from_set(SET_PAUSED, PAUSED_KEY, volunteer.id)
+            logger.info("volunteer %s resumed", volunteer.id)
+            return [Reply(text="C'est noté : vous pouvez de nouveau recevoir des propositions.")]
         if command.verb in ("accept", "decline"):
             case_id = command.case_id or await self._only_pending(volunteer)
             if case_id is None:
@@ -1331,11 +1366,21 @@ class HandoffDesk:
         cases = await self._open_for(volunteer)
         return cases[0] if len(cases) == 1 else None
 
+    async def _summary_again(self, volunteer: Volunteer, case_id: str, now: dt.datetime) -> Reply:
+        """The summary of a case the volunteer holds, again (lost, scrolled away, another phone);
+        never of one they do not hold: offers show no identifying data."""
+        case = await self.store.get_case(case_id)
+        if case is None or case.status != "accepted" or case.volunteer_id != volunteer.id:
+            return Reply(text=f"Aucun dossier {case_id} parmi les vôtres en cours (DOSSIERS les donne).")
+        return Reply(text=render_summary(case, self._context(case, now)))
+
     async def _listing(self, volunteer: Volunteer) -> str:
         pending = await self._pending_for(volunteer)
         cases = await self._open_for(volunteer)
         lines = ["Propositions en attente : " + (", ".join(pending) or "aucune")]
         lines.append("Dossiers en cours : " + (", ".join(cases) or "aucun"))
+        if volunteer.id in await self.store.set_members(SET_PAUSED, PAUSED_KEY):
+            lines.append("En pause : aucune nouvelle proposition (REPRISE pour en recevoir).")
         return "\n".join(lines)
 
     async def _accept(self, volunteer: Volunteer, case_id: str, now: dt.datetime) -> list[Reply]:

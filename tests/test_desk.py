@@ -656,6 +656,12 @@ async def test_unknown_senders_and_help(brain: Brain, store: SqliteStore, clock:
         ("/start ABCD-EFGH", "register", None, "ABCD-EFGH"),
         ("INSCRIPTION abcdefgh", "register", None, "ABCDEFGH"),
         ("/start", "text", None, "/start"),
+        ("VOIR K7QF9Z", "show", "K7QF9Z", None),
+        ("voir", "show", None, None),
+        ("Voir vous demain", "text", None, "Voir vous demain"),
+        ("PAUSE", "pause", None, None),
+        ("reprise", "resume", None, None),
+        ("pause déjeuner je rappelle", "text", None, "pause déjeuner je rappelle"),
     ],
 )
 def test_volunteer_commands(text: str, verb: str, case_id: str | None, argument: str | None) -> None:
@@ -1000,3 +1006,35 @@ async def test_the_refusal_that_escalates_says_so_and_a_mistyped_code_is_named(
     assert "proposé à quelqu'un d'autre" in replies[0] and "passe à la coordination" in replies[-1]
     typo = await d.say("d", "OUI ABCDEF")
     assert "vérifiez le code" in typo
+
+
+async def test_a_volunteer_reads_the_summary_of_their_case_again_and_only_theirs(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """Found by a review of the volunteers' side: a summary lost (scrolled away, another phone)
+    could not be had again."""
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    assert "Dupont" not in await d.say("a", f"VOIR {case.id}")  # offered, not accepted: nothing
+    first = await d.say("a", "oui")
+    again = await d.say("a", "voir")  # their only case: the code may be left out
+    assert "Dupont" in again and again in first
+    assert "Dupont" not in await d.say("b", f"VOIR {case.id}")  # not theirs
+    await d.say("a", f"FIN {case.id} RDV")
+    assert "Dupont" not in await d.say("a", f"VOIR {case.id}")  # closed
+
+
+async def test_a_paused_volunteer_is_offered_nothing_until_they_resume(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    assert "REPRISE" in await d.say("a", "PAUSE")
+    assert "En pause" in await d.say("a", "DOSSIERS")
+    case = await new_case(d)
+    assert offered_to(await d.case(case.id)) == [("b", "pending")]  # a, the nearest, is skipped
+    await d.desk.import_roster(ROSTER)  # the association's file imported again: still paused
+    await d.say("b", "non")
+    assert offered_to(await d.case(case.id))[-1] == ("c", "pending")
+    assert "de nouveau" in await d.say("a", "REPRISE")
+    await d.say("c", "non")
+    assert offered_to(await d.case(case.id))[-1] == ("a", "pending")

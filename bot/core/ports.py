@@ -158,7 +158,7 @@ class Reading:
     # got an OQTF"): set aside; the engine asks whether the person writes for them.
     about_someone_else: tuple[Finding, ...] = ()
     # The message names someone else and not the person ("pour mon mari"): how "for whom?" is
-    # answered in words.
+    # answered in words. Read when no question is asked only.
     only_someone_else: bool = False
     # Who the person says they write for, read when no question is asked (the answer to "for
     # them?"): "them" ("pour lui", "for her", "son mari") or "me" ("pour moi", "c moi", "أنا").

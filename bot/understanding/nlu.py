@@ -981,7 +981,8 @@ class NluUnderstanding:
             correcting=correcting,
             restricting=restricting,
             about_someone_else=self._about_someone_else(text, norm, lang, findings, asked) if folded else (),
-            only_someone_else=bool(folded) and self._only_someone_else(norm, lang),
+            # Both answer "for whom?", read with no question asked: not read at every answer.
+            only_someone_else=bool(folded) and asked is None and self._only_someone_else(norm, lang),
             for_whom=self._for_whom(norm, lang) if folded and asked is None else None,
         )
 

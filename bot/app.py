@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class Brain:
         clock: Clock,
         desk: HandoffDesk | None = None,
         forget_address: ForgetAddress | None = None,
+        remind_after: dt.timedelta | None = None,
     ) -> Engine:
         """The engine; with a ``desk``, cases are offered to volunteers and messages relayed;
         `forget_address` erases what the channels keep of an address when the person erases."""
@@ -55,6 +57,7 @@ class Brain:
             actions=build_actions(self.rules, desk, forget_address),
             store=store,
             clock=clock,
+            remind_after=remind_after,
         )
 
 

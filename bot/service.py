@@ -27,6 +27,7 @@ from bot.core.ports import ConversationStore, Outbox
 from bot.engine.engine import Engine
 from bot.fallback import FallbackOutbox
 from bot.inbox import ChannelOutbox, Sender
+from bot.reminders import IdleReminders
 from bot.retention import RetentionSchedule
 from bot.settings import Settings
 from bot.storage import Store
@@ -45,6 +46,7 @@ class Service:
     outbox: Outbox
     channels: dict[str, Channel]
     retention: RetentionSchedule | None = None
+    reminders: IdleReminders | None = None
     # What waits for web-chat people (the web chat has no provider to push through).
     web_mailbox: WebChatMailbox | None = None
 
@@ -55,13 +57,18 @@ class Service:
         return await self.engine.handle(message)
 
     async def tick_forever(self, stop: asyncio.Event, every: float = TICK_SECONDS) -> None:
-        """Offer expiries and escalations: the desk's durable timers, processed once each; and
-        the retention rules, once a period."""
+        """Offer expiries and escalations: the desk's durable timers, processed once each; the
+        reminders of conversations left half-way; and the retention rules, once a period."""
         while not stop.is_set():
             try:
                 await self.desk.tick()
             except Exception:
                 logger.exception("hand-off tick failed")
+            if self.reminders is not None:
+                try:
+                    await self.reminders.tick()
+                except Exception:
+                    logger.exception("reminders tick failed")
             if self.retention is not None:
                 try:
                     await self.retention.run_if_due()
@@ -146,5 +153,9 @@ async def assemble(
             every=dt.timedelta(hours=settings.retention_every_hours),
             keep_delivery_records=dt.timedelta(days=settings.retention_delivery_days),
         )
-    engine = brain.engine(store, clock, desk, forget_address)
-    return Service(engine, desk, outbox, enabled, retention, mailbox)
+    remind_after = (
+        dt.timedelta(hours=settings.reminder_after_hours) if settings.reminder_after_hours > 0 else None
+    )
+    engine = brain.engine(store, clock, desk, forget_address, remind_after)
+    reminders = IdleReminders(store, engine, outbox, clock, remind_after) if remind_after else None
+    return Service(engine, desk, outbox, enabled, retention, reminders, mailbox)

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         description="Records of messages sent (for their delivery reports: no number, no text) are"
         " deleted this long after sending.",
     )
+    reminder_after_hours: float = Field(
+        default=3,
+        ge=0,
+        description="A consented conversation waiting this many hours for an answer gets one reminder"
+        " (the question again); an urgent one (P0, P1, place known) is handed off with what is known."
+        " 0: no reminder.",
+    )
     retention_every_hours: int = Field(
         default=24,
         ge=0,

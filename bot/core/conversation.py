@@ -58,6 +58,9 @@ class ConversationState(BaseModel):
     # au CRA"): asked once, when a message first says so; None until then. When True, what the
     # messages say of that person is the case's.
     for_someone_else: bool | None = None
+    # The reminder of a silence (bot/reminders.py): its timer set; the reminder sent (once only).
+    reminder_set: bool = False
+    reminded: bool = False
     greeted: bool = False
     # The language was taken from one word ("yes" to the SMS welcome): a longer message plainly in
     # another language takes it back ("je parle français, j'habite à Nantes").

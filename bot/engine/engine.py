@@ -24,7 +24,7 @@ from typing import Any
 from bot.core.case import SLOT_NAMES, Slots
 from bot.core.clock import Clock
 from bot.core.conversation import Candidate, ConversationState, Pending
-from bot.core.messages import SMS_CHANNEL, InboundMessage, Option, Reply
+from bot.core.messages import SMS_CHANNEL, Address, InboundMessage, Option, Reply
 from bot.core.ports import Action, ActionContext, ConversationStore, Finding, Reading, Understanding
 from bot.engine.conditions import holds
 from bot.engine.schema import Flow, Step
@@ -47,6 +47,10 @@ _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 GUESS_CHECK_WORDS = 3
 # Steps whose options are shown with the question; the others show them after two misses.
 KINDS_WITH_BUTTONS = frozenset({"language", "bool", "choice", "confirm"})
+# The timer of a conversation waiting for an answer (bot/reminders.py).
+TIMER_IDLE = "idle_reminder"
+# What an idle reminder hands off at once: a case this urgent should not wait for the rest.
+URGENT_WHEN_IDLE = ("P0", "P1")
 COMMANDS = frozenset({"erase", "restart", "help", "human", "back", "skip", "change_language"})
 # Shown in the recap before the hand-off, in the order of the case: what the person told.
 RECAP_SLOTS = tuple(slot for slot in SLOT_NAMES if slot not in ("language", "consent", "commune", "confirm"))
@@ -165,6 +169,7 @@ class Engine:
         actions: Mapping[str, Action],
         store: ConversationStore,
         clock: Clock,
+        remind_after: dt.timedelta | None = None,
     ) -> None:
         missing = [
             name
@@ -179,6 +184,9 @@ class Engine:
         self.actions = actions
         self.store = store
         self.clock = clock
+        # With a delay, a conversation waiting for an answer gets one reminder (bot/reminders.py,
+        # which processes the timers; without it, none is set: nobody would take them).
+        self.remind_after = remind_after
         self._locks: dict[str, asyncio.Lock] = {}
         self._news_replaces = {step.slot: step.news_replaces for step in flow.steps if step.news_replaces}
         # The date steps in the flow's order (a date taken back goes to the one answered last).
@@ -262,8 +270,58 @@ class Engine:
         if turn.erased:
             return turn.replies  # consent refused: nothing of this conversation is written back
         turn.state.updated_at = now  # `turn.state` may be a fresh one after a restart
+        await self._watch_for_silence(turn.state, now)
         await self.store.save_conversation(turn.state)
         return turn.replies
+
+    async def _watch_for_silence(self, state: ConversationState, now: dt.datetime) -> None:
+        """Set the conversation's reminder timer once, at the first question after the consent."""
+        if (
+            self.remind_after is not None
+            and not state.reminder_set
+            and state.status == "active"
+            and state.slots.consent
+            and state.asking is not None
+        ):
+            await self.store.schedule_timer(TIMER_IDLE, state.id, now + self.remind_after)
+            state.reminder_set = True
+
+    async def remind(self, conversation_id: str, after: dt.timedelta) -> tuple[Address | None, list[Reply]]:
+        """The reminder of a conversation whose timer fell due: where to send it and what (nothing
+        when the person wrote since, the timer then moved; or when it is handed off, ended, erased
+        or reminded already). An urgent case (P0, P1) with its place known is handed off at once."""
+        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+        async with lock:
+            try:
+                now = self.clock.now()
+                state = await self.store.load_conversation(conversation_id)
+                if (
+                    state is None
+                    or state.status != "active"
+                    or state.reminded
+                    or not state.slots.consent
+                    or state.asking is None
+                ):
+                    return None, []
+                due = state.updated_at + after
+                if due > now:
+                    await self.store.schedule_timer(TIMER_IDLE, conversation_id, due)
+                    return None, []
+                state.reminded = True
+                turn = Turn(state=state, channel=state.channel, slots_before=state.slots)
+                level = state.urgency.level if state.urgency else None
+                if level in URGENT_WHEN_IDLE and state.slots.prefecture is not None:
+                    state.hand_off_now = True
+                    turn.replies.append(self._say(turn, "idle_handed_off"))
+                else:
+                    turn.replies.append(self._say(turn, "idle_reminder"))
+                await self._advance(turn, now)
+                # Not `updated_at`: a reminder is no sign of life of the person (retention).
+                await self.store.save_conversation(turn.state)
+                return state.sender, turn.replies
+            finally:
+                if not lock.locked() or len(self._locks) > 10_000:
+                    self._locks.pop(conversation_id, None)
 
     # -- reading the message -----------------------------------------------------------------
 
@@ -876,6 +934,8 @@ class Engine:
         context.case_ids = tuple(case.id for case in sorted(cases, key=lambda case: case.created_at))
         for name in self.flow.on_erase:
             await self.actions[name](context)
+        if turn.state.reminder_set:
+            await self.store.cancel_timer(TIMER_IDLE, turn.state.id)
         await self.store.erase_conversation(turn.state.id)
 
     async def _after_handoff(self, turn: Turn, text: str, now: dt.datetime) -> None:
@@ -952,6 +1012,8 @@ class Engine:
         state = turn.state
         await self._run_actions(turn, self.flow.on_handoff, now)
         state.status = "handed_off"
+        if state.reminder_set and not state.reminded:
+            await self.store.cancel_timer(TIMER_IDLE, state.id)  # nothing left to remind of
         state.hand_off_now = False
         level = state.urgency.level if state.urgency else "P4"
         state.told_level = level

@@ -94,8 +94,8 @@ async def test_detention_fast_tracks_to_the_hand_off(convo: Conversation) -> Non
     assert case is not None
     assert (case.urgency.level, case.urgency.rule) == ("P0", "detained")
     assert case.fast_track
-    # the other questions may follow after the hand-off, to complete the case
-    assert convo.asking == "document"
+    # the other questions may follow after the hand-off, to complete the case: the order's date first
+    assert convo.asking == "removal_order_date"
     # Once they are answered, the same case is brought up to date; the desk's part is kept.
     await answer_until(convo, {**FULL_FRENCH, "removal_order": "oui", "prefecture": "Marseille"})
     completed = await convo.case()
@@ -1571,3 +1571,29 @@ async def test_a_town_typed_at_the_consent_question_refuses_nothing(convo: Conve
     assert convo.asking == "consent"
     state = await convo.state()
     assert state is not None and state.slots.consent is None and state.slots.language == "ar"
+
+
+async def test_after_a_fast_track_hand_off_the_order_and_its_date_come_before_the_papers(
+    convo: Conversation,
+) -> None:
+    """The detention team counts 48 hours from the order's notification: its date matters more
+    than the card, and a person in a CRA may not keep the phone long."""
+    await convo.say("Bonjour, je suis au CRA de Vincennes depuis hier")
+    await convo.say("oui")
+    await convo.say("Créteil")  # P0: handed off
+    assert convo.asking == "removal_order"
+    await convo.say("oui")
+    assert convo.asking == "removal_order_date"
+    await convo.say("avant-hier")
+    assert convo.asking == "document"
+
+
+async def test_after_an_ordinary_hand_off_the_questions_keep_the_flows_order(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("/humain")
+    await convo.say("/humain")  # asked twice: handed off with what is known (P4), the rest follows
+    await convo.say("Lyon")
+    state = await convo.state()
+    assert state is not None and state.status == "handed_off"
+    assert convo.asking == "document"

@@ -901,7 +901,13 @@ class Engine:
         values = state.slots.model_dump()
         # Where the language comes with the consent question, it is asked on its own only after it.
         language_later = channel in self.flow.language_with_consent and state.slots.consent is None
-        for step in self.flow.steps:
+        steps = self.flow.steps
+        if state.status == "handed_off" and state.urgency is not None and state.urgency.level == "P0":
+            # A P0 case handed off: the order's date before the papers (`after_fast_track_first`).
+            # Its level cannot rise, so no answer in between alarms its volunteer again.
+            first = [self.flow.step(slot) for slot in self.flow.after_fast_track_first]
+            steps = (*first, *(step for step in steps if step.slot not in self.flow.after_fast_track_first))
+        for step in steps:
             if (state.fast_track or state.hand_off_now) and state.status == "active" and not step.fast_track:
                 continue
             if step.kind == "language" and language_later:

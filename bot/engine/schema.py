@@ -78,6 +78,17 @@ class Flow(BaseModel):
     # question comes first, in French, with texts that offer the other languages, and answering it
     # keeps French. One question less where each question costs an SMS.
     language_with_consent: tuple[str, ...] = ()
+    # After a fast-track hand-off (P0), the questions that follow start with these, in this order:
+    # what the detention team needs first (the order's date decides the 48-hour deadline).
+    after_fast_track_first: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _first_are_steps(self) -> Flow:
+        slots = {step.slot for step in self.steps}
+        unknown = [slot for slot in self.after_fast_track_first if slot not in slots]
+        if unknown:
+            raise ValueError(f"after_fast_track_first names no step: {unknown}")
+        return self
 
     def step(self, slot: str) -> Step:
         for step in self.steps:

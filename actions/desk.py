@@ -46,12 +46,12 @@ from actions.routing import (
     person_coordinates,
     route_case,
 )
-from actions.summary import SummaryContext, pseudonym_for, render_offer, render_summary
+from actions.summary import SummaryContext, pseudonym_for, render_offer, render_summary, render_summary_sms
 from actions.urgency import RuleBook
 from actions.volunteers import Volunteer
 from bot.core.case import DESK_PART, Case, CaseOffer, CaseOutcome, DeliveryAttempt, UrgencyLevel
 from bot.core.clock import PARIS, Clock
-from bot.core.messages import Address, Option, Reply
+from bot.core.messages import SMS_CHANNEL, Address, Option, Reply
 from bot.core.ports import CaseErased, ConversationStore, Outbox, RecordStore, Timer
 
 logger = logging.getLogger(__name__)
@@ -1248,12 +1248,12 @@ class HandoffDesk:
             ]
         if command.verb == "text" and option is None:
             command = await self._numbered_choice(volunteer, command)
-        replies = await self._answer_volunteer(volunteer, command, now)
+        replies = await self._answer_volunteer(volunteer, command, now, by_sms=sender.channel == SMS_CHANNEL)
         await self._remember_menu(volunteer, replies)
         return replies
 
     async def _answer_volunteer(
-        self, volunteer: Volunteer, command: _Command, now: dt.datetime
+        self, volunteer: Volunteer, command: _Command, now: dt.datetime, *, by_sms: bool = False
     ) -> list[Reply]:
         if command.verb == "help":
             return [Reply(text=HELP_TEXT)]
@@ -1282,7 +1282,7 @@ class HandoffDesk:
             if case_id is None:
                 return [Reply(text="Précisez le dossier : OUI CODE ou NON CODE (voir DOSSIERS).")]
             if command.verb == "accept":
-                return await self._accept(volunteer, case_id, now)
+                return await self._accept(volunteer, case_id, now, by_sms=by_sms)
             return await self._decline(volunteer, case_id, now)
         if command.verb == "close":
             case_id = command.case_id or await self._only_open(volunteer)
@@ -1383,7 +1383,9 @@ class HandoffDesk:
             lines.append("En pause : aucune nouvelle proposition (REPRISE pour en recevoir).")
         return "\n".join(lines)
 
-    async def _accept(self, volunteer: Volunteer, case_id: str, now: dt.datetime) -> list[Reply]:
+    async def _accept(
+        self, volunteer: Volunteer, case_id: str, now: dt.datetime, *, by_sms: bool = False
+    ) -> list[Reply]:
         case = await self.store.get_case(case_id)
         if case is None:
             await self._forget(case_id)
@@ -1439,11 +1441,15 @@ class HandoffDesk:
                     other, [Reply(text=f"Le dossier {case_id} a été pris par {volunteer.name}.")]
                 )
         await self._tell_person_accepted(case, volunteer)
-        summary = render_summary(case, self._context(case, now))
+        # By SMS, where each 153 characters are paid for, the short summary (3 segments, not 9);
+        # the whole one on request.
+        render = render_summary_sms if by_sms else render_summary
+        summary = render(case, self._context(case, now))
         instructions = (
             f"Pour écrire à la personne : MSG {case_id} votre texte (ou votre texte seul si c'est votre seul "
             f"dossier). Vos numéros ne sont pas échangés.\nPour clore : FIN {case_id} RESULTAT "
             "(RDV, REFERE, ORIENTATION, INJOIGNABLE, RESOLU, AUTRE)."
+            + (f"\nFiche entière : VOIR {case_id}" if by_sms else "")
         )
         written = (
             [Reply(text="Écrit par la personne en attendant :\n" + "\n".join(f"- {m}" for m in waiting))]

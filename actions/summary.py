@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 ESSENTIALS_LIMIT = 1200
+# The summary by SMS: three segments of 153 GSM-7 characters at most, each paid for.
+SMS_SUMMARY_LIMIT = 459
+_CLIP_SMS_NOTE = 120
 # Free text shown in the essentials is clipped so that they always fit in ESSENTIALS_LIMIT.
 _CLIP_PLACE = 48
 _CLIP_LABEL = 90
@@ -238,6 +241,17 @@ def render_details(case: Case, context: SummaryContext) -> str:
 def render_summary(case: Case, context: SummaryContext) -> str:
     """The full summary a volunteer sees after accepting the case."""
     return render_essentials(case, context) + "\n\n" + render_details(case, context)
+
+
+def render_summary_sms(case: Case, context: SummaryContext) -> str:
+    """The summary for a volunteer who answers by SMS: what to act on, within SMS_SUMMARY_LIMIT
+    characters (the whole one costs 9 segments or more); `VOIR CODE` gives the whole."""
+    view = _view(case, context)
+    view = replace(view, note=_clip(view.note, _CLIP_SMS_NOTE))
+    text = _render("sms", view)
+    if len(text) > SMS_SUMMARY_LIMIT:
+        text = text[: SMS_SUMMARY_LIMIT - 1] + "…"
+    return text
 
 
 def render_offer(case: Case, context: SummaryContext, distance_km: float | None) -> str:

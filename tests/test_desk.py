@@ -1038,3 +1038,17 @@ async def test_a_paused_volunteer_is_offered_nothing_until_they_resume(
     assert "de nouveau" in await d.say("a", "REPRISE")
     await d.say("c", "non")
     assert offered_to(await d.case(case.id))[-1] == ("a", "pending")
+
+
+async def test_a_volunteer_accepting_by_sms_gets_the_short_summary_and_the_whole_on_request(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    case = await new_case(d)
+    by_sms = Address(channel="sms", recipient="+33600001001")  # a's roster phone
+    replies = await d.desk.volunteer_message(by_sms, "oui", None)
+    summary = replies[0].text
+    assert "P1" in summary and "Règle" not in summary and len(summary) <= 459
+    assert f"VOIR {case.id}" in replies[-1].text
+    whole = "\n".join(r.text for r in await d.desk.volunteer_message(by_sms, f"VOIR {case.id}", None))
+    assert "Règle" in whole and "Dupont" in whole

@@ -11,16 +11,20 @@ import pytest
 from actions.documents import DocumentCatalogue, load_documents
 from actions.summary import (
     ESSENTIALS_LIMIT,
+    SMS_SUMMARY_LIMIT,
     SummaryContext,
     pseudonym_for,
     render_details,
     render_essentials,
     render_offer,
     render_summary,
+    render_summary_sms,
 )
 from actions.urgency import RuleBook, load_rules
+from bot.channels.sms import measure, render_sms
 from bot.core.case import Case, Slots, UrgencyDecision
 from bot.core.clock import PARIS
+from bot.core.messages import Reply
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=PARIS)
 NOTE = "Mon patron dit qu'il va me licencier si je n'ai pas le papier avant lundi."
@@ -365,3 +369,19 @@ def test_a_case_written_by_someone_close_says_so_in_the_summary_and_the_offer(
     theirs = case.model_copy(update={"for_someone_else": True})
     assert said in render_essentials(theirs, context(documents))
     assert "Demande d'un proche" in render_offer(theirs, context(documents), None)
+
+
+def test_the_sms_summary_says_what_to_act_on_in_three_segments(
+    book: RuleBook, documents: DocumentCatalogue
+) -> None:
+    """Found in the review of the volunteers' side: the whole summary cost a volunteer on SMS
+    9 segments, with the rule's code name in it."""
+    case = make_case(book, **{**FULL, "note": "x " * 600})
+    text = render_summary_sms(case, context(documents))
+    assert len(text) <= SMS_SUMMARY_LIMIT
+    assert [measure(part).segments for part in render_sms([Reply(text=text)])] == [3]
+    full = render_summary(case, context(documents))
+    assert sum(measure(part).segments for part in render_sms([Reply(text=full)])) > 3
+    for said in ("P1", "restants", pseudonym_for("case-1"), "arabe (interprète)", "Montreuil", "OQTF"):
+        assert said in text, said
+    assert case.urgency.rule not in text and "Règle" not in text

@@ -174,3 +174,17 @@ async def test_a_conversation_handed_off_leaves_no_timer(brain: Brain, any_store
     await s.say("Créteil")  # P0: handed off at once
     assert await any_store.due_timers(s.clock.now() + AFTER * 2) == []
     assert await s.later(AFTER * 2) == 0
+
+
+async def test_someone_detained_silent_at_the_place_question_is_handed_off_without_it(
+    brain: Brain, any_store: Store
+) -> None:
+    s = Setup(brain, any_store)
+    await s.say("Bonjour, je suis au CRA depuis hier")
+    await s.say("oui")  # consent; then silence at "where do you live?"
+    assert await s.later(AFTER + dt.timedelta(minutes=1)) == 1
+    (case,) = await any_store.cases_for_conversation(CONVERSATION)
+    assert case.urgency.level == "P0" and case.slots.prefecture is None
+    state = await any_store.load_conversation(CONVERSATION)
+    assert state is not None and state.status == "handed_off"
+    assert s.outbox.sent[-1][1].asking == "prefecture"  # asked again after the hand-off

@@ -310,7 +310,9 @@ class Engine:
                 state.reminded = True
                 turn = Turn(state=state, channel=state.channel, slots_before=state.slots)
                 level = state.urgency.level if state.urgency else None
-                if level in URGENT_WHEN_IDLE and state.slots.prefecture is not None:
+                # P0 even without the place: someone held in a CRA who stopped answering at
+                # "where do you live?" reaches a detention team anywhere rather than nobody.
+                if level == "P0" or (level in URGENT_WHEN_IDLE and state.slots.prefecture is not None):
                     state.hand_off_now = True
                     turn.replies.append(self._say(turn, "idle_handed_off"))
                 else:
@@ -905,11 +907,23 @@ class Engine:
         if state.status == "handed_off" and state.urgency is not None and state.urgency.level == "P0":
             # A P0 case handed off: the order's date before the papers (`after_fast_track_first`).
             # Its level cannot rise, so no answer in between alarms its volunteer again.
-            first = [self.flow.step(slot) for slot in self.flow.after_fast_track_first]
-            steps = (*first, *(step for step in steps if step.slot not in self.flow.after_fast_track_first))
+            # The place first when it is still unknown (a P0 handed off after a silence, without it).
+            wanted = (
+                *(("prefecture",) if state.slots.prefecture is None else ()),
+                *self.flow.after_fast_track_first,
+            )
+            first = [self.flow.step(slot) for slot in wanted]
+            steps = (*first, *(step for step in steps if step.slot not in wanted))
         for step in steps:
             if (state.fast_track or state.hand_off_now) and state.status == "active" and not step.fast_track:
                 continue
+            if (
+                state.hand_off_now
+                and state.reminded
+                and state.status == "active"
+                and step.slot == "prefecture"
+            ):
+                continue  # a P0 left silent: handed off without the place, asked again after
             if step.kind == "language" and language_later:
                 continue
             if step.slot == "confirm" and (

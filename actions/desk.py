@@ -109,8 +109,8 @@ _MESSAGE_WORDS = frozenset({"msg", "message"})
 _HELP_WORDS = frozenset({"aide", "help", "?"})
 _LIST_WORDS = frozenset({"dossiers", "cas", "cases"})
 _SHOW_WORDS = frozenset({"voir", "fiche", "show"})
-_PAUSE_WORDS = frozenset({"pause", "absent", "absente"})
-_RESUME_WORDS = frozenset({"reprise", "reprendre", "dispo", "disponible"})
+_PAUSE_WORDS = frozenset({"pause"})
+_RESUME_WORDS = frozenset({"reprise", "reprendre"})
 
 # How a volunteer names an outcome in "FIN CASEID <word>" (accents and case ignored), and how it
 # is shown. The codes themselves are accepted too.
@@ -488,8 +488,9 @@ def parse_volunteer_text(text: str) -> _Command:
         return _Command("help")
     if head in _LIST_WORDS and not rest:
         return _Command("list")
-    if head in _SHOW_WORDS and (not rest or (case_id and len(rest) == 1)):
-        return _Command("show", case_id)
+    if head in _SHOW_WORDS and len(rest) <= 1:
+        # "VOIR M7BKQ" mistyped is answered as a code not found, not relayed to the person.
+        return _Command("show", case_id or (maybe_id or None))
     if head in _PAUSE_WORDS and not rest:
         return _Command("pause")
     if head in _RESUME_WORDS and not rest:
@@ -1133,7 +1134,9 @@ class HandoffDesk:
         local = [v for v in roster if department is not None and department in v.departments]
         national = [v for v in roster if not v.departments]
         if not local and not national:
-            national = [v for v in view.reachable if v.active]
+            # Those who paused stand down here too: they asked for no new case.
+            paused = await self.store.set_members(SET_PAUSED, PAUSED_KEY)
+            national = [v for v in view.reachable if v.active and v.id not in paused]
         return local, national
 
     async def _escalate(self, case: Case, now: dt.datetime, *, failed: int) -> None:
@@ -1371,7 +1374,10 @@ class HandoffDesk:
         never of one they do not hold: offers show no identifying data."""
         case = await self.store.get_case(case_id)
         if case is None or case.status != "accepted" or case.volunteer_id != volunteer.id:
-            return Reply(text=f"Aucun dossier {case_id} parmi les vôtres en cours (DOSSIERS les donne).")
+            return Reply(
+                text=f"Aucun dossier {case_id} parmi les vôtres en cours : vérifiez le code "
+                "(DOSSIERS les donne)."
+            )
         return Reply(text=render_summary(case, self._context(case, now)))
 
     async def _listing(self, volunteer: Volunteer) -> str:

@@ -3,8 +3,9 @@
 People write from cheap phones, between two jobs, with little data: many stop half-way, and a
 triage left half-way reaches nobody. Once a consented conversation has waited REMINDER_AFTER_HOURS
 for an answer, the bot writes once: the question again, with a word on why it matters; and when what
-is known already makes the case urgent (P0 or P1, with the place known), the case is handed off at
-once with what is known, and the person is told (they may go on answering to complete it).
+is known already makes the case urgent (P1 with the place known, P0 even without it), the case is
+handed off at once with what is known, and the person is told (they may go on answering to
+complete it). Not on the web chat, whose page is read only while open.
 
 A durable timer of the store per conversation (set once, at the first question after the consent:
 no write at every turn), processed by whichever process ticks the hand-off timers (`triage serve`

@@ -23,7 +23,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.app import Brain
 from bot.channels.base import Channel, DeliveryReport, Ignored, ReportsDelivery, Unauthorized
-from bot.channels.webchat import MESSAGE_ID, WEB_CHANNEL, WebChatMailbox
+from bot.channels.webchat import MAX_WAITING, MESSAGE_ID, WEB_CHANNEL, WebChatMailbox
 from bot.core.clock import Clock
 from bot.core.messages import Address, InboundMessage, Reply
 from bot.core.ports import ConversationStore, Outbox
@@ -290,15 +290,17 @@ def _web_conversation_id(request: web.Request) -> str | None:
 
 
 async def web_chat_waiting(request: web.Request) -> web.Response:
-    """`GET /api/chat/{id}[?seen=ID]`: what was written to the person outside their turns (the
-    volunteer who accepted, the volunteer's messages), as `{"replies": [{"id", "text", "options"}]}`,
-    until the page acknowledges them with `seen` (the id of the last one it showed)."""
+    """`GET /api/chat/{id}[?seen=ID,ID...]`: what was written to the person outside their turns
+    (the volunteer who accepted, the volunteer's messages), as `{"replies": [{"id", "text",
+    "options"}]}`, until the page acknowledges them with `seen` (the ids of those it showed)."""
     conversation_id = _web_conversation_id(request)
     if conversation_id is None:
         return web.json_response({"error": "conversation id: 8 to 64 letters, digits or dashes"}, status=400)
-    seen = request.query.get("seen") or None
-    if seen is not None and not MESSAGE_ID.match(seen):
-        return web.json_response({"error": "seen: the id of a message given before"}, status=400)
+    seen = [part for part in request.query.get("seen", "").split(",") if part]
+    if len(seen) > MAX_WAITING or not all(MESSAGE_ID.match(part) for part in seen):
+        return web.json_response(
+            {"error": "seen: the ids of messages given before, comma-separated"}, status=400
+        )
     mailbox = request.app[RUNTIME].web_mailbox
     replies = await mailbox.waiting(f"{WEB_CHANNEL}:{conversation_id}", seen) if mailbox is not None else []
     return web.json_response({"replies": replies})

@@ -76,8 +76,8 @@ class Settings(BaseSettings):
         default=3,
         ge=0,
         description="A consented conversation waiting this many hours for an answer gets one reminder"
-        " (the question again); an urgent one (P0, P1, place known) is handed off with what is known."
-        " 0: no reminder.",
+        " (the question again); an urgent one (P1 with the place known, P0 even without) is handed off"
+        " with what is known. Not on the web chat. 0: no reminder.",
     )
     retention_every_hours: int = Field(
         default=24,

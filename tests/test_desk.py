@@ -1052,3 +1052,29 @@ async def test_a_volunteer_accepting_by_sms_gets_the_short_summary_and_the_whole
     assert f"VOIR {case.id}" in replies[-1].text
     whole = "\n".join(r.text for r in await d.desk.volunteer_message(by_sms, f"VOIR {case.id}", None))
     assert "Règle" in whole and "Dupont" in whole
+
+
+async def test_a_paused_volunteer_is_not_among_the_volunteers_an_escalation_falls_back_to(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """Found by a review: with no coordinator in the roster, the escalation reached a volunteer
+    who had paused."""
+    roster = [v for v in ROSTER if v.id in ("a", "b")]
+    d = await make_desk(brain, store, clock, roster)
+    await d.say("a", "PAUSE")
+    case = await new_case(d)
+    await decline_each_offer(d, case.id, times=1)  # b, the only one not paused
+    final = await d.case(case.id)
+    assert final.status == "escalated" and final.escalated_to == ["b"]
+    assert "ESCALADE" not in d.outbox.texts(ADDRESS["a"])
+
+
+async def test_a_mistyped_code_after_voir_is_named_not_relayed_to_the_person(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    d = await make_desk(brain, store, clock, ROSTER)
+    await new_case(d)
+    await d.say("a", "oui")
+    d.outbox.clear()
+    assert "Aucun dossier M7BKQ" in await d.say("a", "VOIR M7BKQ")
+    assert d.outbox.to(PERSON) == []

@@ -1511,7 +1511,20 @@ async def test_a_relative_feared_in_detention_is_not_asked_for_whom(convo: Conve
     assert convo.asking == "consent"
 
 
-FOR_THEM = ("pour mon mari", "oui c'est pour lui", "pour lui", "c pour lui", "je suis sa femme", "for him")
+FOR_THEM = (
+    "pour mon mari",
+    "oui c'est pour lui",
+    "pour lui",
+    "c pour lui",
+    "je suis sa femme",
+    "for him",
+    # Found by a review: these lost the relative's order for good.
+    "lui",
+    "her",
+    "له",
+    "les deux",
+    "il a reçu une OQTF le 20 novembre, aidez-nous",
+)
 FOR_ME = ("2", "non c'est pour moi", "pour moi", "c moi", "moi")
 
 
@@ -1597,3 +1610,28 @@ async def test_after_an_ordinary_hand_off_the_questions_keep_the_flows_order(con
     state = await convo.state()
     assert state is not None and state.status == "handed_off"
     assert convo.asking == "document"
+
+
+async def test_an_answer_to_for_whom_not_understood_is_asked_again_once(convo: Conversation) -> None:
+    await convo.say("Bonjour, mon mari a reçu une OQTF")
+    await convo.say("euh")
+    assert "Je n'ai pas compris" in convo.text and [o.id for o in convo.last.options] == ["yes", "no"]
+    state = await convo.state()
+    assert state is not None and state.for_someone_else is None
+    await convo.say("euh")  # twice: the questions stay about the person, as before
+    state = await convo.state()
+    assert state is not None and state.for_someone_else is False and state.pending is None
+
+
+async def test_the_web_chat_is_told_to_come_back_to_the_page_not_promised_sms(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """Found by a review: the web chat's hand-off invited a phone number "to also receive our
+    messages by SMS", which nothing sends from the web chat."""
+    web = Conversation(brain.engine(store, clock), store, conversation_id="web:abcd-1234", channel="web")
+    await web.say("Bonjour, je n'ai pas de rendez-vous")
+    await web.say("oui")
+    await web.say("/humain")
+    await web.say("/humain")  # asked twice: handed off with what is known, once the place is given
+    await web.say("Lyon")
+    assert "revenez-y" in web.text and "SMS" not in web.text

@@ -188,3 +188,39 @@ async def test_someone_detained_silent_at_the_place_question_is_handed_off_witho
     state = await any_store.load_conversation(CONVERSATION)
     assert state is not None and state.status == "handed_off"
     assert s.outbox.sent[-1][1].asking == "prefecture"  # asked again after the hand-off
+
+
+async def test_a_relative_is_told_it_is_their_relatives_situation(brain: Brain, any_store: Store) -> None:
+    s = Setup(brain, any_store)
+    await s.say("Bonjour, mon mari est au CRA depuis hier")
+    await s.say("pour lui")
+    await s.say("oui")  # consent; then silence at the place question
+    assert await s.later(AFTER + dt.timedelta(minutes=1)) == 1
+    assert "la situation de votre proche semble urgente" in s.outbox.text
+
+
+async def test_the_web_chat_is_not_reminded(brain: Brain, any_store: Store) -> None:
+    """Found by a review: its "new conversation" button leaves the old one behind, which a reminder
+    then handed off as a second case."""
+    s = Setup(brain, any_store)
+    web = Address(channel="web", recipient="web:abcd-1234-efgh")
+    for text in ("Bonjour, je n'ai pas de rendez-vous", "oui", "Lyon"):
+        await s.engine.handle(
+            InboundMessage(conversation_id=web.recipient, channel="web", text=text, sender=web)
+        )
+    assert await any_store.due_timers(s.clock.now() + AFTER * 2) == []
+
+
+async def test_a_silence_while_confirming_an_erasure_is_watched_again_after(
+    brain: Brain, any_store: Store
+) -> None:
+    """Found by a review: the timer was used up while "are you sure?" waited, and never set again."""
+    s = Setup(brain, any_store)
+    await s.say("Bonjour, je n'ai pas de rendez-vous")
+    await s.say("oui")
+    await s.say("j'habite à Lyon")
+    await s.say("SUPPRIMER")  # then silence on "are you sure?"
+    assert await s.later(AFTER + dt.timedelta(minutes=1)) == 0
+    await s.say("non")  # not erased after all; the place question comes again, then silence
+    assert await s.later(AFTER + dt.timedelta(minutes=1)) == 1
+    assert "Vous n'avez pas fini de répondre" in s.outbox.text

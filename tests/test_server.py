@@ -201,8 +201,9 @@ async def test_a_web_chat_person_reads_what_the_volunteer_writes(
     app = create_app(settings, brain=brain, clock=clock, store=store, channels={}, process_inline=True)
     client = await aiohttp_client(app)
     chat = "/api/chat/abcd-1234-efgh"
-    for text in ("Bonjour, je suis au CRA de Vincennes depuis hier", "oui", "Paris"):
+    for text in ("Bonjour, je suis au CRA de Vincennes depuis hier", "oui"):
         assert (await client.post(chat, json={"text": text})).status == 200
+    assert (await client.post(chat, json={"text": "Paris"})).status == 200
     assert (await (await client.get(chat)).json()) == {"replies": []}
     case = (await store.cases_for_conversation("web:abcd-1234-efgh"))[-1]
     phone = _demo_phone(case.offers[-1].volunteer_id)
@@ -222,6 +223,7 @@ async def test_a_web_chat_person_reads_what_the_volunteer_writes(
     after = (await (await client.get(f"{chat}?seen={waiting[0]['id']}")).json())["replies"]
     assert [reply["text"] for reply in after] == ["Démo Bilal (bénévole) : Je vous appelle à 14h"]
     assert (await client.get(f"{chat}?seen=not-an-id")).status == 400
+    assert (await client.get(f"{chat}?seen={waiting[0]['id']},x")).status == 400
     assert (await client.get("/api/chat/short")).status == 400
     # Erased with the rest.
     await volunteer_says(f"MSG {case.id} Rappel")

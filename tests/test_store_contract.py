@@ -1098,9 +1098,15 @@ async def test_web_chat_mailbox_gives_each_message_until_seen_and_forgets(backen
     # Encrypted like every record; the index names neither the conversation nor the text.
     assert NOTE.encode() not in await backend.raw_bytes()
     assert not any("abcd-1234-efgh" in name for name in await backend.key_names())
-    seen = await mailbox.waiting(WEB.recipient, seen=first[0]["id"])
+    seen = await mailbox.waiting(WEB.recipient, seen=[first[0]["id"]])
     assert [message["text"] for message in seen] == ["deux"]
-    assert await mailbox.waiting(WEB.recipient, seen=seen[-1]["id"]) == []
+    # Only the ids acknowledged go: not one written meanwhile whose id sorts before them (another
+    # process's clock), nor anything for an id never given.
+    await mailbox.send(WEB, [Reply(text="écrit entre-temps")])
+    late = (await mailbox.waiting(WEB.recipient))[-1]
+    assert await mailbox.waiting(WEB.recipient, seen=["99999999999999999999-ffffffffffff"]) != []
+    assert [m["text"] for m in await mailbox.waiting(WEB.recipient, seen=[seen[-1]["id"]])] == [late["text"]]
+    assert await mailbox.waiting(WEB.recipient, seen=[late["id"]]) == []
     await mailbox.send(WEB, [Reply(text="trois")])
     await mailbox.forget(WEB)  # the person erased their data
     assert await mailbox.waiting(WEB.recipient) == []

@@ -5,14 +5,15 @@ of `POST /api/chat/{id}`. What comes later (the volunteer who accepted the case,
 messages, hand-off news) waits here until the page asks for it (`GET /api/chat/{id}`, which it does
 every few seconds while open, and at each reload). It is the `Outbox`'s sender for the "web"
 channel, in every process that may write to a person (`triage serve`, `triage worker`). A message
-is given until the page acknowledges it (the next `GET ...?seen=<id of the last one shown>`): one
+is given until the page acknowledges it (the next `GET ...?seen=<ids of those it showed>`): one
 lost on a bad connection comes again.
 
 Messages are records of the store (encrypted like every record, looked up through keyed hashes),
 listed per conversation in a small set whose key is a hash of the conversation id and whose members
-are opaque ids, sortable by time. Acknowledging deletes exactly those up to the id acknowledged:
-one written meanwhile by another process waits for the next poll. Erased with the conversation
-(`forget`), and by the retention once the conversation is gone (`purge_web_messages`).
+are opaque ids, sortable by time. Acknowledging deletes exactly the ids acknowledged: one written
+meanwhile by another process (whose id may sort before them) waits for the next poll. Erased with
+the conversation (`forget`), and by the retention once the conversation is gone
+(`purge_web_messages`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from bot.core.clock import Clock, SystemClock
@@ -73,13 +74,13 @@ class WebChatMailbox:
             await self.store.add_to_set(MAILBOX_KIND, key, message_id)
             waiting += 1
 
-    async def waiting(self, conversation_id: str, seen: str | None = None) -> list[dict[str, Any]]:
-        """The messages waiting for the conversation, oldest first, each with its "id"; those up
-        to ``seen`` (the last one the page showed) are deleted first and not given again."""
+    async def waiting(self, conversation_id: str, seen: Collection[str] = ()) -> list[dict[str, Any]]:
+        """The messages waiting for the conversation, oldest first, each with its "id"; those in
+        ``seen`` (the ids the page showed) are deleted first and not given again."""
         key = mailbox_key(conversation_id)
         given: list[dict[str, Any]] = []
         for message_id in sorted(await self.store.set_members(MAILBOX_KIND, key)):
-            if seen is not None and message_id <= seen:
+            if message_id in seen:
                 await self._delete(key, message_id)
                 continue
             record = await self.store.get_record(MESSAGE_KIND, message_id)

@@ -25,7 +25,7 @@ class Pending(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["value", "erase", "restart", "for_someone_else"]
+    kind: Literal["value", "erase", "restart", "for_someone_else", "for_someone_else_again"]
     slot: str | None = None
     candidates: tuple[Candidate, ...] = ()
 

@@ -49,8 +49,10 @@ GUESS_CHECK_WORDS = 3
 KINDS_WITH_BUTTONS = frozenset({"language", "bool", "choice", "confirm"})
 # The timer of a conversation waiting for an answer (bot/reminders.py).
 TIMER_IDLE = "idle_reminder"
-# What an idle reminder hands off at once: a case this urgent should not wait for the rest.
+# What an idle reminder hands off at once: a case this urgent should not wait for the rest (P1
+# with the place known; P0 even without it).
 URGENT_WHEN_IDLE = ("P0", "P1")
+WEB_CHANNEL = "web"  # the web chat's channel name (bot/channels/webchat.py; the engine imports no channel)
 COMMANDS = frozenset({"erase", "restart", "help", "human", "back", "skip", "change_language"})
 # Shown in the recap before the hand-off, in the order of the case: what the person told.
 RECAP_SLOTS = tuple(slot for slot in SLOT_NAMES if slot not in ("language", "consent", "commune", "confirm"))
@@ -282,6 +284,9 @@ class Engine:
             and state.status == "active"
             and state.slots.consent
             and state.asking is not None
+            # Not the web chat: its page is read only while open, and a person who left it may
+            # have started a new conversation there (the button does not tell the server).
+            and state.channel != WEB_CHANNEL
         ):
             await self.store.schedule_timer(TIMER_IDLE, state.id, now + self.remind_after)
             state.reminder_set = True
@@ -289,12 +294,20 @@ class Engine:
     async def remind(self, conversation_id: str, after: dt.timedelta) -> tuple[Address | None, list[Reply]]:
         """The reminder of a conversation whose timer fell due: where to send it and what (nothing
         when the person wrote since, the timer then moved; or when it is handed off, ended, erased
-        or reminded already). An urgent case (P0, P1) with its place known is handed off at once."""
+        or reminded already). An urgent case is handed off at once: P1 with its place known, P0
+        even without it."""
         lock = self._locks.setdefault(conversation_id, asyncio.Lock())
         async with lock:
             try:
                 now = self.clock.now()
                 state = await self.store.load_conversation(conversation_id)
+                confirming = state is not None and state.pending is not None and state.asking is None
+                if state is not None and state.status == "active" and confirming:
+                    # In the middle of confirming an erasure or a restart: watched again from the
+                    # next message, not used up.
+                    state.reminder_set = False
+                    await self.store.save_conversation(state)
+                    return None, []
                 if (
                     state is None
                     or state.status != "active"
@@ -314,7 +327,8 @@ class Engine:
                 # "where do you live?" reaches a detention team anywhere rather than nobody.
                 if level == "P0" or (level in URGENT_WHEN_IDLE and state.slots.prefecture is not None):
                     state.hand_off_now = True
-                    turn.replies.append(self._say(turn, "idle_handed_off"))
+                    said = "idle_handed_off_for_them" if state.for_someone_else else "idle_handed_off"
+                    turn.replies.append(self._say(turn, said))
                 else:
                     turn.replies.append(self._say(turn, "idle_reminder"))
                 await self._advance(turn, now)
@@ -700,20 +714,28 @@ class Engine:
                 return True
             turn.replies.append(self._say(turn, "erase_cancelled"))
             return False
-        if pending.kind == "for_someone_else":
+        if pending.kind in ("for_someone_else", "for_someone_else_again"):
             if chosen is None and reading.for_whom is not None:
                 # "pour lui", "je suis sa femme", "c pour moi": who, whatever yes or no came with it.
                 yes, no = reading.for_whom == "them", reading.for_whom == "me"
-            # "pour mon mari" says who as well as a yes.
-            yes = yes or (chosen is None and not no and reading.only_someone_else)
+            # "pour mon mari" says who as well as a yes; so does more about them ("il est au CRA
+            # depuis hier soir, aidez-nous").
+            yes = yes or (
+                chosen is None and not no and (reading.only_someone_else or bool(reading.about_someone_else))
+            )
             if yes or no:
                 state.for_someone_else = yes
                 if yes:
                     self._set(turn, pending.candidates[0].values, label=pending.candidates[0].label)
                 turn.replies.append(self._say(turn, "for_someone_else_noted" if yes else "for_myself_noted"))
                 return False
-            # Something else: the questions stay about the person, as before the question, and
-            # the message is read as an answer.
+            if pending.kind == "for_someone_else":
+                # Not understood: asked once more (the relative's detention is lost with a wrong
+                # guess), with its buttons or numbered menu.
+                state.pending = pending.model_copy(update={"kind": "for_someone_else_again"})
+                return False
+            # Still not: the questions stay about the person, as before the question, and the
+            # message is read as an answer.
             state.for_someone_else = False
             return await self._interpret(turn, InboundMessage(conversation_id=state.id, text=text), text, now)
         if pending.kind == "restart":
@@ -1096,7 +1118,7 @@ class Engine:
         return Reply(text=text, options=options, asking=step.slot)
 
     def _pending_options(self, turn: Turn, pending: Pending) -> tuple[Option, ...]:
-        if pending.kind == "for_someone_else":
+        if pending.kind in ("for_someone_else", "for_someone_else_again"):
             return (
                 Option(id="yes", label=self.texts.get("opt_for_them", turn.lang, channel=turn.channel)),
                 Option(id="no", label=self.texts.get("opt_for_me", turn.lang, channel=turn.channel)),
@@ -1120,14 +1142,16 @@ class Engine:
             text = self.texts.get("erase_confirm", turn.lang, channel=turn.channel)
         elif pending.kind == "restart":
             text = self.texts.get("restart_confirm", turn.lang, channel=turn.channel)
-        elif pending.kind == "for_someone_else":
+        elif pending.kind in ("for_someone_else", "for_someone_else_again"):
             text = self.texts.get("ask_for_someone_else", turn.lang, channel=turn.channel)
+            if pending.kind == "for_someone_else_again":
+                text = self.texts.get("not_understood_options", turn.lang, channel=turn.channel) + "\n" + text
         elif len(pending.candidates) == 1:
             label = self._label(turn, pending.slot or "", pending.candidates[0])
             text = self.texts.get("confirm_value", turn.lang, channel=turn.channel, value=label)
         else:
             text = self.texts.get("choose_value", turn.lang, channel=turn.channel)
-        confirming = pending.kind in ("value", "for_someone_else")
+        confirming = pending.kind in ("value", "for_someone_else", "for_someone_else_again")
         return Reply(text=text, options=options, asking=pending.slot, confirming=confirming)
 
     def _recap(self, turn: Turn) -> str:

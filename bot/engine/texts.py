@@ -30,11 +30,13 @@ class Texts:
         return tuple(self.catalogues)
 
     def get(self, key: str, lang: str | None, *, channel: str | None = None, **values: object) -> str:
-        """The text for `key` in `lang` (French if missing), the SMS variant when there is one."""
+        """The text for `key` in `lang` (French if missing), the channel's variant (`key.sms`,
+        `key.web`) when there is one."""
         catalogue = self.catalogues.get(lang or FALLBACK_LANGUAGE) or self.catalogues[FALLBACK_LANGUAGE]
         text = None
-        if channel == "sms":
-            text = catalogue.get(key + SMS_SUFFIX)
+        if channel is not None:
+            # "key.sms": shorter, each segment costs; "key.web": the web chat has no app to notify.
+            text = catalogue.get(f"{key}.{channel}")
         if text is None:
             text = catalogue.get(key) or self.catalogues[FALLBACK_LANGUAGE].get(key, key)
         return text.format(**values) if values else text

@@ -87,7 +87,7 @@
   if (!validId(conversation)) { conversation = newId(); storage.set(ID_KEY, conversation); }
   var transcriptKey = function () { return "triage.chat.log." + conversation; };
   var langKey = function () { return "triage.chat.lang." + conversation; };
-  // The id of the last message from a volunteer shown here: the server gives each until then.
+  // The ids of the messages from a volunteer shown here: the server gives each until told.
   var seenKey = function () { return "triage.chat.seen." + conversation; };
 
   function loadTranscript() {
@@ -289,17 +289,22 @@
     polling = true;
     var seen = storage.get(seenKey());
     var url = "/api/chat/" + encodeURIComponent(conversation) + (seen ? "?seen=" + encodeURIComponent(seen) : "");
+    // Acknowledged by this very request: what it brings is the next to acknowledge.
     var asked = conversation;
     fetch(url, { method: "GET", headers: { "Accept": "application/json" }, credentials: "omit", cache: "no-store" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (body) {
         polling = false;
         if (asked !== conversation || busy) return; // erased or restarted meanwhile; or asked again soon
-        var replies = body && Array.isArray(body.replies) ? body.replies : [];
+        if (!body || !Array.isArray(body.replies)) return; // not acknowledged: sent again next time
+        var replies = body.replies;
+        var ids = replies.map(function (r) { return r && typeof r.id === "string" ? r.id : ""; });
+        if (ids.join("")) storage.set(seenKey(), ids.filter(Boolean).join(","));
+        else storage.remove(seenKey());
         if (!replies.length) return;
+        // New buttons (a reminder's question) replace those shown; a message alone keeps them.
+        if (replies.some(function (r) { return r && Array.isArray(r.options) && r.options.length; })) clearChoices();
         showReplies(replies);
-        var last = replies[replies.length - 1];
-        if (last && typeof last.id === "string") storage.set(seenKey(), last.id);
       })
       .catch(function () { polling = false; });
   }

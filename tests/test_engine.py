@@ -1635,3 +1635,26 @@ async def test_the_web_chat_is_told_to_come_back_to_the_page_not_promised_sms(
     await web.say("/humain")  # asked twice: handed off with what is known, once the place is given
     await web.say("Lyon")
     assert "revenez-y" in web.text and "SMS" not in web.text
+
+
+async def test_a_date_at_another_question_is_not_back_and_back_keeps_what_was_said_in_passing(
+    convo: Conversation,
+) -> None:
+    """Found trying the demo as a new user: "avant-hier" at the paper question was read as "back"
+    (the "avant" of "la question d'avant") and cleared the order just noted; "retour" there cleared
+    it too, though the question before was the place."""
+    for text in (
+        "Bonjour, je n'ai pas de rendez-vous",
+        "oui",
+        "mon frère est en prison à Fresnes et il a reçu une OQTF",
+        "pour lui",
+    ):
+        await convo.say(text)
+    assert convo.asking == "document"
+    await convo.say("avant-hier")
+    state = await convo.state()
+    assert state is not None and state.slots.removal_order is True and "précédente" not in convo.text
+    await convo.say("retour")
+    state = await convo.state()
+    assert state is not None and state.slots.removal_order is True and state.slots.custody == "prison"
+    assert convo.asking == "prefecture"

@@ -840,7 +840,16 @@ class Engine:
 
     def _go_back(self, turn: Turn) -> None:
         state = turn.state
-        previous = [slot for slot in state.history if slot not in ("language", "consent", "commune")]
+        # The answers before the question on screen: not one said in passing that the flow asks
+        # later ("mon frère a reçu une OQTF" before the paper question; "retour" there cleared it).
+        rank = (
+            self._step_rank.get(state.asking, len(self._step_rank)) if state.asking else len(self._step_rank)
+        )
+        previous = [
+            slot
+            for slot in state.history
+            if slot not in ("language", "consent", "commune") and self._step_rank.get(slot, 0) < rank
+        ]
         turn.replies.append(self._say(turn, "back"))
         if not previous:
             return

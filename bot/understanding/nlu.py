@@ -969,6 +969,14 @@ class NluUnderstanding:
             # "en fait j'ai pas d'OQTF, je me suis trompé": a correction that says what is right,
             # not a request to go back a question.
             intent = None
+        if (
+            intent == "back"
+            and folded
+            and self._dates[lang].parse(text, today=today, kind="event") is not None
+        ):
+            # "avant-hier" at the paper question (the model heard the "avant" of "la question
+            # d'avant"): a date, not a request to go back, which cleared the order just noted.
+            intent = None
         if intent == "back" and any(f.certain and f.slot in URGENT_FACTS for f in findings):
             # "la police m'a arrêté hier et maintenant je suis en rétention" (the model heard
             # "back"): a detention or an order said is never lost to going back a question.

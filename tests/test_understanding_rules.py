@@ -3394,6 +3394,10 @@ def test_readings_found_by_the_reviews(
         # Placed there: there now. A question after it asks something else.
         ("fr", "mon frere a été placé en rétention", {"custody": "detained"}),
         ("en", "my brother got an OQTF, what should we do?", {"removal_order": True}),
+        # A plea is no counting oneself in (found by a review: these were the writer's own P0).
+        ("fr", "mon mari est au cra aidez nous svp", {"custody": "detained"}),
+        ("en", "my brother got an OQTF last week what can we do", {"removal_order": True}),
+        ("es", "mi hermano está en el CRA, ayúdenos", {"custody": "detained"}),
         # Darija spellings of prison and of the detention centre.
         ("ar", "khouya f lhabs", {"custody": "prison"}),
         ("ar", "خويا دخلوه للحبس", {"custody": "prison"}),
@@ -3452,3 +3456,15 @@ def test_someone_elses_detention_feared_supposed_or_past_is_not_the_persons(
 ) -> None:
     """Found by a review: these made the writer's own detention, P0."""
     assert value(read(brain, text, lang, None), "custody") is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "je suis au CRA aidez-moi"),
+        ("en", "I am in the detention centre, help me"),
+        ("fr", "aidez moi je suis au cra"),
+    ],
+)
+def test_a_plea_of_someone_detained_keeps_their_detention(brain: Brain, lang: str, text: str) -> None:
+    assert value(read(brain, text, lang, None), "custody") == "detained"

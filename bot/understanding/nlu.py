@@ -633,6 +633,7 @@ class NluUnderstanding:
                 "someone_was",
                 "for_them",
                 "for_me",
+                "plea",
             ):
                 self._lexicons[(lang, name)] = Lexicon.build(
                     [{name: self._lookup_merged(lang, name)}], self._prefixes(lang)
@@ -1441,9 +1442,12 @@ class NluUnderstanding:
 
     def _without_relatives(self, norm: str, lang: str) -> str:
         """``norm`` with the relatives that describe someone named blanked (`someone_else_relative`:
-        "qui vit avec moi", "who lives with me"), keeping every other word at its place."""
-        for span in self._lexicons[(lang, "someone_else_relative")].spans(norm):
-            norm = _blanked(norm, span.start, span.end)
+        "qui vit avec moi", "who lives with me"), and the pleas (`plea`: "aidez-nous", "help me",
+        "what can we do": a relative asking for help is not in the situation they describe),
+        keeping every other word at its place."""
+        for kind in ("someone_else_relative", "plea"):
+            for span in self._lexicons[(lang, kind)].spans(norm):
+                norm = _blanked(norm, span.start, span.end)
         return norm
 
     def _visiting(self, norm: str, span: Span, lang: str) -> bool:

@@ -797,6 +797,8 @@ class HandoffDesk:
         if case.status == "accepted":
             if previous is not None and case.urgency.level < previous and case.volunteer_id:
                 await self._tell_holder_more_urgent(case, now)
+            elif previous is not None and case.urgency.level > previous and case.volunteer_id:
+                await self._tell_holder_less_urgent(case, previous)
             return
         pending = _pending_offer(case)
         if case.status != "offered" or pending is None or not await self._needs_hurry(case, pending, now):
@@ -817,7 +819,7 @@ class HandoffDesk:
     async def _tell_holder_more_urgent(self, case: Case, now: dt.datetime) -> None:
         """The volunteer who took an early hand-off learns that the case became more urgent (an
         OQTF and a house arrest answered after the acceptance), with the summary as it is now:
-        they had only the first one, and no command to read it again."""
+        they had only the first one."""
         volunteer = await self.volunteer(case.volunteer_id or "")
         if volunteer is None:
             return
@@ -827,6 +829,21 @@ class HandoffDesk:
         )
         await self._send_volunteer(volunteer, [Reply(text=text)])
         logger.info("case %s more urgent: its volunteer %s told", case.id, volunteer.id)
+
+    async def _tell_holder_less_urgent(self, case: Case, previous: UrgencyLevel) -> None:
+        """The volunteer who holds a case learns that its level went down (the order's date
+        corrected after a P0 hand-off, a detention answered "libre"): they may be about to act on
+        the old one. A line only, the summary on request."""
+        volunteer = await self.volunteer(case.volunteer_id or "")
+        if volunteer is None:
+            return
+        text = (
+            f"Le dossier {case.id} est moins urgent qu'annoncé ({previous} → {case.urgency.level}) avec "
+            f"les dernières réponses de la personne (une date corrigée, par exemple). Résumé à jour : "
+            f"VOIR {case.id}"
+        )
+        await self._send_volunteer(volunteer, [Reply(text=text)])
+        logger.info("case %s less urgent: its volunteer %s told", case.id, volunteer.id)
 
     async def _claim_and_read(self, timer: Timer, now: dt.datetime) -> Case | None:
         """Claim ``timer`` and read its case afresh, as it is now that no other desk actor can

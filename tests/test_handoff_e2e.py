@@ -267,3 +267,36 @@ async def test_the_volunteer_holding_an_early_hand_off_is_told_when_it_becomes_m
     told = outbox.texts(A_AT)
     assert "devenu plus urgent" in told and case.id in told and "OQTF" in told
     assert PERSON.recipient not in told
+
+
+async def test_the_volunteer_holding_a_case_is_told_when_a_corrected_date_makes_it_less_urgent(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """A P0 by its order's date (free, received a month ago: 1 month to appeal, ending in 2 days) is
+    taken; the person then corrects the date to a week ago: P2 now, and the volunteer about to rush
+    is told, with VOIR for the rest."""
+    outbox = RecordingOutbox()
+    desk = await build_desk(brain, store, outbox, clock, address_key=b"e" * 32, demo_roster=None)
+    await desk.import_roster([v.model_copy(update={"skills": ["oqtf"]}) for v in (A, B)])
+    engine = brain.engine(store, clock, desk)
+
+    async def say(text: str) -> list[Reply]:
+        message = InboundMessage(
+            conversation_id=f"{PERSON.channel}:{PERSON.recipient}",
+            channel=PERSON.channel,
+            text=text,
+            sender=PERSON,
+        )
+        return await engine.handle(message)
+
+    for text in ("Bonjour, j'ai reçu une OQTF le 28 octobre, je suis libre", "oui", "Bobigny"):
+        await say(text)
+    (case,) = await store.cases_for_conversation("telegram:5550001234")
+    assert case.urgency.level == "P0"
+    await desk.volunteer_message(A_AT, "oui", None)
+    outbox.clear()
+    await say("non pardon, l'OQTF je l'ai reçue le 20 novembre")
+    lowered = await store.get_case(case.id)
+    assert lowered is not None and lowered.urgency.level == "P2"
+    told = outbox.texts(A_AT)
+    assert "moins urgent" in told and f"VOIR {case.id}" in told

@@ -23,9 +23,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.app import Brain
 from bot.channels.base import Channel, DeliveryReport, Ignored, ReportsDelivery, Unauthorized
-from bot.channels.webchat import MAX_WAITING, MESSAGE_ID, WEB_CHANNEL, WebChatMailbox
+from bot.channels.webchat import MAX_WAITING, MESSAGE_ID, WebChatMailbox
 from bot.core.clock import Clock
-from bot.core.messages import Address, InboundMessage, Reply
+from bot.core.messages import WEB_CHANNEL, Address, InboundMessage, Reply
 from bot.core.ports import ConversationStore, Outbox
 from bot.engine.engine import Engine
 from bot.eventloop import running_loop_name

@@ -20,9 +20,9 @@ from actions.desk import HandoffDesk
 from bot.app import Brain, build_desk, desk_address_key
 from bot.channels.base import Channel
 from bot.channels.sms import normalize_phone
-from bot.channels.webchat import WEB_CHANNEL, WebChatMailbox
+from bot.channels.webchat import WebChatMailbox
 from bot.core.clock import Clock
-from bot.core.messages import SMS_CHANNEL, Address, InboundMessage, Reply
+from bot.core.messages import SMS_CHANNEL, WEB_CHANNEL, Address, InboundMessage, Reply
 from bot.core.ports import ConversationStore, Outbox
 from bot.engine.engine import Engine
 from bot.fallback import FallbackOutbox

@@ -28,12 +28,11 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from bot.core.clock import Clock, SystemClock
-from bot.core.messages import Address, Reply
+from bot.core.messages import WEB_CHANNEL, Address, Reply
 from bot.core.ports import ConversationStore, RecordStore
 
 logger = logging.getLogger(__name__)
 
-WEB_CHANNEL = "web"
 MESSAGE_KIND = "web_message"
 MAILBOX_KIND = "web_mailbox"
 # A page nobody opens does not fill the store: beyond this many waiting, new ones are dropped

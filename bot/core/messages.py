@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict
 
 SMS_CHANNEL = "sms"  # what the engine sees of SMS, whatever the provider (texts `<key>.sms`)
+WEB_CHANNEL = "web"  # the web chat (bot/channels/webchat.py; texts `<key>.web`)
 
 
 class Location(BaseModel):

@@ -24,7 +24,7 @@ from typing import Any
 from bot.core.case import SLOT_NAMES, Slots
 from bot.core.clock import Clock
 from bot.core.conversation import Candidate, ConversationState, Pending
-from bot.core.messages import SMS_CHANNEL, Address, InboundMessage, Option, Reply
+from bot.core.messages import SMS_CHANNEL, WEB_CHANNEL, Address, InboundMessage, Option, Reply
 from bot.core.ports import Action, ActionContext, ConversationStore, Finding, Reading, Understanding
 from bot.engine.conditions import holds
 from bot.engine.schema import Flow, Step
@@ -52,7 +52,6 @@ TIMER_IDLE = "idle_reminder"
 # What an idle reminder hands off at once: a case this urgent should not wait for the rest (P1
 # with the place known; P0 even without it).
 URGENT_WHEN_IDLE = ("P0", "P1")
-WEB_CHANNEL = "web"  # the web chat's channel name (bot/channels/webchat.py; the engine imports no channel)
 COMMANDS = frozenset({"erase", "restart", "help", "human", "back", "skip", "change_language"})
 # Shown in the recap before the hand-off, in the order of the case: what the person told.
 RECAP_SLOTS = tuple(slot for slot in SLOT_NAMES if slot not in ("language", "consent", "commune", "confirm"))

@@ -1153,7 +1153,9 @@ class HandoffDesk:
         if not local and not national:
             # Those who paused stand down here too: they asked for no new case.
             paused = await self.store.set_members(SET_PAUSED, PAUSED_KEY)
-            national = [v for v in view.reachable if v.active and v.id not in paused]
+            available = [v for v in view.reachable if v.active]
+            # Everyone paused: still someone rather than nobody.
+            national = [v for v in available if v.id not in paused] or available
         return local, national
 
     async def _escalate(self, case: Case, now: dt.datetime, *, failed: int) -> None:

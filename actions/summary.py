@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import math
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -243,11 +244,20 @@ def render_summary(case: Case, context: SummaryContext) -> str:
     return render_essentials(case, context) + "\n\n" + render_details(case, context)
 
 
+def _latin(text: str) -> bool:
+    """Latin letters (accents aside), digits, punctuation: what an SMS channel can send as GSM-7
+    once its accents are plain (bot/channels/sms.py, which actions do not import)."""
+    return all(unicodedata.normalize("NFD", ch)[0].isascii() or ch in "«»’‘“”–—…\u00a0\u202f" for ch in text)
+
+
 def render_summary_sms(case: Case, context: SummaryContext) -> str:
     """The summary for a volunteer who answers by SMS: what to act on, within SMS_SUMMARY_LIMIT
     characters (the whole one costs 9 segments or more); `VOIR CODE` gives the whole."""
     view = _view(case, context)
-    view = replace(view, note=_clip(view.note, _CLIP_SMS_NOTE))
+    note = _clip(view.note, _CLIP_SMS_NOTE)
+    # A note in another script (Arabic) makes the whole SMS UCS-2: 7 segments, not 3. It stays in
+    # the whole summary (VOIR CODE).
+    view = replace(view, note=note if note is None or _latin(note) else "(dans la fiche entière : VOIR)")
     text = _render("sms", view)
     if len(text) > SMS_SUMMARY_LIMIT:
         text = text[: SMS_SUMMARY_LIMIT - 1] + "…"

@@ -72,8 +72,8 @@ class IdleReminders:
         return 1
 
     def _lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
-        # Several workers share Redis: the reminder's turn takes the conversation's lock as a
-        # message's turn does. The embedded store has one process, where the engine's own lock
-        # serialises them.
+        # The reminder's turn takes the conversation's lock as a message's turn does (several
+        # workers share Redis); a store without one has a single process, where the engine's own
+        # lock serialises them.
         take = getattr(self.store, "conversation_lock", None)
         return take(conversation_id) if take is not None else contextlib.nullcontext()

@@ -52,7 +52,13 @@ class Service:
 
     async def handle(self, message: InboundMessage) -> list[Reply]:
         sender = desk_address(message.sender) if message.sender is not None else None
-        if sender is not None and await self.desk.handles(sender, message.text):
+        # Never the web chat: a page anyone holding its id can read is no volunteer's address
+        # ("/start CODE" typed there made it one, and offers and summaries would have gone there).
+        if (
+            sender is not None
+            and sender.channel != WEB_CHANNEL
+            and await self.desk.handles(sender, message.text)
+        ):
             return await self.desk.volunteer_message(sender, message.text, message.option)
         return await self.engine.handle(message)
 

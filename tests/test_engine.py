@@ -1658,3 +1658,27 @@ async def test_a_date_at_another_question_is_not_back_and_back_keeps_what_was_sa
     state = await convo.state()
     assert state is not None and state.slots.removal_order is True and state.slots.custody == "prison"
     assert convo.asking == "prefecture"
+
+
+async def test_back_after_a_p0_hand_off_follows_the_order_the_questions_came_in(convo: Conversation) -> None:
+    """Found by a code review: after a P0 hand-off the order comes before the papers; "retour" at
+    the order's date went back by the flow's order and cleared the place."""
+    for text in ("Bonjour, je suis au CRA de Vincennes depuis hier", "oui", "Créteil", "non"):
+        await convo.say(text)
+    await convo.say("retour")
+    state = await convo.state()
+    assert state is not None and state.slots.prefecture == "94" and state.slots.removal_order is None
+
+
+async def test_for_whom_is_asked_before_the_help_of_the_question_on_screen(convo: Conversation) -> None:
+    await convo.say("Bonjour, je n'ai pas de rendez-vous")
+    await convo.say("oui")
+    await convo.say("Lyon")
+    assert convo.asking == "document"
+    await convo.say("mon mari est au CRA")
+    assert "Regardez ce qui est écrit" not in convo.text and "proche" in convo.last.text
+    await convo.say("euh")
+    await convo.say("je sais pas")  # not understood twice: read as an answer to the paper question
+    state = await convo.state()
+    assert state is not None and state.for_someone_else is False
+    assert "custody" not in state.skipped

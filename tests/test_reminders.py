@@ -224,3 +224,28 @@ async def test_a_silence_while_confirming_an_erasure_is_watched_again_after(
     await s.say("non")  # not erased after all; the place question comes again, then silence
     assert await s.later(AFTER + dt.timedelta(minutes=1)) == 1
     assert "Vous n'avez pas fini de répondre" in s.outbox.text
+
+
+async def test_a_p0_silent_at_a_choice_of_place_is_really_handed_off(brain: Brain, any_store: Store) -> None:
+    """Found by a code review: "which Saint-Denis?" waiting, the reminder said "transmitted" and
+    no case existed."""
+    s = Setup(brain, any_store)
+    await s.say("Bonjour, je suis au CRA depuis hier")
+    await s.say("oui")
+    assert (await s.say("Saint-Denis"))[-1].options  # the choice of Saint-Denis waits
+    assert await s.later(AFTER + dt.timedelta(minutes=1)) == 1
+    (case,) = await any_store.cases_for_conversation(CONVERSATION)
+    assert case.urgency.level == "P0" and "semble urgente" in s.outbox.text
+
+
+async def test_a_reminder_does_not_make_asking_for_a_human_skip_the_place(
+    brain: Brain, any_store: Store
+) -> None:
+    s = Setup(brain, any_store)
+    await s.say("Bonjour, je n'ai pas de rendez-vous")
+    await s.say("oui")
+    assert await s.later(AFTER + dt.timedelta(minutes=1)) == 1  # P4: a reminder only
+    await s.say("je veux parler à un humain")
+    replies = await s.say("un humain svp")
+    assert replies[-1].asking == "prefecture"
+    assert await any_store.cases_for_conversation(CONVERSATION) == []

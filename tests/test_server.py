@@ -16,6 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from actions.desk import create_invitation
 from bot.app import Brain
 from bot.core.clock import FixedClock
 from bot.core.conversation import ConversationState
@@ -230,3 +231,16 @@ async def test_a_web_chat_person_reads_what_the_volunteer_writes(
     await client.post(chat, json={"text": "SUPPRIMER"})
     await client.post(chat, json={"text": "oui"})
     assert (await (await client.get(chat)).json()) == {"replies": []}
+
+
+async def test_the_web_chat_cannot_register_a_volunteer(
+    client: TestClient[web.Request, web.Application], store: SqliteStore, clock: FixedClock
+) -> None:
+    """Found by a code review: "/start CODE" typed in the web chat made the page a volunteer's
+    address, where offers and summaries would have gone."""
+    invitation = await create_invitation(store, "demo-paris-01", clock.now())
+    response = await client.post("/api/chat/abcd-1234-efgh", json={"text": f"/start {invitation.code}"})
+    assert response.status == 200
+    said = " ".join(reply["text"] for reply in (await response.json())["replies"])
+    assert "bénévole inscrit" not in said and "Code inconnu" not in said
+    assert await store.list_records("volunteer_contact") == []

@@ -385,3 +385,13 @@ def test_the_sms_summary_says_what_to_act_on_in_three_segments(
     for said in ("P1", "restants", pseudonym_for("case-1"), "arabe (interprète)", "Montreuil", "OQTF"):
         assert said in text, said
     assert case.urgency.rule not in text and "Règle" not in text
+
+
+def test_a_note_in_arabic_script_stays_out_of_the_sms_summary(
+    book: RuleBook, documents: DocumentCatalogue
+) -> None:
+    """Found by a code review: an Arabic note made the SMS summary UCS-2, 7 segments."""
+    case = make_case(book, **{**FULL, "note": "صاحب العمل يهددني بالطرد إذا لم أحصل على الورقة قبل الاثنين"})
+    text = render_summary_sms(case, context(documents))
+    assert "VOIR" in text and "صاحب" not in text
+    assert [measure(part).segments for part in render_sms([Reply(text=text)])] == [3]

@@ -3468,3 +3468,9 @@ def test_someone_elses_detention_feared_supposed_or_past_is_not_the_persons(
 )
 def test_a_plea_of_someone_detained_keeps_their_detention(brain: Brain, lang: str, text: str) -> None:
     assert value(read(brain, text, lang, None), "custody") == "detained"
+
+
+@pytest.mark.parametrize(("lang", "text"), [("fr", "c'est vrai"), ("ar", "la carte"), ("fr", "d'accord")])
+def test_words_of_examples_of_no_are_no_refusal_of_the_consent(brain: Brain, lang: str, text: str) -> None:
+    """Found by a code review: any word of any example of "no" refused (and erased everything)."""
+    assert value(read(brain, text, lang, "consent"), "consent") is not False

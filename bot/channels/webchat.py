@@ -8,8 +8,9 @@ channel, in every process that may write to a person (`triage serve`, `triage wo
 is given until the page acknowledges it (the next `GET ...?seen=<ids of those it showed>`): one
 lost on a bad connection comes again.
 
-Messages are records of the store (encrypted like every record, looked up through keyed hashes),
-listed per conversation in a small set whose key is a hash of the conversation id and whose members
+Messages are records of the store (encrypted like every record, their keys hashed by the store),
+listed per conversation in a small set whose key is a SHA-256 of the conversation id (a random id
+the page drew, so no key is needed to hide it) and whose members
 are opaque ids, sortable by time. Acknowledging deletes exactly the ids acknowledged: one written
 meanwhile by another process (whose id may sort before them) waits for the next poll. Erased with
 the conversation (`forget`), and by the retention once the conversation is gone

@@ -61,6 +61,8 @@ class ConversationState(BaseModel):
     # The reminder of a silence (bot/reminders.py): its timer set; the reminder sent (once only).
     reminder_set: bool = False
     reminded: bool = False
+    # A P0 left silent is handed off without the place (the reminder decides it; nothing else).
+    hand_off_without_place: bool = False
     greeted: bool = False
     # The language was taken from one word ("yes" to the SMS welcome): a longer message plainly in
     # another language takes it back ("je parle français, j'habite à Nantes").

@@ -17,7 +17,7 @@ import logging
 import re
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -323,14 +323,20 @@ class Engine:
                 turn = Turn(state=state, channel=state.channel, slots_before=state.slots)
                 level = state.urgency.level if state.urgency else None
                 # P0 even without the place: someone held in a CRA who stopped answering at
-                # "where do you live?" reaches a detention team anywhere rather than nobody.
+                # "where do you live?" (or at "which Saint-Denis?") reaches a detention team
+                # anywhere rather than nobody; the place is asked again after the hand-off.
                 if level == "P0" or (level in URGENT_WHEN_IDLE and state.slots.prefecture is not None):
                     state.hand_off_now = True
-                    said = "idle_handed_off_for_them" if state.for_someone_else else "idle_handed_off"
-                    turn.replies.append(self._say(turn, said))
-                else:
-                    turn.replies.append(self._say(turn, "idle_reminder"))
+                    state.hand_off_without_place = level == "P0"
+                    if state.pending is not None and state.pending.kind == "value":
+                        state.pending = None  # asked again after the hand-off
                 await self._advance(turn, now)
+                if turn.state.status == "handed_off":
+                    said = "idle_handed_off_for_them" if state.for_someone_else else "idle_handed_off"
+                else:
+                    said = "idle_reminder"
+                    state.hand_off_now = state.hand_off_without_place = False
+                turn.replies.insert(0, self._say(turn, said))
                 # Not `updated_at`: a reminder is no sign of life of the person (retention).
                 await self.store.save_conversation(turn.state)
                 return state.sender, turn.replies
@@ -489,7 +495,13 @@ class Engine:
                 self._apply_finding(turn, finding, asked=False, may_correct=may_correct)
         # The language asked for can be filled by the detection of this very message: no miss.
         answered_anyway = asked is not None and getattr(state.slots, asked, None) is not None
-        if asked is not None and not applied_asked and state.pending is None and not answered_anyway:
+        if (
+            asked is not None
+            and not applied_asked
+            and state.pending is None
+            and not answered_anyway
+            and ask_for_whom is None  # "for whom?" comes first; the question after it
+        ):
             step = self.flow.step(asked)
             # "non merci", or just "merci", to "anything to add?" declines it
             # A yes again after the help to "anything to add?" ("oui", "c'est bon", "no problem")
@@ -548,7 +560,10 @@ class Engine:
             values.update(finding.candidates[0].values)
         first = reading.about_someone_else[0]
         candidate = Candidate(values=values, label=first.candidates[0].label)
-        return reading, Pending(kind="for_someone_else", slot=first.slot, candidates=(candidate,))
+        # `slot`: the question on screen, read again after it (the fact's slot before any question).
+        return reading, Pending(
+            kind="for_someone_else", slot=state.asking or first.slot, candidates=(candidate,)
+        )
 
     def _chosen_option(self, turn: Turn, option_id: str | None, text: str) -> str | None:
         """The option the person picked: by id (buttons), by number or by label (SMS, typing)."""
@@ -841,13 +856,12 @@ class Engine:
         state = turn.state
         # The answers before the question on screen: not one said in passing that the flow asks
         # later ("mon frère a reçu une OQTF" before the paper question; "retour" there cleared it).
-        rank = (
-            self._step_rank.get(state.asking, len(self._step_rank)) if state.asking else len(self._step_rank)
-        )
+        order = {step.slot: rank for rank, step in enumerate(self._steps_in_order(state))}
+        rank = order.get(state.asking, len(order)) if state.asking else len(order)
         previous = [
             slot
             for slot in state.history
-            if slot not in ("language", "consent", "commune") and self._step_rank.get(slot, 0) < rank
+            if slot not in ("language", "consent", "commune") and order.get(slot, 0) < rank
         ]
         turn.replies.append(self._say(turn, "back"))
         if not previous:
@@ -929,11 +943,9 @@ class Engine:
         if updates:
             state.slots = state.slots.model_copy(update=updates)
 
-    def _next_step(self, state: ConversationState, channel: str) -> Step | None:
-        values = state.slots.model_dump()
-        # Where the language comes with the consent question, it is asked on its own only after it.
-        language_later = channel in self.flow.language_with_consent and state.slots.consent is None
-        steps = self.flow.steps
+    def _steps_in_order(self, state: ConversationState) -> Sequence[Step]:
+        """The flow's steps in the order they are asked now (going back follows it too)."""
+        steps: Sequence[Step] = self.flow.steps
         if state.status == "handed_off" and state.urgency is not None and state.urgency.level == "P0":
             # A P0 case handed off: the order's date before the papers (`after_fast_track_first`).
             # Its level cannot rise, so no answer in between alarms its volunteer again.
@@ -944,15 +956,17 @@ class Engine:
             )
             first = [self.flow.step(slot) for slot in wanted]
             steps = (*first, *(step for step in steps if step.slot not in wanted))
+        return steps
+
+    def _next_step(self, state: ConversationState, channel: str) -> Step | None:
+        values = state.slots.model_dump()
+        # Where the language comes with the consent question, it is asked on its own only after it.
+        language_later = channel in self.flow.language_with_consent and state.slots.consent is None
+        steps = self._steps_in_order(state)
         for step in steps:
             if (state.fast_track or state.hand_off_now) and state.status == "active" and not step.fast_track:
                 continue
-            if (
-                state.hand_off_now
-                and state.reminded
-                and state.status == "active"
-                and step.slot == "prefecture"
-            ):
+            if state.hand_off_without_place and state.status == "active" and step.slot == "prefecture":
                 continue  # a P0 left silent: handed off without the place, asked again after
             if step.kind == "language" and language_later:
                 continue
@@ -1062,6 +1076,7 @@ class Engine:
         state = turn.state
         await self._run_actions(turn, self.flow.on_handoff, now)
         state.status = "handed_off"
+        state.hand_off_without_place = False
         if state.reminder_set and not state.reminded:
             await self.store.cancel_timer(TIMER_IDLE, state.id)  # nothing left to remind of
         state.hand_off_now = False

@@ -523,14 +523,16 @@ class NluUnderstanding:
             lang: frozenset(fold(example) for example in data.intent_examples(lang).get("affirm", ()))
             for lang in data.languages
         }
-        # The words of the examples of "no" ("non", "refuse", "jamais", "nope", "لا"): a refusal
-        # of the consent says one of them, or a negation.
-        self._deny_words = {
+        # The examples of "no" ("non", "je refuse", "ma bghitch", "لا"), but none a "yes" says too:
+        # a refusal of the consent is one of them, alone or as its first clause, or has a negation.
+        # Not any word of any example: "c'est vrai" was a no ("pas vrai" is an example), and so was
+        # "la carte" in an Arabic conversation ("la").
+        self._deny_examples = {
             lang: frozenset(
-                word
+                _plain(split_arabic_negation(fold(example)))
                 for example in data.intent_examples(lang).get("deny", ())
-                for word in _plain(split_arabic_negation(fold(example))).split()
             )
+            - frozenset(_plain(fold(example)) for example in data.intent_examples(lang).get("affirm", ()))
             for lang in data.languages
         }
         self._ordinary_words = self._conversation_words(data, gazetteer)
@@ -2380,11 +2382,12 @@ class NluUnderstanding:
     def _says_no(self, norm: str, lang: str) -> bool:
         """A no in words: a negation, or a word of the examples of "no" of the language or a
         bare no of any ("No, no acepto. Vivo en Lyon" refuses; "Lyon" does not)."""
-        words = _plain(norm).split()
+        first = _plain(norm.split("|")[0])
         return bool(
-            self._negations(norm, lang)
-            or self._deny_words[lang].intersection(words)
-            or self._any_bare_no.intersection(words)
+            _plain(norm) in self._deny_examples[lang]
+            or first in self._deny_examples[lang]
+            or first in self._any_bare_no
+            or self._negations(norm, lang)
         )
 
     def _limits_sharing(self, norm: str, lang: str) -> bool:

@@ -3432,6 +3432,7 @@ def test_urgent_facts_of_someone_close_are_kept_aside(
         ("ar", "ma bghitch", False),
         ("ar", "لا أوافق", False),
         ("es", "No, no acepto. Vivo en Lyon", False),
+        ("ar", "ma bghitch nsift lma3loumat", False),  # an example opening it
         # A model's "no" in a town name is asked again.
         ("ar", "Lyon", None),
         ("ar", "Laval", None),

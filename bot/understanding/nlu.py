@@ -2387,6 +2387,11 @@ class NluUnderstanding:
             _plain(norm) in self._deny_examples[lang]
             or first in self._deny_examples[lang]
             or first in self._any_bare_no
+            # "ma bghitch nsift lma3loumat": an example of more than one word opening it.
+            or any(
+                " " in example and f"{first} ".startswith(f"{example} ")
+                for example in self._deny_examples[lang]
+            )
             or self._negations(norm, lang)
         )
 

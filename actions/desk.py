@@ -823,9 +823,14 @@ class HandoffDesk:
         volunteer = await self.volunteer(case.volunteer_id or "")
         if volunteer is None:
             return
+        # Reached by SMS only: the short summary (3 segments, not 9), the whole on request.
+        addresses = await self.addresses(volunteer)
+        by_sms = bool(addresses) and all(address.channel == SMS_CHANNEL for address in addresses)
+        summary = (render_summary_sms if by_sms else render_summary)(case, self._context(case, now))
         text = (
             f"Le dossier {case.id} est devenu plus urgent ({case.urgency.level}) avec les dernières "
-            f"réponses de la personne. Résumé à jour :\n\n{render_summary(case, self._context(case, now))}"
+            f"réponses de la personne. Résumé à jour :\n\n{summary}"
+            + (f"\nFiche entière : VOIR {case.id}" if by_sms else "")
         )
         await self._send_volunteer(volunteer, [Reply(text=text)])
         logger.info("case %s more urgent: its volunteer %s told", case.id, volunteer.id)

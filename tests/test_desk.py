@@ -1078,3 +1078,27 @@ async def test_a_mistyped_code_after_voir_is_named_not_relayed_to_the_person(
     d.outbox.clear()
     assert "Aucun dossier M7BKQ" in await d.say("a", "VOIR M7BKQ")
     assert d.outbox.to(PERSON) == []
+
+
+async def test_a_volunteer_on_sms_told_a_case_became_more_urgent_gets_the_short_summary(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> None:
+    """Found by a code review: the whole summary (9 segments or more) went by SMS."""
+    by_sms_only = [
+        v.model_copy(update={"telegram_chat_id": None, "skills": ["oqtf"]}) if v.id == "a" else v
+        for v in ROSTER
+    ]
+    d = await make_desk(brain, store, clock, by_sms_only)
+    case = await new_case(d, removal_order=True, removal_order_date=dt.date(2026, 11, 20), custody="free")
+    phone = Address(channel="sms", recipient="+33600001001")
+    await d.desk.volunteer_message(phone, "oui", None)
+    d.outbox.clear()
+    taken = await d.case(case.id)
+    detained = taken.slots.model_copy(update={"custody": "detained"})
+    urgent = taken.model_copy(
+        update={"slots": detained, "urgency": brain.rules.evaluate(detained, clock.now(), "fr")}
+    )
+    await store.save_case(urgent)
+    await d.desk.urgency_updated(urgent, clock.now(), taken.urgency.level)
+    told = d.outbox.texts(phone)
+    assert "plus urgent (P0)" in told and f"VOIR {case.id}" in told and "Règle" not in told

@@ -32,16 +32,16 @@ BATCH = 100
 
 
 class IdleReminders:
-    def __init__(
-        self, store: ConversationStore, engine: Engine, outbox: Outbox, clock: Clock, after: dt.timedelta
-    ) -> None:
-        if after <= dt.timedelta(0):
-            raise ValueError("the reminder delay must be positive")
+    """Processes the reminders' timers; the delay is the engine's (`Engine.remind_after`), which
+    sets the timers."""
+
+    def __init__(self, store: ConversationStore, engine: Engine, outbox: Outbox, clock: Clock) -> None:
+        if engine.remind_after is None or engine.remind_after <= dt.timedelta(0):
+            raise ValueError("the engine sets no reminder: it needs a positive delay")
         self.store = store
         self.engine = engine
         self.outbox = outbox
         self.clock = clock
-        self.after = after
 
     async def tick(self) -> int:
         """Remind the conversations whose timer fell due; how many were reminded."""
@@ -64,7 +64,7 @@ class IdleReminders:
 
     async def _remind(self, conversation_id: str) -> int:
         async with self._lock(conversation_id):
-            sender, replies = await self.engine.remind(conversation_id, self.after)
+            sender, replies = await self.engine.remind(conversation_id)
         if sender is None or not replies:
             return 0
         await self.outbox.send(sender, replies)

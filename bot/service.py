@@ -163,5 +163,5 @@ async def assemble(
         dt.timedelta(hours=settings.reminder_after_hours) if settings.reminder_after_hours > 0 else None
     )
     engine = brain.engine(store, clock, desk, forget_address, remind_after)
-    reminders = IdleReminders(store, engine, outbox, clock, remind_after) if remind_after else None
+    reminders = IdleReminders(store, engine, outbox, clock) if remind_after else None
     return Service(engine, desk, outbox, enabled, retention, reminders, mailbox)

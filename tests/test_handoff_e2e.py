@@ -5,6 +5,7 @@ offer to B → acceptance → messages both ways → closing. Each side sees wha
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 from actions.desk import HandoffDesk
 from actions.routing import load_handoff_rules
@@ -35,6 +36,27 @@ ANSWERS = {
 A = volunteer("a", "1001", "93008", "93", phone="+33611111111")
 B = volunteer("b", "1002", "93048", "93", phone="+33622222222")
 A_AT, B_AT = tg("1001"), tg("1002")
+
+
+async def qualified_desk(
+    brain: Brain, store: SqliteStore, clock: FixedClock
+) -> tuple[RecordingOutbox, HandoffDesk, Callable[[str], Awaitable[list[Reply]]]]:
+    """A and B, both with the "oqtf" skill, and the person writing on Telegram through the engine."""
+    outbox = RecordingOutbox()
+    desk = await build_desk(brain, store, outbox, clock, address_key=b"e" * 32, demo_roster=None)
+    await desk.import_roster([v.model_copy(update={"skills": ["oqtf"]}) for v in (A, B)])
+    engine = brain.engine(store, clock, desk)
+
+    async def say(text: str) -> list[Reply]:
+        message = InboundMessage(
+            conversation_id=f"{PERSON.channel}:{PERSON.recipient}",
+            channel=PERSON.channel,
+            text=text,
+            sender=PERSON,
+        )
+        return await engine.handle(message)
+
+    return outbox, desk, say
 
 
 def texts(replies: list[Reply]) -> str:
@@ -231,20 +253,7 @@ async def test_the_volunteer_holding_an_early_hand_off_is_told_when_it_becomes_m
     """Found by a review of the volunteers' side: A took the case when it was "information only";
     the person then answered an OQTF received yesterday (P0/P1), and A was told nothing, with no
     command to read the summary again."""
-    outbox = RecordingOutbox()
-    desk = await build_desk(brain, store, outbox, clock, address_key=b"e" * 32, demo_roster=None)
-    qualified = [v.model_copy(update={"skills": ["oqtf"]}) for v in (A, B)]
-    await desk.import_roster(qualified)
-    engine = brain.engine(store, clock, desk)
-
-    async def say(text: str) -> list[Reply]:
-        message = InboundMessage(
-            conversation_id=f"{PERSON.channel}:{PERSON.recipient}",
-            channel=PERSON.channel,
-            text=text,
-            sender=PERSON,
-        )
-        return await engine.handle(message)
+    outbox, desk, say = await qualified_desk(brain, store, clock)
 
     for text in ("Bonjour, je n'ai pas de rendez-vous", "oui", "je veux parler à un humain", "un humain svp"):
         await say(text)
@@ -275,19 +284,7 @@ async def test_the_volunteer_holding_a_case_is_told_when_a_corrected_date_makes_
     """A P0 by its order's date (free, received a month ago: 1 month to appeal, ending in 2 days) is
     taken; the person then corrects the date to a week ago: P2 now, and the volunteer about to rush
     is told, with VOIR for the rest."""
-    outbox = RecordingOutbox()
-    desk = await build_desk(brain, store, outbox, clock, address_key=b"e" * 32, demo_roster=None)
-    await desk.import_roster([v.model_copy(update={"skills": ["oqtf"]}) for v in (A, B)])
-    engine = brain.engine(store, clock, desk)
-
-    async def say(text: str) -> list[Reply]:
-        message = InboundMessage(
-            conversation_id=f"{PERSON.channel}:{PERSON.recipient}",
-            channel=PERSON.channel,
-            text=text,
-            sender=PERSON,
-        )
-        return await engine.handle(message)
+    outbox, desk, say = await qualified_desk(brain, store, clock)
 
     for text in ("Bonjour, j'ai reçu une OQTF le 28 octobre, je suis libre", "oui", "Bobigny"):
         await say(text)

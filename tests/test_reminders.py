@@ -69,22 +69,27 @@ class Setup:
         self.store = store
         self.outbox = RecordingOutbox()
         self.engine: Engine = brain.engine(store, self.clock, remind_after=remind_after)
-        self.reminders = IdleReminders(store, self.engine, self.outbox, self.clock, AFTER)
+        self.reminders = IdleReminders(store, self.engine, self.outbox, self.clock) if remind_after else None
 
     async def say(self, text: str) -> list[Reply]:
         message = InboundMessage(conversation_id=CONVERSATION, channel="telegram", text=text, sender=PERSON)
         return await self.engine.handle(message)
 
+    async def consent_in_lyon(self) -> list[Reply]:
+        """The first message, the consent, the place (Lyon): the paper question is on screen."""
+        await self.say("Bonjour, je n'ai pas de rendez-vous")
+        await self.say("oui")
+        return await self.say("j'habite à Lyon")
+
     async def later(self, delta: dt.timedelta) -> int:
         self.clock.advance(delta)
+        assert self.reminders is not None, "reminders switched off"
         return await self.reminders.tick()
 
 
 async def test_a_silence_gets_one_reminder_with_the_question_again(brain: Brain, any_store: Store) -> None:
     s = Setup(brain, any_store)
-    await s.say("Bonjour, je n'ai pas de rendez-vous")
-    await s.say("oui")  # consent
-    asked = (await s.say("j'habite à Lyon"))[-1]
+    asked = (await s.consent_in_lyon())[-1]
     assert asked.asking == "document"
     assert await s.later(AFTER - dt.timedelta(minutes=1)) == 0
     assert await s.later(dt.timedelta(minutes=2)) == 1
@@ -103,9 +108,7 @@ async def test_someone_who_wrote_since_is_not_reminded_until_silent_again(
     brain: Brain, any_store: Store
 ) -> None:
     s = Setup(brain, any_store)
-    await s.say("Bonjour, je n'ai pas de rendez-vous")
-    await s.say("oui")
-    await s.say("j'habite à Lyon")
+    await s.consent_in_lyon()
     s.clock.advance(dt.timedelta(hours=2))
     await s.say("carte étudiant")  # two hours later
     assert await s.later(dt.timedelta(hours=1, minutes=1)) == 0  # the timer moves to 3 h after it
@@ -147,9 +150,7 @@ async def test_no_reminder_without_consent_after_the_hand_off_or_when_switched_o
 
 async def test_an_erased_conversation_is_not_reminded(brain: Brain, any_store: Store) -> None:
     s = Setup(brain, any_store)
-    await s.say("Bonjour, je n'ai pas de rendez-vous")
-    await s.say("oui")
-    await s.say("j'habite à Lyon")
+    await s.consent_in_lyon()
     await s.say("SUPPRIMER")
     await s.say("oui")
     assert await any_store.load_conversation(CONVERSATION) is None
@@ -216,9 +217,7 @@ async def test_a_silence_while_confirming_an_erasure_is_watched_again_after(
 ) -> None:
     """Found by a review: the timer was used up while "are you sure?" waited, and never set again."""
     s = Setup(brain, any_store)
-    await s.say("Bonjour, je n'ai pas de rendez-vous")
-    await s.say("oui")
-    await s.say("j'habite à Lyon")
+    await s.consent_in_lyon()
     await s.say("SUPPRIMER")  # then silence on "are you sure?"
     assert await s.later(AFTER + dt.timedelta(minutes=1)) == 0
     await s.say("non")  # not erased after all; the place question comes again, then silence

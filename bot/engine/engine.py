@@ -9,6 +9,7 @@ loses nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -17,7 +18,7 @@ import logging
 import re
 import secrets
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,8 @@ _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 GUESS_CHECK_WORDS = 3
 # Steps whose options are shown with the question; the others show them after two misses.
 KINDS_WITH_BUTTONS = frozenset({"language", "bool", "choice", "confirm"})
+# "Do you write for them?", and the same asked again once after an answer not understood.
+FOR_WHOM = ("for_someone_else", "for_someone_else_again")
 # The timer of a conversation waiting for an answer (bot/reminders.py).
 TIMER_IDLE = "idle_reminder"
 # What an idle reminder hands off at once: a case this urgent should not wait for the rest (P1
@@ -198,8 +201,7 @@ class Engine:
 
     async def handle(self, message: InboundMessage) -> list[Reply]:
         """Process one message; messages of one conversation are handled one at a time."""
-        lock = self._locks.setdefault(message.conversation_id, asyncio.Lock())
-        async with lock:
+        async with self._one_at_a_time(message.conversation_id):
             try:
                 return await self._handle(message)
             except Exception:
@@ -208,9 +210,17 @@ class Engine:
                 state = await self._load_quietly(message.conversation_id)
                 lang = state.slots.language if state else None
                 return [Reply(text=self.texts.get("internal_error", lang, channel=message.channel))]
+
+    @contextlib.asynccontextmanager
+    async def _one_at_a_time(self, conversation_id: str) -> AsyncIterator[None]:
+        """The conversation's lock in this process: its messages and its reminder, one at a time."""
+        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+        async with lock:
+            try:
+                yield
             finally:
                 if not lock.locked() or len(self._locks) > 10_000:
-                    self._locks.pop(message.conversation_id, None)
+                    self._locks.pop(conversation_id, None)
 
     async def _load_quietly(self, conversation_id: str) -> ConversationState | None:
         try:
@@ -290,59 +300,56 @@ class Engine:
             await self.store.schedule_timer(TIMER_IDLE, state.id, now + self.remind_after)
             state.reminder_set = True
 
-    async def remind(self, conversation_id: str, after: dt.timedelta) -> tuple[Address | None, list[Reply]]:
+    async def remind(self, conversation_id: str) -> tuple[Address | None, list[Reply]]:
         """The reminder of a conversation whose timer fell due: where to send it and what (nothing
         when the person wrote since, the timer then moved; or when it is handed off, ended, erased
         or reminded already). An urgent case is handed off at once: P1 with its place known, P0
         even without it."""
-        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
-        async with lock:
-            try:
-                now = self.clock.now()
-                state = await self.store.load_conversation(conversation_id)
-                confirming = state is not None and state.pending is not None and state.asking is None
-                if state is not None and state.status == "active" and confirming:
-                    # In the middle of confirming an erasure or a restart: watched again from the
-                    # next message, not used up.
-                    state.reminder_set = False
-                    await self.store.save_conversation(state)
-                    return None, []
-                if (
-                    state is None
-                    or state.status != "active"
-                    or state.reminded
-                    or not state.slots.consent
-                    or state.asking is None
-                ):
-                    return None, []
-                due = state.updated_at + after
-                if due > now:
-                    await self.store.schedule_timer(TIMER_IDLE, conversation_id, due)
-                    return None, []
-                state.reminded = True
-                turn = Turn(state=state, channel=state.channel, slots_before=state.slots)
-                level = state.urgency.level if state.urgency else None
-                # P0 even without the place: someone held in a CRA who stopped answering at
-                # "where do you live?" (or at "which Saint-Denis?") reaches a detention team
-                # anywhere rather than nobody; the place is asked again after the hand-off.
-                if level == "P0" or (level in URGENT_WHEN_IDLE and state.slots.prefecture is not None):
-                    state.hand_off_now = True
-                    state.hand_off_without_place = level == "P0"
-                    if state.pending is not None and state.pending.kind == "value":
-                        state.pending = None  # asked again after the hand-off
-                await self._advance(turn, now)
-                if turn.state.status == "handed_off":
-                    said = "idle_handed_off_for_them" if state.for_someone_else else "idle_handed_off"
-                else:
-                    said = "idle_reminder"
-                    state.hand_off_now = state.hand_off_without_place = False
-                turn.replies.insert(0, self._say(turn, said))
-                # Not `updated_at`: a reminder is no sign of life of the person (retention).
-                await self.store.save_conversation(turn.state)
-                return state.sender, turn.replies
-            finally:
-                if not lock.locked() or len(self._locks) > 10_000:
-                    self._locks.pop(conversation_id, None)
+        if self.remind_after is None:
+            return None, []
+        async with self._one_at_a_time(conversation_id):
+            now = self.clock.now()
+            state = await self.store.load_conversation(conversation_id)
+            confirming = state is not None and state.pending is not None and state.asking is None
+            if state is not None and state.status == "active" and confirming:
+                # In the middle of confirming an erasure or a restart: watched again from the
+                # next message, not used up.
+                state.reminder_set = False
+                await self.store.save_conversation(state)
+                return None, []
+            if (
+                state is None
+                or state.status != "active"
+                or state.reminded
+                or not state.slots.consent
+                or state.asking is None
+            ):
+                return None, []
+            due = state.updated_at + self.remind_after
+            if due > now:
+                await self.store.schedule_timer(TIMER_IDLE, conversation_id, due)
+                return None, []
+            state.reminded = True
+            turn = Turn(state=state, channel=state.channel, slots_before=state.slots)
+            level = state.urgency.level if state.urgency else None
+            # P0 even without the place: someone held in a CRA who stopped answering at
+            # "where do you live?" (or at "which Saint-Denis?") reaches a detention team
+            # anywhere rather than nobody; the place is asked again after the hand-off.
+            if level == "P0" or (level in URGENT_WHEN_IDLE and state.slots.prefecture is not None):
+                state.hand_off_now = True
+                state.hand_off_without_place = level == "P0"
+                if state.pending is not None and state.pending.kind == "value":
+                    state.pending = None  # asked again after the hand-off
+            await self._advance(turn, now)
+            if turn.state.status == "handed_off":
+                said = self._to_writer(state, "idle_handed_off")
+            else:
+                said = "idle_reminder"
+                state.hand_off_now = state.hand_off_without_place = False
+            turn.replies.insert(0, self._say(turn, said))
+            # Not `updated_at`: a reminder is no sign of life of the person (retention).
+            await self.store.save_conversation(turn.state)
+            return state.sender, turn.replies
 
     # -- reading the message -----------------------------------------------------------------
 
@@ -728,7 +735,7 @@ class Engine:
                 return True
             turn.replies.append(self._say(turn, "erase_cancelled"))
             return False
-        if pending.kind in ("for_someone_else", "for_someone_else_again"):
+        if pending.kind in FOR_WHOM:
             if chosen is None and reading.for_whom is not None:
                 # "pour lui", "je suis sa femme", "c pour moi": who, whatever yes or no came with it.
                 yes, no = reading.for_whom == "them", reading.for_whom == "me"
@@ -987,9 +994,7 @@ class Engine:
         fast_track = await self._run_actions(turn, self.flow.on_update, now)
         if fast_track and not state.fast_track and state.status == "active":
             state.fast_track = True
-            turn.replies.append(
-                self._say(turn, "fast_track_for_them" if state.for_someone_else else "fast_track")
-            )
+            turn.replies.append(self._say(turn, self._to_writer(state, "fast_track")))
 
     async def _erase(self, turn: Turn) -> None:
         """Everything the person gave goes: what the actions keep, then the conversation and cases."""
@@ -1106,6 +1111,12 @@ class Engine:
 
     # -- building replies --------------------------------------------------------------------
 
+    @staticmethod
+    def _to_writer(state: ConversationState, key: str) -> str:
+        """The text said of the person's situation, or of their relative's when the person writes
+        for someone close (`<key>_for_them`: "La situation de votre proche est très urgente")."""
+        return f"{key}_for_them" if state.for_someone_else else key
+
     def _say(self, turn: Turn, key: str, **values: object) -> Reply:
         return Reply(text=self.texts.get(key, turn.lang, channel=turn.channel, **values))
 
@@ -1141,7 +1152,7 @@ class Engine:
         return Reply(text=text, options=options, asking=step.slot)
 
     def _pending_options(self, turn: Turn, pending: Pending) -> tuple[Option, ...]:
-        if pending.kind in ("for_someone_else", "for_someone_else_again"):
+        if pending.kind in FOR_WHOM:
             return (
                 Option(id="yes", label=self.texts.get("opt_for_them", turn.lang, channel=turn.channel)),
                 Option(id="no", label=self.texts.get("opt_for_me", turn.lang, channel=turn.channel)),
@@ -1165,7 +1176,7 @@ class Engine:
             text = self.texts.get("erase_confirm", turn.lang, channel=turn.channel)
         elif pending.kind == "restart":
             text = self.texts.get("restart_confirm", turn.lang, channel=turn.channel)
-        elif pending.kind in ("for_someone_else", "for_someone_else_again"):
+        elif pending.kind in FOR_WHOM:
             text = self.texts.get("ask_for_someone_else", turn.lang, channel=turn.channel)
             if pending.kind == "for_someone_else_again":
                 text = self.texts.get("not_understood_options", turn.lang, channel=turn.channel) + "\n" + text
@@ -1174,7 +1185,7 @@ class Engine:
             text = self.texts.get("confirm_value", turn.lang, channel=turn.channel, value=label)
         else:
             text = self.texts.get("choose_value", turn.lang, channel=turn.channel)
-        confirming = pending.kind in ("value", "for_someone_else", "for_someone_else_again")
+        confirming = pending.kind == "value" or pending.kind in FOR_WHOM
         return Reply(text=text, options=options, asking=pending.slot, confirming=confirming)
 
     def _recap(self, turn: Turn) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 from bot.core.case import SLOT_NAMES, Slots
 from bot.core.clock import Clock
 from bot.core.conversation import Candidate, ConversationState, Pending
-from bot.core.messages import SMS_CHANNEL, WEB_CHANNEL, Address, InboundMessage, Option, Reply
+from bot.core.messages import SMS_CHANNEL, Address, InboundMessage, Option, Reply
 from bot.core.ports import Action, ActionContext, ConversationStore, Finding, Reading, Understanding
 from bot.engine.conditions import holds
 from bot.engine.schema import Flow, Step
@@ -293,9 +293,7 @@ class Engine:
             and state.status == "active"
             and state.slots.consent
             and state.asking is not None
-            # Not the web chat: its page is read only while open, and a person who left it may
-            # have started a new conversation there (the button does not tell the server).
-            and state.channel != WEB_CHANNEL
+            and state.channel not in self.flow.no_reminder_on
         ):
             await self.store.schedule_timer(TIMER_IDLE, state.id, now + self.remind_after)
             state.reminder_set = True

@@ -81,6 +81,8 @@ class Flow(BaseModel):
     # After a fast-track hand-off (P0), the questions that follow start with these, in this order:
     # what the detention team needs first (the order's date decides the 48-hour deadline).
     after_fast_track_first: tuple[str, ...] = ()
+    # Channels where a silence gets no reminder (bot/reminders.py).
+    no_reminder_on: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _first_are_steps(self) -> Flow:
